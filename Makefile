@@ -1,0 +1,58 @@
+# gitdest — the two promised commands are `make demo` and `make test`; both set up what
+# they need on a fresh Debian machine (as root, or with sudo).
+BUILD_DIR    ?= build
+COVERAGE_DIR ?= build-coverage
+JOBS         ?= 2
+MESON_SETUP   = meson setup --wipe
+CORE_SOURCES  = $(shell git ls-files 'core/*.cc' 'core/*.h' 'sim/*.cc' 'sim/*.h' \
+                  'adapters/*.cc' 'adapters/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
+
+.PHONY: all deps build test test-unit test-e2e cluster-up cluster-down lint format \
+        coverage clean demo
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	meson setup $(BUILD_DIR)
+
+build: deps $(BUILD_DIR)/build.ninja
+	ninja -C $(BUILD_DIR) -j $(JOBS)
+
+# Every suite: unit + property (RapidCheck), then end to end against a real API server.
+test: test-unit test-e2e
+
+test-unit: build
+	meson test -C $(BUILD_DIR) --print-errorlogs --num-processes $(JOBS)
+
+test-e2e: deps
+	@bash tests/e2e/run.sh
+
+cluster-up: deps
+	@bash tests/e2e/cluster/cluster.sh up
+
+cluster-down:
+	@bash tests/e2e/cluster/cluster.sh down
+
+lint:
+	@clang-format --dry-run --Werror $(CORE_SOURCES) && echo "lint: clang-format clean"
+
+format:
+	clang-format -i $(CORE_SOURCES)
+
+coverage: deps
+	@[ -f $(COVERAGE_DIR)/build.ninja ] || meson setup $(COVERAGE_DIR) -Db_coverage=true \
+	  -Dbuildtype=debug
+	ninja -C $(COVERAGE_DIR) -j $(JOBS)
+	find $(COVERAGE_DIR) -name '*.gcda' -delete
+	meson test -C $(COVERAGE_DIR) --num-processes $(JOBS) --suite core
+	@bash scripts/coverage-report.sh $(COVERAGE_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(COVERAGE_DIR)
+
+demo:
+	@echo "make demo: not yet — the demo needs the Kubernetes and Git adapters (issues 5+)."
+	@echo "Meanwhile: 'make test' builds gitdest and runs every suite."

@@ -1,0 +1,249 @@
+#include "core/branch_worker.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "core/check.h"
+
+namespace gitdest::core {
+namespace {
+
+// base · 2^(failures-1), capped; `failures` ≥ 1.
+absl::Duration Backoff(absl::Duration base, absl::Duration cap, int failures) {
+  absl::Duration delay = base;
+  for (int i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
+int64_t Bytes(const FileChange& change) {
+  return static_cast<int64_t>(change.content.size() + change.path.size());
+}
+
+}  // namespace
+
+BranchWorker::BranchWorker(WorkerKey key, Remote remote, const ControllerOptions& options)
+    : key_(std::move(key)), remote_(std::move(remote)), options_(&options) {}
+
+void BranchWorker::UpdateRemote(const Remote& remote) {
+  if (remote.repo_url != remote_.repo_url) {
+    // Another repository: nothing read from the old one describes it. A read in
+    // flight still completes for its waiters, but its result is not cached.
+    cache_.reset();
+    tip_.reset();
+    if (read_) read_->cacheable = false;
+  }
+  remote_ = remote;
+}
+
+void BranchWorker::Detach(const ObjectKey& destination) {
+  destinations_.erase(destination);
+  if (read_) read_->waiters.erase(destination);
+}
+
+bool BranchWorker::InUse() const {
+  return !destinations_.empty() || !pending_.empty() || batch_.has_value();
+}
+
+// ---- metadata ------------------------------------------------------------------------
+
+FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
+  GITDEST_ASSERT(!read_);
+  GITDEST_ASSERT(now >= read_not_before_);
+  read_ = Read{ids.Next(), now, {}, true};
+  last_read_started_at_ = now;
+  read_not_before_ = now + options_->metadata_cache_ttl;
+  return FetchMetadata{read_->request, key_, remote_.repo_url, remote_.secret_name};
+}
+
+MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
+                                                 RequestIds& ids) {
+  if (cache_ && now - cache_->read_at < options_->metadata_cache_ttl) {
+    return MetadataReady{*cache_};
+  }
+  if (read_) {
+    read_->waiters.insert(destination);
+    return MetadataPending{};
+  }
+  if (now < read_not_before_) {
+    if (!last_read_error_.ok()) return MetadataFailed{last_read_error_, read_not_before_};
+    // Only after a URL change emptied the cache: the new remote is read once the TTL
+    // since the last read has passed, so reads stay one per TTL.
+    return MetadataPending{std::nullopt, read_not_before_};
+  }
+  FetchMetadata start = StartRead(now, ids);
+  read_->waiters.insert(destination);
+  return MetadataPending{std::move(start)};
+}
+
+BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
+    RequestId request, const absl::StatusOr<PullReport>& result) {
+  if (!read_ || read_->request != request) return {};  // stale: not this read
+  Read read = std::move(*read_);
+  read_.reset();
+  if (!result.ok()) {
+    ++read_failures_;
+    last_read_error_ = result.status();
+    read_not_before_ = read.started_at + ReadRetryDelay();
+    return {std::move(read.waiters), MetadataFailed{last_read_error_, read_not_before_}};
+  }
+  read_failures_ = 0;
+  last_read_error_ = absl::OkStatus();
+  if (!read.cacheable) {
+    // It described the previous remote: ask the new one when reads are allowed again.
+    return {std::move(read.waiters), MetadataPending{std::nullopt, read_not_before_}};
+  }
+  BranchInfo info{*result, read.started_at};
+  if (!cache_ || cache_->read_at <= read.started_at) {
+    cache_ = info;
+    // A batch in flight will learn the tip from its own result.
+    if (!batch_) tip_ = result->exists_on_remote ? result->head.sha : "";
+  }
+  return {std::move(read.waiters), MetadataReady{std::move(info)}};
+}
+
+absl::Duration BranchWorker::ReadRetryDelay() const {
+  return Backoff(options_->metadata_cache_ttl, options_->read_retry_delay_max, read_failures_);
+}
+
+// ---- writes ----------------------------------------------------------------------------
+
+void BranchWorker::Enqueue(FileChange change, absl::Time now) {
+  if (pending_.empty()) first_pending_at_ = now;
+  pending_bytes_ += Bytes(change);
+  pending_.push_back(std::move(change));
+  CoalesceIfFull();
+}
+
+// Beyond the bound, keep only the latest change per path, in the order of those
+// latest changes. The final content of every path is unchanged: nothing is lost,
+// only intermediate versions are folded into one commit.
+void BranchWorker::CoalesceIfFull() {
+  if (pending_.size() <= options_->max_pending_changes) return;
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < pending_.size(); ++i) last[pending_[i].path] = i;
+  std::deque<FileChange> kept;
+  int64_t bytes = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (last[pending_[i].path] != i) continue;
+    bytes += Bytes(pending_[i]);
+    kept.push_back(std::move(pending_[i]));
+  }
+  pending_ = std::move(kept);
+  pending_bytes_ = bytes;
+}
+
+bool BranchWorker::PushDue(absl::Time now) const {
+  if (batch_ || pending_.empty() || now < push_not_before_) return false;
+  const PushSettings& push = remote_.push;
+  return now >= first_pending_at_ + push.interval ||
+         static_cast<int64_t>(pending_.size()) >= push.max_commits ||
+         pending_bytes_ >= push.max_bytes;
+}
+
+PushBatch BranchWorker::TakeBatch(absl::Time now, RequestIds& ids) {
+  GITDEST_ASSERT(tip_.has_value());
+  PushBatch batch{ids.Next(), key_, remote_.repo_url, remote_.secret_name, *tip_, {}};
+  int64_t bytes = 0;
+  while (!pending_.empty()) {
+    const int64_t size = Bytes(pending_.front());
+    const bool full = static_cast<int64_t>(batch.changes.size()) >= remote_.push.max_commits ||
+                      bytes + size > remote_.push.max_bytes;
+    if (!batch.changes.empty() && full) break;
+    bytes += size;
+    pending_bytes_ -= size;
+    batch.changes.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
+  batch_first_pending_at_ = first_pending_at_;
+  if (pending_.empty()) first_pending_at_ = absl::InfiniteFuture();
+  batch_started_at_ = now;
+  GITDEST_ASSERT(!batch.changes.empty());
+  return batch;
+}
+
+std::optional<Effect> BranchWorker::MaybeStartPush(absl::Time now, RequestIds& ids) {
+  if (!PushDue(now)) return std::nullopt;
+  if (!tip_) {
+    // The batch must be built on the remote tip: learn it first.
+    if (read_ || now < read_not_before_) return std::nullopt;
+    return StartRead(now, ids);
+  }
+  batch_ = TakeBatch(now, ids);
+  return *batch_;
+}
+
+void BranchWorker::Requeue(std::vector<FileChange> changes) {
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    pending_bytes_ += Bytes(*it);
+    pending_.push_front(std::move(*it));
+  }
+  // The batch was due when it left: it is due again as soon as the backoff allows.
+  first_pending_at_ = std::min(first_pending_at_, batch_first_pending_at_);
+  CoalesceIfFull();
+}
+
+std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, absl::Time now) {
+  if (!batch_ || batch_->request != result.request) return {};
+  PushBatch batch = std::move(*batch_);
+  batch_.reset();
+  if (result.status.ok()) {
+    push_failures_ = 0;
+    push_conflicts_ = 0;
+    last_push_error_ = absl::OkStatus();
+    tip_ = result.tip;
+    // The push is a remote read too: the branch was at `tip` when it was accepted,
+    // which is no earlier than the batch started.
+    if (!cache_ || cache_->read_at <= batch_started_at_) {
+      // A batch of no-op changes on an absent branch creates nothing: tip stays "".
+      PullReport report{!result.tip.empty(), {result.tip, key_.branch, false}, 0};
+      cache_ = BranchInfo{report, batch_started_at_};
+    }
+    std::set<ObjectKey> written;
+    for (const FileChange& c : batch.changes) written.insert(c.destination);
+    return written;
+  }
+  Requeue(std::move(batch.changes));
+  if (result.status.code() == absl::StatusCode::kFailedPrecondition) {
+    // Compare-and-swap lost to another writer: replay on the tip found instead.
+    tip_ = result.tip;
+    ++push_conflicts_;
+    const int excess = push_conflicts_ - options_->push_conflict_retries;
+    push_not_before_ = excess > 0 ? now + Backoff(options_->push_retry_delay_min,
+                                                  options_->push_retry_delay_max, excess)
+                                  : now;
+    return {};
+  }
+  ++push_failures_;
+  last_push_error_ = result.status;
+  push_not_before_ = now + PushRetryDelay();
+  return {};
+}
+
+absl::Duration BranchWorker::PushRetryDelay() const {
+  return Backoff(options_->push_retry_delay_min, options_->push_retry_delay_max, push_failures_);
+}
+
+absl::Time BranchWorker::NextWakeAt() const {
+  if (batch_ || pending_.empty()) return absl::InfiniteFuture();
+  const PushSettings& push = remote_.push;
+  absl::Time due = first_pending_at_ + push.interval;
+  if (static_cast<int64_t>(pending_.size()) >= push.max_commits ||
+      pending_bytes_ >= push.max_bytes) {
+    due = absl::InfinitePast();
+  }
+  due = std::max(due, push_not_before_);
+  if (!tip_) {
+    if (read_) return absl::InfiniteFuture();  // its result wakes the worker
+    due = std::max(due, read_not_before_);
+  }
+  return due;
+}
+
+bool BranchWorker::HasWritesFor(const ObjectKey& destination) const {
+  auto mine = [&](const FileChange& c) { return c.destination == destination; };
+  return std::any_of(pending_.begin(), pending_.end(), mine) ||
+         (batch_ && std::any_of(batch_->changes.begin(), batch_->changes.end(), mine));
+}
+
+}  // namespace gitdest::core

@@ -1,0 +1,138 @@
+// BranchWorker: the state of one (GitRepoConfig, branch), shared by every destination
+// writing to that branch. It owns the branch's metadata cache (read at most once per
+// cache TTL, single-flight) and its write queue (batched, compare-and-swap pushes,
+// never dropping a change). Pure: every method takes `now`; effects are returned.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/effects.h"
+#include "core/inputs.h"
+#include "core/options.h"
+#include "core/types.h"
+
+namespace gitdest::core {
+
+// What SyncAndGetMetadata answers a reconciling destination.
+struct MetadataReady {
+  BranchInfo info;
+};
+struct MetadataFailed {
+  absl::Status error;
+  absl::Time retry_at;  // the earliest the worker will read again
+};
+struct MetadataPending {
+  std::optional<FetchMetadata> start;  // set when this call started the read
+  absl::Time ready_at = absl::InfinitePast();  // set when the read must wait for the TTL
+};
+using MetadataAnswer = std::variant<MetadataReady, MetadataFailed, MetadataPending>;
+
+struct Remote {
+  std::string repo_url;  // as configured: credentials resolved by the adapter
+  std::string secret_name;
+  PushSettings push;
+  friend bool operator==(const Remote&, const Remote&) = default;
+};
+
+class BranchWorker {
+ public:
+  BranchWorker(WorkerKey key, Remote remote, const ControllerOptions& options);
+
+  const WorkerKey& key() const { return key_; }
+  const Remote& remote() const { return remote_; }
+  // A new remote URL invalidates what the worker knows about the branch.
+  void UpdateRemote(const Remote& remote);
+
+  // ---- destinations --------------------------------------------------------------
+  void Attach(const ObjectKey& destination) { destinations_.insert(destination); }
+  void Detach(const ObjectKey& destination);
+  const std::set<ObjectKey>& destinations() const { return destinations_; }
+  // True while it has destinations or writes to push: otherwise it may be retired.
+  bool InUse() const;
+
+  // ---- metadata ------------------------------------------------------------------
+  // The seed's SyncAndGetMetadata: the cached report if it is younger than the TTL,
+  // else one remote read shared by every destination that asks while it is in
+  // flight (the caller gets MetadataPending and is completed by OnMetadataFetched).
+  MetadataAnswer SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
+                                    RequestIds& ids);
+  // The last successful read, whatever its age (GetBranchMetadata).
+  const std::optional<BranchInfo>& GetBranchMetadata() const { return cache_; }
+  // Applies a read's result. Its waiters are answered by this read itself, not by
+  // the cache: a read that took longer than the TTL must not start another one.
+  struct ReadOutcome {
+    std::set<ObjectKey> waiters;
+    MetadataAnswer answer;
+  };
+  ReadOutcome OnMetadataFetched(RequestId request, const absl::StatusOr<PullReport>& result);
+  bool read_in_flight() const { return read_.has_value(); }
+  absl::Time last_read_started_at() const { return last_read_started_at_; }
+  const absl::Status& last_read_error() const { return last_read_error_; }
+
+  // ---- writes --------------------------------------------------------------------
+  void Enqueue(FileChange change, absl::Time now);
+  // Starts a batch if one is due and none is in flight. Needs the remote tip: if it
+  // is unknown the worker asks for a metadata read first (returned instead).
+  std::optional<Effect> MaybeStartPush(absl::Time now, RequestIds& ids);
+  // Applies a push result; returns the destinations whose changes were pushed.
+  std::set<ObjectKey> OnPushCompleted(const PushCompleted& result, absl::Time now);
+  // When this worker next needs TimerFired (a push due or a retry); InfiniteFuture if never.
+  absl::Time NextWakeAt() const;
+
+  const std::deque<FileChange>& pending() const { return pending_; }
+  const std::optional<PushBatch>& batch() const { return batch_; }
+  const absl::Status& last_push_error() const { return last_push_error_; }
+  bool HasWritesFor(const ObjectKey& destination) const;
+
+ private:
+  bool PushDue(absl::Time now) const;
+  FetchMetadata StartRead(absl::Time now, RequestIds& ids);
+  PushBatch TakeBatch(absl::Time now, RequestIds& ids);
+  void Requeue(std::vector<FileChange> changes);
+  void CoalesceIfFull();
+  absl::Duration ReadRetryDelay() const;
+  absl::Duration PushRetryDelay() const;
+
+  WorkerKey key_;
+  Remote remote_;
+  const ControllerOptions* options_;
+  std::set<ObjectKey> destinations_;
+
+  // Metadata. read_not_before_ enforces one remote read per TTL, backoff included.
+  std::optional<BranchInfo> cache_;
+  struct Read {
+    RequestId request;
+    absl::Time started_at;
+    std::set<ObjectKey> waiters;
+    bool cacheable;  // false once a URL change made its answer describe another remote
+  };
+  std::optional<Read> read_;
+  absl::Time last_read_started_at_ = absl::InfinitePast();
+  absl::Time read_not_before_ = absl::InfinitePast();
+  absl::Status last_read_error_;
+  int read_failures_ = 0;
+
+  // Writes. The tip is what the next batch is built on: "" = branch absent.
+  std::optional<std::string> tip_;
+  std::deque<FileChange> pending_;
+  int64_t pending_bytes_ = 0;
+  absl::Time first_pending_at_ = absl::InfiniteFuture();
+  std::optional<PushBatch> batch_;
+  absl::Time batch_started_at_;
+  absl::Time batch_first_pending_at_;  // when the oldest change of the batch was queued
+  absl::Time push_not_before_ = absl::InfinitePast();
+  absl::Status last_push_error_;
+  int push_failures_ = 0;
+  int push_conflicts_ = 0;
+  bool wants_read_for_push_ = false;
+};
+
+}  // namespace gitdest::core

@@ -1,0 +1,255 @@
+#include "core/controller.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/check.h"
+#include "core/naming/resource_path.h"
+
+namespace gitdest::core {
+namespace {
+
+// Bound on reconciles within one Handle call: immediate reconciles may trigger
+// others (a verdict changed), but never without end.
+constexpr int kMaxStepsPerHandle = 1'000'000;
+
+const char* OpName(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::kCreate:
+      return "CREATE";
+    case ChangeOp::kUpdate:
+      return "UPDATE";
+    case ChangeOp::kDelete:
+      return "DELETE";
+  }
+  return "UPDATE";
+}
+
+std::string CommitMessage(ChangeOp op, const ResourceId& id) {
+  std::string object = id.group.empty() ? "" : id.group + "/";
+  absl::StrAppend(&object, id.version, "/", id.resource, "/");
+  if (!id.namespace_.empty()) absl::StrAppend(&object, id.namespace_, "/");
+  absl::StrAppend(&object, id.name);
+  return absl::StrCat("[", OpName(op), "] ", object);
+}
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options, uint32_t epoch)
+    : options_(std::move(options)), ids_(epoch), workers_(options_) {}
+
+ObjectKey Controller::RepoConfigKeyOf(const Destination& destination) {
+  const ObjectKey& ref = destination.spec.repo_ref;
+  return {ref.namespace_.empty() ? destination.key.namespace_ : ref.namespace_, ref.name};
+}
+
+Output Controller::Handle(const Input& input, absl::Time now) {
+  GITDEST_ASSERT(now >= last_now_);  // time never runs backwards
+  GITDEST_ASSERT(effects_.empty());
+  last_now_ = now;
+  std::visit(Overloaded{
+                 [&](const RepoConfigObserved& in) { OnRepoConfigObserved(in, now); },
+                 [&](const RepoConfigDeleted& in) { OnRepoConfigDeleted(in, now); },
+                 [&](const DestinationObserved& in) { OnDestinationObserved(in, now); },
+                 [&](const DestinationDeleted& in) { OnDestinationDeleted(in, now); },
+                 [&](const ResourceChanged& in) { OnResourceChanged(in, now); },
+                 [&](const MetadataFetched& in) { OnMetadataFetched(in, now); },
+                 [&](const PushCompleted& in) { OnPushCompleted(in, now); },
+                 [&](const StatusWritten& in) { OnStatusWritten(in, now); },
+                 [&](const TimerFired&) {},
+                 [&](const ControllerRestarted& in) { OnRestarted(in); },
+             },
+             input);
+  RunDueTimers(now);
+  Output out{std::move(effects_), timers_.NextAt()};
+  effects_.clear();
+  GITDEST_ASSERT(out.wake_at > now);  // nothing due is left behind
+  return out;
+}
+
+void Controller::RunDueTimers(absl::Time now) {
+  for (int steps = 0;; ++steps) {
+    GITDEST_ASSERT(steps < kMaxStepsPerHandle);
+    std::optional<TimerId> due = timers_.PopDue(now);
+    if (!due) return;
+    if (const ObjectKey* key = std::get_if<ObjectKey>(&*due)) {
+      Reconcile(*key, now);
+    } else {
+      ServiceWorker(std::get<WorkerKey>(*due), now);
+    }
+  }
+}
+
+void Controller::Emit(Effect effect) { effects_.push_back(std::move(effect)); }
+
+// ---- GitRepoConfig ---------------------------------------------------------------------
+
+void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now) {
+  auto [it, inserted] = repo_configs_.try_emplace(in.config.key, in.config);
+  if (!inserted) {
+    if (it->second.spec == in.config.spec) {
+      it->second = in.config;
+      return;  // a resync or a metadata-only change: nothing to decide
+    }
+    it->second = in.config;
+  }
+  // Re-check every destination that refers to it: a new repoUrl may create (or end)
+  // a uniqueness conflict, new allowedBranches may admit or refuse a branch.
+  for (auto& [key, rec] : destinations_) {
+    if (RepoConfigKeyOf(rec.destination) == in.config.key) ReconcileSoon(key, now);
+  }
+  const RepoConfigSpec& spec = in.config.spec;
+  for (BranchWorker* worker : workers_.WorkersOf(in.config.key)) {
+    worker->UpdateRemote(Remote{spec.repo_url, spec.secret_name, spec.push});
+    ServiceWorker(worker->key(), now);
+  }
+}
+
+void Controller::OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now) {
+  if (repo_configs_.erase(in.key) == 0) return;
+  for (auto& [key, rec] : destinations_) {
+    if (RepoConfigKeyOf(rec.destination) == in.key) ReconcileSoon(key, now);
+  }
+  // Workers keep their last remote: pending writes are still pushed.
+}
+
+// ---- GitDestination ----------------------------------------------------------------------
+
+void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time now) {
+  const Destination& d = in.destination;
+  auto [it, inserted] = destinations_.try_emplace(d.key);
+  DestinationRecord& rec = it->second;
+  if (!inserted && rec.destination == d) return;  // duplicate event: level-based, harmless
+  const bool spec_changed = inserted || !(rec.destination.spec == d.spec) ||
+                            rec.destination.generation != d.generation;
+  rec.destination = d;
+  if (spec_changed) ReconcileSoon(d.key, now);
+}
+
+void Controller::OnDestinationDeleted(const DestinationDeleted& in, absl::Time now) {
+  auto it = destinations_.find(in.key);
+  if (it == destinations_.end()) return;
+  DestinationRecord& rec = it->second;
+  Detach(rec);
+  SetTarget(rec, std::nullopt);  // reconciles the rest of its group: a loser may win now
+  timers_.Cancel(in.key);
+  destinations_.erase(it);
+  (void)now;
+}
+
+// ---- Writes ---------------------------------------------------------------------------------
+
+void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
+  auto it = destinations_.find(in.destination);
+  if (it == destinations_.end() || !it->second.worker) {
+    // Not admitted (missing, invalid or in conflict): the change is not accepted. The
+    // level-based resync writes the object once the destination is ready.
+    Emit(RecordEvent{in.destination, "ChangeNotWritten",
+                     absl::StrCat(CommitMessage(in.op, in.resource),
+                                  ": destination is not ready; written on its next resync")});
+    return;
+  }
+  DestinationRecord& rec = it->second;
+  absl::StatusOr<std::string> path = ResourcePath(rec.target->base_folder, in.resource);
+  if (!path.ok()) {
+    Emit(RecordEvent{in.destination, "InvalidObject", std::string(path.status().message())});
+    return;
+  }
+  GITDEST_ASSERT(path->starts_with(rec.target->base_folder + "/"));
+  BranchWorker* worker = workers_.Find(*rec.worker);
+  GITDEST_ASSERT(worker != nullptr);
+  worker->Enqueue(FileChange{*std::move(path), in.op,
+                             in.op == ChangeOp::kDelete ? "" : in.content,
+                             CommitMessage(in.op, in.resource), in.author, in.destination},
+                  now);
+  ServiceWorker(worker->key(), now);
+}
+
+void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
+  BranchWorker* worker = workers_.Find(key);
+  if (worker == nullptr) {
+    timers_.Cancel(key);
+    return;
+  }
+  if (std::optional<Effect> effect = worker->MaybeStartPush(now, ids_)) {
+    if (const auto* push = std::get_if<PushBatch>(&*effect)) requests_[push->request] = key;
+    if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = key;
+    Emit(*std::move(effect));
+  }
+  if (absl::Time wake = worker->NextWakeAt(); wake != absl::InfiniteFuture()) {
+    timers_.Set(key, std::max(wake, now + absl::Nanoseconds(1)));
+  } else {
+    timers_.Cancel(key);
+  }
+  workers_.RetireIfUnused(key);
+}
+
+// ---- Results --------------------------------------------------------------------------------
+
+void Controller::OnMetadataFetched(const MetadataFetched& in, absl::Time now) {
+  auto req = requests_.find(in.request);
+  if (req == requests_.end()) return;  // from an earlier incarnation, or duplicated
+  const WorkerKey key = req->second;
+  requests_.erase(req);
+  BranchWorker* worker = workers_.Find(key);
+  if (worker == nullptr) return;
+  BranchWorker::ReadOutcome outcome = worker->OnMetadataFetched(in.request, in.result);
+  for (const ObjectKey& waiter : outcome.waiters) {
+    auto it = destinations_.find(waiter);
+    if (it == destinations_.end() || it->second.worker != key) continue;
+    Complete(it->second, outcome.answer, *worker, now);
+  }
+  ServiceWorker(key, now);
+}
+
+void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
+  auto req = requests_.find(in.request);
+  if (req == requests_.end()) return;
+  const WorkerKey key = req->second;
+  requests_.erase(req);
+  BranchWorker* worker = workers_.Find(key);
+  if (worker == nullptr) return;
+  const bool was_failing = !worker->last_push_error().ok();
+  std::set<ObjectKey> touched = worker->OnPushCompleted(in, now);
+  if (was_failing != !worker->last_push_error().ok()) touched = worker->destinations();
+  // Show the new commit (or the push error) in the status of those it concerns; the
+  // cache was refreshed by the push, so this reads nothing.
+  for (const ObjectKey& dest : touched) {
+    if (destinations_.contains(dest)) ReconcileSoon(dest, now);
+  }
+  ServiceWorker(key, now);
+}
+
+void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
+  auto it = destinations_.find(in.destination);
+  if (it == destinations_.end() || !it->second.writing) return;
+  DestinationRecord& rec = it->second;
+  if (in.status.ok()) {
+    rec.written = std::move(rec.writing);
+  } else {
+    rec.written.reset();  // unknown now: write again after a pause
+    timers_.SetNoLaterThan(in.destination, now + options_.status_write_retry_delay);
+  }
+  rec.writing.reset();
+  if (in.status.ok() && rec.written != rec.status) PublishStatus(rec, rec.status);
+}
+
+void Controller::OnRestarted(const ControllerRestarted& in) {
+  // Memory is lost; the adapter re-lists the cluster and everything is decided anew.
+  ids_ = RequestIds(in.epoch);
+  repo_configs_.clear();
+  destinations_.clear();
+  groups_.clear();
+  workers_ = WorkerManager(options_);
+  requests_.clear();
+  timers_ = TimerQueue();
+}
+
+}  // namespace gitdest::core

@@ -1,0 +1,117 @@
+// The gitdest core: a pure, deterministic state machine. Inputs (facts, each with the
+// time it happened) go in; Effects (things to do) and the next wake-up time come out.
+// No I/O, no clock, no threads, no randomness: the same inputs at the same times give
+// the same effects, byte for byte.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/effects.h"
+#include "core/inputs.h"
+#include "core/options.h"
+#include "core/timer_queue.h"
+#include "core/types.h"
+#include "core/uniqueness.h"
+#include "core/worker_manager.h"
+
+namespace gitdest::core {
+
+// What the controller knows of one GitDestination.
+struct DestinationRecord {
+  Destination destination;
+  std::optional<WriteTarget> target;   // set while the spec is valid
+  std::optional<ObjectKey> lost_to;    // set while it loses a uniqueness conflict
+  std::optional<WorkerKey> worker;     // set while admitted: attached to this worker
+  DestinationStatus status;            // the latest computed status
+  std::optional<DestinationStatus> written;  // last status the API confirmed
+  std::optional<DestinationStatus> writing;  // status write in flight
+  bool awaiting_metadata = false;
+  absl::Time reconcile_started_at = absl::InfinitePast();
+};
+
+class Controller {
+ public:
+  explicit Controller(ControllerOptions options = {}, uint32_t epoch = 0);
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Applies one input at time `now` (never earlier than the previous call's).
+  Output Handle(const Input& input, absl::Time now);
+
+  // OK, or the first broken invariant with what broke. The simulator calls it after
+  // every step; it never changes state.
+  absl::Status CheckInvariants() const;
+
+  const ControllerOptions& options() const { return options_; }
+  const std::map<ObjectKey, DestinationRecord>& destinations() const { return destinations_; }
+  const std::map<ObjectKey, RepoConfig>& repo_configs() const { return repo_configs_; }
+  const WorkerManager& workers() const { return workers_; }
+  const TimerQueue& timers() const { return timers_; }
+  // The key of the GitRepoConfig a destination refers to (namespace defaulted).
+  static ObjectKey RepoConfigKeyOf(const Destination& destination);
+
+ private:
+  using Group = std::pair<std::string, std::string>;  // (normalized URL, branch)
+
+  // Input handlers.
+  void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
+  void OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now);
+  void OnDestinationObserved(const DestinationObserved& in, absl::Time now);
+  void OnDestinationDeleted(const DestinationDeleted& in, absl::Time now);
+  void OnResourceChanged(const ResourceChanged& in, absl::Time now);
+  void OnMetadataFetched(const MetadataFetched& in, absl::Time now);
+  void OnPushCompleted(const PushCompleted& in, absl::Time now);
+  void OnStatusWritten(const StatusWritten& in, absl::Time now);
+  void OnRestarted(const ControllerRestarted& in);
+
+  // Reconcile (reconcile.cc).
+  void Reconcile(const ObjectKey& key, absl::Time now);
+  bool Admit(DestinationRecord& rec, absl::Time now);
+  void Complete(DestinationRecord& rec, MetadataAnswer answer, const BranchWorker& worker,
+                absl::Time now);
+  void FinishInvalid(DestinationRecord& rec, const absl::Status& error, absl::Time now);
+  void FinishConflict(DestinationRecord& rec, absl::Time now);
+  void FinishSynced(DestinationRecord& rec, const BranchInfo& info, const BranchWorker& worker,
+                    absl::Time now);
+  void FinishFetchFailed(DestinationRecord& rec, const absl::Status& error, absl::Time retry_at,
+                         absl::Time now);
+  void PublishStatus(DestinationRecord& rec, DestinationStatus status);
+  void Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now);
+  absl::Duration JitteredRequeue(const ObjectKey& key) const;
+
+  // Groups: which destinations claim targets on one (URL, branch).
+  void SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target);
+  std::vector<Claim> ClaimsOf(const Group& group) const;
+  void Detach(DestinationRecord& rec);
+  void ReconcileSoon(const ObjectKey& key, absl::Time now) { timers_.SetNoLaterThan(key, now); }
+  void ReconcileGroup(const Group& group, absl::Time now);
+
+  // Workers.
+  void ServiceWorker(const WorkerKey& key, absl::Time now);
+  void Emit(Effect effect);
+  void RunDueTimers(absl::Time now);
+
+  absl::Status CheckAdmitted() const;
+  absl::Status CheckWorkers() const;
+  absl::Status CheckDestinations() const;
+
+  ControllerOptions options_;
+  RequestIds ids_;
+  absl::Time last_now_ = absl::InfinitePast();
+  std::map<ObjectKey, RepoConfig> repo_configs_;
+  std::map<ObjectKey, DestinationRecord> destinations_;
+  std::map<Group, std::set<ObjectKey>> groups_;
+  WorkerManager workers_;
+  std::map<RequestId, WorkerKey> requests_;
+  TimerQueue timers_;
+  std::vector<Effect> effects_;  // collected during one Handle call
+};
+
+}  // namespace gitdest::core

@@ -1,0 +1,64 @@
+// Effects: imperatives returned by Controller::Handle. An effect with a result
+// carries a request id; the result comes back only as an Input.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/types.h"
+
+namespace gitdest::core {
+
+// Read the remote branch's metadata: a ref listing, no pack download.
+// Answered by MetadataFetched.
+struct FetchMetadata {
+  RequestId request = 0;
+  WorkerKey worker;
+  std::string repo_url;
+  std::string secret_name;
+};
+
+// Commit `changes` (one commit each, skipping ones that change no bytes) on top of
+// `expected_tip` ("" = the branch does not exist yet) and push with compare-and-swap
+// against that tip. Answered by PushCompleted.
+struct PushBatch {
+  RequestId request = 0;
+  WorkerKey worker;
+  std::string repo_url;
+  std::string secret_name;
+  std::string expected_tip;
+  std::vector<FileChange> changes;
+};
+
+// Replace a destination's status subresource. Answered by StatusWritten.
+struct WriteStatus {
+  ObjectKey destination;
+  DestinationStatus status;
+};
+
+// The outcome of one reconcile, as controller-runtime's Result: the core itself
+// schedules the next reconcile (Output::wake_at); this records the decision for
+// logs, traces and tests.
+struct RequeueAfter {
+  ObjectKey destination;
+  absl::Duration delay;
+};
+
+// A Kubernetes Event on an object, for changes the core refuses (e.g. a hostile
+// object name) so that nothing is dropped silently.
+struct RecordEvent {
+  ObjectKey object;
+  std::string reason;
+  std::string message;
+};
+
+using Effect = std::variant<FetchMetadata, PushBatch, WriteStatus, RequeueAfter, RecordEvent>;
+
+struct Output {
+  std::vector<Effect> effects;
+  absl::Time wake_at = absl::InfiniteFuture();  // when to deliver the next TimerFired
+};
+
+}  // namespace gitdest::core

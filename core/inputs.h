@@ -1,0 +1,70 @@
+// Inputs: past-tense facts delivered to Controller::Handle together with the time
+// they happened. Everything non-deterministic reaches the core only through these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/naming/resource_path.h"
+#include "core/types.h"
+
+namespace gitdest::core {
+
+struct RepoConfigObserved {
+  RepoConfig config;
+};
+struct RepoConfigDeleted {
+  ObjectKey key;
+};
+struct DestinationObserved {
+  Destination destination;
+};
+struct DestinationDeleted {
+  ObjectKey key;
+};
+
+// A captured change of one Kubernetes object, routed to one destination.
+struct ResourceChanged {
+  ObjectKey destination;
+  ResourceId resource;
+  ChangeOp op = ChangeOp::kUpdate;
+  std::string content;  // sanitized YAML; empty for deletes
+  std::string author;
+};
+
+// The result of a FetchMetadata effect.
+struct MetadataFetched {
+  RequestId request = 0;
+  absl::StatusOr<PullReport> result;
+};
+
+// The result of a PushBatch effect. On success `tip` is the new remote tip; on a
+// compare-and-swap conflict (status FailedPrecondition) it is the tip found instead.
+struct PushCompleted {
+  RequestId request = 0;
+  absl::Status status;
+  std::string tip;
+};
+
+struct StatusWritten {
+  ObjectKey destination;
+  absl::Status status;
+};
+
+// Time passed: the core handles every timer due at `now`.
+struct TimerFired {};
+
+// The process (re)started with empty memory; `epoch` makes request ids of this
+// incarnation distinct from those of the last one.
+struct ControllerRestarted {
+  uint32_t epoch = 0;
+};
+
+using Input = std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved,
+                           DestinationDeleted, ResourceChanged, MetadataFetched, PushCompleted,
+                           StatusWritten, TimerFired, ControllerRestarted>;
+
+}  // namespace gitdest::core

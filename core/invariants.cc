@@ -1,0 +1,97 @@
+// Controller::CheckInvariants: the design's invariants that are visible in the
+// controller's own state (design §6: 1, 2 in part, 6; the rest need the world and
+// are checked by the simulator).
+#include "absl/strings/str_cat.h"
+#include "core/controller.h"
+#include "core/naming/base_folder.h"
+
+namespace gitdest::core {
+
+absl::Status Controller::CheckInvariants() const {
+  if (absl::Status s = CheckAdmitted(); !s.ok()) return s;
+  if (absl::Status s = CheckWorkers(); !s.ok()) return s;
+  return CheckDestinations();
+}
+
+// 1. No two admitted destinations share a triple or nest on one branch.
+absl::Status Controller::CheckAdmitted() const {
+  for (const auto& [group, members] : groups_) {
+    std::vector<const DestinationRecord*> admitted;
+    for (const ObjectKey& key : members) {
+      const DestinationRecord& rec = destinations_.at(key);
+      if (!rec.target || rec.target->repo_url != group.first ||
+          rec.target->branch != group.second) {
+        return absl::InternalError(absl::StrCat("group index: ", key.ToString(),
+                                                " is listed under a target it does not have"));
+      }
+      if (rec.worker) admitted.push_back(&rec);
+    }
+    for (size_t i = 0; i < admitted.size(); ++i) {
+      for (size_t j = i + 1; j < admitted.size(); ++j) {
+        if (TargetsConflict(*admitted[i]->target, *admitted[j]->target)) {
+          return absl::InternalError(absl::StrCat(
+              "invariant 1 (uniqueness): ", admitted[i]->destination.key.ToString(), " and ",
+              admitted[j]->destination.key.ToString(), " are both admitted to ",
+              group.first, "@", group.second, " with overlapping folders"));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// 6. A worker exists iff a destination uses it or it still has writes to push; at most
+// one read and one batch in flight each (2, structurally).
+absl::Status Controller::CheckWorkers() const {
+  for (const auto& [key, worker] : workers_.workers()) {
+    if (!worker.InUse()) {
+      return absl::InternalError(
+          absl::StrCat("invariant 6 (worker lifecycle): worker ", key.ToString(),
+                       " has no destination and nothing to push but was not retired"));
+    }
+    for (const ObjectKey& dest : worker.destinations()) {
+      auto it = destinations_.find(dest);
+      if (it == destinations_.end() || it->second.worker != key) {
+        return absl::InternalError(absl::StrCat("worker ", key.ToString(), " lists ",
+                                                dest.ToString(), " which is not attached"));
+      }
+    }
+    for (const FileChange& change : worker.pending()) {
+      if (!NormalizeBaseFolder(change.path).ok()) {
+        return absl::InternalError(absl::StrCat("invariant 5 (folders): unsafe path \"",
+                                                change.path, "\" queued on ", key.ToString()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Controller::CheckDestinations() const {
+  for (const auto& [key, rec] : destinations_) {
+    if (rec.worker) {
+      const BranchWorker* worker = workers_.Find(*rec.worker);
+      if (worker == nullptr || !worker->destinations().contains(key)) {
+        return absl::InternalError(absl::StrCat("invariant 6 (worker lifecycle): ",
+                                                key.ToString(), " is admitted to worker ",
+                                                rec.worker->ToString(), " which lacks it"));
+      }
+      if (rec.awaiting_metadata && !worker->read_in_flight()) {
+        return absl::InternalError(absl::StrCat(key.ToString(),
+                                                " awaits a metadata read that is not in flight"));
+      }
+    } else if (rec.awaiting_metadata) {
+      return absl::InternalError(absl::StrCat(key.ToString(), " awaits metadata unattached"));
+    }
+    if (!rec.awaiting_metadata && !timers_.When(key)) {
+      return absl::InternalError(
+          absl::StrCat(key.ToString(), " has no reconcile scheduled: it would never resync"));
+    }
+    if (rec.worker && (!rec.target || rec.lost_to)) {
+      return absl::InternalError(
+          absl::StrCat(key.ToString(), " is attached although invalid or in conflict"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gitdest::core

@@ -1,0 +1,34 @@
+#include "core/naming/identity.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace gitdest::core {
+
+std::string Sha256Hex(absl::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  const int ok =
+      EVP_Digest(bytes.data(), bytes.size(), digest, &digest_size, EVP_sha256(), nullptr);
+  // EVP_Digest fails only when libcrypto cannot allocate or lacks SHA-256, i.e. a
+  // broken process; an identity must never silently be empty, so stop here.
+  if (ok != 1 || digest_size != 32) std::abort();
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), digest_size));
+}
+
+std::string DestinationIdentity(absl::string_view normalized_url, absl::string_view branch,
+                                absl::string_view normalized_base_folder) {
+  // NUL cannot occur in a normalized URL, a valid branch or a normalized folder, so
+  // the joined string determines the triple and different triples hash apart.
+  return Sha256Hex(absl::StrCat(normalized_url, absl::string_view("\0", 1), branch,
+                                absl::string_view("\0", 1), normalized_base_folder));
+}
+
+}  // namespace gitdest::core

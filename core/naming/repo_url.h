@@ -1,0 +1,52 @@
+// Repository URL identity: two spellings of one remote must compare equal, and no
+// credential embedded in a URL may reach an identifier, a log line or a message.
+// Note: core APIs take absl::string_view — Debian's Abseil is built with its own
+// string_view type (ABSL_OPTION_USE_STD_STRING_VIEW=0), which absl::StrCat etc. need.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace gitdest::core {
+
+// Returns the canonical form of a Git remote URL, used as part of a destination's
+// identity. Accepted forms: https://, http://, ssh:// (also spelled git+ssh:// or
+// ssh+git://), git://, file:// and scp-like `[user@]host:path`. Canonicalisation:
+//   - userinfo is dropped: `user:secret@` always, and for http(s)/git also a bare
+//     user (`https://<token>@host/…` is how tokens are usually passed); ssh keeps a
+//     bare user (`git@`) because it is the login, never a secret;
+//   - scheme and host are lower-cased; paths keep their case (file:// above all);
+//   - default ports are dropped (https 443, http 80, ssh 22, git 9418), other ports
+//     lose leading zeros; `file://localhost/p` becomes `file:///p`;
+//   - scp-like `git@host:org/repo` (and `git@host:/org/repo`) becomes
+//     `ssh://git@host/org/repo`;
+//   - runs of `/` in the path collapse to one; `%xx` escapes get upper-case hex;
+//   - trailing `/` and `.git` are trimmed repeatedly and case-insensitively
+//     (`Repo.GIT`, `repo.git//` → `repo`).
+// The result is a fixed point: NormalizeRepoUrl(*NormalizeRepoUrl(u)) == *NormalizeRepoUrl(u).
+// Errors (InvalidArgument) name the field `spec.repoUrl`, quote the URL with its
+// credentials redacted, and say how to fix it: empty, longer than 2048 bytes,
+// whitespace or control characters, unknown scheme, missing or malformed host, a
+// host or ssh user starting with `-`, a bad port, missing path, `.`/`..` path
+// segments, a query or fragment, a file:// URL naming a remote host.
+absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url);
+
+// Returns `url` with its credentials removed, safe for logs and messages; never
+// fails. The userinfo is the text between `://` (or the start, for scp-like and
+// unparseable input) and the last `@` before the host. `user:secret@` keeps only
+// `user@` (`https://user:tok@h/r` → `https://user@h/r`); a bare userinfo is kept
+// for ssh and scp-like URLs (`git@`) but removed for every other scheme, where it
+// is usually a token (`https://ghp_x@h/r` → `https://h/r`). Everything else is
+// returned byte for byte, so RedactUrl(*NormalizeRepoUrl(u)) == *NormalizeRepoUrl(u).
+std::string RedactUrl(absl::string_view url);
+
+// Quotes a user-supplied value for an error message: C-style hex escapes (so
+// control characters and non-ASCII bytes are visible and the message stays ASCII)
+// and at most 64 input bytes, with the total length appended when cut. Shared by
+// every validator of core/naming so their messages look alike. Never pass a URL
+// that may hold credentials without RedactUrl first.
+std::string QuoteForMessage(absl::string_view value);
+
+}  // namespace gitdest::core

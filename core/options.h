@@ -1,0 +1,37 @@
+// Every bound and interval of the core, in one place. Defaults are the product's;
+// tests and the simulator may shrink them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace gitdest::core {
+
+struct ControllerOptions {
+  // Branch metadata younger than this is served from the worker's cache; it is also
+  // the least time between two remote reads of one branch.
+  absl::Duration metadata_cache_ttl = absl::Seconds(30);
+  // Failed reads back off exponentially from metadata_cache_ttl up to this.
+  absl::Duration read_retry_delay_max = absl::Minutes(5);
+
+  // Level-based resync of a healthy destination, spread by a jitter derived from its
+  // key so that 10 000 destinations do not reconcile in the same second.
+  absl::Duration requeue_interval = absl::Minutes(10);
+  double requeue_jitter_fraction = 0.1;  // ± this fraction of requeue_interval
+  absl::Duration invalid_spec_requeue = absl::Minutes(2);
+  absl::Duration status_write_retry_delay = absl::Seconds(5);
+
+  // Pushes that fail for outage or auth back off from push_retry_delay_min to max;
+  // conflicts are replayed at once up to push_conflict_retries times in a row.
+  absl::Duration push_retry_delay_min = absl::Seconds(1);
+  absl::Duration push_retry_delay_max = absl::Minutes(5);
+  int push_conflict_retries = 3;
+
+  // Bound on queued changes per branch: beyond it the queue coalesces to the latest
+  // change per path (nothing is dropped; see BranchWorker::Enqueue).
+  size_t max_pending_changes = 10000;
+};
+
+}  // namespace gitdest::core

@@ -1,0 +1,152 @@
+// Value types of the gitdest core: the resources it reads, the status it writes and
+// the branch metadata it caches. Plain data, ordered and comparable, no behaviour.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace gitdest::core {
+
+// namespace/name of a Kubernetes object. Ordered, so containers keyed by it iterate
+// deterministically.
+struct ObjectKey {
+  std::string namespace_;
+  std::string name;
+
+  std::string ToString() const { return namespace_ + "/" + name; }
+  friend bool operator==(const ObjectKey&, const ObjectKey&) = default;
+  friend auto operator<=>(const ObjectKey&, const ObjectKey&) = default;
+};
+
+// ---- GitRepoConfig ---------------------------------------------------------------
+
+struct PushSettings {
+  absl::Duration interval = absl::Seconds(10);  // commit window
+  int64_t max_commits = 20;
+  int64_t max_bytes = 1 << 20;
+  friend bool operator==(const PushSettings&, const PushSettings&) = default;
+};
+
+struct RepoConfigSpec {
+  std::string repo_url;
+  std::vector<std::string> allowed_branches;  // globs, at least one
+  std::string secret_name;                    // "" = anonymous
+  PushSettings push;
+  friend bool operator==(const RepoConfigSpec&, const RepoConfigSpec&) = default;
+};
+
+struct RepoConfig {
+  ObjectKey key;
+  int64_t generation = 1;
+  RepoConfigSpec spec;
+  friend bool operator==(const RepoConfig&, const RepoConfig&) = default;
+};
+
+// ---- GitDestination ----------------------------------------------------------------
+
+struct DestinationSpec {
+  ObjectKey repo_ref;  // namespace defaults to the destination's own
+  std::string branch;
+  std::string base_folder;
+  friend bool operator==(const DestinationSpec&, const DestinationSpec&) = default;
+};
+
+struct Destination {
+  ObjectKey key;
+  int64_t generation = 1;
+  absl::Time creation_time;  // one-second precision in Kubernetes: ties are common
+  DestinationSpec spec;
+  friend bool operator==(const Destination&, const Destination&) = default;
+};
+
+enum class ConditionStatus { kTrue, kFalse, kUnknown };
+
+// kstatus-style condition. last_transition_time changes only when status changes.
+struct Condition {
+  std::string type;  // "Ready", "Reconciling", "Stalled"
+  ConditionStatus status = ConditionStatus::kUnknown;
+  std::string reason;
+  std::string message;
+  int64_t observed_generation = 0;
+  absl::Time last_transition_time;
+  friend bool operator==(const Condition&, const Condition&) = default;
+};
+
+inline constexpr char kConditionReady[] = "Ready";
+inline constexpr char kConditionReconciling[] = "Reconciling";
+inline constexpr char kConditionStalled[] = "Stalled";
+
+struct DestinationStatus {
+  std::vector<Condition> conditions;  // sorted by type
+  int64_t observed_generation = 0;
+  bool branch_exists = false;
+  std::string last_commit_sha;
+  absl::Time last_sync_time = absl::InfinitePast();  // InfinitePast = never read
+  friend bool operator==(const DestinationStatus&, const DestinationStatus&) = default;
+};
+
+// ---- Branch metadata -------------------------------------------------------------------
+
+// What one remote read says about a branch (the seed's PullReport).
+struct PullReport {
+  struct Head {
+    std::string sha;         // "" when the branch does not exist or is unborn
+    std::string short_name;  // the branch name
+    bool unborn = false;     // the repository is empty: HEAD names no commit
+    friend bool operator==(const Head&, const Head&) = default;
+  };
+  bool exists_on_remote = false;
+  Head head;
+  int64_t incoming_changes = 0;  // commits on the remote this worker has not seen
+  friend bool operator==(const PullReport&, const PullReport&) = default;
+};
+
+// A BranchWorker's answer to GetBranchMetadata: the last report and when it was read.
+struct BranchInfo {
+  PullReport report;
+  absl::Time read_at = absl::InfinitePast();  // when the read that produced it started
+  friend bool operator==(const BranchInfo&, const BranchInfo&) = default;
+};
+
+// One BranchWorker per (GitRepoConfig, branch).
+struct WorkerKey {
+  ObjectKey repo_config;
+  std::string branch;
+  std::string ToString() const { return repo_config.ToString() + "@" + branch; }
+  friend bool operator==(const WorkerKey&, const WorkerKey&) = default;
+  friend auto operator<=>(const WorkerKey&, const WorkerKey&) = default;
+};
+
+// ---- Writes --------------------------------------------------------------------------
+
+enum class ChangeOp { kCreate, kUpdate, kDelete };
+
+// One file change in a branch: the unit of the write queue and of a commit.
+struct FileChange {
+  std::string path;     // repository-relative, inside the destination's baseFolder
+  ChangeOp op = ChangeOp::kUpdate;
+  std::string content;  // YAML; empty for deletes
+  std::string message;  // "[UPDATE] apps/v1/deployments/ns/name"
+  std::string author;   // Kubernetes user that made the change
+  ObjectKey destination;
+  friend bool operator==(const FileChange&, const FileChange&) = default;
+};
+
+using RequestId = uint64_t;
+
+// Request ids: the process epoch in the high half, so a result addressed to an
+// earlier incarnation of the controller can never match a request of this one.
+class RequestIds {
+ public:
+  explicit RequestIds(uint32_t epoch) : next_((static_cast<uint64_t>(epoch) << 32) + 1) {}
+  RequestId Next() { return next_++; }
+
+ private:
+  uint64_t next_;
+};
+
+}  // namespace gitdest::core

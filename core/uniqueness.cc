@@ -1,0 +1,103 @@
+#include "core/uniqueness.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/naming/base_folder.h"
+#include "core/naming/branch_name.h"
+#include "core/naming/identity.h"
+#include "core/naming/repo_url.h"
+
+namespace gitdest::core {
+namespace {
+
+bool BranchAllowed(const std::string& branch, const std::vector<std::string>& patterns) {
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& p) { return BranchMatchesGlob(branch, p); });
+}
+
+}  // namespace
+
+absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config) {
+  if (config == nullptr) {
+    return absl::NotFoundError(absl::StrCat("spec.repoRef: GitRepoConfig ",
+                                            spec.repo_ref.ToString(),
+                                            " not found; create it or fix spec.repoRef.name"));
+  }
+  absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
+  if (!url.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": ", url.status().message()));
+  }
+  if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;
+  if (!BranchAllowed(spec.branch, config->spec.allowed_branches)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ",
+        config->key.ToString(), " (spec.allowedBranches: [",
+        absl::StrJoin(config->spec.allowed_branches, ", "),
+        "]); use an allowed branch or add a matching pattern"));
+  }
+  absl::StatusOr<std::string> folder = NormalizeBaseFolder(spec.base_folder);
+  if (!folder.ok()) return folder.status();
+  WriteTarget target{*std::move(url), spec.branch, *std::move(folder), ""};
+  target.identity = DestinationIdentity(target.repo_url, target.branch, target.base_folder);
+  return target;
+}
+
+bool ClaimPrecedes(const Claim& a, const Claim& b) {
+  if (a.creation_time != b.creation_time) return a.creation_time < b.creation_time;
+  return a.destination < b.destination;
+}
+
+bool TargetsConflict(const WriteTarget& a, const WriteTarget& b) {
+  return a.repo_url == b.repo_url && a.branch == b.branch &&
+         FoldersOverlap(a.base_folder, b.base_folder);
+}
+
+absl::Status CheckAdmission(const Claim& candidate, std::span<const Claim> existing) {
+  // Report the oldest conflicting claim: the one that would win in the controller.
+  const Claim* blocker = nullptr;
+  for (const Claim& other : existing) {
+    if (other.destination == candidate.destination) continue;
+    if (!TargetsConflict(candidate.target, other.target)) continue;
+    if (blocker == nullptr || ClaimPrecedes(other, *blocker)) blocker = &other;
+  }
+  if (blocker == nullptr) return absl::OkStatus();
+  const bool same = blocker->target.identity == candidate.target.identity;
+  return absl::AlreadyExistsError(absl::StrCat(
+      "spec.baseFolder \"", candidate.target.base_folder, "\" ",
+      same ? "is already written" : "overlaps \"" + blocker->target.base_folder + "\", written",
+      " by GitDestination ", blocker->destination.ToString(), " on branch \"",
+      candidate.target.branch, "\" of ", candidate.target.repo_url,
+      "; choose a baseFolder that neither contains nor is inside another destination's"));
+}
+
+std::map<ObjectKey, std::optional<ObjectKey>> ResolveConflicts(std::vector<Claim> claims) {
+  std::sort(claims.begin(), claims.end(), ClaimPrecedes);
+  std::map<ObjectKey, std::optional<ObjectKey>> verdicts;
+  std::vector<const Claim*> admitted;
+  for (const Claim& claim : claims) {
+    std::optional<ObjectKey> loser_to;
+    for (const Claim* winner : admitted) {
+      if (TargetsConflict(claim.target, winner->target)) {
+        loser_to = winner->destination;
+        break;
+      }
+    }
+    if (!loser_to) admitted.push_back(&claim);
+    verdicts.emplace(claim.destination, std::move(loser_to));
+  }
+  return verdicts;
+}
+
+std::string ConflictMessage(const WriteTarget& target, const ObjectKey& winner) {
+  return absl::StrCat("baseFolder \"", target.base_folder, "\" on branch \"", target.branch,
+                      "\" of ", target.repo_url, " conflicts with GitDestination ",
+                      winner.ToString(),
+                      ", which was created first; choose a baseFolder that neither contains "
+                      "nor is inside another destination's");
+}
+
+}  // namespace gitdest::core

@@ -1,0 +1,61 @@
+// Uniqueness of write targets: no two GitDestinations may write the same
+// (repository, branch, baseFolder), nor nested baseFolders on one branch (one
+// destination's cleanup would delete the other's files). Enforced twice: by the
+// admission webhook (CheckAdmission) and by the controller (ResolveConflicts).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/types.h"
+
+namespace gitdest::core {
+
+// The normalized triple a valid destination writes to.
+struct WriteTarget {
+  std::string repo_url;     // NormalizeRepoUrl
+  std::string branch;       // a valid branch name
+  std::string base_folder;  // NormalizeBaseFolder
+  std::string identity;     // DestinationIdentity of the three
+  friend bool operator==(const WriteTarget&, const WriteTarget&) = default;
+};
+
+// Validates a destination's spec against its GitRepoConfig (nullptr: not found).
+// Errors: NotFound for a missing GitRepoConfig, InvalidArgument for a bad field or
+// a branch outside allowedBranches, each naming the field and the fix.
+absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config);
+
+// A destination's claim on a target, with what orders claims: the oldest wins.
+struct Claim {
+  ObjectKey destination;
+  absl::Time creation_time;
+  WriteTarget target;
+};
+
+// Strict order: earlier creation first; Kubernetes timestamps have one-second
+// precision, so ties are broken by namespace/name.
+bool ClaimPrecedes(const Claim& a, const Claim& b);
+
+// Same repository and branch, and equal or nested folders.
+bool TargetsConflict(const WriteTarget& a, const WriteTarget& b);
+
+// Admission: OK, or AlreadyExists naming the existing destination that `candidate`
+// would collide with and what to change. Claims by `candidate.destination` itself
+// (an update) are ignored.
+absl::Status CheckAdmission(const Claim& candidate, std::span<const Claim> existing);
+
+// Controller side: claims are admitted oldest first, each unless it conflicts with
+// an already admitted one. Maps every claim to nullopt (admitted) or to the admitted
+// destination it lost to. Deterministic for any input order.
+std::map<ObjectKey, std::optional<ObjectKey>> ResolveConflicts(std::vector<Claim> claims);
+
+// The message a losing destination carries in its Ready=False/Conflict condition.
+std::string ConflictMessage(const WriteTarget& target, const ObjectKey& winner);
+
+}  // namespace gitdest::core

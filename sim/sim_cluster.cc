@@ -1,0 +1,26 @@
+#include "sim/sim_cluster.h"
+
+namespace gitdest::sim {
+
+void SimCluster::FailNextStatusWrites(int count, absl::Status error) {
+  for (int i = 0; i < count; ++i) write_faults_.push_back(error);
+}
+
+absl::Status SimCluster::WriteDestinationStatus(const core::ObjectKey& destination,
+                                                const core::DestinationStatus& status) {
+  ++status_writes_;
+  if (!write_faults_.empty()) {
+    absl::Status error = write_faults_.front();
+    write_faults_.pop_front();
+    return error;
+  }
+  statuses_[destination] = status;
+  return absl::OkStatus();
+}
+
+absl::Status SimCluster::RecordEvent(const core::RecordEvent& event) {
+  events_.push_back(event);
+  return absl::OkStatus();
+}
+
+}  // namespace gitdest::sim

@@ -1,0 +1,118 @@
+#include "tests/support/harness.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace gitdest::testing {
+
+core::ControllerOptions TestOptions() { return core::ControllerOptions{}; }
+
+core::RepoConfig MakeRepoConfig(const std::string& name, const std::string& url,
+                                std::vector<std::string> allowed) {
+  core::RepoConfig config;
+  config.key = {"team", name};
+  config.spec.repo_url = url;
+  config.spec.allowed_branches = std::move(allowed);
+  return config;
+}
+
+core::Destination MakeDestination(const std::string& name, const std::string& branch,
+                                  const std::string& folder, absl::Time created,
+                                  const std::string& repo) {
+  core::Destination d;
+  d.key = {"team", name};
+  d.creation_time = created;
+  d.spec = {{"", repo}, branch, folder};
+  return d;
+}
+
+core::ResourceId ConfigMap(const std::string& ns, const std::string& name) {
+  return core::ResourceId{"", "v1", "configmaps", ns, name};
+}
+
+Harness::Harness(core::ControllerOptions options)
+    : options_(options), controller_(std::make_unique<core::Controller>(options_)) {
+  remote.CreateRepository(kRepoUrl);
+}
+
+void Harness::Absorb(core::Output out) {
+  if (out.wake_at <= now_ && violation_.ok()) {
+    violation_ = absl::InternalError("wake_at is not in the future");
+  }
+  wake_at_ = out.wake_at;
+  for (core::Effect& effect : out.effects) {
+    if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+      reads_issued_.push_back(*read);
+    }
+    emitted_.push_back(effect);
+    if (std::holds_alternative<core::RequeueAfter>(effect)) continue;
+    if (std::holds_alternative<core::RecordEvent>(effect)) {
+      (void)executor_.Execute(effect);
+      continue;
+    }
+    in_flight_.push_back(std::move(effect));
+  }
+  if (absl::Status invariants = controller_->CheckInvariants(); !invariants.ok()) {
+    if (violation_.ok()) violation_ = invariants;
+  }
+}
+
+void Harness::Feed(const core::Input& input) { Absorb(controller_->Handle(input, now_)); }
+
+void Harness::Advance(absl::Duration d) {
+  const absl::Time target = now_ + d;
+  while (wake_at_ <= target) {
+    now_ = wake_at_;
+    Feed(core::TimerFired{});
+  }
+  now_ = target;
+}
+
+template <class E>
+int Harness::Deliver() {
+  std::deque<core::Effect> keep;
+  std::vector<core::Input> results;
+  while (!in_flight_.empty()) {
+    core::Effect effect = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    if (!std::holds_alternative<E>(effect)) {
+      keep.push_back(std::move(effect));
+      continue;
+    }
+    if (auto result = executor_.Execute(effect)) results.push_back(*std::move(result));
+  }
+  in_flight_ = std::move(keep);
+  for (const core::Input& input : results) Feed(input);
+  return static_cast<int>(results.size());
+}
+
+int Harness::DeliverReads() { return Deliver<core::FetchMetadata>(); }
+int Harness::DeliverPushes() { return Deliver<core::PushBatch>(); }
+int Harness::DeliverStatusWrites() { return Deliver<core::WriteStatus>(); }
+
+bool Harness::Settle() {
+  for (int rounds = 0; !in_flight_.empty(); ++rounds) {
+    if (rounds == 1000) {
+      if (violation_.ok()) violation_ = absl::InternalError("effects keep coming: no quiescence");
+      return false;
+    }
+    DeliverReads();
+    DeliverPushes();
+    DeliverStatusWrites();
+  }
+  return true;
+}
+
+void Harness::Restart() {
+  in_flight_.clear();
+  controller_ = std::make_unique<core::Controller>(options_, ++epoch_);
+  Feed(core::ControllerRestarted{epoch_});
+}
+
+std::vector<core::Effect> Harness::TakeEffects() {
+  std::vector<core::Effect> out = std::move(emitted_);
+  emitted_.clear();
+  return out;
+}
+
+}  // namespace gitdest::testing

@@ -1,0 +1,79 @@
+// Test harness: the real core in a small simulated world (sim::SimRemote,
+// sim::SimCluster) with a manual clock. Effects are held in flight until a test
+// delivers them, so a test controls every interleaving: reads in flight while other
+// destinations reconcile, pushes racing external writers, status writes failing.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/controller.h"
+#include "core/executor.h"
+#include "sim/sim_cluster.h"
+#include "sim/sim_remote.h"
+
+namespace gitdest::testing {
+
+inline constexpr char kRepoUrl[] = "https://git.example.com/org/repo.git";
+
+core::ControllerOptions TestOptions();
+core::RepoConfig MakeRepoConfig(const std::string& name, const std::string& url = kRepoUrl,
+                                std::vector<std::string> allowed = {"*", "**"});
+core::Destination MakeDestination(const std::string& name, const std::string& branch,
+                                  const std::string& folder, absl::Time created,
+                                  const std::string& repo = "repo");
+core::ResourceId ConfigMap(const std::string& ns, const std::string& name);
+
+class Harness {
+ public:
+  explicit Harness(core::ControllerOptions options = TestOptions());
+
+  core::Controller& controller() { return *controller_; }
+  absl::Time now() const { return now_; }
+
+  // Feeds one input at the current time; its effects are held in flight.
+  void Feed(const core::Input& input);
+  // Moves time forward by `d`, firing every timer due on the way.
+  void Advance(absl::Duration d);
+  // Executes held effects of one kind (oldest first) and feeds their results back.
+  int DeliverReads();
+  int DeliverPushes();
+  int DeliverStatusWrites();
+  // Delivers everything, repeatedly, until nothing is in flight; false if it never ends.
+  bool Settle();
+  // Loses the controller's memory; results in flight are lost with the process.
+  void Restart();
+
+  // What happened, for assertions.
+  const std::vector<core::FetchMetadata>& reads_issued() const { return reads_issued_; }
+  std::vector<core::Effect> TakeEffects();  // every effect emitted since last call
+  size_t in_flight() const { return in_flight_.size(); }
+  // The first broken invariant seen after any step (OK if none).
+  const absl::Status& violation() const { return violation_; }
+  const std::deque<core::Effect>& held() const { return in_flight_; }
+
+  sim::SimRemote remote;
+  sim::SimCluster cluster;
+
+ private:
+  template <class E>
+  int Deliver();
+  void Absorb(core::Output out);
+
+  core::ControllerOptions options_;
+  std::unique_ptr<core::Controller> controller_;
+  core::Executor executor_{remote, cluster};
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+  absl::Time wake_at_ = absl::InfiniteFuture();
+  uint32_t epoch_ = 0;
+  std::deque<core::Effect> in_flight_;
+  std::vector<core::Effect> emitted_;
+  std::vector<core::FetchMetadata> reads_issued_;
+  absl::Status violation_;
+};
+
+}  // namespace gitdest::testing

@@ -1,0 +1,255 @@
+// Example tests of the core's reconcile: the seed's four scenarios and the rules
+// around them. Properties over random interleavings live in tests/property/.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/conditions.h"
+#include "tests/support/harness.h"
+
+namespace gitdest::testing {
+namespace {
+
+using core::ConditionStatus;
+using core::DestinationStatus;
+using core::ObjectKey;
+
+class ReconcileTest : public ::testing::Test {
+ protected:
+  void SetUp() override { h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")}); }
+  void TearDown() override { EXPECT_TRUE(h.violation().ok()) << h.violation(); }
+
+  void AddDestination(const std::string& name, const std::string& folder,
+                      const std::string& branch = "main") {
+    h.Feed(core::DestinationObserved{MakeDestination(name, branch, folder, h.now())});
+  }
+  const DestinationStatus& Status(const std::string& name) {
+    return h.controller().destinations().at(ObjectKey{"team", name}).status;
+  }
+  ConditionStatus Ready(const std::string& name) {
+    const core::Condition* c = core::FindCondition(Status(name), core::kConditionReady);
+    return c == nullptr ? ConditionStatus::kUnknown : c->status;
+  }
+  std::string ReadyReason(const std::string& name) {
+    return core::FindCondition(Status(name), core::kConditionReady)->reason;
+  }
+
+  Harness h;
+};
+
+// Seed scenario 1: a stale (here: empty) cache triggers one read, and the status gets
+// the remote's metadata with the time it was read.
+TEST_F(ReconcileTest, StaleCacheTriggersReadAndReturnsMetadata) {
+  const std::string sha = h.remote.ExternalCommit(kRepoUrl, "main", "README.md", "hi");
+  const absl::Time created = h.now();
+  AddDestination("a", "clusters/a");
+  ASSERT_EQ(h.reads_issued().size(), 1u);
+  EXPECT_EQ(Ready("a"), ConditionStatus::kUnknown);  // nothing known until the read lands
+  h.Advance(absl::Milliseconds(200));
+  ASSERT_EQ(h.DeliverReads(), 1);
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_TRUE(Status("a").branch_exists);
+  EXPECT_EQ(Status("a").last_commit_sha, sha);
+  EXPECT_EQ(Status("a").last_sync_time, created);
+  EXPECT_EQ(h.DeliverStatusWrites(), 1);
+  EXPECT_EQ(h.cluster.statuses().at({"team", "a"}), Status("a"));
+
+  // Once the cache is older than the TTL, the next reconcile reads again.
+  h.Advance(absl::Minutes(11));
+  EXPECT_EQ(h.reads_issued().size(), 2u);
+}
+
+// Seed scenario 2: two reconciles within 30 s — the second reads nothing.
+TEST_F(ReconcileTest, SecondReconcileWithinTtlUsesCache) {
+  AddDestination("a", "clusters/a");
+  h.Settle();
+  h.Advance(absl::Seconds(29));
+  AddDestination("b", "clusters/b");  // a new destination reconciles at once
+  EXPECT_EQ(h.reads_issued().size(), 1u);
+  EXPECT_EQ(Ready("b"), ConditionStatus::kTrue);
+  EXPECT_EQ(Status("b").last_sync_time, Status("a").last_sync_time);
+  h.Advance(absl::Seconds(2));  // 31 s: the cache is stale now
+  AddDestination("c", "clusters/c");
+  EXPECT_EQ(h.reads_issued().size(), 2u);
+}
+
+// Seed scenario 3: many destinations on one branch reconciling within the window
+// cause exactly one remote read, and all get the same metadata.
+TEST_F(ReconcileTest, ManyDestinationsShareOneRead) {
+  const std::string sha = h.remote.ExternalCommit(kRepoUrl, "main", "x", "1");
+  for (int i = 0; i < 50; ++i) AddDestination("d" + std::to_string(i), "f/" + std::to_string(i));
+  EXPECT_EQ(h.reads_issued().size(), 1u);  // single flight: 49 joined the first read
+  h.DeliverReads();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Status("d" + std::to_string(i)).last_commit_sha, sha);
+    EXPECT_EQ(Ready("d" + std::to_string(i)), ConditionStatus::kTrue);
+  }
+  EXPECT_EQ(h.remote.reads(), 1);
+}
+
+// Seed scenario 4: a read failure is returned and surfaced; previous values stay,
+// the retry backs off, and other branches are unaffected.
+TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
+  const std::string sha = h.remote.ExternalCommit(kRepoUrl, "main", "x", "1");
+  AddDestination("a", "clusters/a");
+  AddDestination("other", "clusters/other", "dev");
+  h.Settle();
+  const DestinationStatus before = Status("a");
+  auto main_reads = [&] {
+    return std::count_if(h.reads_issued().begin(), h.reads_issued().end(),
+                         [](const core::FetchMetadata& r) { return r.worker.branch == "main"; });
+  };
+  h.remote.FailNextReads(1, absl::UnavailableError("connection refused"), "main");
+  h.Advance(absl::Minutes(11));  // both requeue: one read per branch
+  EXPECT_EQ(h.DeliverReads(), 2);
+  EXPECT_EQ(Ready("a"), ConditionStatus::kFalse);
+  EXPECT_EQ(ReadyReason("a"), core::kReasonFetchFailed);
+  EXPECT_NE(core::FindCondition(Status("a"), core::kConditionReady)->message.find(
+                "connection refused"),
+            std::string::npos);
+  EXPECT_EQ(Status("a").last_commit_sha, before.last_commit_sha);
+  EXPECT_EQ(Status("a").branch_exists, before.branch_exists);
+  EXPECT_EQ(Status("a").last_sync_time, before.last_sync_time);
+  EXPECT_EQ(Ready("other"), ConditionStatus::kTrue);  // the other branch read fine
+
+  // The retry waits for the backoff (≥ the TTL, counted from the failed read's start).
+  const absl::Time retry = *h.controller().timers().When(ObjectKey{"team", "a"});
+  const auto reads = main_reads();
+  h.Advance(retry - h.now() - absl::Milliseconds(1));
+  EXPECT_EQ(main_reads(), reads);
+  h.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(main_reads(), reads + 1);
+  h.DeliverReads();
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(Status("a").last_commit_sha, sha);
+}
+
+TEST_F(ReconcileTest, AuthFailureStalls) {
+  h.remote.FailNextReads(1, absl::UnauthenticatedError("bad credentials"));
+  AddDestination("a", "clusters/a");
+  h.DeliverReads();
+  const core::Condition* stalled = core::FindCondition(Status("a"), core::kConditionStalled);
+  EXPECT_EQ(stalled->status, ConditionStatus::kTrue);
+  EXPECT_FALSE(Status("a").branch_exists);  // an error is never read as an empty remote
+  EXPECT_EQ(Status("a").last_sync_time, absl::InfinitePast());
+}
+
+TEST_F(ReconcileTest, StatusIsWrittenOnlyWhenItChanges) {
+  AddDestination("a", "clusters/a");
+  h.Settle();
+  const int64_t writes = h.cluster.status_writes();
+  h.Advance(absl::Minutes(11));  // requeue: a new read, same tip, new lastSyncTime
+  h.Settle();
+  EXPECT_EQ(h.cluster.status_writes(), writes + 1);
+  // A duplicate watch event changes nothing and writes nothing.
+  h.Feed(core::DestinationObserved{h.controller().destinations().at({"team", "a"}).destination});
+  h.Settle();
+  EXPECT_EQ(h.cluster.status_writes(), writes + 1);
+}
+
+TEST_F(ReconcileTest, FailedStatusWriteIsRetried) {
+  h.cluster.FailNextStatusWrites(1, absl::AbortedError("409 conflict"));
+  AddDestination("a", "clusters/a");
+  h.Settle();
+  EXPECT_FALSE(h.cluster.statuses().contains({"team", "a"}));
+  h.Advance(absl::Seconds(6));
+  h.Settle();
+  EXPECT_EQ(h.cluster.statuses().at({"team", "a"}), Status("a"));
+}
+
+TEST_F(ReconcileTest, RequeueIsJitteredPerKeyAndDeterministic) {
+  AddDestination("a", "clusters/a");
+  AddDestination("b", "clusters/b");
+  h.Settle();
+  const auto when_a = h.controller().timers().When(ObjectKey{"team", "a"});
+  const auto when_b = h.controller().timers().When(ObjectKey{"team", "b"});
+  ASSERT_TRUE(when_a && when_b);
+  EXPECT_NE(*when_a, *when_b);
+  for (auto when : {*when_a, *when_b}) {
+    EXPECT_GE(when - h.now(), absl::Minutes(9));
+    EXPECT_LE(when - h.now(), absl::Minutes(11));
+  }
+  Harness again;
+  again.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+  again.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", again.now())});
+  again.Settle();
+  EXPECT_EQ(again.controller().timers().When(ObjectKey{"team", "a"}), when_a);
+}
+
+TEST_F(ReconcileTest, InvalidSpecIsStalledAndRequeuedInTwoMinutes) {
+  AddDestination("bad", "../escape");
+  EXPECT_EQ(ReadyReason("bad"), core::kReasonInvalidSpec);
+  EXPECT_NE(core::FindCondition(Status("bad"), core::kConditionReady)->message.find(
+                "spec.baseFolder"),
+            std::string::npos);
+  EXPECT_EQ(h.controller().timers().When(ObjectKey{"team", "bad"}), h.now() + absl::Minutes(2));
+  EXPECT_TRUE(h.reads_issued().empty());
+  EXPECT_TRUE(h.controller().workers().workers().empty());
+}
+
+TEST_F(ReconcileTest, MissingRepoConfigAndDisallowedBranch) {
+  h.Feed(core::DestinationObserved{MakeDestination("x", "main", "f", h.now(), "nope")});
+  EXPECT_EQ(ReadyReason("x"), core::kReasonRepoConfigNotFound);
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("strict", kRepoUrl, {"release/*"})});
+  h.Feed(core::DestinationObserved{MakeDestination("y", "main", "g", h.now(), "strict")});
+  EXPECT_EQ(ReadyReason("y"), core::kReasonInvalidSpec);
+  EXPECT_NE(core::FindCondition(Status("y"), core::kConditionReady)->message.find(
+                "allowedBranches"),
+            std::string::npos);
+}
+
+TEST_F(ReconcileTest, OldestDestinationWinsAConflictAndTheLoserFollowsOnDelete) {
+  AddDestination("first", "clusters/prod");
+  h.Advance(absl::Seconds(1));
+  AddDestination("nested", "clusters/prod/apps");
+  AddDestination("sibling", "clusters/production");  // a prefix, not a parent: fine
+  h.Settle();
+  EXPECT_EQ(Ready("first"), ConditionStatus::kTrue);
+  EXPECT_EQ(ReadyReason("nested"), core::kReasonConflict);
+  EXPECT_NE(core::FindCondition(Status("nested"), core::kConditionReady)->message.find(
+                "team/first"),
+            std::string::npos);
+  EXPECT_EQ(Ready("sibling"), ConditionStatus::kTrue);
+  h.Feed(core::DestinationDeleted{{"team", "first"}});
+  h.Settle();
+  EXPECT_EQ(Ready("nested"), ConditionStatus::kTrue);
+}
+
+TEST_F(ReconcileTest, SameSecondTieIsBrokenByName) {
+  AddDestination("zeta", "shared");
+  AddDestination("alpha", "shared");  // same creation second, created later, sorts first
+  h.Settle();
+  EXPECT_EQ(Ready("alpha"), ConditionStatus::kTrue);
+  EXPECT_EQ(ReadyReason("zeta"), core::kReasonConflict);
+}
+
+TEST_F(ReconcileTest, RepoUrlChangeRechecksUniqueness) {
+  h.remote.CreateRepository("https://git.example.com/org/other");
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("other", "https://git.example.com/org/other")});
+  AddDestination("a", "shared");
+  h.Advance(absl::Seconds(1));
+  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "shared", h.now(), "other")});
+  h.Settle();
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(Ready("b"), ConditionStatus::kTrue);
+  // Point "other" at the same repository (spelled differently): b now collides.
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("other", "https://GIT.example.com/org/repo/")});
+  h.Settle();
+  EXPECT_EQ(ReadyReason("b"), core::kReasonConflict);
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+}
+
+TEST_F(ReconcileTest, WorkerIsSharedPerBranchAndRetiredWithItsLastDestination) {
+  AddDestination("a", "fa");
+  AddDestination("b", "fb");
+  AddDestination("c", "fc", "dev");
+  h.Settle();
+  EXPECT_EQ(h.controller().workers().workers().size(), 2u);
+  h.Feed(core::DestinationDeleted{{"team", "a"}});
+  EXPECT_EQ(h.controller().workers().workers().size(), 2u);
+  h.Feed(core::DestinationDeleted{{"team", "b"}});
+  EXPECT_EQ(h.controller().workers().workers().size(), 1u);
+}
+
+}  // namespace
+}  // namespace gitdest::testing

@@ -1,0 +1,115 @@
+#include "core/uniqueness.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace gitdest::core {
+namespace {
+
+const absl::Time t0 = absl::FromUnixSeconds(1000);
+
+RepoConfig Config(std::string url = "https://h/org/repo") {
+  RepoConfig c;
+  c.key = {"ns", "repo"};
+  c.spec.repo_url = std::move(url);
+  c.spec.allowed_branches = {"main", "release/*"};
+  return c;
+}
+
+Claim MakeClaim(const std::string& name, const std::string& folder, absl::Time created,
+                const std::string& url = "https://h/org/repo", const std::string& branch = "main") {
+  RepoConfig config = Config(url);
+  absl::StatusOr<WriteTarget> target = ResolveTarget({{"ns", "repo"}, branch, folder}, &config);
+  EXPECT_TRUE(target.ok()) << target.status();
+  return Claim{{"ns", name}, created, *target};
+}
+
+TEST(ResolveTargetTest, NormalizesEveryPart) {
+  RepoConfig config = Config("https://H/org/Repo.GIT/");
+  auto target = ResolveTarget({{"ns", "repo"}, "main", "clusters/./prod/"}, &config);
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_EQ(target->repo_url, "https://h/org/Repo");
+  EXPECT_EQ(target->base_folder, "clusters/prod");
+  EXPECT_EQ(target->identity.size(), 64u);
+}
+
+TEST(ResolveTargetTest, ErrorsNameTheFieldAndTheFix) {
+  RepoConfig config = Config();
+  auto missing = ResolveTarget({{"ns", "nope"}, "main", "f"}, nullptr);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("spec.repoRef"), absl::string_view::npos);
+  auto branch = ResolveTarget({{"ns", "repo"}, "dev", "f"}, &config);
+  EXPECT_NE(branch.status().message().find("spec.branch"), absl::string_view::npos);
+  auto bad_ref = ResolveTarget({{"ns", "repo"}, "main..x", "f"}, &config);
+  EXPECT_NE(bad_ref.status().message().find("spec.branch"), absl::string_view::npos);
+  auto root = ResolveTarget({{"ns", "repo"}, "main", "."}, &config);
+  EXPECT_NE(root.status().message().find("spec.baseFolder"), absl::string_view::npos);
+  RepoConfig bad_url = Config("not a url");
+  auto url = ResolveTarget({{"ns", "repo"}, "main", "f"}, &bad_url);
+  EXPECT_NE(url.status().message().find("spec.repoUrl"), absl::string_view::npos);
+}
+
+TEST(CheckAdmissionTest, RefusesSameTripleAndNestingNamingTheOther) {
+  std::vector<Claim> existing = {MakeClaim("prod", "clusters/prod", t0)};
+  absl::Status same = CheckAdmission(MakeClaim("dup", "clusters/./prod", t0), existing);
+  EXPECT_EQ(same.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(same.message().find("ns/prod"), absl::string_view::npos);
+  absl::Status nested = CheckAdmission(MakeClaim("n", "clusters/prod/apps", t0), existing);
+  EXPECT_NE(nested.message().find("overlaps"), absl::string_view::npos);
+  absl::Status parent = CheckAdmission(MakeClaim("p", "clusters", t0), existing);
+  EXPECT_FALSE(parent.ok());
+  EXPECT_TRUE(CheckAdmission(MakeClaim("s", "clusters/production", t0), existing).ok());
+  EXPECT_TRUE(CheckAdmission(MakeClaim("b", "clusters/prod", t0, "https://h/org/repo",
+                                       "release/1"),
+                             existing)
+                  .ok());
+  EXPECT_FALSE(
+      CheckAdmission(MakeClaim("u", "clusters/prod", t0, "https://H/org/repo.git//"), existing)
+          .ok());
+  // An update of the same object does not conflict with itself.
+  EXPECT_TRUE(CheckAdmission(MakeClaim("prod", "clusters/prod", t0), existing).ok());
+}
+
+TEST(ResolveConflictsTest, OldestWinsTiesByNameAndLosersDoNotBlock) {
+  std::vector<Claim> claims = {
+      MakeClaim("b", "a/b", t0),              // nested in "a": loses to it
+      MakeClaim("a", "a", t0),                // same second as b, sorts first: wins
+      MakeClaim("c", "a/b/c", t0 - absl::Seconds(1)),  // oldest: wins over "a"?
+  };
+  // c is oldest and nested in a → a loses to c; b overlaps c → b loses to c.
+  auto verdicts = ResolveConflicts(claims);
+  EXPECT_FALSE(verdicts.at({"ns", "c"}).has_value());
+  EXPECT_EQ(verdicts.at({"ns", "a"}), (ObjectKey{"ns", "c"}));
+  EXPECT_EQ(verdicts.at({"ns", "b"}), (ObjectKey{"ns", "c"}));
+
+  // A chain: x ⊃ y ⊃ z with y oldest: x and z both lose to y. Without y, x wins over z.
+  std::vector<Claim> chain = {MakeClaim("x", "p", t0 + absl::Seconds(1)),
+                              MakeClaim("y", "p/q", t0),
+                              MakeClaim("z", "p/q/r", t0 + absl::Seconds(2))};
+  auto v = ResolveConflicts(chain);
+  EXPECT_EQ(v.at({"ns", "x"}), (ObjectKey{"ns", "y"}));
+  EXPECT_EQ(v.at({"ns", "z"}), (ObjectKey{"ns", "y"}));
+  // Disjoint losers do not block each other: only admitted claims do.
+  std::vector<Claim> fan = {MakeClaim("root", "r", t0), MakeClaim("l1", "r/1", t0 + absl::Seconds(1)),
+                            MakeClaim("l2", "r/2", t0 + absl::Seconds(1))};
+  auto f = ResolveConflicts(fan);
+  EXPECT_EQ(f.at({"ns", "l1"}), (ObjectKey{"ns", "root"}));
+  EXPECT_EQ(f.at({"ns", "l2"}), (ObjectKey{"ns", "root"}));
+}
+
+TEST(ResolveConflictsTest, VerdictsDoNotDependOnInputOrder) {
+  std::vector<Claim> claims = {MakeClaim("a", "x", t0), MakeClaim("b", "x/y", t0),
+                               MakeClaim("c", "z", t0), MakeClaim("d", "x", t0 - absl::Seconds(5))};
+  auto expected = ResolveConflicts(claims);
+  std::sort(claims.begin(), claims.end(),
+            [](const Claim& l, const Claim& r) { return l.destination.name < r.destination.name; });
+  do {
+    EXPECT_EQ(ResolveConflicts(claims), expected);
+  } while (std::next_permutation(
+      claims.begin(), claims.end(),
+      [](const Claim& l, const Claim& r) { return l.destination.name < r.destination.name; }));
+}
+
+}  // namespace
+}  // namespace gitdest::core

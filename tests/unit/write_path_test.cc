@@ -1,0 +1,183 @@
+// The write path: captured changes become commits, batched per branch and pushed with
+// compare-and-swap; conflicts replay, outages back off, nothing is ever dropped.
+#include <gtest/gtest.h>
+
+#include "core/conditions.h"
+#include "tests/support/harness.h"
+
+namespace gitdest::testing {
+namespace {
+
+using core::ChangeOp;
+using core::ObjectKey;
+
+core::ControllerOptions SmallQueue() {
+  core::ControllerOptions options;
+  options.max_pending_changes = 4;
+  return options;
+}
+
+class WritePathTest : public ::testing::Test {
+ protected:
+  explicit WritePathTest(core::ControllerOptions options = {}) : h(options) {}
+  void SetUp() override {
+    h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+    h.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", h.now())});
+    h.Settle();
+  }
+  void TearDown() override { EXPECT_TRUE(h.violation().ok()) << h.violation(); }
+
+  void Change(const std::string& name, const std::string& content,
+              ChangeOp op = ChangeOp::kUpdate, const std::string& dest = "a") {
+    h.Feed(core::ResourceChanged{{"team", dest}, ConfigMap("prod", name), op, content, "alice"});
+  }
+  sim::Tree Tree() const { return h.remote.TreeAt(kRepoUrl, "main"); }
+  int Pushes() const {
+    int n = 0;
+    for (const auto& e : h.held()) n += std::holds_alternative<core::PushBatch>(e);
+    return n;
+  }
+
+  Harness h;
+};
+
+TEST_F(WritePathTest, ChangesAreBatchedUntilTheCommitWindowCloses) {
+  Change("one", "data: 1\n");
+  Change("two", "data: 2\n");
+  h.Advance(absl::Seconds(9));
+  EXPECT_EQ(Pushes(), 0);
+  h.Advance(absl::Seconds(1));
+  ASSERT_EQ(Pushes(), 1);
+  const auto& batch = std::get<core::PushBatch>(h.held().front());
+  EXPECT_EQ(batch.changes.size(), 2u);
+  EXPECT_EQ(batch.changes[0].message, "[UPDATE] v1/configmaps/prod/one");
+  EXPECT_EQ(batch.changes[0].author, "alice");
+  h.Settle();
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "data: 1\n");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "data: 2\n");
+}
+
+TEST_F(WritePathTest, MaxCommitsPushesAtOnce) {
+  for (int i = 0; i < 20; ++i) Change("cm" + std::to_string(i), "v");
+  EXPECT_EQ(Pushes(), 1);
+}
+
+TEST_F(WritePathTest, SuccessfulPushRefreshesTheCacheAndStatus) {
+  Change("one", "data: 1\n");
+  h.Advance(absl::Seconds(10));
+  const size_t reads = h.reads_issued().size();
+  h.Settle();
+  const std::string tip = h.remote.Tip(kRepoUrl, "main");
+  const auto& status = h.controller().destinations().at({"team", "a"}).status;
+  EXPECT_EQ(status.last_commit_sha, tip);
+  EXPECT_TRUE(status.branch_exists);
+  EXPECT_EQ(h.reads_issued().size(), reads);  // no extra remote read
+}
+
+TEST_F(WritePathTest, ConflictReplaysTheBatchOnTheNewTip) {
+  Change("one", "data: 1\n");
+  h.Advance(absl::Seconds(10));
+  ASSERT_EQ(Pushes(), 1);
+  h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "theirs");  // wins the race
+  h.DeliverPushes();  // rejected: compare-and-swap lost
+  ASSERT_EQ(Pushes(), 1);  // replayed at once on the tip found
+  EXPECT_EQ(std::get<core::PushBatch>(h.held().front()).expected_tip,
+            h.remote.Tip(kRepoUrl, "main"));
+  h.Settle();
+  EXPECT_EQ(Tree().at("other/file"), "theirs");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "data: 1\n");
+}
+
+TEST_F(WritePathTest, OutageBacksOffAndKeepsAccumulating) {
+  h.remote.FailNextPushes(3, absl::UnavailableError("503"));
+  Change("one", "1");
+  h.Advance(absl::Seconds(10));
+  h.DeliverPushes();
+  Change("two", "2");
+  for (int i = 0; i < 3; ++i) {
+    h.Advance(absl::Seconds(30));
+    h.Settle();
+  }
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "2");
+  const auto& status = h.controller().destinations().at({"team", "a"}).status;
+  EXPECT_EQ(core::FindCondition(status, core::kConditionReconciling)->status,
+            core::ConditionStatus::kFalse);
+}
+
+TEST_F(WritePathTest, AuthFailureOnPushStallsUntilFixed) {
+  h.remote.FailNextPushes(1, absl::PermissionDeniedError("403"));
+  Change("one", "1");
+  h.Advance(absl::Seconds(10));
+  h.Settle();
+  const auto& rec = h.controller().destinations().at({"team", "a"});
+  EXPECT_EQ(core::FindCondition(rec.status, core::kConditionReady)->reason,
+            core::kReasonPushFailed);
+  EXPECT_EQ(core::FindCondition(rec.status, core::kConditionStalled)->status,
+            core::ConditionStatus::kTrue);
+  h.Advance(absl::Seconds(2));
+  h.Settle();
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
+  EXPECT_EQ(core::FindCondition(rec.status, core::kConditionReady)->status,
+            core::ConditionStatus::kTrue);
+}
+
+TEST_F(WritePathTest, DeleteRemovesTheFileAndIdenticalContentCommitsNothing) {
+  Change("one", "1");
+  h.Advance(absl::Seconds(10));
+  h.Settle();
+  const std::string tip = h.remote.Tip(kRepoUrl, "main");
+  Change("one", "1");
+  h.Advance(absl::Seconds(10));
+  h.Settle();
+  EXPECT_EQ(h.remote.Tip(kRepoUrl, "main"), tip);
+  Change("one", "", ChangeOp::kDelete);
+  h.Advance(absl::Seconds(10));
+  h.Settle();
+  EXPECT_FALSE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+}
+
+TEST_F(WritePathTest, HostileNamesAreRefusedWithAnEvent) {
+  h.Feed(core::ResourceChanged{{"team", "a"}, ConfigMap("prod", "../../../etc/passwd"),
+                               ChangeOp::kCreate, "x", "mallory"});
+  h.Advance(absl::Seconds(10));
+  EXPECT_EQ(Pushes(), 0);
+  ASSERT_FALSE(h.cluster.events().empty());
+  EXPECT_EQ(h.cluster.events().back().reason, "InvalidObject");
+}
+
+TEST_F(WritePathTest, ChangesForAnUnreadyDestinationAreRefusedWithAnEvent) {
+  Change("one", "1", ChangeOp::kCreate, "missing");
+  EXPECT_EQ(h.cluster.events().back().reason, "ChangeNotWritten");
+}
+
+TEST_F(WritePathTest, WorkerOutlivesItsLastDestinationUntilWritesArePushed) {
+  Change("one", "1");
+  h.Feed(core::DestinationDeleted{{"team", "a"}});
+  EXPECT_EQ(h.controller().workers().workers().size(), 1u);
+  h.Advance(absl::Seconds(10));
+  h.Settle();
+  EXPECT_TRUE(h.controller().workers().workers().empty());
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
+}
+
+class CoalescingTest : public WritePathTest {
+ protected:
+  CoalescingTest() : WritePathTest(SmallQueue()) {}
+};
+
+TEST_F(CoalescingTest, FullQueueCoalescesToTheLatestContentPerPath) {
+  h.remote.FailNextPushes(1, absl::UnavailableError("down"));
+  for (int i = 0; i < 10; ++i) Change(i % 2 ? "odd" : "even", "v" + std::to_string(i));
+  const auto& worker = h.controller().workers().workers().begin()->second;
+  EXPECT_LE(worker.pending().size(), 4u);
+  h.Advance(absl::Seconds(10));
+  h.Settle();
+  h.Advance(absl::Seconds(30));
+  h.Settle();
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/even.yaml"), "v8");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/odd.yaml"), "v9");
+}
+
+}  // namespace
+}  // namespace gitdest::testing
