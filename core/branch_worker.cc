@@ -57,7 +57,7 @@ FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
 }
 
 MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
-                                                 RequestIds& ids) {
+                                                RequestIds& ids) {
   if (cache_ && now - cache_->read_at < options_->metadata_cache_ttl) {
     return MetadataReady{*cache_};
   }
@@ -102,8 +102,32 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
   return {std::move(read.waiters), MetadataReady{std::move(info)}};
 }
 
+std::optional<RequestId> BranchWorker::OverdueRead(absl::Time now) const {
+  if (!read_ || now < read_->started_at + options_->read_timeout) return std::nullopt;
+  return read_->request;
+}
+
+std::optional<RequestId> BranchWorker::OverduePush(absl::Time now) const {
+  if (!batch_ || now < batch_started_at_ + options_->push_timeout) return std::nullopt;
+  return batch_->request;
+}
+
 absl::Duration BranchWorker::ReadRetryDelay() const {
   return Backoff(options_->metadata_cache_ttl, options_->read_retry_delay_max, read_failures_);
+}
+
+BranchWorker::Memory BranchWorker::Remember() const {
+  return Memory{remote_.repo_url, cache_, read_not_before_, last_read_error_, read_failures_};
+}
+
+void BranchWorker::Restore(const Memory& memory) {
+  GITDEST_ASSERT(!read_);
+  if (memory.repo_url != remote_.repo_url) return;  // another remote: nothing applies
+  cache_ = memory.cache;
+  if (cache_ && !batch_) tip_ = cache_->report.exists_on_remote ? cache_->report.head.sha : "";
+  read_not_before_ = memory.read_not_before;
+  last_read_error_ = memory.last_read_error;
+  read_failures_ = memory.read_failures;
 }
 
 // ---- writes ----------------------------------------------------------------------------
@@ -225,7 +249,10 @@ absl::Duration BranchWorker::PushRetryDelay() const {
 }
 
 absl::Time BranchWorker::NextWakeAt() const {
-  if (batch_ || pending_.empty()) return absl::InfiniteFuture();
+  absl::Time wake = absl::InfiniteFuture();
+  if (read_) wake = read_->started_at + options_->read_timeout;
+  if (batch_) return std::min(wake, batch_started_at_ + options_->push_timeout);
+  if (pending_.empty()) return wake;
   const PushSettings& push = remote_.push;
   absl::Time due = first_pending_at_ + push.interval;
   if (static_cast<int64_t>(pending_.size()) >= push.max_commits ||
@@ -234,10 +261,10 @@ absl::Time BranchWorker::NextWakeAt() const {
   }
   due = std::max(due, push_not_before_);
   if (!tip_) {
-    if (read_) return absl::InfiniteFuture();  // its result wakes the worker
+    if (read_) return wake;  // its result (or its deadline) wakes the worker
     due = std::max(due, read_not_before_);
   }
-  return due;
+  return std::min(wake, due);
 }
 
 bool BranchWorker::HasWritesFor(const ObjectKey& destination) const {

@@ -30,7 +30,7 @@ struct MetadataFailed {
   absl::Time retry_at;  // the earliest the worker will read again
 };
 struct MetadataPending {
-  std::optional<FetchMetadata> start;  // set when this call started the read
+  std::optional<FetchMetadata> start;          // set when this call started the read
   absl::Time ready_at = absl::InfinitePast();  // set when the read must wait for the TTL
 };
 using MetadataAnswer = std::variant<MetadataReady, MetadataFailed, MetadataPending>;
@@ -62,8 +62,7 @@ class BranchWorker {
   // The seed's SyncAndGetMetadata: the cached report if it is younger than the TTL,
   // else one remote read shared by every destination that asks while it is in
   // flight (the caller gets MetadataPending and is completed by OnMetadataFetched).
-  MetadataAnswer SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
-                                    RequestIds& ids);
+  MetadataAnswer SyncAndGetMetadata(const ObjectKey& destination, absl::Time now, RequestIds& ids);
   // The last successful read, whatever its age (GetBranchMetadata).
   const std::optional<BranchInfo>& GetBranchMetadata() const { return cache_; }
   // Applies a read's result. Its waiters are answered by this read itself, not by
@@ -74,8 +73,24 @@ class BranchWorker {
   };
   ReadOutcome OnMetadataFetched(RequestId request, const absl::StatusOr<PullReport>& result);
   bool read_in_flight() const { return read_.has_value(); }
+  // The request of a read or batch in flight past its deadline, if any: the caller
+  // fails it as if its port had answered DeadlineExceeded.
+  std::optional<RequestId> OverdueRead(absl::Time now) const;
+  std::optional<RequestId> OverduePush(absl::Time now) const;
   absl::Time last_read_started_at() const { return last_read_started_at_; }
   const absl::Status& last_read_error() const { return last_read_error_; }
+
+  // What a retired worker leaves behind so that a worker created again for the same
+  // branch within the TTL reads nothing new (one read per TTL survives churn).
+  struct Memory {
+    std::string repo_url;
+    std::optional<BranchInfo> cache;
+    absl::Time read_not_before;
+    absl::Status last_read_error;
+    int read_failures;
+  };
+  Memory Remember() const;
+  void Restore(const Memory& memory);
 
   // ---- writes --------------------------------------------------------------------
   void Enqueue(FileChange change, absl::Time now);

@@ -15,9 +15,9 @@ AssertHandler SetAssertHandler(AssertHandler handler);
 
 }  // namespace gitdest::core
 
-#define GITDEST_ASSERT(condition)                                         \
-  do {                                                                    \
-    if (!(condition)) [[unlikely]] {                                      \
-      ::gitdest::core::AssertFailed(#condition, __FILE__, __LINE__);      \
-    }                                                                     \
+#define GITDEST_ASSERT(condition)                                    \
+  do {                                                               \
+    if (!(condition)) [[unlikely]] {                                 \
+      ::gitdest::core::AssertFailed(#condition, __FILE__, __LINE__); \
+    }                                                                \
   } while (false)

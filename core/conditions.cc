@@ -37,8 +37,7 @@ void ApplyConditions(const ConditionSet& set, int64_t generation, absl::Time now
   next.push_back(Make(kConditionReconciling, set.reconciling,
                       set.reconciling ? set.reconciling_reason : kReasonIdle,
                       set.reconciling ? set.message : "", generation, now, status));
-  next.push_back(Make(kConditionStalled, set.stalled,
-                      set.stalled ? set.ready_reason : kReasonIdle,
+  next.push_back(Make(kConditionStalled, set.stalled, set.stalled ? set.ready_reason : kReasonIdle,
                       set.stalled ? set.message : "", generation, now, status));
   std::sort(next.begin(), next.end(),
             [](const Condition& a, const Condition& b) { return a.type < b.type; });

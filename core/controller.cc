@@ -127,8 +127,8 @@ void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time
   auto [it, inserted] = destinations_.try_emplace(d.key);
   DestinationRecord& rec = it->second;
   if (!inserted && rec.destination == d) return;  // duplicate event: level-based, harmless
-  const bool spec_changed = inserted || !(rec.destination.spec == d.spec) ||
-                            rec.destination.generation != d.generation;
+  const bool spec_changed =
+      inserted || !(rec.destination.spec == d.spec) || rec.destination.generation != d.generation;
   rec.destination = d;
   if (spec_changed) ReconcileSoon(d.key, now);
 }
@@ -165,8 +165,7 @@ void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
   GITDEST_ASSERT(path->starts_with(rec.target->base_folder + "/"));
   BranchWorker* worker = workers_.Find(*rec.worker);
   GITDEST_ASSERT(worker != nullptr);
-  worker->Enqueue(FileChange{*std::move(path), in.op,
-                             in.op == ChangeOp::kDelete ? "" : in.content,
+  worker->Enqueue(FileChange{*std::move(path), in.op, in.op == ChangeOp::kDelete ? "" : in.content,
                              CommitMessage(in.op, in.resource), in.author, in.destination},
                   now);
   ServiceWorker(worker->key(), now);
@@ -178,17 +177,46 @@ void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
     timers_.Cancel(key);
     return;
   }
+  // A port that never answers must not wedge a branch: past the deadline, fail the
+  // request as its port would have. Its late answer then matches no request.
+  if (std::optional<RequestId> read = worker->OverdueRead(now)) {
+    OnMetadataFetched(MetadataFetched{*read, absl::DeadlineExceededError(absl::StrCat(
+                                                 "no answer from the remote within ",
+                                                 absl::FormatDuration(options_.read_timeout)))},
+                      now);
+    return;  // OnMetadataFetched serviced the worker again
+  }
+  if (std::optional<RequestId> push = worker->OverduePush(now)) {
+    OnPushCompleted(PushCompleted{*push,
+                                  absl::DeadlineExceededError(
+                                      absl::StrCat("push not answered within ",
+                                                   absl::FormatDuration(options_.push_timeout))),
+                                  ""},
+                    now);
+    return;
+  }
   if (std::optional<Effect> effect = worker->MaybeStartPush(now, ids_)) {
     if (const auto* push = std::get_if<PushBatch>(&*effect)) requests_[push->request] = key;
     if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = key;
     Emit(*std::move(effect));
   }
-  if (absl::Time wake = worker->NextWakeAt(); wake != absl::InfiniteFuture()) {
-    timers_.Set(key, std::max(wake, now + absl::Nanoseconds(1)));
+  ScheduleWorker(*worker, now);
+  RetireIfUnused(key, now);
+}
+
+void Controller::RetireIfUnused(const WorkerKey& key, absl::Time now) {
+  if (!workers_.RetireIfUnused(key, now)) return;
+  timers_.Cancel(key);
+  // Answers to its requests will find no worker: forget them now.
+  std::erase_if(requests_, [&](const auto& entry) { return entry.second == key; });
+}
+
+void Controller::ScheduleWorker(const BranchWorker& worker, absl::Time now) {
+  if (absl::Time wake = worker.NextWakeAt(); wake != absl::InfiniteFuture()) {
+    timers_.Set(worker.key(), std::max(wake, now + absl::Nanoseconds(1)));
   } else {
-    timers_.Cancel(key);
+    timers_.Cancel(worker.key());
   }
-  workers_.RetireIfUnused(key);
 }
 
 // ---- Results --------------------------------------------------------------------------------

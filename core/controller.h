@@ -26,10 +26,10 @@ namespace gitdest::core {
 // What the controller knows of one GitDestination.
 struct DestinationRecord {
   Destination destination;
-  std::optional<WriteTarget> target;   // set while the spec is valid
-  std::optional<ObjectKey> lost_to;    // set while it loses a uniqueness conflict
-  std::optional<WorkerKey> worker;     // set while admitted: attached to this worker
-  DestinationStatus status;            // the latest computed status
+  std::optional<WriteTarget> target;         // set while the spec is valid
+  std::optional<ObjectKey> lost_to;          // set while it loses a uniqueness conflict
+  std::optional<WorkerKey> worker;           // set while admitted: attached to this worker
+  DestinationStatus status;                  // the latest computed status
   std::optional<DestinationStatus> written;  // last status the API confirmed
   std::optional<DestinationStatus> writing;  // status write in flight
   bool awaiting_metadata = false;
@@ -95,6 +95,8 @@ class Controller {
 
   // Workers.
   void ServiceWorker(const WorkerKey& key, absl::Time now);
+  void ScheduleWorker(const BranchWorker& worker, absl::Time now);
+  void RetireIfUnused(const WorkerKey& key, absl::Time now);
   void Emit(Effect effect);
   void RunDueTimers(absl::Time now);
 

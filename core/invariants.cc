@@ -31,8 +31,8 @@ absl::Status Controller::CheckAdmitted() const {
         if (TargetsConflict(*admitted[i]->target, *admitted[j]->target)) {
           return absl::InternalError(absl::StrCat(
               "invariant 1 (uniqueness): ", admitted[i]->destination.key.ToString(), " and ",
-              admitted[j]->destination.key.ToString(), " are both admitted to ",
-              group.first, "@", group.second, " with overlapping folders"));
+              admitted[j]->destination.key.ToString(), " are both admitted to ", group.first, "@",
+              group.second, " with overlapping folders"));
         }
       }
     }
@@ -71,13 +71,13 @@ absl::Status Controller::CheckDestinations() const {
     if (rec.worker) {
       const BranchWorker* worker = workers_.Find(*rec.worker);
       if (worker == nullptr || !worker->destinations().contains(key)) {
-        return absl::InternalError(absl::StrCat("invariant 6 (worker lifecycle): ",
-                                                key.ToString(), " is admitted to worker ",
-                                                rec.worker->ToString(), " which lacks it"));
+        return absl::InternalError(absl::StrCat("invariant 6 (worker lifecycle): ", key.ToString(),
+                                                " is admitted to worker ", rec.worker->ToString(),
+                                                " which lacks it"));
       }
       if (rec.awaiting_metadata && !worker->read_in_flight()) {
-        return absl::InternalError(absl::StrCat(key.ToString(),
-                                                " awaits a metadata read that is not in flight"));
+        return absl::InternalError(
+            absl::StrCat(key.ToString(), " awaits a metadata read that is not in flight"));
       }
     } else if (rec.awaiting_metadata) {
       return absl::InternalError(absl::StrCat(key.ToString(), " awaits metadata unattached"));

@@ -13,6 +13,13 @@ struct ControllerOptions {
   // Branch metadata younger than this is served from the worker's cache; it is also
   // the least time between two remote reads of one branch.
   absl::Duration metadata_cache_ttl = absl::Seconds(30);
+  // A read not answered within this fails with DeadlineExceeded (its late answer is
+  // ignored). Kept below the TTL, so that a status is never older than the TTL
+  // when its reconcile completes.
+  absl::Duration read_timeout = absl::Seconds(20);
+  // A push not answered within this is retried; a replay of a push that did land
+  // conflicts, and replays as no-op commits.
+  absl::Duration push_timeout = absl::Minutes(2);
   // Failed reads back off exponentially from metadata_cache_ttl up to this.
   absl::Duration read_retry_delay_max = absl::Minutes(5);
 

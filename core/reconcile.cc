@@ -51,8 +51,8 @@ void Controller::Reconcile(const ObjectKey& key, absl::Time now) {
 }
 
 // Finishes a reconcile with what the worker answered (from its cache or a read).
-void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer,
-                          const BranchWorker& worker, absl::Time now) {
+void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const BranchWorker& worker,
+                          absl::Time now) {
   rec.awaiting_metadata = false;
   if (auto* ready = std::get_if<MetadataReady>(&answer)) {
     FinishSynced(rec, ready->info, worker, now);
@@ -63,6 +63,7 @@ void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer,
     if (pending.start) {
       requests_[pending.start->request] = *rec.worker;
       Emit(*std::move(pending.start));
+      ScheduleWorker(worker, now);  // the read's deadline
     }
     if (pending.ready_at != absl::InfinitePast()) {
       timers_.Set(rec.destination.key, pending.ready_at);  // the next read is allowed then
@@ -147,18 +148,18 @@ void Controller::ReconcileGroup(const Group& group, absl::Time now) {
 
 void Controller::Detach(DestinationRecord& rec) {
   if (!rec.worker) return;
-  workers_.Release(rec.destination.key, *rec.worker);
+  if (BranchWorker* worker = workers_.Find(*rec.worker)) worker->Detach(rec.destination.key);
+  RetireIfUnused(*rec.worker, last_now_);
   rec.worker.reset();
   rec.awaiting_metadata = false;
 }
 
 // ---- Outcomes ------------------------------------------------------------------------------
 
-void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error,
-                               absl::Time now) {
+void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error, absl::Time now) {
   ConditionSet set;
-  set.ready_reason = error.code() == absl::StatusCode::kNotFound ? kReasonRepoConfigNotFound
-                                                                 : kReasonInvalidSpec;
+  set.ready_reason =
+      error.code() == absl::StatusCode::kNotFound ? kReasonRepoConfigNotFound : kReasonInvalidSpec;
   set.message = std::string(error.message());
   set.stalled = true;  // a human must change a spec; retried slowly in case one did
   DestinationStatus status = rec.status;
@@ -187,11 +188,11 @@ void Controller::FinishSynced(DestinationRecord& rec, const BranchInfo& info,
   ConditionSet set;
   set.ready = true;
   set.ready_reason = kReasonSynced;
-  set.message = info.report.exists_on_remote
-                    ? absl::StrCat("branch \"", rec.target->branch, "\" is at ",
-                                   info.report.head.sha)
-                    : absl::StrCat("branch \"", rec.target->branch,
-                                   "\" does not exist yet; the first push creates it");
+  set.message =
+      info.report.exists_on_remote
+          ? absl::StrCat("branch \"", rec.target->branch, "\" is at ", info.report.head.sha)
+          : absl::StrCat("branch \"", rec.target->branch,
+                         "\" does not exist yet; the first push creates it");
   if (const absl::Status& push = worker.last_push_error(); !push.ok()) {
     set.message = absl::StrCat("push failed: ", push.message());
     if (IsAuthError(push)) {
@@ -228,8 +229,8 @@ void Controller::FinishFetchFailed(DestinationRecord& rec, const absl::Status& e
 void Controller::PublishStatus(DestinationRecord& rec, DestinationStatus status) {
   status.observed_generation = rec.destination.generation;
   rec.status = std::move(status);
-  if (rec.writing) return;                       // written again when this one lands
-  if (rec.written == rec.status) return;         // nothing changed: no API call
+  if (rec.writing) return;                // written again when this one lands
+  if (rec.written == rec.status) return;  // nothing changed: no API call
   rec.writing = rec.status;
   Emit(WriteStatus{rec.destination.key, rec.status});
 }

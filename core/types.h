@@ -127,7 +127,7 @@ enum class ChangeOp { kCreate, kUpdate, kDelete };
 
 // One file change in a branch: the unit of the write queue and of a commit.
 struct FileChange {
-  std::string path;     // repository-relative, inside the destination's baseFolder
+  std::string path;  // repository-relative, inside the destination's baseFolder
   ChangeOp op = ChangeOp::kUpdate;
   std::string content;  // YAML; empty for deletes
   std::string message;  // "[UPDATE] apps/v1/deployments/ns/name"

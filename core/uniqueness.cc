@@ -33,11 +33,11 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
   }
   if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;
   if (!BranchAllowed(spec.branch, config->spec.allowed_branches)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ",
-        config->key.ToString(), " (spec.allowedBranches: [",
-        absl::StrJoin(config->spec.allowed_branches, ", "),
-        "]); use an allowed branch or add a matching pattern"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ",
+                     config->key.ToString(), " (spec.allowedBranches: [",
+                     absl::StrJoin(config->spec.allowed_branches, ", "),
+                     "]); use an allowed branch or add a matching pattern"));
   }
   absl::StatusOr<std::string> folder = NormalizeBaseFolder(spec.base_folder);
   if (!folder.ok()) return folder.status();

@@ -3,11 +3,14 @@
 namespace gitdest::core {
 
 BranchWorker& WorkerManager::GetWorkerForDestination(const ObjectKey& destination,
-                                                     const WorkerKey& key,
-                                                     const Remote& remote) {
+                                                     const WorkerKey& key, const Remote& remote) {
   auto it = workers_.find(key);
   if (it == workers_.end()) {
     it = workers_.emplace(key, BranchWorker(key, remote, *options_)).first;
+    if (auto memory = retired_.find(key); memory != retired_.end()) {
+      it->second.Restore(memory->second);
+      retired_.erase(memory);
+    }
   } else if (!(it->second.remote() == remote)) {
     it->second.UpdateRemote(remote);
   }
@@ -15,16 +18,14 @@ BranchWorker& WorkerManager::GetWorkerForDestination(const ObjectKey& destinatio
   return it->second;
 }
 
-void WorkerManager::Release(const ObjectKey& destination, const WorkerKey& key) {
-  if (BranchWorker* worker = Find(key)) {
-    worker->Detach(destination);
-    RetireIfUnused(key);
-  }
-}
-
-void WorkerManager::RetireIfUnused(const WorkerKey& key) {
+bool WorkerManager::RetireIfUnused(const WorkerKey& key, absl::Time now) {
   auto it = workers_.find(key);
-  if (it != workers_.end() && !it->second.InUse()) workers_.erase(it);
+  if (it == workers_.end() || it->second.InUse()) return false;
+  std::erase_if(retired_, [&](const auto& entry) { return entry.second.read_not_before <= now; });
+  BranchWorker::Memory memory = it->second.Remember();
+  if (memory.read_not_before > now) retired_.insert_or_assign(key, std::move(memory));
+  workers_.erase(it);
+  return true;
 }
 
 BranchWorker* WorkerManager::Find(const WorkerKey& key) {

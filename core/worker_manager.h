@@ -19,10 +19,9 @@ class WorkerManager {
   // remote brought up to date.
   BranchWorker& GetWorkerForDestination(const ObjectKey& destination, const WorkerKey& key,
                                         const Remote& remote);
-  // Detaches `destination`; retires the worker if nothing keeps it.
-  void Release(const ObjectKey& destination, const WorkerKey& key);
-  // Retires the worker if no destination uses it and it has nothing to push.
-  void RetireIfUnused(const WorkerKey& key);
+  // Retires the worker if no destination uses it and it has nothing to push. Its
+  // metadata memory is kept until its read window closes. True if retired.
+  bool RetireIfUnused(const WorkerKey& key, absl::Time now);
 
   BranchWorker* Find(const WorkerKey& key);
   const BranchWorker* Find(const WorkerKey& key) const;
@@ -33,6 +32,7 @@ class WorkerManager {
  private:
   const ControllerOptions* options_;
   std::map<WorkerKey, BranchWorker> workers_;
+  std::map<WorkerKey, BranchWorker::Memory> retired_;  // pruned once read_not_before passed
 };
 
 }  // namespace gitdest::core

@@ -14,6 +14,7 @@ namespace gitdest::sim {
 class SimCluster : public core::ClusterApi {
  public:
   void FailNextStatusWrites(int count, absl::Status error);
+  void ClearFaults() { write_faults_.clear(); }
   const std::map<core::ObjectKey, core::DestinationStatus>& statuses() const { return statuses_; }
   const std::vector<core::RecordEvent>& events() const { return events_; }
   int64_t status_writes() const { return status_writes_; }

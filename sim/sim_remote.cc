@@ -24,6 +24,11 @@ std::string SimRemote::Tip(const std::string& url, const std::string& branch) co
   return it == repo->branches.end() ? "" : it->second;
 }
 
+std::map<std::string, std::string> SimRemote::Branches(const std::string& url) const {
+  const Repository* repo = Find(url);
+  return repo == nullptr ? std::map<std::string, std::string>{} : repo->branches;
+}
+
 Tree SimRemote::TreeAt(const std::string& url, const std::string& branch) const {
   const std::string tip = Tip(url, branch);
   return tip.empty() ? Tree{} : commits_.at(tip).tree;
@@ -81,8 +86,7 @@ std::optional<absl::Status> SimRemote::TakeFault(std::deque<absl::Status>& fault
   return error;
 }
 
-absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(
-    const core::FetchMetadata& request) {
+absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::FetchMetadata& request) {
   ++reads_;
   if (auto fault = TakeReadFault(request.worker.branch)) return *fault;
   const Repository* repo = Find(request.repo_url);

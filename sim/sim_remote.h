@@ -33,6 +33,8 @@ class SimRemote : public core::GitRemote {
   // The branch tip ("" if absent) and its tree.
   std::string Tip(const std::string& url, const std::string& branch) const;
   Tree TreeAt(const std::string& url, const std::string& branch) const;
+  // Every branch of a repository with its tip, in name order.
+  std::map<std::string, std::string> Branches(const std::string& url) const;
   // Another writer commits `path` = `content` on the branch (creating it if absent).
   std::string ExternalCommit(const std::string& url, const std::string& branch,
                              const std::string& path, const std::string& content);
@@ -42,6 +44,10 @@ class SimRemote : public core::GitRemote {
   // to one branch.
   void FailNextReads(int count, absl::Status error, const std::string& branch = "");
   void FailNextPushes(int count, absl::Status error);
+  void ClearFaults() {
+    read_faults_.clear();
+    push_faults_.clear();
+  }
   int64_t reads() const { return reads_; }
   int64_t pushes() const { return pushes_; }
 
@@ -60,7 +66,7 @@ class SimRemote : public core::GitRemote {
   std::optional<absl::Status> TakeReadFault(const std::string& branch);
 
   std::map<std::string, Repository> repositories_;
-  std::map<std::string, Commit> commits_;  // sha → commit
+  std::map<std::string, Commit> commits_;                         // sha → commit
   std::deque<std::pair<std::string, absl::Status>> read_faults_;  // (branch or "", error)
   std::deque<absl::Status> push_faults_;
   int64_t reads_ = 0;

@@ -30,10 +30,10 @@ absl::Status UrlError(absl::string_view url, absl::string_view problem, absl::st
       absl::StrCat("spec.repoUrl ", QuoteForMessage(RedactUrl(url)), ": ", problem, "; ", fix));
 }
 
+// git accepts both spellings of ssh-over-a-URL as aliases of ssh://.
 bool IsSshScheme(absl::string_view scheme) {
-  const absl::string_view s = scheme;
-  return absl::EqualsIgnoreCase(s, "ssh") || absl::EqualsIgnoreCase(s, "git+ssh") ||
-         absl::EqualsIgnoreCase(s, "ssh+git");
+  return absl::EqualsIgnoreCase(scheme, "ssh") || absl::EqualsIgnoreCase(scheme, "git+ssh") ||
+         absl::EqualsIgnoreCase(scheme, "ssh+git");
 }
 
 // What is left of a userinfo once its secret is gone: `user:secret` → `user@`; a

@@ -18,7 +18,13 @@
 namespace gitdest::core {
 namespace {
 
+// Kubernetes names are at most 253 bytes; the file `<name>.yaml` must also fit the
+// 255-byte file-name limit of common file systems, or a clone of the repository
+// fails to check it out. The whole path stays within the bounds of a baseFolder,
+// so every path written also passes NormalizeBaseFolder (invariant 5 checks it).
 constexpr size_t kMaxSegmentBytes = 253;
+constexpr size_t kMaxNameBytes = 250;
+constexpr size_t kMaxPathBytes = 1024;
 constexpr absl::string_view kYamlSuffix = ".yaml";
 constexpr absl::string_view kSopsSuffix = ".sops";
 
@@ -57,13 +63,13 @@ absl::Status IdError(absl::string_view field, absl::string_view value, absl::str
 
 // Every segment becomes one path component under the baseFolder, so anything that
 // could climb out of it, split into two components or confuse Git is refused.
-absl::Status CheckSegment(absl::string_view field, absl::string_view value) {
+absl::Status CheckSegment(absl::string_view field, absl::string_view value,
+                          size_t max_bytes = kMaxSegmentBytes) {
   if (value.empty()) return IdError(field, value, "is empty");
   if (value == "." || value == "..") return IdError(field, value, "is a relative path segment");
-  if (value.size() > kMaxSegmentBytes) {
-    return IdError(
-        field, value,
-        absl::StrCat("is ", value.size(), " bytes long, over the limit of ", kMaxSegmentBytes));
+  if (value.size() > max_bytes) {
+    return IdError(field, value,
+                   absl::StrCat("is ", value.size(), " bytes long, over the limit of ", max_bytes));
   }
   for (const char c : value) {
     const auto byte = static_cast<unsigned char>(c);
@@ -104,7 +110,9 @@ absl::Status CheckId(const ResourceId& id) {
       return status;
     }
   }
-  if (absl::Status status = CheckSegment("name", id.name); !status.ok()) return status;
+  if (absl::Status status = CheckSegment("name", id.name, kMaxNameBytes); !status.ok()) {
+    return status;
+  }
   if (absl::EndsWith(id.name, kSopsSuffix)) {
     // `<n>.sops.yaml` is read back as the SOPS-encrypted object `<n>`.
     return IdError("name", id.name, "ends with \".sops\", which marks SOPS-encrypted files");
@@ -129,6 +137,12 @@ absl::StatusOr<std::string> ResourcePath(absl::string_view base_folder, const Re
   absl::StrAppend(&path, id.version, "/", id.resource, "/");
   if (!id.namespace_.empty()) absl::StrAppend(&path, id.namespace_, "/");
   absl::StrAppend(&path, id.name, kYamlSuffix);
+  if (path.size() > kMaxPathBytes) {
+    return IdError(
+        "name", id.name,
+        absl::StrCat("would be stored at a path of ", path.size(), " bytes, over the limit of ",
+                     kMaxPathBytes, " (a shorter spec.baseFolder leaves more room)"));
+  }
   return path;
 }
 

@@ -22,11 +22,18 @@ PASSED=0
 FAILED=0
 OWN_CLUSTER=0
 
+# take_down: stops the cluster when this run started it. A failed `down` is a failure.
+take_down() {
+  if ((OWN_CLUSTER)); then
+    OWN_CLUSTER=0
+    bash "$CLUSTER" down || FAILED=$((FAILED + 1))
+  fi
+}
+
+# on_exit: the safety net for an interrupted run (the normal path has taken down already).
 on_exit() {
   local rc=$?
-  if ((OWN_CLUSTER)); then
-    bash "$CLUSTER" down || rc=1
-  fi
+  take_down
   exit "$rc"
 }
 
@@ -59,6 +66,7 @@ main() {
   else
     OWN_CLUSTER=1
     if ! bash "$CLUSTER" up; then
+      take_down
       echo "not ok - cluster up"
       echo "0 passed, 1 failed"
       exit 1
@@ -67,7 +75,9 @@ main() {
   for suite in "${SUITES[@]}"; do
     run_suite "$suite"
   done
+  take_down
   log "e2e took $((SECONDS - start))s"
+  # Last, alone on its line: the summary CI reads.
   echo "$PASSED passed, $FAILED failed"
   ((FAILED == 0 && PASSED > 0))
 }

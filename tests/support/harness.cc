@@ -44,7 +44,7 @@ void Harness::Absorb(core::Output out) {
     if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
       reads_issued_.push_back(*read);
     }
-    emitted_.push_back(effect);
+    emitted_.push_back({now_, effect});
     if (std::holds_alternative<core::RequeueAfter>(effect)) continue;
     if (std::holds_alternative<core::RecordEvent>(effect)) {
       (void)executor_.Execute(effect);
@@ -57,7 +57,50 @@ void Harness::Absorb(core::Output out) {
   }
 }
 
-void Harness::Feed(const core::Input& input) { Absorb(controller_->Handle(input, now_)); }
+void Harness::Feed(const core::Input& input) {
+  RecordTips();
+  Absorb(controller_->Handle(input, now_));
+}
+
+void Harness::RecordTips() {
+  for (const auto& [branch, tip] : remote.Branches(kRepoUrl)) {
+    auto& history = tips_[branch];
+    if (history.empty() || history.back().second != tip) history.emplace_back(now_, tip);
+  }
+  for (auto& [branch, history] : tips_) {
+    if (!history.back().second.empty() && remote.Tip(kRepoUrl, branch).empty()) {
+      history.emplace_back(now_, "");  // deleted
+    }
+  }
+}
+
+std::string Harness::TipAt(const std::string& branch, absl::Time at) const {
+  std::string tip;
+  auto it = tips_.find(branch);
+  if (it == tips_.end()) return tip;
+  for (const auto& [when, sha] : it->second) {
+    if (when > at) break;
+    tip = sha;
+  }
+  return tip;
+}
+
+bool Harness::TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
+                             absl::Time to) const {
+  // The tip in force just before `from` (a change at exactly `from` may come after
+  // the read), then every tip set within [from, to].
+  std::string before;
+  auto it = tips_.find(branch);
+  if (it == tips_.end()) return sha.empty();
+  for (const auto& [when, tip] : it->second) {
+    if (when < from) {
+      before = tip;
+    } else if (when <= to && tip == sha) {
+      return true;
+    }
+  }
+  return before == sha;
+}
 
 void Harness::Advance(absl::Duration d) {
   const absl::Time target = now_ + d;
@@ -66,6 +109,18 @@ void Harness::Advance(absl::Duration d) {
     Feed(core::TimerFired{});
   }
   now_ = target;
+}
+
+bool Harness::AdvanceSettling(absl::Duration d) {
+  const absl::Time target = now_ + d;
+  if (!Settle()) return false;
+  while (wake_at_ <= target) {
+    now_ = wake_at_;
+    Feed(core::TimerFired{});
+    if (!Settle()) return false;
+  }
+  now_ = target;
+  return true;
 }
 
 template <class E>
@@ -82,6 +137,7 @@ int Harness::Deliver() {
     if (auto result = executor_.Execute(effect)) results.push_back(*std::move(result));
   }
   in_flight_ = std::move(keep);
+  RecordTips();
   for (const core::Input& input : results) Feed(input);
   return static_cast<int>(results.size());
 }
@@ -109,8 +165,8 @@ void Harness::Restart() {
   Feed(core::ControllerRestarted{epoch_});
 }
 
-std::vector<core::Effect> Harness::TakeEffects() {
-  std::vector<core::Effect> out = std::move(emitted_);
+std::vector<Harness::TimedEffect> Harness::TakeEffects() {
+  std::vector<TimedEffect> out = std::move(emitted_);
   emitted_.clear();
   return out;
 }

@@ -39,6 +39,9 @@ class Harness {
   void Feed(const core::Input& input);
   // Moves time forward by `d`, firing every timer due on the way.
   void Advance(absl::Duration d);
+  // Like Advance, but delivers every effect as soon as it is emitted: a world where
+  // the remote and the API answer instantly and without faults of their own.
+  bool AdvanceSettling(absl::Duration d);
   // Executes held effects of one kind (oldest first) and feeds their results back.
   int DeliverReads();
   int DeliverPushes();
@@ -50,8 +53,18 @@ class Harness {
 
   // What happened, for assertions.
   const std::vector<core::FetchMetadata>& reads_issued() const { return reads_issued_; }
-  std::vector<core::Effect> TakeEffects();  // every effect emitted since last call
+  struct TimedEffect {
+    absl::Time at;
+    core::Effect effect;
+  };
+  std::vector<TimedEffect> TakeEffects();  // every effect emitted since the last call
   size_t in_flight() const { return in_flight_.size(); }
+  // The remote's tip history per branch of kRepoUrl, recorded whenever the harness
+  // sees the world change: before each input and after each executed effect.
+  void RecordTips();
+  std::string TipAt(const std::string& branch, absl::Time at) const;
+  bool TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
+                      absl::Time to) const;
   // The first broken invariant seen after any step (OK if none).
   const absl::Status& violation() const { return violation_; }
   const std::deque<core::Effect>& held() const { return in_flight_; }
@@ -71,9 +84,10 @@ class Harness {
   absl::Time wake_at_ = absl::InfiniteFuture();
   uint32_t epoch_ = 0;
   std::deque<core::Effect> in_flight_;
-  std::vector<core::Effect> emitted_;
+  std::vector<TimedEffect> emitted_;
   std::vector<core::FetchMetadata> reads_issued_;
   absl::Status violation_;
+  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> tips_;
 };
 
 }  // namespace gitdest::testing

@@ -54,8 +54,10 @@ TEST_F(ReconcileTest, StaleCacheTriggersReadAndReturnsMetadata) {
   EXPECT_EQ(h.DeliverStatusWrites(), 1);
   EXPECT_EQ(h.cluster.statuses().at({"team", "a"}), Status("a"));
 
-  // Once the cache is older than the TTL, the next reconcile reads again.
-  h.Advance(absl::Minutes(11));
+  // Once the cache is older than the TTL, the next (requeued) reconcile reads again.
+  const absl::Time requeue = *h.controller().timers().When(ObjectKey{"team", "a"});
+  EXPECT_GE(requeue - created, absl::Minutes(9));
+  h.Advance(requeue - h.now());
   EXPECT_EQ(h.reads_issued().size(), 2u);
 }
 
@@ -99,20 +101,20 @@ TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
     return std::count_if(h.reads_issued().begin(), h.reads_issued().end(),
                          [](const core::FetchMetadata& r) { return r.worker.branch == "main"; });
   };
-  h.remote.FailNextReads(1, absl::UnavailableError("connection refused"), "main");
-  h.Advance(absl::Minutes(11));  // both requeue: one read per branch
-  EXPECT_EQ(h.DeliverReads(), 2);
+  h.remote.FailNextReads(100, absl::UnavailableError("connection refused"), "main");
+  h.AdvanceSettling(absl::Minutes(11));  // both requeue: reads of main keep failing
   EXPECT_EQ(Ready("a"), ConditionStatus::kFalse);
   EXPECT_EQ(ReadyReason("a"), core::kReasonFetchFailed);
-  EXPECT_NE(core::FindCondition(Status("a"), core::kConditionReady)->message.find(
-                "connection refused"),
-            std::string::npos);
+  EXPECT_NE(
+      core::FindCondition(Status("a"), core::kConditionReady)->message.find("connection refused"),
+      std::string::npos);
   EXPECT_EQ(Status("a").last_commit_sha, before.last_commit_sha);
   EXPECT_EQ(Status("a").branch_exists, before.branch_exists);
   EXPECT_EQ(Status("a").last_sync_time, before.last_sync_time);
   EXPECT_EQ(Ready("other"), ConditionStatus::kTrue);  // the other branch read fine
 
   // The retry waits for the backoff (≥ the TTL, counted from the failed read's start).
+  h.remote.ClearFaults();
   const absl::Time retry = *h.controller().timers().When(ObjectKey{"team", "a"});
   const auto reads = main_reads();
   h.Advance(retry - h.now() - absl::Milliseconds(1));
@@ -122,6 +124,31 @@ TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
   h.DeliverReads();
   EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
   EXPECT_EQ(Status("a").last_commit_sha, sha);
+}
+
+TEST_F(ReconcileTest, UnansweredReadTimesOutAndItsLateAnswerIsIgnored) {
+  AddDestination("a", "clusters/a");
+  h.Advance(absl::Seconds(20));  // the port never answered: the core fails the read
+  EXPECT_EQ(ReadyReason("a"), core::kReasonFetchFailed);
+  EXPECT_NE(core::FindCondition(Status("a"), core::kConditionReady)->message.find("20s"),
+            std::string::npos);
+  h.remote.ExternalCommit(kRepoUrl, "main", "x", "1");
+  h.DeliverReads();  // the late answer matches no request any more
+  EXPECT_EQ(ReadyReason("a"), core::kReasonFetchFailed);
+  h.AdvanceSettling(absl::Seconds(10));  // retried once the TTL since the first read passed
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(Status("a").last_commit_sha, h.remote.Tip(kRepoUrl, "main"));
+}
+
+TEST_F(ReconcileTest, RecreatedDestinationReusesTheBranchReadWindow) {
+  AddDestination("a", "clusters/a");
+  h.Settle();
+  h.Feed(core::DestinationDeleted{{"team", "a"}});
+  EXPECT_TRUE(h.controller().workers().workers().empty());
+  h.Advance(absl::Seconds(5));
+  AddDestination("a", "clusters/a");  // kubectl replace: the worker comes back
+  EXPECT_EQ(h.reads_issued().size(), 1u);
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
 }
 
 TEST_F(ReconcileTest, AuthFailureStalls) {
@@ -179,9 +206,9 @@ TEST_F(ReconcileTest, RequeueIsJitteredPerKeyAndDeterministic) {
 TEST_F(ReconcileTest, InvalidSpecIsStalledAndRequeuedInTwoMinutes) {
   AddDestination("bad", "../escape");
   EXPECT_EQ(ReadyReason("bad"), core::kReasonInvalidSpec);
-  EXPECT_NE(core::FindCondition(Status("bad"), core::kConditionReady)->message.find(
-                "spec.baseFolder"),
-            std::string::npos);
+  EXPECT_NE(
+      core::FindCondition(Status("bad"), core::kConditionReady)->message.find("spec.baseFolder"),
+      std::string::npos);
   EXPECT_EQ(h.controller().timers().When(ObjectKey{"team", "bad"}), h.now() + absl::Minutes(2));
   EXPECT_TRUE(h.reads_issued().empty());
   EXPECT_TRUE(h.controller().workers().workers().empty());
@@ -193,9 +220,9 @@ TEST_F(ReconcileTest, MissingRepoConfigAndDisallowedBranch) {
   h.Feed(core::RepoConfigObserved{MakeRepoConfig("strict", kRepoUrl, {"release/*"})});
   h.Feed(core::DestinationObserved{MakeDestination("y", "main", "g", h.now(), "strict")});
   EXPECT_EQ(ReadyReason("y"), core::kReasonInvalidSpec);
-  EXPECT_NE(core::FindCondition(Status("y"), core::kConditionReady)->message.find(
-                "allowedBranches"),
-            std::string::npos);
+  EXPECT_NE(
+      core::FindCondition(Status("y"), core::kConditionReady)->message.find("allowedBranches"),
+      std::string::npos);
 }
 
 TEST_F(ReconcileTest, OldestDestinationWinsAConflictAndTheLoserFollowsOnDelete) {
@@ -206,9 +233,9 @@ TEST_F(ReconcileTest, OldestDestinationWinsAConflictAndTheLoserFollowsOnDelete) 
   h.Settle();
   EXPECT_EQ(Ready("first"), ConditionStatus::kTrue);
   EXPECT_EQ(ReadyReason("nested"), core::kReasonConflict);
-  EXPECT_NE(core::FindCondition(Status("nested"), core::kConditionReady)->message.find(
-                "team/first"),
-            std::string::npos);
+  EXPECT_NE(
+      core::FindCondition(Status("nested"), core::kConditionReady)->message.find("team/first"),
+      std::string::npos);
   EXPECT_EQ(Ready("sibling"), ConditionStatus::kTrue);
   h.Feed(core::DestinationDeleted{{"team", "first"}});
   h.Settle();

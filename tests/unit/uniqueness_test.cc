@@ -60,8 +60,7 @@ TEST(CheckAdmissionTest, RefusesSameTripleAndNestingNamingTheOther) {
   absl::Status parent = CheckAdmission(MakeClaim("p", "clusters", t0), existing);
   EXPECT_FALSE(parent.ok());
   EXPECT_TRUE(CheckAdmission(MakeClaim("s", "clusters/production", t0), existing).ok());
-  EXPECT_TRUE(CheckAdmission(MakeClaim("b", "clusters/prod", t0, "https://h/org/repo",
-                                       "release/1"),
+  EXPECT_TRUE(CheckAdmission(MakeClaim("b", "clusters/prod", t0, "https://h/org/repo", "release/1"),
                              existing)
                   .ok());
   EXPECT_FALSE(
@@ -73,8 +72,8 @@ TEST(CheckAdmissionTest, RefusesSameTripleAndNestingNamingTheOther) {
 
 TEST(ResolveConflictsTest, OldestWinsTiesByNameAndLosersDoNotBlock) {
   std::vector<Claim> claims = {
-      MakeClaim("b", "a/b", t0),              // nested in "a": loses to it
-      MakeClaim("a", "a", t0),                // same second as b, sorts first: wins
+      MakeClaim("b", "a/b", t0),                       // nested in "a": loses to it
+      MakeClaim("a", "a", t0),                         // same second as b, sorts first: wins
       MakeClaim("c", "a/b/c", t0 - absl::Seconds(1)),  // oldest: wins over "a"?
   };
   // c is oldest and nested in a → a loses to c; b overlaps c → b loses to c.
@@ -84,14 +83,14 @@ TEST(ResolveConflictsTest, OldestWinsTiesByNameAndLosersDoNotBlock) {
   EXPECT_EQ(verdicts.at({"ns", "b"}), (ObjectKey{"ns", "c"}));
 
   // A chain: x ⊃ y ⊃ z with y oldest: x and z both lose to y. Without y, x wins over z.
-  std::vector<Claim> chain = {MakeClaim("x", "p", t0 + absl::Seconds(1)),
-                              MakeClaim("y", "p/q", t0),
+  std::vector<Claim> chain = {MakeClaim("x", "p", t0 + absl::Seconds(1)), MakeClaim("y", "p/q", t0),
                               MakeClaim("z", "p/q/r", t0 + absl::Seconds(2))};
   auto v = ResolveConflicts(chain);
   EXPECT_EQ(v.at({"ns", "x"}), (ObjectKey{"ns", "y"}));
   EXPECT_EQ(v.at({"ns", "z"}), (ObjectKey{"ns", "y"}));
   // Disjoint losers do not block each other: only admitted claims do.
-  std::vector<Claim> fan = {MakeClaim("root", "r", t0), MakeClaim("l1", "r/1", t0 + absl::Seconds(1)),
+  std::vector<Claim> fan = {MakeClaim("root", "r", t0),
+                            MakeClaim("l1", "r/1", t0 + absl::Seconds(1)),
                             MakeClaim("l2", "r/2", t0 + absl::Seconds(1))};
   auto f = ResolveConflicts(fan);
   EXPECT_EQ(f.at({"ns", "l1"}), (ObjectKey{"ns", "root"}));
@@ -106,9 +105,9 @@ TEST(ResolveConflictsTest, VerdictsDoNotDependOnInputOrder) {
             [](const Claim& l, const Claim& r) { return l.destination.name < r.destination.name; });
   do {
     EXPECT_EQ(ResolveConflicts(claims), expected);
-  } while (std::next_permutation(
-      claims.begin(), claims.end(),
-      [](const Claim& l, const Claim& r) { return l.destination.name < r.destination.name; }));
+  } while (std::next_permutation(claims.begin(), claims.end(), [](const Claim& l, const Claim& r) {
+    return l.destination.name < r.destination.name;
+  }));
 }
 
 }  // namespace

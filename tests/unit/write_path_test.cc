@@ -27,8 +27,8 @@ class WritePathTest : public ::testing::Test {
   }
   void TearDown() override { EXPECT_TRUE(h.violation().ok()) << h.violation(); }
 
-  void Change(const std::string& name, const std::string& content,
-              ChangeOp op = ChangeOp::kUpdate, const std::string& dest = "a") {
+  void Change(const std::string& name, const std::string& content, ChangeOp op = ChangeOp::kUpdate,
+              const std::string& dest = "a") {
     h.Feed(core::ResourceChanged{{"team", dest}, ConfigMap("prod", name), op, content, "alice"});
   }
   sim::Tree Tree() const { return h.remote.TreeAt(kRepoUrl, "main"); }
@@ -79,7 +79,7 @@ TEST_F(WritePathTest, ConflictReplaysTheBatchOnTheNewTip) {
   h.Advance(absl::Seconds(10));
   ASSERT_EQ(Pushes(), 1);
   h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "theirs");  // wins the race
-  h.DeliverPushes();  // rejected: compare-and-swap lost
+  h.DeliverPushes();       // rejected: compare-and-swap lost
   ASSERT_EQ(Pushes(), 1);  // replayed at once on the tip found
   EXPECT_EQ(std::get<core::PushBatch>(h.held().front()).expected_tip,
             h.remote.Tip(kRepoUrl, "main"));
@@ -103,6 +103,21 @@ TEST_F(WritePathTest, OutageBacksOffAndKeepsAccumulating) {
   const auto& status = h.controller().destinations().at({"team", "a"}).status;
   EXPECT_EQ(core::FindCondition(status, core::kConditionReconciling)->status,
             core::ConditionStatus::kFalse);
+}
+
+TEST_F(WritePathTest, UnansweredPushIsRetriedAndAReplayOfALandedPushIsHarmless) {
+  Change("one", "1");
+  h.Advance(absl::Seconds(10));
+  ASSERT_EQ(Pushes(), 1);
+  // The push lands but its answer is lost; after the deadline the core retries it.
+  std::string tip;
+  ASSERT_TRUE(h.remote.PushBatch(std::get<core::PushBatch>(h.held().front()), tip).ok());
+  h.Advance(absl::Minutes(2));
+  h.Settle();  // the stale answer is ignored; the retry conflicts, then replays as a no-op
+  h.AdvanceSettling(absl::Seconds(5));
+  EXPECT_EQ(h.remote.Tip(kRepoUrl, "main"), tip);
+  EXPECT_TRUE(h.controller().workers().workers().begin()->second.pending().empty());
+  EXPECT_EQ(h.controller().destinations().at({"team", "a"}).status.last_commit_sha, tip);
 }
 
 TEST_F(WritePathTest, AuthFailureOnPushStallsUntilFixed) {
@@ -138,8 +153,8 @@ TEST_F(WritePathTest, DeleteRemovesTheFileAndIdenticalContentCommitsNothing) {
 }
 
 TEST_F(WritePathTest, HostileNamesAreRefusedWithAnEvent) {
-  h.Feed(core::ResourceChanged{{"team", "a"}, ConfigMap("prod", "../../../etc/passwd"),
-                               ChangeOp::kCreate, "x", "mallory"});
+  h.Feed(core::ResourceChanged{
+      {"team", "a"}, ConfigMap("prod", "../../../etc/passwd"), ChangeOp::kCreate, "x", "mallory"});
   h.Advance(absl::Seconds(10));
   EXPECT_EQ(Pushes(), 0);
   ASSERT_FALSE(h.cluster.events().empty());

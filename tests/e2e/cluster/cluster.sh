@@ -97,6 +97,7 @@ k8s_version_ldflags() {
   minor="${minor%%.*}"
   date="$(cd "$K8S_MOD" && go list -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' \
     k8s.io/kubernetes)"
+  [[ -n $date ]] || die "go list -m k8s.io/kubernetes gave no release time"
   for kv in "gitVersion=$K8S_VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=clean "buildDate=$date"; do
     key="${kv%%=*}"
     val="${kv#*=}"
@@ -124,11 +125,13 @@ build_binary() {
     return 0
   fi
   log "$name: building $pkg ..."
-  local start=$SECONDS pid
+  # go's output (a line per module downloaded on a fresh machine) goes to a log beside
+  # the binaries, shown only when the build fails.
+  local start=$SECONDS pid rc=0 fetched blog="${BIN_DIR%/bin}/build-$name.log"
   # GOTOOLCHAIN=local: never fetch another Go. CGO off: static binaries, as Kubernetes
   # builds them, and no C compiler competing for the 2 cores.
   (cd "$moddir" && GOTOOLCHAIN=local CGO_ENABLED=0 exec go build "${GO_BUILD_FLAGS[@]}" \
-    -p "${GITDEST_BUILD_JOBS:-2}" -ldflags="$ldflags" -o "$out.tmp" "$pkg") &
+    -p "${GITDEST_BUILD_JOBS:-2}" -ldflags="$ldflags" -o "$out.tmp" "$pkg") >"$blog" 2>&1 &
   pid=$!
   BUILD_PID=$pid
   # A line a minute, so a long cold build is visibly alive in CI logs.
@@ -141,9 +144,17 @@ build_binary() {
     fi
   done
   BUILD_PID=
-  wait "$pid" || die "$name: go build failed (exit $?) after $((SECONDS - start))s"
+  wait "$pid" || rc=$?
+  if ((rc != 0)); then
+    log "last lines of $blog:"
+    tail -n 40 "$blog" | sed 's/^/    /' >&2
+    die "$name: go build failed (exit $rc) after $((SECONDS - start))s"
+  fi
   mv -f "$out.tmp" "$out"
-  log "$name: built in $((SECONDS - start))s"
+  fetched="$(grep -c '^go: downloading ' "$blog" || true)"
+  local note=""
+  ((fetched == 0)) || note=" ($fetched modules downloaded)"
+  log "$name: built in $((SECONDS - start))s$note"
 }
 
 on_build_exit() {
@@ -158,6 +169,8 @@ cmd_build() {
   mkdir -p "$BIN_DIR"
   BUILD_PID=
   trap on_build_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   local start=$SECONDS recipe
   log "binaries: k8s.io/kubernetes $K8S_VERSION, go.etcd.io/etcd/server/v3 $ETCD_VERSION ($(go env GOVERSION))"
   K8S_LDFLAGS="$(GOTOOLCHAIN=local k8s_version_ldflags)"
@@ -169,7 +182,7 @@ cmd_build() {
   build_binary etcd "$ETCD_MOD" go.etcd.io/etcd/server/v3
   build_binary kube-apiserver "$K8S_MOD" k8s.io/kubernetes/cmd/kube-apiserver "$K8S_LDFLAGS"
   build_binary kubectl "$K8S_MOD" k8s.io/kubernetes/cmd/kubectl "$K8S_LDFLAGS"
-  trap - EXIT
+  trap - EXIT INT TERM
   log "binaries ready in $BIN_DIR ($((SECONDS - start))s)"
 }
 
@@ -419,7 +432,10 @@ cmd_up() {
   stop_all
   rm -rf "$PKI" "$STATE/etcd-data" "$STATE"/*.log "$STATE"/*.kubeconfig "$STATE/cluster.env"
   mkdir -p "$STATE"
+  # An interrupt ends the script through its EXIT trap, which stops what was started.
   trap on_up_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   ETCD_PORT="$(choose_port GITDEST_ETCD_PORT)"
   ETCD_PEER_PORT="$(choose_port GITDEST_ETCD_PEER_PORT "$ETCD_PORT")"
   APISERVER_PORT="$(choose_port GITDEST_APISERVER_PORT "$ETCD_PORT" "$ETCD_PEER_PORT")"
@@ -430,7 +446,7 @@ cmd_up() {
   start_etcd
   start_apiserver
   write_env_file
-  trap - EXIT
+  trap - EXIT INT TERM
   log "up in $((SECONDS - start))s: $APISERVER_URL (etcd 127.0.0.1:$ETCD_PORT), state in $STATE"
   log "use it with: eval \"\$(bash ${BASH_SOURCE[0]#"$REPO/"} env)\""
 }
@@ -451,7 +467,8 @@ cmd_down() {
 }
 
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  # The header comment (from line 2 to the first line that is not a comment) is the usage.
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 

@@ -35,11 +35,13 @@ k() { kubectl --kubeconfig "$GITDEST_ADMIN_KUBECONFIG" --request-timeout=30s "$@
 kc() { kubectl --kubeconfig "$GITDEST_CONTROLLER_KUBECONFIG" --request-timeout=30s "$@"; }
 
 # api PATH [CURL_ARGS...]: a raw request as the admin, the way gitdest's C++ adapter
-# talks to the server (HTTPS with a client certificate).
+# talks to the server (HTTPS with a client certificate). The user agent is set because
+# the API server pretty-prints JSON for user agents that start with "curl".
+readonly UA=gitdest-e2e-smoke
 api() {
   local path=$1
   shift
-  curl -fsS --cacert "$GITDEST_CA_FILE" --cert "$GITDEST_CLUSTER_DIR/pki/admin.crt" \
+  curl -fsS -A "$UA" --cacert "$GITDEST_CA_FILE" --cert "$GITDEST_CLUSTER_DIR/pki/admin.crt" \
     --key "$GITDEST_CLUSTER_DIR/pki/admin.key" "$@" "$GITDEST_APISERVER_URL/$path"
 }
 
@@ -172,7 +174,7 @@ cr_watch() {
   # connects), and kubectl's own watch beside it. Both are started directly, not through
   # the api/k functions, so that $! is the client itself and the kill below reaches it;
   # both also end by themselves within a minute.
-  curl -fsS -N --max-time 70 --cacert "$GITDEST_CA_FILE" --cert "$GITDEST_CLUSTER_DIR/pki/admin.crt" \
+  curl -fsS -A "$UA" -N --max-time 70 --cacert "$GITDEST_CA_FILE" --cert "$GITDEST_CLUSTER_DIR/pki/admin.crt" \
     --key "$GITDEST_CLUSTER_DIR/pki/admin.key" \
     "$GITDEST_APISERVER_URL/$API_PATH/namespaces/$NS/gitdestinations?watch=1&resourceVersion=$rv&timeoutSeconds=60" \
     >"$out" &
@@ -408,6 +410,8 @@ main() {
   local env
   env="$(bash "$HERE/../cluster/cluster.sh" env)" || die "no cluster: run 'bash tests/e2e/cluster/cluster.sh up' first"
   eval "$env"
+  # The webhook check's server is Python; Debian's python3 when the machine has none.
+  command -v python3 >/dev/null || ensure_packages python3
   require_cmd python3 "the webhook check's server needs python3 (Debian package python3)"
   WORK="$(mktemp -d)"
   # kubectl's discovery cache would otherwise go to ~/.kube and outlive the cluster.

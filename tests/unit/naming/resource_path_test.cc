@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/naming/base_folder.h"
 
 namespace gitdest::core {
 
@@ -58,8 +59,11 @@ std::vector<PathCase> LayoutCases() {
       {{"", "v1", "configmaps", "default", "x.SOPS"},
        "clusters/prod/v1/configmaps/default/x.SOPS.yaml"},
       {{"", "v1", "configmaps", "default", "..a"}, "clusters/prod/v1/configmaps/default/..a.yaml"},
-      {{"", "v1", "configmaps", "default", std::string(253, 'n')},
-       absl::StrCat("clusters/prod/v1/configmaps/default/", std::string(253, 'n'), ".yaml")},
+      {{"", "v1", "configmaps", "default", std::string(250, 'n')},
+       absl::StrCat("clusters/prod/v1/configmaps/default/", std::string(250, 'n'), ".yaml")},
+      {{std::string(253, 'g'), "v1", std::string(253, 'r'), std::string(253, 's'), "n"},
+       absl::StrCat("clusters/prod/", std::string(253, 'g'), "/v1/", std::string(253, 'r'), "/",
+                    std::string(253, 's'), "/n.yaml")},
   };
 }
 
@@ -151,10 +155,15 @@ TEST(ResourcePathTest, RejectsHostileIds) {
       {{"", "v1", "configmaps", "ns", "."}, "name \".\"", "relative path segment"},
       {{"", "v1", "configmaps", "ns", "a/b"}, "name \"a/b\"", "path separator"},
       {{"", "v1", "configmaps", "ns", "a\\b"}, "name ", "path separator"},
-      {{"", "v1", "configmaps", "ns", std::string("a\0b", 3)}, "name \"a\\x00b\"", "NUL"},
+      {{"", "v1", "configmaps", "ns", std::string("a\0b", 3)}, "name \"a\\x00", "NUL"},
       {{"", "v1", "configmaps", "ns", "a\nb"}, "name \"a\\nb\"", "control character"},
       {{"", "v1", "configmaps", "ns", ""}, "name \"\"", "is empty"},
-      {{"", "v1", "configmaps", "ns", std::string(254, 'n')}, "name ", "over the limit of 253"},
+      {{"", "v1", "configmaps", "ns", std::string(251, 'n')}, "name ", "over the limit of 250"},
+      {{"", "v1", "configmaps", std::string(254, 's'), "n"}, "namespace ", "over the limit of 253"},
+      {{std::string(253, 'g'), "v1", std::string(253, 'r'), std::string(253, 's'),
+        std::string(250, 'n')},
+       "name ",
+       "path of 1034 bytes, over the limit of 1024"},
       {{"", "v1", "configmaps", "ns", huge}, "name ", "1048576 bytes long"},
       {{"", "v1", "configmaps", "ns", "x.sops"}, "name \"x.sops\"", "SOPS"},
       {{"", "v1", "configmaps", "..", "n"}, "namespace \"..\"", "relative path segment"},
@@ -208,15 +217,21 @@ rc::Gen<std::string> HostileField() {
       "",   ".",    "..",   "/",      "\\",    std::string(1, '\0'),
       "a",  "v1",   ".git", "x.sops", "-",     "...",
       "\n", "apps", ".io",  "beta2",  ".yaml", "%2F"};
-  return rc::gen::oneOf(
-      rc::gen::map(rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(pieces)),
-                   [](const std::vector<std::string>& p) { return absl::StrJoin(p, ""); }),
-      rc::gen::arbitrary<std::string>());
+  return rc::gen::weightedOneOf<std::string>(
+      {{3, rc::gen::map(rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(pieces)),
+                        [](const std::vector<std::string>& p) { return absl::StrJoin(p, ""); })},
+       {1, rc::gen::arbitrary<std::string>()}});
 }
 
+// A valid id with a random subset of its fields made hostile, so that both the
+// rejections and the (path-safe) acceptances of odd values are exercised.
 ResourceId HostileId() {
-  return ResourceId{*HostileField(), *HostileField(), *HostileField(), *HostileField(),
-                    *HostileField()};
+  ResourceId id = *rc::gen::element(ResourceId{"", "v1", "configmaps", "default", "cm"},
+                                    ResourceId{"apps", "v1", "deployments", "", "web"});
+  for (std::string* field : {&id.group, &id.version, &id.resource, &id.namespace_, &id.name}) {
+    if (*rc::gen::weightedElement<bool>({{2, false}, {1, true}})) *field = *HostileField();
+  }
+  return id;
 }
 
 bool NamesAField(absl::string_view message) {
@@ -237,6 +252,8 @@ RC_GTEST_PROP(ResourcePathProperty, HostileIdsNeverEscapeTheBaseFolder, ()) {
     return;
   }
   RC_ASSERT(absl::StartsWith(*path, base + "/"));
+  // The controller's invariant 5 checks queued paths with NormalizeBaseFolder.
+  RC_ASSERT(NormalizeBaseFolder(*path) == absl::StatusOr<std::string>(*path));
   RC_ASSERT(path->find('\0') == std::string::npos);
   RC_ASSERT(path->find('\\') == std::string::npos);
   for (const absl::string_view segment : absl::StrSplit(*path, '/')) {
@@ -247,15 +264,17 @@ RC_GTEST_PROP(ResourcePathProperty, HostileIdsNeverEscapeTheBaseFolder, ()) {
   RC_ASSERT(ParseResourcePath(base, *path) == std::optional<ResourceId>(id));
 }
 
-// Ids shaped like real Kubernetes objects.
+// Ids shaped like real Kubernetes objects; bounded so that they stay within the
+// 253-byte segment limit (at most 10 labels of at most 10 characters).
 rc::Gen<std::string> DnsLabel() {
-  return rc::gen::nonEmpty(
-      rc::gen::container<std::string>(rc::gen::elementOf(std::string("abcxyz0189-"))));
+  return rc::gen::resize(10, rc::gen::nonEmpty(rc::gen::container<std::string>(
+                                 rc::gen::elementOf(std::string("abcxyz0189-")))));
 }
 
 rc::Gen<std::string> DnsSubdomain() {
   return rc::gen::map(
-      rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(DnsLabel())),
+      rc::gen::resize(10,
+                      rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(DnsLabel()))),
       [](const std::vector<std::string>& labels) { return absl::StrJoin(labels, "."); });
 }
 
@@ -291,10 +310,23 @@ RC_GTEST_PROP(ResourcePathProperty, RoundTripsEveryValidId, ()) {
 // back to the same file (SOPS files to their plain name).
 RC_GTEST_PROP(ResourcePathProperty, ParsedPathsRenderBack, ()) {
   const std::string base = *rc::gen::elementOf(Bases());
-  const std::vector<std::string> segments = *rc::gen::resize(
-      6, rc::gen::container<std::vector<std::string>>(rc::gen::element<std::string>(
-             "v1", "v2beta1", "apps", "velero.io", "x", "..", ".", "", ".git", "V1", "a.yaml",
-             "b.sops.yaml", "c.yml", "v1alpha")));
+  // Mostly plausible directories and files, with hostile ones mixed in.
+  const rc::Gen<std::string> plausible =
+      rc::gen::element<std::string>("v1", "v2beta1", "apps", "velero.io", "configmaps", "ns");
+  const rc::Gen<std::string> hostile =
+      rc::gen::element<std::string>("..", ".", "", ".git", "V1", "v1alpha", "a.yaml");
+  const int depth = *rc::gen::weightedOneOf<int>(
+      {{1, rc::gen::inRange(1, 3)}, {6, rc::gen::inRange(3, 6)}, {1, rc::gen::just(6)}});
+  std::vector<std::string> segments = *rc::gen::container<std::vector<std::string>>(
+      static_cast<size_t>(depth - 1),
+      rc::gen::weightedOneOf<std::string>({{6, plausible}, {1, hostile}}));
+  segments.push_back(*rc::gen::weightedElement<std::string>({{6, "x.yaml"},
+                                                             {2, "b.sops.yaml"},
+                                                             {1, "c.yml"},
+                                                             {1, ".yaml"},
+                                                             {1, "..yaml"},
+                                                             {1, "d.sops.sops.yaml"},
+                                                             {1, "e"}}));
   const std::string path = absl::StrCat(base, "/", absl::StrJoin(segments, "/"));
   const std::optional<ResourceId> id = ParseResourcePath(base, path);
   RC_CLASSIFY(id.has_value());

@@ -1,0 +1,170 @@
+#include "tests/property/reconcile_model.h"
+
+#include <rapidcheck.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_split.h"
+#include "core/conditions.h"
+
+namespace gitdest::property {
+namespace {
+
+bool Nested(const std::string& a, const std::string& b) {
+  auto inside = [](const std::string& x, const std::string& y) {
+    return y.size() > x.size() && y.compare(0, x.size(), x) == 0 && y[x.size()] == '/';
+  };
+  return a == b || inside(a, b) || inside(b, a);
+}
+
+std::string PathOf(const std::string& folder, const std::string& object) {
+  return folder + "/v1/configmaps/prod/" + object + ".yaml";
+}
+
+bool ReadySynced(const core::DestinationStatus& status) {
+  const core::Condition* ready = core::FindCondition(status, core::kConditionReady);
+  return ready != nullptr && ready->status == core::ConditionStatus::kTrue;
+}
+
+}  // namespace
+
+std::optional<std::string> ModelFolder(const std::string& folder) {
+  std::vector<std::string> kept;
+  for (absl::string_view part : absl::StrSplit(folder, '/')) {
+    if (part == ".") continue;
+    if (part.empty() || part == "..") return std::nullopt;
+    kept.emplace_back(part);
+  }
+  if (kept.empty()) return std::nullopt;
+  std::string out = kept[0];
+  for (size_t i = 1; i < kept.size(); ++i) out += "/" + kept[i];
+  return out;
+}
+
+std::set<std::string> Model::ExpectedAdmitted() const {
+  std::vector<std::string> order;
+  for (const auto& [name, d] : destinations) {
+    if (ModelFolder(d.folder)) order.push_back(name);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+    return destinations.at(a).created < destinations.at(b).created;
+  });  // names are already in order: ties stay sorted by name
+  std::set<std::string> admitted;
+  for (const std::string& name : order) {
+    const ModelDestination& d = destinations.at(name);
+    bool blocked = false;
+    for (const std::string& other : admitted) {
+      const ModelDestination& o = destinations.at(other);
+      blocked |= o.branch == d.branch && Nested(*ModelFolder(o.folder), *ModelFolder(d.folder));
+    }
+    if (!blocked) admitted.insert(name);
+  }
+  return admitted;
+}
+
+Sut::Sut() { h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")}); }
+
+void Sut::Create(const std::string& name, const ModelDestination& d) {
+  core::Destination dest = testing::MakeDestination(name, d.branch, d.folder, d.created);
+  dest.generation = d.generation;
+  folders_ever[name].insert(ModelFolder(d.folder).value_or(""));
+  h.Feed(core::DestinationObserved{dest});
+}
+
+void Sut::SendObjects(const std::string& name, const ModelDestination& d) {
+  for (const auto& [object, content] : d.objects) {
+    h.Feed(core::ResourceChanged{Key(name), testing::ConfigMap("prod", object),
+                                 core::ChangeOp::kUpdate, content, "resync"});
+  }
+}
+
+void Sut::AfterStep(const Model& model) {
+  last_model = model;
+  RC_ASSERT(h.violation().ok());
+  h.RecordTips();
+  const auto& dests = h.controller().destinations();
+  const absl::Duration ttl = h.controller().options().metadata_cache_ttl;
+  std::map<core::ObjectKey, absl::Time> finished;
+  for (const auto& [at, effect] : h.TakeEffects()) {
+    if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+      // Invariant 2: one remote read per branch per TTL (within one incarnation).
+      auto last = last_read_start.find(read->worker);
+      if (last != last_read_start.end()) RC_ASSERT(at - last->second >= ttl);
+      last_read_start[read->worker] = at;
+    } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
+      finished[requeue->destination] = at;
+    } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+      for (const core::FileChange& change : push->changes) {  // invariant 5: own folder only
+        bool inside = false;
+        for (const std::string& folder : folders_ever[change.destination.name]) {
+          inside |= !folder.empty() && change.path.rfind(folder + "/", 0) == 0;
+        }
+        RC_ASSERT(inside);
+      }
+    }
+  }
+  // Invariant 3: bounded staleness of every status a reconcile just finished.
+  for (const auto& [key, at] : finished) {
+    auto it = dests.find(key);
+    if (it == dests.end() || !ReadySynced(it->second.status)) continue;
+    const core::DestinationStatus& st = it->second.status;
+    RC_ASSERT(st.last_sync_time > at - ttl);
+    const std::string& branch = it->second.destination.spec.branch;
+    RC_ASSERT(h.TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, at));
+    RC_ASSERT(st.branch_exists == !st.last_commit_sha.empty());
+  }
+  // Invariant 1 against the model: exactly the expected destinations are admitted.
+  std::set<std::string> now_admitted;
+  for (const auto& [key, rec] : dests) {
+    if (rec.worker) now_admitted.insert(key.name);
+  }
+  RC_ASSERT(now_admitted == model.ExpectedAdmitted());
+  // The adapter's level-based resync: a newly admitted destination gets every object.
+  for (const std::string& name : now_admitted) {
+    if (!admitted.contains(name)) SendObjects(name, model.destinations.at(name));
+  }
+  admitted = std::move(now_admitted);
+  RC_ASSERT(h.violation().ok());
+}
+
+void Sut::Restart(const Model& model) {
+  h.Restart();
+  last_read_start.clear();
+  admitted.clear();
+  h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")});
+  for (const auto& [name, d] : model.destinations) Create(name, d);
+}
+
+void Sut::Converge(const Model& model) {
+  h.remote.ClearFaults();
+  h.cluster.ClearFaults();
+  for (int round = 0;; ++round) {
+    RC_ASSERT(round < 200);  // liveness bound: 200 simulated minutes at most
+    RC_ASSERT(h.AdvanceSettling(absl::Minutes(1)));
+    AfterStep(model);
+    bool idle = h.in_flight() == 0;
+    for (const auto& [key, worker] : h.controller().workers().workers()) {
+      idle &= worker.pending().empty() && !worker.batch();
+    }
+    if (idle) break;
+  }
+  RC_ASSERT(h.AdvanceSettling(absl::Minutes(12)));  // every destination re-reads after the last push
+  AfterStep(model);
+  for (const std::string& name : model.ExpectedAdmitted()) {
+    const ModelDestination& d = model.destinations.at(name);
+    const sim::Tree tree = h.remote.TreeAt(testing::kRepoUrl, d.branch);
+    const std::string folder = *ModelFolder(d.folder);
+    for (const auto& [object, content] : d.objects) {
+      auto file = tree.find(PathOf(folder, object));
+      RC_ASSERT(file != tree.end());
+      RC_ASSERT(file->second == content);
+    }
+    for (const std::string& object : d.deleted) RC_ASSERT(!tree.contains(PathOf(folder, object)));
+    const auto& rec = h.controller().destinations().at(Key(name));
+    RC_ASSERT(ReadySynced(rec.status));
+    RC_ASSERT(rec.status.last_commit_sha == h.remote.Tip(testing::kRepoUrl, d.branch));
+    RC_ASSERT(h.cluster.statuses().at(Key(name)) == rec.status);
+  }
+}
+
+}  // namespace gitdest::property
