@@ -113,6 +113,33 @@ void Sut::AfterStep(const Model& model) {
     RC_ASSERT(h.TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, at));
     RC_ASSERT(st.branch_exists == !st.last_commit_sha.empty());
   }
+  // Invariant 4: a failed read surfaces its error and keeps the previous values.
+  for (const auto& [key, rec] : dests) {
+    const core::Condition* ready = core::FindCondition(rec.status, core::kConditionReady);
+    auto before = previous_status.find(key);
+    if (ready == nullptr || ready->reason != core::kReasonFetchFailed) continue;
+    RC_ASSERT(ready->status == core::ConditionStatus::kFalse);
+    RC_ASSERT(!ready->message.empty());
+    if (before == previous_status.end()) continue;
+    RC_ASSERT(rec.status.branch_exists == before->second.branch_exists);
+    RC_ASSERT(rec.status.last_commit_sha == before->second.last_commit_sha);
+    RC_ASSERT(rec.status.last_sync_time == before->second.last_sync_time);
+  }
+  previous_status.clear();
+  for (const auto& [key, rec] : dests) previous_status.emplace(key, rec.status);
+  // Invariant 6 from outside: a worker per branch in use, none without a reason.
+  std::set<std::string> used_branches;
+  for (const auto& [key, rec] : dests) {
+    if (rec.worker) used_branches.insert(rec.destination.spec.branch);
+  }
+  for (const auto& [key, worker] : h.controller().workers().workers()) {
+    RC_ASSERT(used_branches.contains(key.branch) || !worker.pending().empty() ||
+              worker.batch().has_value());
+  }
+  for (const std::string& branch : used_branches) {
+    RC_ASSERT(h.controller().workers().Find(core::WorkerKey{{"team", "repo"}, branch}) !=
+              nullptr);
+  }
   // Invariant 1 against the model: exactly the expected destinations are admitted.
   std::set<std::string> now_admitted;
   for (const auto& [key, rec] : dests) {
