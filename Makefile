@@ -21,8 +21,10 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	ninja -C $(BUILD_DIR) -j $(JOBS)
 
-# Every suite: unit + property (RapidCheck), then end to end against a real API server.
-test: test-unit test-e2e
+# Every suite: unit + property (RapidCheck), then end to end against a real API server;
+# ends with one line `tests: N passed, M failed` over all of them.
+test: build
+	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) bash scripts/run-tests.sh
 
 test-unit: build
 	meson test -C $(BUILD_DIR) --print-errorlogs --num-processes $(JOBS)

@@ -102,6 +102,10 @@ class BranchWorker {
   // When this worker next needs TimerFired (a push due or a retry); InfiniteFuture if never.
   absl::Time NextWakeAt() const;
 
+  // Feeds every field into a digest (see Controller::StateHash).
+  template <class Sink>
+  void HashInto(Sink& sink) const;
+
   const std::deque<FileChange>& pending() const { return pending_; }
   const std::optional<PushBatch>& batch() const { return batch_; }
   const absl::Status& last_push_error() const { return last_push_error_; }
@@ -149,5 +153,26 @@ class BranchWorker {
   int push_conflicts_ = 0;
   bool wants_read_for_push_ = false;
 };
+
+template <class Sink>
+void BranchWorker::HashInto(Sink& sink) const {
+  sink(key_.ToString(), remote_.repo_url, remote_.secret_name, remote_.push.interval,
+       remote_.push.max_commits, remote_.push.max_bytes, destinations_.size());
+  for (const ObjectKey& d : destinations_) sink(d.ToString());
+  sink(cache_.has_value());
+  if (cache_) {
+    sink(cache_->report.exists_on_remote, cache_->report.head.sha, cache_->report.head.unborn,
+         cache_->read_at);
+  }
+  sink(read_.has_value());
+  if (read_) sink(read_->request, read_->started_at, read_->waiters.size(), read_->cacheable);
+  sink(last_read_started_at_, read_not_before_, last_read_error_.ToString(), read_failures_);
+  sink(tip_.has_value(), tip_.value_or(""), pending_.size(), pending_bytes_, first_pending_at_);
+  for (const FileChange& c : pending_) sink(c.path, static_cast<int>(c.op), c.content, c.message);
+  sink(batch_.has_value());
+  if (batch_) sink(batch_->request, batch_->expected_tip, batch_->changes.size());
+  sink(batch_started_at_, push_not_before_, last_push_error_.ToString(), push_failures_,
+       push_conflicts_);
+}
 
 }  // namespace gitdest::core

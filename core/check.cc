@@ -1,17 +1,21 @@
 #include "core/check.h"
 
-#include <atomic>
 #include <cstdlib>
 
 namespace gitdest::core {
 namespace {
-std::atomic<AssertHandler> handler{nullptr};
+// Set once by a binary's main() before anything else runs.
+AssertHandler handler = nullptr;
 }  // namespace
 
-AssertHandler SetAssertHandler(AssertHandler new_handler) { return handler.exchange(new_handler); }
+AssertHandler SetAssertHandler(AssertHandler new_handler) {
+  AssertHandler previous = handler;
+  handler = new_handler;
+  return previous;
+}
 
 void AssertFailed(const char* expression, const char* file, int line) {
-  if (AssertHandler h = handler.load(); h != nullptr) h(expression, file, line);
+  if (handler != nullptr) handler(expression, file, line);
   std::abort();
 }
 

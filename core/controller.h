@@ -49,6 +49,10 @@ class Controller {
   // every step; it never changes state.
   absl::Status CheckInvariants() const;
 
+  // A digest of the whole state (FNV-1a over a canonical encoding, stable across
+  // processes and platforms): two runs of one seed must agree on it after every step.
+  uint64_t StateHash() const;
+
   const ControllerOptions& options() const { return options_; }
   const std::map<ObjectKey, DestinationRecord>& destinations() const { return destinations_; }
   const std::map<ObjectKey, RepoConfig>& repo_configs() const { return repo_configs_; }

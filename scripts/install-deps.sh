@@ -13,7 +13,7 @@ packages=(
   protobuf-compiler-grpc libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev
   libcpp-httplib-dev
   # test servers and tooling
-  openssl curl ca-certificates
+  openssl curl ca-certificates iproute2 python3
 )
 
 missing=()
