@@ -36,7 +36,7 @@ class Fnv {
   }
   void Add(absl::Duration d) { Add(absl::ToInt64Nanoseconds(d)); }
   template <class T>
-    requires std::is_integral_v<T>
+  requires std::is_integral_v<T>
   void Add(T v) {
     const auto wide = static_cast<uint64_t>(v);
     Bytes(&wide, sizeof wide);
@@ -70,9 +70,9 @@ uint64_t Controller::StateHash() const {
     const Destination& d = rec.destination;
     fnv(key.ToString(), d.generation, d.creation_time, d.spec.repo_ref.ToString(), d.spec.branch,
         d.spec.base_folder, rec.target ? rec.target->identity : "-",
-        rec.lost_to ? rec.lost_to->ToString() : "-",
-        rec.worker ? rec.worker->ToString() : "-", rec.awaiting_metadata,
-        rec.reconcile_started_at, rec.written.has_value(), rec.writing.has_value());
+        rec.lost_to ? rec.lost_to->ToString() : "-", rec.worker ? rec.worker->ToString() : "-",
+        rec.awaiting_metadata, rec.reconcile_started_at, rec.written.has_value(),
+        rec.writing.has_value());
     HashStatus(fnv, rec.status);
     if (rec.written) HashStatus(fnv, *rec.written);
     if (rec.writing) HashStatus(fnv, *rec.writing);

@@ -137,8 +137,7 @@ void Sut::AfterStep(const Model& model) {
               worker.batch().has_value());
   }
   for (const std::string& branch : used_branches) {
-    RC_ASSERT(h.controller().workers().Find(core::WorkerKey{{"team", "repo"}, branch}) !=
-              nullptr);
+    RC_ASSERT(h.controller().workers().Find(core::WorkerKey{{"team", "repo"}, branch}) != nullptr);
   }
   // Invariant 1 against the model: exactly the expected destinations are admitted.
   std::set<std::string> now_admitted;
@@ -175,7 +174,8 @@ void Sut::Converge(const Model& model) {
     }
     if (idle) break;
   }
-  RC_ASSERT(h.AdvanceSettling(absl::Minutes(12)));  // every destination re-reads after the last push
+  RC_ASSERT(
+      h.AdvanceSettling(absl::Minutes(12)));  // every destination re-reads after the last push
   AfterStep(model);
   for (const std::string& name : model.ExpectedAdmitted()) {
     const ModelDestination& d = model.destinations.at(name);

@@ -53,7 +53,7 @@ struct Sut {
   Sut();
   testing::Harness h;
   std::map<core::WorkerKey, absl::Time> last_read_start;
-  std::set<std::string> admitted;  // after the last command
+  std::set<std::string> admitted;                             // after the last command
   std::map<std::string, std::set<std::string>> folders_ever;  // every folder a name had
   Model last_model;  // the model after the last command, for Converge
   std::map<core::ObjectKey, core::DestinationStatus> previous_status;  // before this step

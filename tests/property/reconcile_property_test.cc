@@ -30,9 +30,7 @@ struct AddDestination : Command {
   std::string branch = *rc::gen::elementOf(kBranches);
   std::string folder = *rc::gen::elementOf(kFolders);
 
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(!m.destinations.contains(name));
-  }
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.destinations.contains(name)); }
   void apply(Model& m) const override {
     m.destinations[name] = ModelDestination{branch, folder, m.CreationTime(), 1, {}, {}};
   }
@@ -132,15 +130,17 @@ absl::Status FaultStatus(Fault f) {
 }
 
 struct DeliverReads : Command {
-  Fault fault = *rc::gen::weightedElement<Fault>(
-      {{6, Fault::kNone}, {2, Fault::kOutage}, {1, Fault::kAuth}});
+  Fault fault =
+      *rc::gen::weightedElement<Fault>({{6, Fault::kNone}, {2, Fault::kOutage}, {1, Fault::kAuth}});
   void run(const Model& m, Sut& s) const override {
     if (fault != Fault::kNone) s.h.remote.FailNextReads(1, FaultStatus(fault));
     s.h.DeliverReads();
     s.h.remote.ClearFaults();
     s.AfterStep(m);
   }
-  void show(std::ostream& os) const override { os << "DeliverReads(" << static_cast<int>(fault) << ")"; }
+  void show(std::ostream& os) const override {
+    os << "DeliverReads(" << static_cast<int>(fault) << ")";
+  }
 };
 
 struct DeliverPushes : Command {
@@ -207,12 +207,12 @@ struct Check : Command {
 RC_GTEST_PROP(ReconcileProperty, InvariantsHoldAndEveryRunConverges, ()) {
   Model model;
   Sut sut;
-  rc::state::check(model, sut,
-                   rc::state::gen::execOneOfWithArgs<
-                       AddDestination, AddDestination, UpdateDestination, DeleteDestination,
-                       ChangeObject, ChangeObject, ChangeObject, AdvanceTime, AdvanceTime,
-                       DeliverReads, DeliverReads, DeliverPushes, DeliverPushes,
-                       DeliverStatusWrites, ExternalWriter, Restart, Check>());
+  rc::state::check(
+      model, sut,
+      rc::state::gen::execOneOfWithArgs<
+          AddDestination, AddDestination, UpdateDestination, DeleteDestination, ChangeObject,
+          ChangeObject, ChangeObject, AdvanceTime, AdvanceTime, DeliverReads, DeliverReads,
+          DeliverPushes, DeliverPushes, DeliverStatusWrites, ExternalWriter, Restart, Check>());
   // Liveness: the model as of the last command (rc::state::check keeps its own copy).
   sut.Converge(sut.last_model);
 }

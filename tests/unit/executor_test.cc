@@ -24,7 +24,8 @@ TEST(ExecutorTest, RunToQuiescenceDrivesAReconcileThroughThePorts) {
   core::Controller controller;
   core::Executor executor(remote, cluster);
   FixedClock clock;
-  core::RunToQuiescence(controller, executor, clock, core::RepoConfigObserved{MakeRepoConfig("repo")});
+  core::RunToQuiescence(controller, executor, clock,
+                        core::RepoConfigObserved{MakeRepoConfig("repo")});
   const absl::Time wake = core::RunToQuiescence(
       controller, executor, clock,
       core::DestinationObserved{MakeDestination("a", "main", "apps", clock.now)});
@@ -33,18 +34,20 @@ TEST(ExecutorTest, RunToQuiescenceDrivesAReconcileThroughThePorts) {
   EXPECT_EQ(cluster.statuses().at({"team", "a"}).last_commit_sha, sha);
 
   // A captured change is pushed when the commit window closes.
-  core::RunToQuiescence(controller, executor, clock,
-                        core::ResourceChanged{{"team", "a"}, ConfigMap("ns", "cm"),
-                                              core::ChangeOp::kCreate, "k: v\n", "bob"});
+  core::RunToQuiescence(
+      controller, executor, clock,
+      core::ResourceChanged{
+          {"team", "a"}, ConfigMap("ns", "cm"), core::ChangeOp::kCreate, "k: v\n", "bob"});
   clock.now += absl::Seconds(10);
   core::RunToQuiescence(controller, executor, clock, core::TimerFired{});
   EXPECT_EQ(remote.TreeAt(kRepoUrl, "main").at("apps/v1/configmaps/ns/cm.yaml"), "k: v\n");
   EXPECT_EQ(cluster.statuses().at({"team", "a"}).last_commit_sha, remote.Tip(kRepoUrl, "main"));
 
   // Events are recorded through the cluster port.
-  core::RunToQuiescence(controller, executor, clock,
-                        core::ResourceChanged{{"team", "nope"}, ConfigMap("ns", "cm"),
-                                              core::ChangeOp::kCreate, "", "bob"});
+  core::RunToQuiescence(
+      controller, executor, clock,
+      core::ResourceChanged{
+          {"team", "nope"}, ConfigMap("ns", "cm"), core::ChangeOp::kCreate, "", "bob"});
   ASSERT_EQ(cluster.events().size(), 1u);
   EXPECT_EQ(cluster.events()[0].reason, "ChangeNotWritten");
   EXPECT_TRUE(controller.CheckInvariants().ok());
