@@ -65,16 +65,20 @@ Output Controller::Handle(const Input& input, absl::Time now) {
                  [&](const StatusWritten& in) { OnStatusWritten(in, now); },
                  [&](const TimerFired&) {},
                  [&](const ControllerRestarted& in) { OnRestarted(in); },
+                 [&](const CacheSynced&) { synced_ = true; },
+                 [&](const ObjectsListed& in) { OnObjectsListed(in, now); },
              },
              input);
   RunDueTimers(now);
-  Output out{std::move(effects_), timers_.NextAt()};
+  // Until the cache is synced nothing is decided, so nothing is due either.
+  Output out{std::move(effects_), synced_ ? timers_.NextAt() : absl::InfiniteFuture()};
   effects_.clear();
   GITDEST_ASSERT(out.wake_at > now);  // nothing due is left behind
   return out;
 }
 
 void Controller::RunDueTimers(absl::Time now) {
+  if (!synced_) return;
   for (int steps = 0;; ++steps) {
     GITDEST_ASSERT(steps < kMaxStepsPerHandle);
     std::optional<TimerId> due = timers_.PopDue(now);
@@ -147,28 +151,50 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in, absl::Time n
 // ---- Writes ---------------------------------------------------------------------------------
 
 void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
-  auto it = destinations_.find(in.destination);
+  Capture(in.destination, in.resource, in.op, in.content, in.author, now);
+}
+
+void Controller::Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
+                         const std::string& content, const std::string& author, absl::Time now) {
+  auto it = destinations_.find(destination);
   if (it == destinations_.end() || !it->second.worker) {
     // Not admitted (missing, invalid or in conflict): the change is not accepted. The
-    // level-based resync writes the object once the destination is ready.
-    Emit(RecordEvent{in.destination, "ChangeNotWritten",
-                     absl::StrCat(CommitMessage(in.op, in.resource),
+    // resync on admission (ResyncDestination) writes the object once it is.
+    Emit(RecordEvent{destination, "ChangeNotWritten",
+                     absl::StrCat(CommitMessage(op, resource),
                                   ": destination is not ready; written on its next resync")});
     return;
   }
   DestinationRecord& rec = it->second;
-  absl::StatusOr<std::string> path = ResourcePath(rec.target->base_folder, in.resource);
+  absl::StatusOr<std::string> path = ResourcePath(rec.target->base_folder, resource);
   if (!path.ok()) {
-    Emit(RecordEvent{in.destination, "InvalidObject", std::string(path.status().message())});
+    Emit(RecordEvent{destination, "InvalidObject", std::string(path.status().message())});
     return;
   }
   GITDEST_ASSERT(path->starts_with(rec.target->base_folder + "/"));
   BranchWorker* worker = workers_.Find(*rec.worker);
   GITDEST_ASSERT(worker != nullptr);
-  worker->Enqueue(FileChange{*std::move(path), in.op, in.op == ChangeOp::kDelete ? "" : in.content,
-                             CommitMessage(in.op, in.resource), in.author, in.destination},
+  worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,
+                             CommitMessage(op, resource), author, destination},
                   now);
   ServiceWorker(worker->key(), now);
+}
+
+void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
+  auto it = destinations_.find(in.destination);
+  if (it == destinations_.end() || !it->second.resync_in_flight) return;
+  DestinationRecord& rec = it->second;
+  rec.resync_in_flight = false;
+  if (!in.objects.ok()) {
+    timers_.SetNoLaterThan(in.destination, now + options_.resync_retry_delay);
+    return;  // resync_needed stays: the next reconcile asks again
+  }
+  if (!rec.worker) return;  // no longer admitted: its next admission resyncs it
+  rec.resync_needed = false;
+  for (const CapturedObject& object : *in.objects) {
+    Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
+            now);
+  }
 }
 
 void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
@@ -272,6 +298,7 @@ void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
 void Controller::OnRestarted(const ControllerRestarted& in) {
   // Memory is lost; the adapter re-lists the cluster and everything is decided anew.
   ids_ = RequestIds(in.epoch);
+  synced_ = false;
   repo_configs_.clear();
   destinations_.clear();
   groups_.clear();

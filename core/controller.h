@@ -34,6 +34,10 @@ struct DestinationRecord {
   std::optional<DestinationStatus> writing;  // status write in flight
   bool awaiting_metadata = false;
   absl::Time reconcile_started_at = absl::InfinitePast();
+  // Level-based resync: set when the destination is admitted to a (new) target, cleared
+  // when its objects were listed and queued.
+  bool resync_needed = false;
+  bool resync_in_flight = false;
 };
 
 class Controller {
@@ -74,6 +78,10 @@ class Controller {
   void OnPushCompleted(const PushCompleted& in, absl::Time now);
   void OnStatusWritten(const StatusWritten& in, absl::Time now);
   void OnRestarted(const ControllerRestarted& in);
+  void OnObjectsListed(const ObjectsListed& in, absl::Time now);
+  // Queues one object's change on the destination's worker, or says why not.
+  void Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
+               const std::string& content, const std::string& author, absl::Time now);
 
   // Reconcile (reconcile.cc).
   void Reconcile(const ObjectKey& key, absl::Time now);
@@ -111,6 +119,7 @@ class Controller {
   ControllerOptions options_;
   RequestIds ids_;
   absl::Time last_now_ = absl::InfinitePast();
+  bool synced_ = true;  // false from a restart until CacheSynced: decide nothing half-seen
   std::map<ObjectKey, RepoConfig> repo_configs_;
   std::map<ObjectKey, DestinationRecord> destinations_;
   std::map<Group, std::set<ObjectKey>> groups_;

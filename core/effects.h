@@ -46,6 +46,13 @@ struct RequeueAfter {
   absl::Duration delay;
 };
 
+// List every object the destination captures and report them (ObjectsListed): the
+// level-based resync of a destination that was just admitted, after a restart or a
+// conflict resolved, or whose folder moved. Identical content commits nothing.
+struct ResyncDestination {
+  ObjectKey destination;
+};
+
 // A Kubernetes Event on an object, for changes the core refuses (e.g. a hostile
 // object name) so that nothing is dropped silently.
 struct RecordEvent {
@@ -54,7 +61,8 @@ struct RecordEvent {
   std::string message;
 };
 
-using Effect = std::variant<FetchMetadata, PushBatch, WriteStatus, RequeueAfter, RecordEvent>;
+using Effect = std::variant<FetchMetadata, PushBatch, WriteStatus, RequeueAfter, RecordEvent,
+                            ResyncDestination>;
 
 struct Output {
   std::vector<Effect> effects;

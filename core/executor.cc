@@ -20,6 +20,9 @@ std::optional<Input> Executor::Execute(const Effect& effect) {
     return StatusWritten{write->destination,
                          cluster_->WriteDestinationStatus(write->destination, write->status)};
   }
+  if (const auto* resync = std::get_if<ResyncDestination>(&effect)) {
+    return ObjectsListed{resync->destination, cluster_->ListCapturedObjects(resync->destination)};
+  }
   if (const auto* event = std::get_if<RecordEvent>(&effect)) {
     // Events are best effort: losing one loses no state.
     (void)cluster_->RecordEvent(*event);

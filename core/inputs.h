@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -35,6 +36,23 @@ struct ResourceChanged {
   std::string author;
 };
 
+// The initial list after a (re)start is complete: the controller now sees every
+// object that exists, so it may decide (controller-runtime's WaitForCacheSync).
+struct CacheSynced {};
+
+// One object a destination captures, as the cluster holds it now.
+struct CapturedObject {
+  ResourceId resource;
+  std::string content;  // sanitized YAML
+  std::string author;
+};
+
+// The result of a ResyncDestination effect: every object the destination captures.
+struct ObjectsListed {
+  ObjectKey destination;
+  absl::StatusOr<std::vector<CapturedObject>> objects;
+};
+
 // The result of a FetchMetadata effect.
 struct MetadataFetched {
   RequestId request = 0;
@@ -58,13 +76,15 @@ struct StatusWritten {
 struct TimerFired {};
 
 // The process (re)started with empty memory; `epoch` makes request ids of this
-// incarnation distinct from those of the last one.
+// incarnation distinct from those of the last one. Nothing is decided until the
+// initial list has been delivered and CacheSynced arrives.
 struct ControllerRestarted {
   uint32_t epoch = 0;
 };
 
 using Input = std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved,
                            DestinationDeleted, ResourceChanged, MetadataFetched, PushCompleted,
-                           StatusWritten, TimerFired, ControllerRestarted>;
+                           StatusWritten, TimerFired, ControllerRestarted, CacheSynced,
+                           ObjectsListed>;
 
 }  // namespace gitdest::core

@@ -29,6 +29,7 @@ struct ControllerOptions {
   double requeue_jitter_fraction = 0.1;  // ± this fraction of requeue_interval
   absl::Duration invalid_spec_requeue = absl::Minutes(2);
   absl::Duration status_write_retry_delay = absl::Seconds(5);
+  absl::Duration resync_retry_delay = absl::Seconds(5);
 
   // Pushes that fail for outage or auth back off from push_retry_delay_min to max;
   // conflicts are replayed at once up to push_conflict_retries times in a row.

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/effects.h"
+#include "core/inputs.h"
 #include "core/types.h"
 
 namespace gitdest::core {
@@ -39,6 +41,10 @@ class ClusterApi {
   virtual absl::Status WriteDestinationStatus(const ObjectKey& destination,
                                               const DestinationStatus& status) = 0;
   virtual absl::Status RecordEvent(const RecordEvent& event) = 0;
+  // Every object the destination's watch rules capture, sanitized, as the cluster
+  // holds it now.
+  virtual absl::StatusOr<std::vector<CapturedObject>> ListCapturedObjects(
+      const ObjectKey& destination) = 0;
 };
 
 }  // namespace gitdest::core

@@ -47,6 +47,10 @@ void Controller::Reconcile(const ObjectKey& key, absl::Time now) {
   if (!Admit(rec, now)) return;
   BranchWorker* worker = workers_.Find(*rec.worker);
   GITDEST_ASSERT(worker != nullptr);
+  if (rec.resync_needed && !rec.resync_in_flight) {
+    rec.resync_in_flight = true;
+    Emit(ResyncDestination{key});
+  }
   Complete(rec, worker->SyncAndGetMetadata(key, now, ids_), *worker, now);
 }
 
@@ -78,6 +82,7 @@ void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const B
 bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   const Destination& d = rec.destination;
   const ObjectKey config_key = RepoConfigKeyOf(d);
+  const std::optional<WriteTarget> previous = rec.target;
   auto config = repo_configs_.find(config_key);
   absl::StatusOr<WriteTarget> target =
       ResolveTarget(d.spec, config == repo_configs_.end() ? nullptr : &config->second);
@@ -103,6 +108,8 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
     return false;
   }
   const WorkerKey worker_key{config_key, d.spec.branch};
+  // Newly admitted, or admitted to another target: its objects must be written there.
+  if (!rec.worker || *rec.worker != worker_key || previous != *target) rec.resync_needed = true;
   if (rec.worker && *rec.worker != worker_key) Detach(rec);
   const RepoConfigSpec& spec = config->second.spec;
   workers_.GetWorkerForDestination(d.key, worker_key,

@@ -58,7 +58,7 @@ void HashStatus(Fnv& fnv, const DestinationStatus& s) {
 
 uint64_t Controller::StateHash() const {
   Fnv fnv;
-  fnv(last_now_, repo_configs_.size());
+  fnv(last_now_, synced_, repo_configs_.size());
   for (const auto& [key, config] : repo_configs_) {
     fnv(key.ToString(), config.generation, config.spec.repo_url, config.spec.secret_name,
         config.spec.allowed_branches.size(), config.spec.push.interval,

@@ -23,4 +23,24 @@ absl::Status SimCluster::RecordEvent(const core::RecordEvent& event) {
   return absl::OkStatus();
 }
 
+void SimCluster::SetObject(const core::ObjectKey& destination,
+                           const core::CapturedObject& object) {
+  objects_[destination].insert_or_assign(object.resource, object);
+}
+
+void SimCluster::RemoveObject(const core::ObjectKey& destination,
+                              const core::ResourceId& resource) {
+  auto it = objects_.find(destination);
+  if (it != objects_.end()) it->second.erase(resource);
+}
+
+absl::StatusOr<std::vector<core::CapturedObject>> SimCluster::ListCapturedObjects(
+    const core::ObjectKey& destination) {
+  std::vector<core::CapturedObject> out;
+  auto it = objects_.find(destination);
+  if (it == objects_.end()) return out;
+  for (const auto& [resource, object] : it->second) out.push_back(object);
+  return out;
+}
+
 }  // namespace gitdest::sim

@@ -71,13 +71,6 @@ void Sut::Create(const std::string& name, const ModelDestination& d) {
   h.Feed(core::DestinationObserved{dest});
 }
 
-void Sut::SendObjects(const std::string& name, const ModelDestination& d) {
-  for (const auto& [object, content] : d.objects) {
-    h.Feed(core::ResourceChanged{Key(name), testing::ConfigMap("prod", object),
-                                 core::ChangeOp::kUpdate, content, "resync"});
-  }
-}
-
 void Sut::AfterStep(const Model& model) {
   last_model = model;
   RC_ASSERT(h.violation().ok());
@@ -145,20 +138,15 @@ void Sut::AfterStep(const Model& model) {
     if (rec.worker) now_admitted.insert(key.name);
   }
   RC_ASSERT(now_admitted == model.ExpectedAdmitted());
-  // The adapter's level-based resync: a newly admitted destination gets every object.
-  for (const std::string& name : now_admitted) {
-    if (!admitted.contains(name)) SendObjects(name, model.destinations.at(name));
-  }
-  admitted = std::move(now_admitted);
   RC_ASSERT(h.violation().ok());
 }
 
 void Sut::Restart(const Model& model) {
   h.Restart();
   last_read_start.clear();
-  admitted.clear();
   h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")});
   for (const auto& [name, d] : model.destinations) Create(name, d);
+  h.Feed(core::CacheSynced{});
 }
 
 void Sut::Converge(const Model& model) {

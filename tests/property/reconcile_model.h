@@ -60,9 +60,7 @@ struct Sut {
 
   core::ObjectKey Key(const std::string& name) const { return {"team", name}; }
   void Create(const std::string& name, const ModelDestination& d);
-  void SendObjects(const std::string& name, const ModelDestination& d);
-  // After every command: record the world, check every property, resync newly
-  // admitted destinations (the adapter's level-based re-list).
+  // After every command: record the world and check every property.
   void AfterStep(const Model& model);
   // Liveness: heal every fault, let time pass, and check that each admitted
   // destination's objects are in its branch and its status matches the remote.

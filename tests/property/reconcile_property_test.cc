@@ -61,7 +61,6 @@ struct UpdateDestination : Command {
   void run(const Model& m, Sut& s) const override {
     Model next = nextState(m);
     s.Create(name, next.destinations.at(name));
-    s.admitted.erase(name);  // a moved folder is resynced like a new admission
     s.AfterStep(next);
   }
   void show(std::ostream& os) const override {
@@ -75,6 +74,9 @@ struct DeleteDestination : Command {
   void checkPreconditions(const Model& m) const override { RC_PRE(m.destinations.contains(name)); }
   void apply(Model& m) const override { m.destinations.erase(name); }
   void run(const Model& m, Sut& s) const override {
+    for (const std::string& object : kObjects) {
+      s.h.cluster.RemoveObject(s.Key(name), testing::ConfigMap("prod", object));
+    }
     s.h.Feed(core::DestinationDeleted{s.Key(name)});
     s.AfterStep(nextState(m));
   }
@@ -101,6 +103,12 @@ struct ChangeObject : Command {
     }
   }
   void run(const Model& m, Sut& s) const override {
+    const core::ResourceId id = testing::ConfigMap("prod", object);
+    if (remove) {
+      s.h.cluster.RemoveObject(s.Key(name), id);
+    } else {
+      s.h.cluster.SetObject(s.Key(name), core::CapturedObject{id, content, "alice"});
+    }
     s.h.Feed(core::ResourceChanged{s.Key(name), testing::ConfigMap("prod", object),
                                    remove ? core::ChangeOp::kDelete : core::ChangeOp::kUpdate,
                                    remove ? "" : content, "alice"});
@@ -160,6 +168,14 @@ struct DeliverPushes : Command {
   void show(std::ostream& os) const override {
     os << "DeliverPushes(" << static_cast<int>(fault) << ", " << branch << ")";
   }
+};
+
+struct DeliverResyncs : Command {
+  void run(const Model& m, Sut& s) const override {
+    s.h.DeliverResyncs();
+    s.AfterStep(m);
+  }
+  void show(std::ostream& os) const override { os << "DeliverResyncs"; }
 };
 
 struct DeliverStatusWrites : Command {

@@ -145,6 +145,7 @@ int Harness::Deliver() {
 int Harness::DeliverReads() { return Deliver<core::FetchMetadata>(); }
 int Harness::DeliverPushes() { return Deliver<core::PushBatch>(); }
 int Harness::DeliverStatusWrites() { return Deliver<core::WriteStatus>(); }
+int Harness::DeliverResyncs() { return Deliver<core::ResyncDestination>(); }
 
 bool Harness::Settle() {
   for (int rounds = 0; !in_flight_.empty(); ++rounds) {
@@ -155,6 +156,7 @@ bool Harness::Settle() {
     DeliverReads();
     DeliverPushes();
     DeliverStatusWrites();
+    DeliverResyncs();
   }
   return true;
 }

@@ -46,9 +46,11 @@ class Harness {
   int DeliverReads();
   int DeliverPushes();
   int DeliverStatusWrites();
+  int DeliverResyncs();
   // Delivers everything, repeatedly, until nothing is in flight; false if it never ends.
   bool Settle();
-  // Loses the controller's memory; results in flight are lost with the process.
+  // Loses the controller's memory; results in flight are lost with the process. The
+  // caller re-lists what the cluster holds, then feeds CacheSynced.
   void Restart();
 
   // What happened, for assertions.

@@ -1,0 +1,483 @@
+// core_bench: how fast the core runs a realistic fleet, and how fast the simulated
+// world around it runs one simulated day. A measurement, not a test: it prints a table
+// and exits 0 (2 on a bad flag).
+//
+// The fleet: --destinations GitDestinations on --branches branches (of --repos
+// GitRepoConfigs, one repository each), every destination in its own baseFolder. The
+// world answers at once: every effect is executed through core::Executor against
+// sim::SimRemote and sim::SimCluster and its result is fed straight back; a TimerFired
+// is delivered at every Output::wake_at. Write load: every destination gets a
+// ResourceChanged every --change-every seconds on average (uniform in [½, 1½] of it,
+// drawn from a fixed-seed SplitMix64), so pushes, commit windows, cache refreshes and
+// status writes run, not only requeues. No invariant checks: that is the simulator's
+// job; this measures the bare core and the bare sim world.
+//
+// One step = one Controller::Handle call. Two clocks run: the wall time of the whole
+// simulated day (core + sim world + this driver) and the time spent inside Handle only
+// (the core alone), from which "core steps/s (Handle only)" is computed.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "core/controller.h"
+#include "core/executor.h"
+#include "sim/sim_cluster.h"
+#include "sim/sim_remote.h"
+
+namespace gitdest::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct Flags {
+  int reps = 5;
+  int destinations = 1000;
+  int branches = 100;
+  int repos = 1;
+  int64_t hours = 24;
+  int64_t change_every_s = 300;  // mean interval between two changes of one destination
+  int objects = 3;               // Kubernetes objects each destination captures
+  uint64_t seed = 42;
+};
+
+// Parses `--name=value` flags; false (with a message) on anything else.
+bool ParseFlags(int argc, char** argv, Flags& flags) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    const size_t eq = arg.find('=');
+    const absl::string_view name = arg.substr(0, eq);
+    const absl::string_view value = eq == absl::string_view::npos ? "" : arg.substr(eq + 1);
+    int64_t number = 0;
+    if (!absl::SimpleAtoi(value, &number) || number < 1) {
+      absl::FPrintF(stderr, "core_bench: %s needs a positive integer value\n", arg);
+      return false;
+    }
+    if (name == "--reps") {
+      flags.reps = static_cast<int>(number);
+    } else if (name == "--destinations") {
+      flags.destinations = static_cast<int>(number);
+    } else if (name == "--branches") {
+      flags.branches = static_cast<int>(number);
+    } else if (name == "--repos") {
+      flags.repos = static_cast<int>(number);
+    } else if (name == "--hours") {
+      flags.hours = number;
+    } else if (name == "--change-every") {
+      flags.change_every_s = number;
+    } else if (name == "--objects") {
+      flags.objects = static_cast<int>(number);
+    } else if (name == "--seed") {
+      flags.seed = static_cast<uint64_t>(number);
+    } else {
+      absl::FPrintF(stderr,
+                    "core_bench: unknown flag %s\nflags: --reps=5 --destinations=1000 "
+                    "--branches=100 --repos=1 --hours=24 --change-every=300 (seconds) "
+                    "--objects=3 --seed=42\n",
+                    arg);
+      return false;
+    }
+  }
+  if (flags.branches > flags.destinations || flags.repos > flags.branches) {
+    absl::FPrintF(stderr, "core_bench: need repos <= branches <= destinations\n");
+    return false;
+  }
+  return true;
+}
+
+// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same sequence everywhere,
+// unlike std::*_distribution whose algorithms differ between standard libraries.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n); the modulo bias (n / 2^64) is far below what a benchmark sees.
+  uint64_t Below(uint64_t n) { return Next() % n; }
+
+ private:
+  uint64_t state_;
+};
+
+// Forwards to SimRemote and counts commits: a change commits iff it changes bytes,
+// which this mirror of every path's content decides exactly as SimRemote does (there
+// is no other writer here, so every successful push applies on the mirror's state).
+class CountingRemote : public core::GitRemote {
+ public:
+  explicit CountingRemote(sim::SimRemote& inner) : inner_(&inner) {}
+
+  absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override {
+    return inner_->ReadBranchMetadata(request);
+  }
+  absl::Status PushBatch(const core::PushBatch& batch, std::string& tip) override {
+    absl::Status status = inner_->PushBatch(batch, tip);
+    if (!status.ok()) return status;
+    auto& files = mirror_[{batch.repo_url, batch.worker.branch}];
+    for (const core::FileChange& change : batch.changes) {
+      ++changes_pushed_;
+      if (change.op == core::ChangeOp::kDelete) {
+        commits_ += files.erase(change.path);
+      } else if (auto [it, inserted] = files.try_emplace(change.path, change.content);
+                 inserted || it->second != change.content) {
+        it->second = change.content;
+        ++commits_;
+      }
+    }
+    return status;
+  }
+
+  int64_t commits() const { return commits_; }
+  int64_t changes_pushed() const { return changes_pushed_; }
+  // The mirror's files of one branch, to check against the remote's tree.
+  const std::map<std::string, std::string>& Files(const std::string& url,
+                                                  const std::string& branch) {
+    return mirror_[{url, branch}];
+  }
+
+ private:
+  sim::SimRemote* inner_;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> mirror_;
+  int64_t commits_ = 0;
+  int64_t changes_pushed_ = 0;
+};
+
+struct Counts {
+  int64_t steps = 0;           // Handle calls
+  int64_t timer_steps = 0;     // of which TimerFired
+  int64_t changes = 0;         // ResourceChanged fed
+  int64_t changes_pushed = 0;  // FileChanges in successful pushes
+  int64_t reads = 0;
+  int64_t pushes = 0;
+  int64_t commits = 0;
+  int64_t status_writes = 0;
+  int64_t effects = 0;
+  int64_t pending_at_end = 0;  // changes still queued or in a batch when the day ends
+  uint64_t state_hash = 0;     // the core's StateHash at the end: same seed, same hash
+  bool trees_match = false;    // every remote tree equals the mirror of what was pushed
+  friend bool operator==(const Counts&, const Counts&) = default;
+};
+
+struct RunResult {
+  double wall_s = 0;    // the whole simulated day: core + sim world + driver
+  double handle_s = 0;  // inside Controller::Handle only
+  Counts counts;
+};
+
+std::string RepoUrl(int repo) { return absl::StrCat("https://git.example.com/fleet/repo", repo); }
+std::string BranchName(int branch) { return absl::StrFormat("env-%03d", branch); }
+
+// One simulated world: the fleet, its load, and the loop that runs it.
+class World {
+ public:
+  explicit World(const Flags& flags)
+      : flags_(flags), counting_(remote_), executor_(counting_, cluster_), rng_(flags.seed) {}
+
+  RunResult Run();
+
+ private:
+  struct DestinationInfo {
+    core::ObjectKey key;
+    int repo;
+    std::string branch;
+  };
+  struct Due {  // a destination's next captured change
+    absl::Time at;
+    int destination;
+    bool operator>(const Due& o) const {
+      return at != o.at ? at > o.at : destination > o.destination;
+    }
+  };
+
+  void Setup();
+  // Feeds one input and everything that follows from it, until nothing is in flight.
+  void Drain(core::Input input);
+  void Step(const core::Input& input);
+  core::ResourceChanged NextChange(int destination);
+  absl::Time ChangeDelay();
+  bool TreesMatch();
+
+  const Flags& flags_;
+  core::Controller controller_;
+  sim::SimRemote remote_;
+  sim::SimCluster cluster_;
+  CountingRemote counting_;
+  core::Executor executor_;
+  SplitMix64 rng_;
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+  absl::Time wake_at_ = absl::InfiniteFuture();
+  std::deque<core::Input> results_;
+  std::vector<DestinationInfo> fleet_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  int64_t content_serial_ = 0;
+  SteadyClock::duration in_handle_{};
+  Counts counts_;
+};
+
+void World::Setup() {
+  for (int r = 0; r < flags_.repos; ++r) {
+    remote_.CreateRepository(RepoUrl(r));
+    core::RepoConfig config;
+    config.key = {"fleet", absl::StrCat("repo", r)};
+    config.spec.repo_url = RepoUrl(r);
+    config.spec.allowed_branches = {"*"};
+    Drain(core::RepoConfigObserved{std::move(config)});
+  }
+  for (int d = 0; d < flags_.destinations; ++d) {
+    const int branch = d % flags_.branches;
+    const int repo = branch % flags_.repos;
+    core::Destination dest;
+    dest.key = {"fleet", absl::StrFormat("dest-%05d", d)};
+    dest.creation_time = now_;
+    dest.spec = {
+        {"", absl::StrCat("repo", repo)}, BranchName(branch), absl::StrFormat("clusters/c%05d", d)};
+    fleet_.push_back({dest.key, repo, dest.spec.branch});
+    Drain(core::DestinationObserved{std::move(dest)});
+    // The first change of each destination somewhere in its first interval.
+    due_.push({now_ + absl::Seconds(static_cast<int64_t>(
+                          rng_.Below(static_cast<uint64_t>(flags_.change_every_s)))),
+               d});
+  }
+}
+
+void World::Step(const core::Input& input) {
+  const SteadyClock::time_point start = SteadyClock::now();
+  core::Output out = controller_.Handle(input, now_);
+  in_handle_ += SteadyClock::now() - start;
+  ++counts_.steps;
+  wake_at_ = out.wake_at;
+  counts_.effects += static_cast<int64_t>(out.effects.size());
+  for (const core::Effect& effect : out.effects) {
+    if (std::optional<core::Input> result = executor_.Execute(effect)) {
+      results_.push_back(*std::move(result));
+    }
+  }
+}
+
+void World::Drain(core::Input input) {
+  Step(input);
+  while (!results_.empty()) {
+    core::Input next = std::move(results_.front());
+    results_.pop_front();
+    Step(next);
+  }
+}
+
+absl::Time World::ChangeDelay() {
+  const int64_t mean = flags_.change_every_s;
+  return now_ + absl::Seconds(mean / 2 +
+                              static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(mean) + 1)));
+}
+
+// An update (7 in 8) or a delete of one of the destination's objects, with content
+// that differs every time, about the size of a small sanitized ConfigMap.
+core::ResourceChanged World::NextChange(int destination) {
+  const DestinationInfo& info = fleet_[static_cast<size_t>(destination)];
+  const std::string object = absl::StrCat("cm", rng_.Below(static_cast<uint64_t>(flags_.objects)));
+  const bool remove = rng_.Below(8) == 0;
+  core::ResourceChanged change;
+  change.destination = info.key;
+  change.resource = core::ResourceId{"", "v1", "configmaps", "apps", object};
+  change.op = remove ? core::ChangeOp::kDelete : core::ChangeOp::kUpdate;
+  if (!remove) {
+    change.content = absl::StrCat(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ", object,
+        "\n  namespace: apps\n  labels:\n    app.kubernetes.io/name: web\ndata:\n  revision: \"",
+        ++content_serial_, "\"\n  settings.yaml: |\n    replicas: 3\n    logLevel: info\n");
+  }
+  change.author = absl::StrCat("user", destination % 17, "@example.com");
+  return change;
+}
+
+bool World::TreesMatch() {
+  for (int b = 0; b < flags_.branches; ++b) {
+    const std::string url = RepoUrl(b % flags_.repos);
+    const std::string branch = BranchName(b);
+    const sim::Tree tree = remote_.TreeAt(url, branch);
+    const auto& mirror = counting_.Files(url, branch);
+    if (!std::equal(tree.begin(), tree.end(), mirror.begin(), mirror.end())) return false;
+  }
+  return true;
+}
+
+RunResult World::Run() {
+  const SteadyClock::time_point start = SteadyClock::now();
+  Setup();
+  const absl::Time end = now_ + absl::Hours(flags_.hours);
+  for (;;) {
+    const absl::Time change_at = due_.top().at;
+    const absl::Time next = std::min(wake_at_, change_at);
+    if (next > end) break;
+    now_ = next;
+    if (wake_at_ <= change_at) {
+      ++counts_.timer_steps;
+      Drain(core::TimerFired{});
+      continue;
+    }
+    const int d = due_.top().destination;
+    due_.pop();
+    due_.push({ChangeDelay(), d});
+    ++counts_.changes;
+    Drain(NextChange(d));
+  }
+  RunResult result;
+  result.wall_s = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  result.handle_s = std::chrono::duration<double>(in_handle_).count();
+  counts_.reads = remote_.reads();
+  counts_.pushes = remote_.pushes();
+  counts_.status_writes = cluster_.status_writes();
+  counts_.commits = counting_.commits();
+  counts_.changes_pushed = counting_.changes_pushed();
+  for (const auto& [key, worker] : controller_.workers().workers()) {
+    counts_.pending_at_end += static_cast<int64_t>(worker.pending().size());
+    if (worker.batch())
+      counts_.pending_at_end += static_cast<int64_t>(worker.batch()->changes.size());
+  }
+  counts_.state_hash = controller_.StateHash();
+  counts_.trees_match = TreesMatch();
+  result.counts = counts_;
+  return result;
+}
+
+// ---- baselines -----------------------------------------------------------------------
+
+// Nanoseconds per insert+erase of one key in a std::map of 1,000 int64 keys: a
+// machine-speed yardstick in the core's own currency (ordered containers).
+double MapCycleNs() {
+  std::map<int64_t, int64_t> map;
+  for (int64_t i = 0; i < 1000; ++i) map.emplace(i * 2, i);
+  constexpr int64_t kCycles = 2'000'000;
+  SplitMix64 rng(7);
+  const SteadyClock::time_point start = SteadyClock::now();
+  for (int64_t i = 0; i < kCycles; ++i) {
+    const int64_t key = static_cast<int64_t>(rng.Below(2000)) * 2 + 1;  // absent: odd
+    map.emplace(key, i);
+    map.erase(key);
+  }
+  const double ns = std::chrono::duration<double, std::nano>(SteadyClock::now() - start).count();
+  return ns / static_cast<double>(kCycles);
+}
+
+// Nanoseconds of one steady_clock::now(): the Handle-only figure pays two per step.
+double ClockReadNs() {
+  constexpr int kReads = 2'000'000;
+  SteadyClock::duration sink{};
+  const SteadyClock::time_point start = SteadyClock::now();
+  for (int i = 0; i < kReads; ++i) sink += SteadyClock::now().time_since_epoch();
+  const double ns = std::chrono::duration<double, std::nano>(SteadyClock::now() - start).count();
+  if (sink.count() == 42) std::puts("");  // keeps the loop from being optimized away
+  return ns / kReads;
+}
+
+// ---- report --------------------------------------------------------------------------
+
+struct Stat {
+  double median, min, max;
+};
+
+Stat Summarize(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  const double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return {median, values.front(), values.back()};
+}
+
+void PrintRow(const char* name, const Stat& s, const char* unit, double goal, bool higher) {
+  std::string verdict;
+  if (goal > 0) {
+    const double ratio = higher ? s.median / goal : goal / s.median;
+    verdict = absl::StrFormat("%.2fx goal  %s", ratio, ratio >= 1 ? "MET" : "NOT MET");
+  }
+  absl::PrintF("  %-34s %14.4g %14.4g %14.4g  %-8s %s\n", name, s.median, s.min, s.max, unit,
+               verdict);
+}
+
+void PrintCounts(const Flags& flags, const Counts& c) {
+  const double sim_s = static_cast<double>(flags.hours) * 3600;
+  absl::PrintF("counts per run (identical in every repetition):\n");
+  absl::PrintF("  core steps (Handle calls)  %10d   (%.1f per simulated second; %d TimerFired)\n",
+               c.steps, static_cast<double>(c.steps) / sim_s, c.timer_steps);
+  absl::PrintF("  changes fed                %10d   (%d pushed, %d still queued at the end)\n",
+               c.changes, c.changes_pushed, c.pending_at_end);
+  absl::PrintF("  commits                    %10d\n", c.commits);
+  absl::PrintF(
+      "  pushes                     %10d   (%.2f changes per push)\n", c.pushes,
+      c.pushes ? static_cast<double>(c.changes_pushed) / static_cast<double>(c.pushes) : 0.0);
+  absl::PrintF("  remote reads               %10d   (%.1f per branch per hour)\n", c.reads,
+               static_cast<double>(c.reads) / flags.branches / static_cast<double>(flags.hours));
+  absl::PrintF("  status writes              %10d\n", c.status_writes);
+  absl::PrintF("  effects                    %10d\n", c.effects);
+  absl::PrintF("  remote trees == pushed     %10s   state hash %016x\n",
+               c.trees_match ? "yes" : "NO", c.state_hash);
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, flags)) return 2;
+  absl::PrintF(
+      "core_bench: %d destinations on %d branches (%d GitRepoConfig), %d simulated hours, "
+      "a change per destination every %ds on average, %d repetitions, seed %d\n",
+      flags.destinations, flags.branches, flags.repos, flags.hours, flags.change_every_s,
+      flags.reps, flags.seed);
+  std::vector<RunResult> runs;
+  for (int r = 0; r < flags.reps; ++r) {
+    World world(flags);
+    runs.push_back(world.Run());
+    absl::FPrintF(stderr, "  rep %d: %.3f s wall, %.3f s in Handle\n", r + 1, runs.back().wall_s,
+                  runs.back().handle_s);
+  }
+  const Counts& counts = runs.front().counts;
+  const bool deterministic =
+      std::all_of(runs.begin(), runs.end(), [&](const RunResult& r) { return r.counts == counts; });
+  const double steps = static_cast<double>(counts.steps);
+  const double sim_s = static_cast<double>(flags.hours) * 3600;
+  std::vector<double> wall, handle, rate_all, rate_core, sim_rate, ns_step;
+  for (const RunResult& r : runs) {
+    wall.push_back(r.wall_s);
+    handle.push_back(r.handle_s);
+    rate_all.push_back(steps / r.wall_s);
+    rate_core.push_back(steps / r.handle_s);
+    sim_rate.push_back(sim_s / r.wall_s);
+    ns_step.push_back(r.handle_s * 1e9 / steps);
+  }
+  const double day_goal_s = static_cast<double>(flags.hours) / 24.0;  // 1 s per simulated day
+  absl::PrintF("\n  %-34s %14s %14s %14s  %-8s %s\n", "figure", "median", "min", "max", "unit",
+               "vs goal");
+  PrintRow("core steps/s (Handle only)", Summarize(rate_core), "steps/s", 1e6, true);
+  PrintRow("time per step (Handle only)", Summarize(ns_step), "ns", 0, true);
+  PrintRow("steps/s (core + sim world)", Summarize(rate_all), "steps/s", 0, true);
+  PrintRow("simulated run, wall (core + sim)", Summarize(wall), "s", day_goal_s, false);
+  PrintRow("simulated run, Handle only", Summarize(handle), "s", day_goal_s, false);
+  PrintRow("simulated s per wall s (core+sim)", Summarize(sim_rate), "x", 86400, true);
+  absl::PrintF("\n");
+  PrintCounts(flags, counts);
+  absl::PrintF("  deterministic across reps  %10s\n", deterministic ? "yes" : "NO");
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  absl::PrintF("  peak RSS                   %10d MiB\n", usage.ru_maxrss / 1024);
+  absl::PrintF("\nbaselines on this machine (to compare figures across machines):\n");
+  absl::PrintF("  std::map<int64,int64> (1,000 keys) insert+erase   %6.1f ns\n", MapCycleNs());
+  absl::PrintF("  steady_clock::now() (Handle-only timing pays 2/step) %4.1f ns\n", ClockReadNs());
+  return 0;
+}
+
+}  // namespace
+}  // namespace gitdest::bench
+
+int main(int argc, char** argv) { return gitdest::bench::Main(argc, argv); }
