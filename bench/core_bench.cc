@@ -8,9 +8,15 @@
 // sim::SimRemote and sim::SimCluster and its result is fed straight back; a TimerFired
 // is delivered at every Output::wake_at. Write load: every destination gets a
 // ResourceChanged every --change-every seconds on average (uniform in [½, 1½] of it,
-// drawn from a fixed-seed SplitMix64), so pushes, commit windows, cache refreshes and
-// status writes run, not only requeues. No invariant checks: that is the simulator's
-// job; this measures the bare core and the bare sim world.
+// drawn from a fixed-seed SplitMix64), a quiet one every --quiet-every seconds, so
+// pushes, commit windows, cache refreshes and status writes run, not only requeues. No invariant
+// checks: that is the simulator's job; this measures the bare core and the bare sim world.
+//
+// The fleet mixes busy and quiet destinations (1 in --busy-one-in is busy): were every
+// destination busy, each push would refresh its branch's cache and re-reconcile the
+// destinations it carried, pushing their 10-minute requeue ever further, so requeues
+// and remote reads would hardly run (100 reads a day). Quiet destinations keep those
+// paths in the measurement. --busy-one-in=1 gives the uniform load.
 //
 // One step = one Controller::Handle call. Two clocks run: the wall time of the whole
 // simulated day (core + sim world + this driver) and the time spent inside Handle only
@@ -18,6 +24,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -25,7 +32,9 @@
 #include <map>
 #include <queue>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -49,7 +58,9 @@ struct Flags {
   int branches = 100;
   int repos = 1;
   int64_t hours = 24;
-  int64_t change_every_s = 300;  // mean interval between two changes of one destination
+  int64_t change_every_s = 300;  // mean interval between two changes of a busy destination
+  int64_t quiet_every_s = 3600;  // ... of a quiet one
+  int busy_one_in = 4;           // destinations 0, n, 2n, ... are busy
   int objects = 3;               // Kubernetes objects each destination captures
   uint64_t seed = 42;
 };
@@ -78,6 +89,10 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.hours = number;
     } else if (name == "--change-every") {
       flags.change_every_s = number;
+    } else if (name == "--quiet-every") {
+      flags.quiet_every_s = number;
+    } else if (name == "--busy-one-in") {
+      flags.busy_one_in = static_cast<int>(number);
     } else if (name == "--objects") {
       flags.objects = static_cast<int>(number);
     } else if (name == "--seed") {
@@ -85,8 +100,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
     } else {
       absl::FPrintF(stderr,
                     "core_bench: unknown flag %s\nflags: --reps=5 --destinations=1000 "
-                    "--branches=100 --repos=1 --hours=24 --change-every=300 (seconds) "
-                    "--objects=3 --seed=42\n",
+                    "--branches=100 --repos=1 --hours=24 --change-every=300 --quiet-every=3600 "
+                    "(seconds) --busy-one-in=4 --objects=3 --seed=42\n",
                     arg);
       return false;
     }
@@ -158,6 +173,32 @@ class CountingRemote : public core::GitRemote {
   int64_t changes_pushed_ = 0;
 };
 
+// Handle time is also split by the kind of input, to show where the core spends it.
+constexpr size_t kInputKinds = std::variant_size_v<core::Input>;
+
+const char* InputName(const core::Input& input) {
+  return std::visit(
+      [](const auto& in) -> const char* {
+        using T = std::decay_t<decltype(in)>;
+        if constexpr (std::is_same_v<T, core::TimerFired>) return "TimerFired";
+        if constexpr (std::is_same_v<T, core::ResourceChanged>) return "ResourceChanged";
+        if constexpr (std::is_same_v<T, core::MetadataFetched>) return "MetadataFetched";
+        if constexpr (std::is_same_v<T, core::PushCompleted>) return "PushCompleted";
+        if constexpr (std::is_same_v<T, core::StatusWritten>) return "StatusWritten";
+        if constexpr (std::is_same_v<T, core::DestinationObserved>) return "DestinationObserved";
+        if constexpr (std::is_same_v<T, core::RepoConfigObserved>) return "RepoConfigObserved";
+        if constexpr (std::is_same_v<T, core::ObjectsListed>) return "ObjectsListed";
+        return "other";
+      },
+      input);
+}
+
+struct KindStats {
+  const char* name = nullptr;
+  int64_t steps = 0;
+  SteadyClock::duration in_handle{};
+};
+
 struct Counts {
   int64_t steps = 0;           // Handle calls
   int64_t timer_steps = 0;     // of which TimerFired
@@ -168,6 +209,7 @@ struct Counts {
   int64_t commits = 0;
   int64_t status_writes = 0;
   int64_t effects = 0;
+  int64_t reconciles = 0;      // RequeueAfter effects: one per completed reconcile
   int64_t pending_at_end = 0;  // changes still queued or in a batch when the day ends
   uint64_t state_hash = 0;     // the core's StateHash at the end: same seed, same hash
   bool trees_match = false;    // every remote tree equals the mirror of what was pushed
@@ -178,6 +220,7 @@ struct RunResult {
   double wall_s = 0;    // the whole simulated day: core + sim world + driver
   double handle_s = 0;  // inside Controller::Handle only
   Counts counts;
+  std::array<KindStats, kInputKinds> kinds;
 };
 
 std::string RepoUrl(int repo) { return absl::StrCat("https://git.example.com/fleet/repo", repo); }
@@ -210,7 +253,8 @@ class World {
   void Drain(core::Input input);
   void Step(const core::Input& input);
   core::ResourceChanged NextChange(int destination);
-  absl::Time ChangeDelay();
+  int64_t MeanChangeInterval(int destination) const;
+  absl::Time NextChangeAt(int destination);
   bool TreesMatch();
 
   const Flags& flags_;
@@ -228,6 +272,7 @@ class World {
   int64_t content_serial_ = 0;
   SteadyClock::duration in_handle_{};
   Counts counts_;
+  std::array<KindStats, kInputKinds> kinds_;
 };
 
 void World::Setup() {
@@ -250,20 +295,25 @@ void World::Setup() {
     fleet_.push_back({dest.key, repo, dest.spec.branch});
     Drain(core::DestinationObserved{std::move(dest)});
     // The first change of each destination somewhere in its first interval.
-    due_.push({now_ + absl::Seconds(static_cast<int64_t>(
-                          rng_.Below(static_cast<uint64_t>(flags_.change_every_s)))),
-               d});
+    const uint64_t interval = static_cast<uint64_t>(MeanChangeInterval(d));
+    due_.push({now_ + absl::Seconds(static_cast<int64_t>(rng_.Below(interval))), d});
   }
 }
 
 void World::Step(const core::Input& input) {
   const SteadyClock::time_point start = SteadyClock::now();
   core::Output out = controller_.Handle(input, now_);
-  in_handle_ += SteadyClock::now() - start;
+  const SteadyClock::duration took = SteadyClock::now() - start;
+  in_handle_ += took;
   ++counts_.steps;
+  KindStats& kind = kinds_[input.index()];
+  kind.name = InputName(input);
+  ++kind.steps;
+  kind.in_handle += took;
   wake_at_ = out.wake_at;
   counts_.effects += static_cast<int64_t>(out.effects.size());
   for (const core::Effect& effect : out.effects) {
+    counts_.reconciles += std::holds_alternative<core::RequeueAfter>(effect);
     if (std::optional<core::Input> result = executor_.Execute(effect)) {
       results_.push_back(*std::move(result));
     }
@@ -279,8 +329,13 @@ void World::Drain(core::Input input) {
   }
 }
 
-absl::Time World::ChangeDelay() {
-  const int64_t mean = flags_.change_every_s;
+int64_t World::MeanChangeInterval(int destination) const {
+  return destination % flags_.busy_one_in == 0 ? flags_.change_every_s : flags_.quiet_every_s;
+}
+
+// Uniform in [½, 1½] of the destination's mean interval, in whole seconds.
+absl::Time World::NextChangeAt(int destination) {
+  const int64_t mean = MeanChangeInterval(destination);
   return now_ + absl::Seconds(mean / 2 +
                               static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(mean) + 1)));
 }
@@ -332,7 +387,7 @@ RunResult World::Run() {
     }
     const int d = due_.top().destination;
     due_.pop();
-    due_.push({ChangeDelay(), d});
+    due_.push({NextChangeAt(d), d});
     ++counts_.changes;
     Drain(NextChange(d));
   }
@@ -352,6 +407,7 @@ RunResult World::Run() {
   counts_.state_hash = controller_.StateHash();
   counts_.trees_match = TreesMatch();
   result.counts = counts_;
+  result.kinds = kinds_;
   return result;
 }
 
@@ -431,16 +487,18 @@ int Main(int argc, char** argv) {
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;
   absl::PrintF(
-      "core_bench: %d destinations on %d branches (%d GitRepoConfig), %d simulated hours, "
-      "a change per destination every %ds on average, %d repetitions, seed %d\n",
-      flags.destinations, flags.branches, flags.repos, flags.hours, flags.change_every_s,
-      flags.reps, flags.seed);
+      "core_bench: %d destinations on %d branches (%d GitRepoConfig), %d simulated hours; "
+      "changes: 1 in %d destinations every %ds on average, the others every %ds; "
+      "%d repetitions, seed %d\n",
+      flags.destinations, flags.branches, flags.repos, flags.hours, flags.busy_one_in,
+      flags.change_every_s, flags.quiet_every_s, flags.reps, flags.seed);
   std::vector<RunResult> runs;
   for (int r = 0; r < flags.reps; ++r) {
     World world(flags);
     runs.push_back(world.Run());
-    absl::FPrintF(stderr, "  rep %d: %.3f s wall, %.3f s in Handle\n", r + 1, runs.back().wall_s,
-                  runs.back().handle_s);
+    absl::PrintF("  rep %d: %.3f s wall, %.3f s in Handle\n", r + 1, runs.back().wall_s,
+                 runs.back().handle_s);
+    std::fflush(stdout);
   }
   const Counts& counts = runs.front().counts;
   const bool deterministic =

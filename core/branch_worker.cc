@@ -97,7 +97,7 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
   if (!cache_ || cache_->read_at <= read.started_at) {
     cache_ = info;
     // A batch in flight will learn the tip from its own result.
-    if (!batch_) tip_ = result->exists_on_remote ? result->head.sha : "";
+    if (!batch_) LearnTip(result->exists_on_remote ? result->head.sha : "");
   }
   return {std::move(read.waiters), MetadataReady{std::move(info)}};
 }
@@ -230,7 +230,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, a
   Requeue(std::move(batch.changes));
   if (result.status.code() == absl::StatusCode::kFailedPrecondition) {
     // Compare-and-swap lost to another writer: replay on the tip found instead.
-    tip_ = result.tip;
+    LearnTip(result.tip);
     ++push_conflicts_;
     const int excess = push_conflicts_ - options_->push_conflict_retries;
     push_not_before_ = excess > 0 ? now + Backoff(options_->push_retry_delay_min,
@@ -242,6 +242,11 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, a
   last_push_error_ = result.status;
   push_not_before_ = now + PushRetryDelay();
   return {};
+}
+
+void BranchWorker::LearnTip(const std::string& tip) {
+  if (tip.empty() && tip_ && !tip_->empty()) branch_vanished_ = true;
+  tip_ = tip;
 }
 
 absl::Duration BranchWorker::PushRetryDelay() const {

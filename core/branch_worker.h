@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -110,6 +111,9 @@ class BranchWorker {
   const std::optional<PushBatch>& batch() const { return batch_; }
   const absl::Status& last_push_error() const { return last_push_error_; }
   bool HasWritesFor(const ObjectKey& destination) const;
+  // True once after the worker learned that the branch it had written to is gone
+  // (deleted by someone else): every destination's files must be written again.
+  bool TakeBranchVanished() { return std::exchange(branch_vanished_, false); }
 
  private:
   bool PushDue(absl::Time now) const;
@@ -151,7 +155,8 @@ class BranchWorker {
   absl::Status last_push_error_;
   int push_failures_ = 0;
   int push_conflicts_ = 0;
-  bool wants_read_for_push_ = false;
+  bool branch_vanished_ = false;
+  void LearnTip(const std::string& tip);
 };
 
 template <class Sink>
@@ -172,7 +177,7 @@ void BranchWorker::HashInto(Sink& sink) const {
   sink(batch_.has_value());
   if (batch_) sink(batch_->request, batch_->expected_tip, batch_->changes.size());
   sink(batch_started_at_, push_not_before_, last_push_error_.ToString(), push_failures_,
-       push_conflicts_);
+       push_conflicts_, branch_vanished_);
 }
 
 }  // namespace gitdest::core

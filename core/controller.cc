@@ -192,8 +192,7 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   if (!rec.worker) return;  // no longer admitted: its next admission resyncs it
   rec.resync_needed = false;
   for (const CapturedObject& object : *in.objects) {
-    Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
-            now);
+    Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author, now);
   }
 }
 
@@ -225,6 +224,14 @@ void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
     if (const auto* push = std::get_if<PushBatch>(&*effect)) requests_[push->request] = key;
     if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = key;
     Emit(*std::move(effect));
+  }
+  if (worker->TakeBranchVanished()) {
+    // Someone deleted the branch: what was written there is gone. Level-based
+    // recovery: every destination on it lists and writes its objects again.
+    for (const ObjectKey& dest : worker->destinations()) {
+      destinations_.at(dest).resync_needed = true;
+      ReconcileSoon(dest, now);
+    }
   }
   ScheduleWorker(*worker, now);
   RetireIfUnused(key, now);

@@ -82,9 +82,9 @@ struct ControllerRestarted {
   uint32_t epoch = 0;
 };
 
-using Input = std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved,
-                           DestinationDeleted, ResourceChanged, MetadataFetched, PushCompleted,
-                           StatusWritten, TimerFired, ControllerRestarted, CacheSynced,
-                           ObjectsListed>;
+using Input =
+    std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved, DestinationDeleted,
+                 ResourceChanged, MetadataFetched, PushCompleted, StatusWritten, TimerFired,
+                 ControllerRestarted, CacheSynced, ObjectsListed>;
 
 }  // namespace gitdest::core

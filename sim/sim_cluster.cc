@@ -23,8 +23,7 @@ absl::Status SimCluster::RecordEvent(const core::RecordEvent& event) {
   return absl::OkStatus();
 }
 
-void SimCluster::SetObject(const core::ObjectKey& destination,
-                           const core::CapturedObject& object) {
+void SimCluster::SetObject(const core::ObjectKey& destination, const core::CapturedObject& object) {
   objects_[destination].insert_or_assign(object.resource, object);
 }
 

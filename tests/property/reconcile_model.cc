@@ -77,15 +77,12 @@ void Sut::AfterStep(const Model& model) {
   h.RecordTips();
   const auto& dests = h.controller().destinations();
   const absl::Duration ttl = h.controller().options().metadata_cache_ttl;
-  std::map<core::ObjectKey, absl::Time> finished;
   for (const auto& [at, effect] : h.TakeEffects()) {
     if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
       // Invariant 2: one remote read per branch per TTL (within one incarnation).
       auto last = last_read_start.find(read->worker);
       if (last != last_read_start.end()) RC_ASSERT(at - last->second >= ttl);
       last_read_start[read->worker] = at;
-    } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
-      finished[requeue->destination] = at;
     } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
       for (const core::FileChange& change : push->changes) {  // invariant 5: own folder only
         bool inside = false;
@@ -96,30 +93,29 @@ void Sut::AfterStep(const Model& model) {
       }
     }
   }
-  // Invariant 3: bounded staleness of every status a reconcile just finished.
-  for (const auto& [key, at] : finished) {
-    auto it = dests.find(key);
-    if (it == dests.end() || !ReadySynced(it->second.status)) continue;
-    const core::DestinationStatus& st = it->second.status;
-    RC_ASSERT(st.last_sync_time > at - ttl);
-    const std::string& branch = it->second.destination.spec.branch;
-    RC_ASSERT(h.TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, at));
-    RC_ASSERT(st.branch_exists == !st.last_commit_sha.empty());
+  for (const auto& [at, key, st] : h.TakeFinished()) {
+    const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
+    auto rec = dests.find(key);
+    if (rec == dests.end()) continue;
+    if (ready != nullptr && ready->status == core::ConditionStatus::kTrue) {
+      // Invariant 3: bounded staleness of every status a reconcile finishes with.
+      RC_ASSERT(st.last_sync_time > at - ttl);
+      const std::string& branch = rec->second.destination.spec.branch;
+      RC_ASSERT(h.TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, at));
+      RC_ASSERT(st.branch_exists == !st.last_commit_sha.empty());
+    }
+    if (ready != nullptr && ready->reason == core::kReasonFetchFailed) {
+      // Invariant 4: a failed read surfaces its error and keeps the previous values.
+      RC_ASSERT(ready->status == core::ConditionStatus::kFalse);
+      RC_ASSERT(!ready->message.empty());
+      if (auto before = last_finished.find(key); before != last_finished.end()) {
+        RC_ASSERT(st.branch_exists == before->second.branch_exists);
+        RC_ASSERT(st.last_commit_sha == before->second.last_commit_sha);
+        RC_ASSERT(st.last_sync_time == before->second.last_sync_time);
+      }
+    }
+    last_finished[key] = st;
   }
-  // Invariant 4: a failed read surfaces its error and keeps the previous values.
-  for (const auto& [key, rec] : dests) {
-    const core::Condition* ready = core::FindCondition(rec.status, core::kConditionReady);
-    auto before = previous_status.find(key);
-    if (ready == nullptr || ready->reason != core::kReasonFetchFailed) continue;
-    RC_ASSERT(ready->status == core::ConditionStatus::kFalse);
-    RC_ASSERT(!ready->message.empty());
-    if (before == previous_status.end()) continue;
-    RC_ASSERT(rec.status.branch_exists == before->second.branch_exists);
-    RC_ASSERT(rec.status.last_commit_sha == before->second.last_commit_sha);
-    RC_ASSERT(rec.status.last_sync_time == before->second.last_sync_time);
-  }
-  previous_status.clear();
-  for (const auto& [key, rec] : dests) previous_status.emplace(key, rec.status);
   // Invariant 6 from outside: a worker per branch in use, none without a reason.
   std::set<std::string> used_branches;
   for (const auto& [key, rec] : dests) {
@@ -144,6 +140,7 @@ void Sut::AfterStep(const Model& model) {
 void Sut::Restart(const Model& model) {
   h.Restart();
   last_read_start.clear();
+  last_finished.clear();
   h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")});
   for (const auto& [name, d] : model.destinations) Create(name, d);
   h.Feed(core::CacheSynced{});

@@ -56,7 +56,8 @@ struct Sut {
   std::set<std::string> admitted;                             // after the last command
   std::map<std::string, std::set<std::string>> folders_ever;  // every folder a name had
   Model last_model;  // the model after the last command, for Converge
-  std::map<core::ObjectKey, core::DestinationStatus> previous_status;  // before this step
+  // The status each destination's last finished reconcile left (this incarnation).
+  std::map<core::ObjectKey, core::DestinationStatus> last_finished;
 
   core::ObjectKey Key(const std::string& name) const { return {"team", name}; }
   void Create(const std::string& name, const ModelDestination& d);

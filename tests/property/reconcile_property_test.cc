@@ -78,6 +78,7 @@ struct DeleteDestination : Command {
       s.h.cluster.RemoveObject(s.Key(name), testing::ConfigMap("prod", object));
     }
     s.h.Feed(core::DestinationDeleted{s.Key(name)});
+    s.last_finished.erase(s.Key(name));  // a new incarnation starts from nothing
     s.AfterStep(nextState(m));
   }
   void show(std::ostream& os) const override { os << "Delete(" << name << ")"; }

@@ -45,7 +45,13 @@ void Harness::Absorb(core::Output out) {
       reads_issued_.push_back(*read);
     }
     emitted_.push_back({now_, effect});
-    if (std::holds_alternative<core::RequeueAfter>(effect)) continue;
+    if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
+      const auto& dests = controller_->destinations();
+      if (auto it = dests.find(requeue->destination); it != dests.end()) {
+        finished_.push_back({now_, requeue->destination, it->second.status});
+      }
+      continue;
+    }
     if (std::holds_alternative<core::RecordEvent>(effect)) {
       (void)executor_.Execute(effect);
       continue;
@@ -165,6 +171,12 @@ void Harness::Restart() {
   in_flight_.clear();
   controller_ = std::make_unique<core::Controller>(options_, ++epoch_);
   Feed(core::ControllerRestarted{epoch_});
+}
+
+std::vector<Harness::Finished> Harness::TakeFinished() {
+  std::vector<Finished> out = std::move(finished_);
+  finished_.clear();
+  return out;
 }
 
 std::vector<Harness::TimedEffect> Harness::TakeEffects() {

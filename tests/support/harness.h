@@ -60,6 +60,13 @@ class Harness {
     core::Effect effect;
   };
   std::vector<TimedEffect> TakeEffects();  // every effect emitted since the last call
+  // The status each finished reconcile left (one per RequeueAfter, as of that step).
+  struct Finished {
+    absl::Time at;
+    core::ObjectKey destination;
+    core::DestinationStatus status;
+  };
+  std::vector<Finished> TakeFinished();
   size_t in_flight() const { return in_flight_.size(); }
   // The remote's tip history per branch of kRepoUrl, recorded whenever the harness
   // sees the world change: before each input and after each executed effect.
@@ -87,6 +94,7 @@ class Harness {
   uint32_t epoch_ = 0;
   std::deque<core::Effect> in_flight_;
   std::vector<TimedEffect> emitted_;
+  std::vector<Finished> finished_;
   std::vector<core::FetchMetadata> reads_issued_;
   absl::Status violation_;
   std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> tips_;

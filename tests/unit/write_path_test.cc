@@ -176,6 +176,19 @@ TEST_F(WritePathTest, WorkerOutlivesItsLastDestinationUntilWritesArePushed) {
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
 }
 
+TEST_F(WritePathTest, DeletedBranchIsRewrittenFromTheCluster) {
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
+  Change("one", "1");
+  h.AdvanceSettling(absl::Seconds(10));
+  ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  h.remote.DeleteBranch(kRepoUrl, "main");  // someone else deletes the branch
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "two"), "2", "alice"});
+  Change("two", "2");  // its push conflicts: the branch is gone
+  h.AdvanceSettling(absl::Seconds(30));
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");  // written again
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "2");
+}
+
 class CoalescingTest : public WritePathTest {
  protected:
   CoalescingTest() : WritePathTest(SmallQueue()) {}
