@@ -1,22 +1,22 @@
 // core_bench: how fast the core runs a realistic fleet, and how fast the simulated
 // world around it runs one simulated day. A measurement, not a test: it prints a table
-// and exits 0 (2 on a bad flag).
+// and exits 0 (2 on a bad flag). `--help` lists the flags.
 //
 // The fleet: --destinations GitDestinations on --branches branches (of --repos
-// GitRepoConfigs, one repository each), every destination in its own baseFolder. The
+// GitRepoConfigs, one repository each), each destination in its own baseFolder. The
 // world answers at once: every effect is executed through core::Executor against
 // sim::SimRemote and sim::SimCluster and its result is fed straight back; a TimerFired
-// is delivered at every Output::wake_at. Write load: every destination gets a
-// ResourceChanged every --change-every seconds on average (uniform in [½, 1½] of it,
-// drawn from a fixed-seed SplitMix64), a quiet one every --quiet-every seconds, so
-// pushes, commit windows, cache refreshes and status writes run, not only requeues. No invariant
-// checks: that is the simulator's job; this measures the bare core and the bare sim world.
+// is delivered at every Output::wake_at. No invariant checks: that is the simulator's
+// job; this measures the bare core and the bare sim world.
 //
-// The fleet mixes busy and quiet destinations (1 in --busy-one-in is busy): were every
-// destination busy, each push would refresh its branch's cache and re-reconcile the
-// destinations it carried, pushing their 10-minute requeue ever further, so requeues
-// and remote reads would hardly run (100 reads a day). Quiet destinations keep those
-// paths in the measurement. --busy-one-in=1 gives the uniform load.
+// Write load, from a fixed-seed SplitMix64: a busy destination gets a ResourceChanged
+// every --change-every seconds on average, a quiet one every --quiet-every seconds
+// (each interval uniform in [1/2, 3/2] of the mean), so pushes, commit windows, cache
+// refreshes and status writes run, not only requeues. 1 in --busy-one-in destinations
+// is busy: were every destination busy, each push would refresh its branch's cache and
+// reconcile the destinations it carried, postponing their 10-minute requeues again and
+// again, so requeues and remote reads would hardly run (100 reads a day).
+// --busy-one-in=1 gives that uniform load.
 //
 // One step = one Controller::Handle call. Two clocks run: the wall time of the whole
 // simulated day (core + sim world + this driver) and the time spent inside Handle only
@@ -65,6 +65,13 @@ struct Flags {
   uint64_t seed = 42;
 };
 
+constexpr char kUsage[] =
+    "usage: core_bench [--reps=5] [--destinations=1000] [--branches=100] [--repos=1]\n"
+    "                  [--hours=24] [--change-every=300] [--quiet-every=3600]\n"
+    "                  [--busy-one-in=4] [--objects=3] [--seed=42]\n"
+    "  intervals in simulated seconds; 1 in busy-one-in destinations changes every\n"
+    "  change-every seconds on average, the others every quiet-every seconds\n";
+
 // Parses `--name=value` flags; false (with a message) on anything else.
 bool ParseFlags(int argc, char** argv, Flags& flags) {
   for (int i = 1; i < argc; ++i) {
@@ -98,11 +105,7 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
     } else if (name == "--seed") {
       flags.seed = static_cast<uint64_t>(number);
     } else {
-      absl::FPrintF(stderr,
-                    "core_bench: unknown flag %s\nflags: --reps=5 --destinations=1000 "
-                    "--branches=100 --repos=1 --hours=24 --change-every=300 --quiet-every=3600 "
-                    "(seconds) --busy-one-in=4 --objects=3 --seed=42\n",
-                    arg);
+      absl::FPrintF(stderr, "core_bench: unknown flag %s\n%s", arg, kUsage);
       return false;
     }
   }
@@ -298,6 +301,8 @@ void World::Setup() {
     const uint64_t interval = static_cast<uint64_t>(MeanChangeInterval(d));
     due_.push({now_ + absl::Seconds(static_cast<int64_t>(rng_.Below(interval))), d});
   }
+  // The initial list is complete (as after a restart; a fresh controller is synced).
+  Drain(core::CacheSynced{});
 }
 
 void World::Step(const core::Input& input) {
@@ -341,7 +346,8 @@ absl::Time World::NextChangeAt(int destination) {
 }
 
 // An update (7 in 8) or a delete of one of the destination's objects, with content
-// that differs every time, about the size of a small sanitized ConfigMap.
+// that differs every time, about the size of a small sanitized ConfigMap. The cluster
+// changes first, then the watch reports it (a resync lists what the cluster holds).
 core::ResourceChanged World::NextChange(int destination) {
   const DestinationInfo& info = fleet_[static_cast<size_t>(destination)];
   const std::string object = absl::StrCat("cm", rng_.Below(static_cast<uint64_t>(flags_.objects)));
@@ -357,6 +363,11 @@ core::ResourceChanged World::NextChange(int destination) {
         ++content_serial_, "\"\n  settings.yaml: |\n    replicas: 3\n    logLevel: info\n");
   }
   change.author = absl::StrCat("user", destination % 17, "@example.com");
+  if (remove) {
+    cluster_.RemoveObject(info.key, change.resource);
+  } else {
+    cluster_.SetObject(info.key, {change.resource, change.content, change.author});
+  }
   return change;
 }
 
@@ -478,12 +489,41 @@ void PrintCounts(const Flags& flags, const Counts& c) {
   absl::PrintF("  remote reads               %10d   (%.1f per branch per hour)\n", c.reads,
                static_cast<double>(c.reads) / flags.branches / static_cast<double>(flags.hours));
   absl::PrintF("  status writes              %10d\n", c.status_writes);
+  absl::PrintF("  reconciles completed       %10d   (RequeueAfter effects)\n", c.reconciles);
   absl::PrintF("  effects                    %10d\n", c.effects);
   absl::PrintF("  remote trees == pushed     %10s   state hash %016x\n",
                c.trees_match ? "yes" : "NO", c.state_hash);
 }
 
+// Where Handle time goes, by input kind, summed over every repetition.
+void PrintKinds(const std::vector<RunResult>& runs) {
+  std::array<KindStats, kInputKinds> total;
+  SteadyClock::duration all{};
+  for (const RunResult& r : runs) {
+    for (size_t i = 0; i < kInputKinds; ++i) {
+      if (r.kinds[i].name != nullptr) total[i].name = r.kinds[i].name;
+      total[i].steps += r.kinds[i].steps;
+      total[i].in_handle += r.kinds[i].in_handle;
+      all += r.kinds[i].in_handle;
+    }
+  }
+  absl::PrintF("\nHandle time by input kind (all repetitions):\n");
+  absl::PrintF("  %-22s %12s %10s %12s\n", "input", "steps/run", "share", "ns/step");
+  for (const KindStats& k : total) {
+    if (k.steps == 0) continue;
+    const double ns = std::chrono::duration<double, std::nano>(k.in_handle).count();
+    absl::PrintF("  %-22s %12d %9.1f%% %12.0f\n", k.name,
+                 k.steps / static_cast<int64_t>(runs.size()),
+                 100 * ns / std::chrono::duration<double, std::nano>(all).count(),
+                 ns / static_cast<double>(k.steps));
+  }
+}
+
 int Main(int argc, char** argv) {
+  if (argc == 2 && absl::string_view(argv[1]) == "--help") {
+    absl::PrintF("%s", kUsage);
+    return 0;
+  }
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;
   absl::PrintF(
@@ -529,6 +569,7 @@ int Main(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   absl::PrintF("  peak RSS                   %10d MiB\n", usage.ru_maxrss / 1024);
+  PrintKinds(runs);
   absl::PrintF("\nbaselines on this machine (to compare figures across machines):\n");
   absl::PrintF("  std::map<int64,int64> (1,000 keys) insert+erase   %6.1f ns\n", MapCycleNs());
   absl::PrintF("  steady_clock::now() (Handle-only timing pays 2/step) %4.1f ns\n", ClockReadNs());

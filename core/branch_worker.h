@@ -173,7 +173,9 @@ void BranchWorker::HashInto(Sink& sink) const {
   if (read_) sink(read_->request, read_->started_at, read_->waiters.size(), read_->cacheable);
   sink(last_read_started_at_, read_not_before_, last_read_error_.ToString(), read_failures_);
   sink(tip_.has_value(), tip_.value_or(""), pending_.size(), pending_bytes_, first_pending_at_);
-  for (const FileChange& c : pending_) sink(c.path, static_cast<int>(c.op), c.content, c.message);
+  for (const FileChange& c : pending_) {
+    sink(c.path, static_cast<int>(c.op), c.content, c.message, c.author, c.destination.ToString());
+  }
   sink(batch_.has_value());
   if (batch_) sink(batch_->request, batch_->expected_tip, batch_->changes.size());
   sink(batch_started_at_, push_not_before_, last_push_error_.ToString(), push_failures_,

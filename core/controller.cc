@@ -151,11 +151,12 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in, absl::Time n
 // ---- Writes ---------------------------------------------------------------------------------
 
 void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
-  Capture(in.destination, in.resource, in.op, in.content, in.author, now);
+  Capture(in.destination, in.resource, in.op, in.content, in.author, /*from_resync=*/false, now);
 }
 
 void Controller::Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
-                         const std::string& content, const std::string& author, absl::Time now) {
+                         const std::string& content, const std::string& author, bool from_resync,
+                         absl::Time now) {
   auto it = destinations_.find(destination);
   if (it == destinations_.end() || !it->second.worker) {
     // Not admitted (missing, invalid or in conflict): the change is not accepted. The
@@ -172,6 +173,8 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
     return;
   }
   GITDEST_ASSERT(path->starts_with(rec.target->base_folder + "/"));
+  if (from_resync && rec.changed_since_resync.contains(*path)) return;  // the event is newer
+  if (!from_resync && rec.resync_in_flight) rec.changed_since_resync.insert(*path);
   BranchWorker* worker = workers_.Find(*rec.worker);
   GITDEST_ASSERT(worker != nullptr);
   worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,
@@ -182,18 +185,25 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
 
 void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   auto it = destinations_.find(in.destination);
-  if (it == destinations_.end() || !it->second.resync_in_flight) return;
+  if (it == destinations_.end() || !it->second.resync_in_flight ||
+      it->second.resync_request != in.request) {
+    return;
+  }
   DestinationRecord& rec = it->second;
   rec.resync_in_flight = false;
   if (!in.objects.ok()) {
+    rec.changed_since_resync.clear();
     timers_.SetNoLaterThan(in.destination, now + options_.resync_retry_delay);
     return;  // resync_needed stays: the next reconcile asks again
   }
-  if (!rec.worker) return;  // no longer admitted: its next admission resyncs it
-  rec.resync_needed = false;
-  for (const CapturedObject& object : *in.objects) {
-    Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author, now);
-  }
+  if (rec.worker) {
+    rec.resync_needed = false;
+    for (const CapturedObject& object : *in.objects) {
+      Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
+              /*from_resync=*/true, now);
+    }
+  }  // else: no longer admitted; its next admission resyncs it
+  rec.changed_since_resync.clear();
 }
 
 void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
@@ -290,7 +300,9 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
 
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
   auto it = destinations_.find(in.destination);
-  if (it == destinations_.end() || !it->second.writing) return;
+  if (it == destinations_.end() || !it->second.writing || it->second.status_request != in.request) {
+    return;  // not the write in flight: a late answer to one given up on
+  }
   DestinationRecord& rec = it->second;
   if (in.status.ok()) {
     rec.written = std::move(rec.writing);

@@ -38,6 +38,14 @@ struct DestinationRecord {
   // when its objects were listed and queued.
   bool resync_needed = false;
   bool resync_in_flight = false;
+  // Requests in flight to the API, matched by id so that a late answer is ignored.
+  RequestId status_request = 0;
+  absl::Time writing_since = absl::InfinitePast();
+  RequestId resync_request = 0;
+  absl::Time resync_since = absl::InfinitePast();
+  // Paths changed by watch events since the resync's list was requested: the list may
+  // be older than those events, so it must not overwrite them.
+  std::set<std::string> changed_since_resync;
 };
 
 class Controller {
@@ -81,7 +89,8 @@ class Controller {
   void OnObjectsListed(const ObjectsListed& in, absl::Time now);
   // Queues one object's change on the destination's worker, or says why not.
   void Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
-               const std::string& content, const std::string& author, absl::Time now);
+               const std::string& content, const std::string& author, bool from_resync,
+               absl::Time now);
 
   // Reconcile (reconcile.cc).
   void Reconcile(const ObjectKey& key, absl::Time now);

@@ -36,6 +36,7 @@ struct PushBatch {
 struct WriteStatus {
   ObjectKey destination;
   DestinationStatus status;
+  RequestId request = 0;
 };
 
 // The outcome of one reconcile, as controller-runtime's Result: the core itself
@@ -51,6 +52,7 @@ struct RequeueAfter {
 // conflict resolved, or whose folder moved. Identical content commits nothing.
 struct ResyncDestination {
   ObjectKey destination;
+  RequestId request = 0;
 };
 
 // A Kubernetes Event on an object, for changes the core refuses (e.g. a hostile

@@ -18,10 +18,12 @@ std::optional<Input> Executor::Execute(const Effect& effect) {
   }
   if (const auto* write = std::get_if<WriteStatus>(&effect)) {
     return StatusWritten{write->destination,
-                         cluster_->WriteDestinationStatus(write->destination, write->status)};
+                         cluster_->WriteDestinationStatus(write->destination, write->status),
+                         write->request};
   }
   if (const auto* resync = std::get_if<ResyncDestination>(&effect)) {
-    return ObjectsListed{resync->destination, cluster_->ListCapturedObjects(resync->destination)};
+    return ObjectsListed{resync->destination, cluster_->ListCapturedObjects(resync->destination),
+                         resync->request};
   }
   if (const auto* event = std::get_if<RecordEvent>(&effect)) {
     // Events are best effort: losing one loses no state.

@@ -51,6 +51,7 @@ struct CapturedObject {
 struct ObjectsListed {
   ObjectKey destination;
   absl::StatusOr<std::vector<CapturedObject>> objects;
+  RequestId request = 0;
 };
 
 // The result of a FetchMetadata effect.
@@ -70,6 +71,7 @@ struct PushCompleted {
 struct StatusWritten {
   ObjectKey destination;
   absl::Status status;
+  RequestId request = 0;
 };
 
 // Time passed: the core handles every timer due at `now`.

@@ -30,6 +30,8 @@ struct ControllerOptions {
   absl::Duration invalid_spec_requeue = absl::Minutes(2);
   absl::Duration status_write_retry_delay = absl::Seconds(5);
   absl::Duration resync_retry_delay = absl::Seconds(5);
+  // A status write or object list not answered within this is issued again.
+  absl::Duration api_timeout = absl::Seconds(30);
 
   // Pushes that fail for outage or auth back off from push_retry_delay_min to max;
   // conflicts are replayed at once up to push_conflict_retries times in a row.

@@ -47,9 +47,13 @@ void Controller::Reconcile(const ObjectKey& key, absl::Time now) {
   if (!Admit(rec, now)) return;
   BranchWorker* worker = workers_.Find(*rec.worker);
   GITDEST_ASSERT(worker != nullptr);
-  if (rec.resync_needed && !rec.resync_in_flight) {
+  if (rec.resync_needed &&
+      (!rec.resync_in_flight || now - rec.resync_since >= options_.api_timeout)) {
     rec.resync_in_flight = true;
-    Emit(ResyncDestination{key});
+    rec.resync_since = now;
+    rec.changed_since_resync.clear();
+    rec.resync_request = ids_.Next();
+    Emit(ResyncDestination{key, rec.resync_request});
   }
   Complete(rec, worker->SyncAndGetMetadata(key, now, ids_), *worker, now);
 }
@@ -236,10 +240,13 @@ void Controller::FinishFetchFailed(DestinationRecord& rec, const absl::Status& e
 void Controller::PublishStatus(DestinationRecord& rec, DestinationStatus status) {
   status.observed_generation = rec.destination.generation;
   rec.status = std::move(status);
-  if (rec.writing) return;                // written again when this one lands
-  if (rec.written == rec.status) return;  // nothing changed: no API call
+  // One write in flight: the next goes out when it lands — or when its answer is overdue.
+  if (rec.writing && last_now_ - rec.writing_since < options_.api_timeout) return;
+  if (!rec.writing && rec.written == rec.status) return;  // nothing changed: no API call
   rec.writing = rec.status;
-  Emit(WriteStatus{rec.destination.key, rec.status});
+  rec.writing_since = last_now_;
+  rec.status_request = ids_.Next();
+  Emit(WriteStatus{rec.destination.key, rec.status, rec.status_request});
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

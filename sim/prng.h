@@ -32,7 +32,7 @@ class Prng {
   // Uniform in [0, n), n > 0: Lemire's multiply-shift with rejection (unbiased).
   uint64_t Below(uint64_t n) {
     for (;;) {
-      const unsigned __int128 m = static_cast<Uint128>(Next()) * n;
+      const Uint128 m = static_cast<Uint128>(Next()) * n;
       const auto low = static_cast<uint64_t>(m);
       if (low >= n || low >= (0 - n) % n) return static_cast<uint64_t>(m >> 64);
     }

@@ -2,18 +2,32 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/naming/identity.h"
+#include "core/naming/repo_url.h"
 
 namespace gitdest::sim {
 
-void SimRemote::CreateRepository(const std::string& url) { repositories_.try_emplace(url); }
+namespace {
+
+// A server answers every spelling of its repository's URL (case of the host, a
+// trailing slash or ".git"), as a real one does.
+std::string Canonical(const std::string& url) {
+  absl::StatusOr<std::string> normalized = core::NormalizeRepoUrl(url);
+  return normalized.ok() ? *normalized : url;
+}
+
+}  // namespace
+
+void SimRemote::CreateRepository(const std::string& url) {
+  repositories_.try_emplace(Canonical(url));
+}
 
 SimRemote::Repository* SimRemote::Find(const std::string& url) {
-  auto it = repositories_.find(url);
+  auto it = repositories_.find(Canonical(url));
   return it == repositories_.end() ? nullptr : &it->second;
 }
 
 const SimRemote::Repository* SimRemote::Find(const std::string& url) const {
-  auto it = repositories_.find(url);
+  auto it = repositories_.find(Canonical(url));
   return it == repositories_.end() ? nullptr : &it->second;
 }
 

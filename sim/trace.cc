@@ -3,8 +3,9 @@
 // Each C++ type has one Codec<T> specialization holding its Encode/Decode pair. The
 // encoders unpack their argument with a structured binding, so that a field added to
 // a core type breaks the build here instead of silently vanishing from traces; the
-// round-trip property test (tests/unit/trace_test.cc) catches a decoder that forgets
-// a field.
+// decoders use designated initializers, which GCC's -Wmissing-field-initializers
+// (an error here) requires to name every field; the round-trip property test
+// (tests/unit/trace_test.cc) catches a field decoded from the wrong key.
 //
 // Decoding reports the first problem by throwing DecodeError up to the public
 // boundary (DecodeHeader / DecodeStep), which returns it as a Status: nlohmann throws
@@ -12,10 +13,10 @@
 // Nothing throws out of this file's public functions.
 #include "sim/trace.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <algorithm>
 #include <exception>
 #include <optional>
 #include <set>
@@ -90,10 +91,10 @@ class ObjectReader {
   }
   void Done() const {
     for (auto it = node_.json.begin(); it != node_.json.end(); ++it) {
-      if (!used_.contains(it.key())) throw DecodeError(ChildPath(node_.path, it.key()), "unknown field");
+      if (!used_.contains(it.key()))
+        throw DecodeError(ChildPath(node_.path, it.key()), "unknown field");
     }
   }
-  const Node& node() const { return node_; }
 
  private:
   Node node_;
@@ -515,8 +516,8 @@ struct Codec<core::Condition> {
 template <>
 struct Codec<core::DestinationStatus> {
   static Json Encode(const core::DestinationStatus& v) {
-    const auto& [conditions, observed_generation, branch_exists, last_commit_sha,
-                 last_sync_time] = v;
+    const auto& [conditions, observed_generation, branch_exists, last_commit_sha, last_sync_time] =
+        v;
     return Json::object({{"conditions", Write(conditions)},
                          {"observed_generation", Write(observed_generation)},
                          {"branch_exists", Write(branch_exists)},
@@ -599,7 +600,7 @@ struct Codec<core::ControllerOptions> {
   static Json Encode(const core::ControllerOptions& v) {
     const auto& [metadata_cache_ttl, read_timeout, push_timeout, read_retry_delay_max,
                  requeue_interval, requeue_jitter_fraction, invalid_spec_requeue,
-                 status_write_retry_delay, resync_retry_delay, push_retry_delay_min,
+                 status_write_retry_delay, resync_retry_delay, api_timeout, push_retry_delay_min,
                  push_retry_delay_max, push_conflict_retries, max_pending_changes] = v;
     return Json::object({{"metadata_cache_ttl", Write(metadata_cache_ttl)},
                          {"read_timeout", Write(read_timeout)},
@@ -610,6 +611,7 @@ struct Codec<core::ControllerOptions> {
                          {"invalid_spec_requeue", Write(invalid_spec_requeue)},
                          {"status_write_retry_delay", Write(status_write_retry_delay)},
                          {"resync_retry_delay", Write(resync_retry_delay)},
+                         {"api_timeout", Write(api_timeout)},
                          {"push_retry_delay_min", Write(push_retry_delay_min)},
                          {"push_retry_delay_max", Write(push_retry_delay_max)},
                          {"push_conflict_retries", Write(push_conflict_retries)},
@@ -625,6 +627,7 @@ struct Codec<core::ControllerOptions> {
             .invalid_spec_requeue = r.Get<absl::Duration>("invalid_spec_requeue"),
             .status_write_retry_delay = r.Get<absl::Duration>("status_write_retry_delay"),
             .resync_retry_delay = r.Get<absl::Duration>("resync_retry_delay"),
+            .api_timeout = r.Get<absl::Duration>("api_timeout"),
             .push_retry_delay_min = r.Get<absl::Duration>("push_retry_delay_min"),
             .push_retry_delay_max = r.Get<absl::Duration>("push_retry_delay_max"),
             .push_conflict_retries = r.Get<int>("push_conflict_retries"),
@@ -727,12 +730,15 @@ template <>
 struct Codec<core::ObjectsListed> {
   static constexpr char kType[] = "ObjectsListed";
   static Json Encode(const core::ObjectsListed& v) {
-    const auto& [destination, objects] = v;
-    return Json::object({{"destination", Write(destination)}, {"objects", Write(objects)}});
+    const auto& [destination, objects, request] = v;
+    return Json::object({{"destination", Write(destination)},
+                         {"objects", Write(objects)},
+                         {"request", Write(request)}});
   }
   static core::ObjectsListed Decode(ObjectReader& r) {
     return {.destination = r.Get<core::ObjectKey>("destination"),
-            .objects = r.Get<absl::StatusOr<std::vector<core::CapturedObject>>>("objects")};
+            .objects = r.Get<absl::StatusOr<std::vector<core::CapturedObject>>>("objects"),
+            .request = r.Get<core::RequestId>("request")};
   }
 };
 
@@ -768,12 +774,15 @@ template <>
 struct Codec<core::StatusWritten> {
   static constexpr char kType[] = "StatusWritten";
   static Json Encode(const core::StatusWritten& v) {
-    const auto& [destination, status] = v;
-    return Json::object({{"destination", Write(destination)}, {"status", Write(status)}});
+    const auto& [destination, status, request] = v;
+    return Json::object({{"destination", Write(destination)},
+                         {"status", Write(status)},
+                         {"request", Write(request)}});
   }
   static core::StatusWritten Decode(ObjectReader& r) {
     return {.destination = r.Get<core::ObjectKey>("destination"),
-            .status = r.Get<absl::Status>("status")};
+            .status = r.Get<absl::Status>("status"),
+            .request = r.Get<core::RequestId>("request")};
   }
 };
 
@@ -842,12 +851,15 @@ template <>
 struct Codec<core::WriteStatus> {
   static constexpr char kType[] = "WriteStatus";
   static Json Encode(const core::WriteStatus& v) {
-    const auto& [destination, status] = v;
-    return Json::object({{"destination", Write(destination)}, {"status", Write(status)}});
+    const auto& [destination, status, request] = v;
+    return Json::object({{"destination", Write(destination)},
+                         {"status", Write(status)},
+                         {"request", Write(request)}});
   }
   static core::WriteStatus Decode(ObjectReader& r) {
     return {.destination = r.Get<core::ObjectKey>("destination"),
-            .status = r.Get<core::DestinationStatus>("status")};
+            .status = r.Get<core::DestinationStatus>("status"),
+            .request = r.Get<core::RequestId>("request")};
   }
 };
 
@@ -868,11 +880,12 @@ template <>
 struct Codec<core::ResyncDestination> {
   static constexpr char kType[] = "ResyncDestination";
   static Json Encode(const core::ResyncDestination& v) {
-    const auto& [destination] = v;
-    return Json::object({{"destination", Write(destination)}});
+    const auto& [destination, request] = v;
+    return Json::object({{"destination", Write(destination)}, {"request", Write(request)}});
   }
   static core::ResyncDestination Decode(ObjectReader& r) {
-    return {.destination = r.Get<core::ObjectKey>("destination")};
+    return {.destination = r.Get<core::ObjectKey>("destination"),
+            .request = r.Get<core::RequestId>("request")};
   }
 };
 
@@ -1018,23 +1031,18 @@ bool IsValidUtf8(absl::string_view bytes) {
 
 std::string EncodeHeader(const TraceHeader& header) { return Dump(Write(header)); }
 std::string EncodeStep(const TraceStep& step) { return Dump(Write(step)); }
-std::string EncodeEffects(const std::vector<core::Effect>& effects) {
-  return Dump(Write(effects));
-}
+std::string EncodeEffects(const std::vector<core::Effect>& effects) { return Dump(Write(effects)); }
 std::string EncodeEffect(const core::Effect& effect) { return Dump(Write(effect)); }
 std::string EncodeInput(const core::Input& input) { return Dump(Write(input)); }
 
 absl::StatusOr<TraceHeader> DecodeHeader(absl::string_view line) {
   return DecodeLine<TraceHeader>(line);
 }
-absl::StatusOr<TraceStep> DecodeStep(absl::string_view line) {
-  return DecodeLine<TraceStep>(line);
-}
+absl::StatusOr<TraceStep> DecodeStep(absl::string_view line) { return DecodeLine<TraceStep>(line); }
 
 // ---- TraceWriter -----------------------------------------------------------------------
 
-absl::StatusOr<TraceWriter> TraceWriter::Open(const std::string& path,
-                                              const TraceHeader& header) {
+absl::StatusOr<TraceWriter> TraceWriter::Open(const std::string& path, const TraceHeader& header) {
   std::ofstream out(path, std::ios::out | std::ios::trunc | std::ios::binary);
   if (!out.is_open()) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", path));
   TraceWriter writer(path, std::move(out));
@@ -1104,9 +1112,8 @@ absl::Status ReplayStep(core::Controller& controller, const TraceStep& step,
     return absl::InvalidArgumentError(absl::StrCat(where, "time `at` is not finite"));
   }
   if (previous != nullptr && step.at < previous->at) {
-    return absl::InvalidArgumentError(absl::StrCat(where, "time runs backwards: ",
-                                                   TimeText(step.at), " after ",
-                                                   TimeText(previous->at)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "time runs backwards: ", TimeText(step.at), " after ", TimeText(previous->at)));
   }
   const core::Output out = controller.Handle(step.input, step.at);
   if (std::string diff = DiffEffects(step.effects, out.effects); !diff.empty()) {

@@ -8,14 +8,19 @@
 #include <concepts>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/controller.h"
@@ -25,6 +30,9 @@ namespace gitdest::sim {
 namespace {
 
 using Json = nlohmann::json;
+using std::string_literals::operator""s;
+
+constexpr char kUrl[] = "https://git.example.com/org/repo.git";
 
 // Like gmock's HasSubstr (gmock is not a dependency here), with both strings shown.
 ::testing::AssertionResult Contains(absl::string_view haystack, absl::string_view needle) {
@@ -37,12 +45,12 @@ using Json = nlohmann::json;
 // Members(v) ties every field of a struct. The structured binding has to name every
 // field, so a field added to a core type breaks this test until its generator and
 // comparison cover it.
-#define GITDEST_MEMBERS(Type, ...)                             \
-  template <class T>                                           \
-    requires std::same_as<std::remove_const_t<T>, Type>        \
-  auto Members(T& v) {                                         \
-    auto& [__VA_ARGS__] = v;                                   \
-    return std::tie(__VA_ARGS__);                              \
+#define GITDEST_MEMBERS(Type, ...)                    \
+  template <class T>                                  \
+  requires std::same_as<std::remove_const_t<T>, Type> \
+  auto Members(T& v) {                                \
+    auto& [__VA_ARGS__] = v;                          \
+    return std::tie(__VA_ARGS__);                     \
   }
 
 GITDEST_MEMBERS(core::ObjectKey, namespace_, name)
@@ -62,7 +70,7 @@ GITDEST_MEMBERS(core::WorkerKey, repo_config, branch)
 GITDEST_MEMBERS(core::FileChange, path, op, content, message, author, destination)
 GITDEST_MEMBERS(core::ControllerOptions, metadata_cache_ttl, read_timeout, push_timeout,
                 read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
-                invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,
+                invalid_spec_requeue, status_write_retry_delay, resync_retry_delay, api_timeout,
                 push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
                 max_pending_changes)
 GITDEST_MEMBERS(core::RepoConfigObserved, config)
@@ -71,16 +79,16 @@ GITDEST_MEMBERS(core::DestinationObserved, destination)
 GITDEST_MEMBERS(core::DestinationDeleted, key)
 GITDEST_MEMBERS(core::ResourceChanged, destination, resource, op, content, author)
 GITDEST_MEMBERS(core::CapturedObject, resource, content, author)
-GITDEST_MEMBERS(core::ObjectsListed, destination, objects)
+GITDEST_MEMBERS(core::ObjectsListed, destination, objects, request)
 GITDEST_MEMBERS(core::MetadataFetched, request, result)
 GITDEST_MEMBERS(core::PushCompleted, request, status, tip)
-GITDEST_MEMBERS(core::StatusWritten, destination, status)
+GITDEST_MEMBERS(core::StatusWritten, destination, status, request)
 GITDEST_MEMBERS(core::ControllerRestarted, epoch)
 GITDEST_MEMBERS(core::FetchMetadata, request, worker, repo_url, secret_name)
 GITDEST_MEMBERS(core::PushBatch, request, worker, repo_url, secret_name, expected_tip, changes)
-GITDEST_MEMBERS(core::WriteStatus, destination, status)
+GITDEST_MEMBERS(core::WriteStatus, destination, status, request)
 GITDEST_MEMBERS(core::RequeueAfter, destination, delay)
-GITDEST_MEMBERS(core::ResyncDestination, destination)
+GITDEST_MEMBERS(core::ResyncDestination, destination, request)
 GITDEST_MEMBERS(core::RecordEvent, object, reason, message)
 GITDEST_MEMBERS(TraceHeader, version, seed, command, options, epoch)
 GITDEST_MEMBERS(TraceStep, step, at, input, effects, wake_at, state_hash)
@@ -88,14 +96,16 @@ GITDEST_MEMBERS(TraceStep, step, at, input, effects, wake_at, state_hash)
 
 // Structs without fields.
 template <class T>
-  requires std::same_as<std::remove_const_t<T>, core::TimerFired> ||
-           std::same_as<std::remove_const_t<T>, core::CacheSynced>
-std::tuple<> Members(T&) {
+requires std::same_as<std::remove_const_t<T>, core::TimerFired> ||
+    std::same_as<std::remove_const_t<T>, core::CacheSynced>
+        std::tuple<> Members(T&) {
   return {};
 }
 
 template <class T>
-concept HasMembers = requires(T& v) { Members(v); };
+concept HasMembers = requires(T& v) {
+  Members(v);
+};
 
 template <class T>
 struct IsVector : std::false_type {};
@@ -115,11 +125,27 @@ struct IsVariant<std::variant<T...>> : std::true_type {};
 // Pieces that break naive encoders: NUL, invalid UTF-8 (lone continuation, overlong
 // NUL, surrogate, > U+10FFFF, truncated sequence), quotes, newlines, U+2028, emoji,
 // and strings that look like this format's own encodings.
-const std::vector<std::string> kFragments = {
-    std::string("\0", 1), "\xff", "\x80", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-    "\xe2\x82",           "\"",   "\\",   "\n",       "\r\n",         "\u2028",
-    "\xf0\x9f\x92\xa5",   "é",    "+inf", "{\"b64\":\"AA==\"}",       "a",
-    "main",               "/",    "",     "\t"};
+const std::vector<std::string> kFragments = {std::string("\0", 1),
+                                             "\xff",
+                                             "\x80",
+                                             "\xc0\x80",
+                                             "\xed\xa0\x80",
+                                             "\xf4\x90\x80\x80",
+                                             "\xe2\x82",
+                                             "\"",
+                                             "\\",
+                                             "\n",
+                                             "\r\n",
+                                             "\u2028",
+                                             "\xf0\x9f\x92\xa5",
+                                             "é",
+                                             "+inf",
+                                             "{\"b64\":\"AA==\"}",
+                                             "a",
+                                             "main",
+                                             "/",
+                                             "",
+                                             "\t"};
 
 rc::Gen<std::string> Bytes() {
   return rc::gen::container<std::string>(rc::gen::cast<char>(rc::gen::inRange(0, 256)));
@@ -129,11 +155,9 @@ rc::Gen<std::string> Text() {
   return rc::gen::weightedOneOf<std::string>(
       {{3, rc::gen::arbitrary<std::string>()},
        {2, Bytes()},
-       {4, rc::gen::map(rc::gen::container<std::vector<std::string>>(
-                            rc::gen::elementOf(kFragments)),
-                        [](const std::vector<std::string>& parts) {
-                          return absl::StrJoin(parts, "");
-                        })}});
+       {4, rc::gen::map(
+               rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(kFragments)),
+               [](const std::vector<std::string>& parts) { return absl::StrJoin(parts, ""); })}});
 }
 
 absl::Time AnyTime() {
@@ -284,6 +308,38 @@ RC_GTEST_PROP(TraceCodecTest, Utf8CheckAgreesWithNlohmann, ()) {
   RC_ASSERT(IsValidUtf8(s) == dumps);
 }
 
+TEST(TraceCodecTest, Utf8EdgeCases) {
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"", true},
+      {"\0"s, true},
+      {"\x7f", true},
+      {"\xc2\x80", true},               // U+0080, the first 2-byte code point
+      {"\xc1\xbf", false},              // overlong U+007F
+      {"\xe0\x9f\xbf", false},          // overlong U+07FF
+      {"\xed\x9f\xbf", true},           // U+D7FF, just below the surrogates
+      {"\xed\xa0\x80", false},          // U+D800, a surrogate
+      {"\xed\xbf\xbf", false},          // U+DFFF
+      {"\xee\x80\x80", true},           // U+E000
+      {"\xf0\x8f\xbf\xbf", false},      // overlong U+FFFF
+      {"\xf4\x8f\xbf\xbf", true},       // U+10FFFF
+      {"\xf4\x90\x80\x80", false},      // above U+10FFFF
+      {"\xf8\x88\x80\x80\x80", false},  // 5-byte form
+      {"\xe2\x82", false},              // truncated
+      {"\x80", false},                  // lone continuation
+      {"\xe2\x82\xac", true},           // €
+  };
+  for (const auto& [bytes, valid] : cases) {
+    EXPECT_EQ(IsValidUtf8(bytes), valid) << absl::CEscape(bytes);
+    bool dumps = true;
+    try {
+      (void)Json(bytes).dump();
+    } catch (const Json::type_error&) {
+      dumps = false;
+    }
+    EXPECT_EQ(dumps, valid) << absl::CEscape(bytes);
+  }
+}
+
 // Damaged lines are errors, never exceptions or crashes.
 RC_GTEST_PROP(TraceCodecTest, DamagedLinesNeverThrow, ()) {
   const std::string line = EncodeStep(Any<TraceStep>());
@@ -299,8 +355,8 @@ RC_GTEST_PROP(TraceCodecTest, DamagedLinesNeverThrow, ()) {
 core::FileChange HostileChange() {
   return {.path = "clusters/a/v1/configmaps/team/x.yaml",
           .op = core::ChangeOp::kCreate,
-          .content = std::string("data: \"\xff\xfe\0\n\"", 14),
-          .message = std::string("nul\0inside", 10),
+          .content = "data: \"\xff\xfe\0\n\""s,
+          .message = "nul\0inside"s,
           .author = "system:serviceaccount:team:\xc0\x80",
           .destination = {"team", "a"}};
 }
@@ -310,7 +366,12 @@ TEST(TraceCodecTest, InvalidUtf8IsBase64AndValidUtf8IsAString) {
   const TraceStep step{.step = 3,
                        .at = absl::FromUnixSeconds(1),
                        .input = core::TimerFired{},
-                       .effects = {core::PushBatch{.request = 9, .changes = {change}}},
+                       .effects = {core::PushBatch{.request = 9,
+                                                   .worker = {{"team", "repo"}, "main"},
+                                                   .repo_url = kUrl,
+                                                   .secret_name = "",
+                                                   .expected_tip = "",
+                                                   .changes = {change}}},
                        .wake_at = absl::InfiniteFuture(),
                        .state_hash = 0xfedcba9876543210};
   const std::string line = EncodeStep(step);
@@ -318,7 +379,7 @@ TEST(TraceCodecTest, InvalidUtf8IsBase64AndValidUtf8IsAString) {
   const Json& encoded = j["effects"][0]["changes"][0];
   EXPECT_EQ(encoded["content"], Json({{"b64", "ZGF0YTogIv/+AAoi"}}));
   EXPECT_EQ(encoded["author"], Json({{"b64", "c3lzdGVtOnNlcnZpY2VhY2NvdW50OnRlYW06wIA="}}));
-  EXPECT_EQ(encoded["message"], std::string("nul\0inside", 10));  // NUL is valid UTF-8
+  EXPECT_EQ(encoded["message"], "nul\0inside"s);  // NUL is valid UTF-8
   EXPECT_TRUE(Contains(line, R"("message":"nul\u0000inside")"));
   EXPECT_EQ(j["state_hash"], "fedcba9876543210");
   const absl::StatusOr<TraceStep> decoded = DecodeStep(line);
@@ -351,12 +412,14 @@ TEST(TraceCodecTest, GoldenStep) {
 }
 
 TEST(TraceCodecTest, GoldenHeader) {
-  const TraceHeader header{.seed = 7, .command = "gitdest-sim run --seed=7"};
+  TraceHeader header;
+  header.seed = 7;
+  header.command = "gitdest-sim run --seed=7";
   const std::string line = EncodeHeader(header);
   EXPECT_TRUE(line.starts_with(R"({"command":"gitdest-sim run --seed=7","epoch":0,)"
-                              R"("format":"gitdest-trace","options":{"invalid_spec_requeue":)"
-                              R"(120000000000,)"))
+                               R"("format":"gitdest-trace","options":{)"))
       << line;
+  EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
   EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":1})"));
@@ -380,6 +443,395 @@ TEST(TraceCodecTest, SpecialValuesRoundTrip) {
   EXPECT_EQ(decoded->options.push_timeout, absl::Nanoseconds(-1));
   EXPECT_EQ(decoded->seed, ~uint64_t{0});
   EXPECT_EQ(decoded->epoch, ~uint32_t{0});
+}
+
+// ---- strict decoding ---------------------------------------------------------------------
+
+core::Destination MakeDestination(const std::string& name, absl::Time created) {
+  return {.key = {"team", name},
+          .generation = 1,
+          .creation_time = created,
+          .spec = {.repo_ref = {"", "repo"}, .branch = "main", .base_folder = "clusters/" + name}};
+}
+
+core::DestinationStatus SomeStatus() {
+  return {.conditions = {{.type = "Ready",
+                          .status = core::ConditionStatus::kTrue,
+                          .reason = "Synced",
+                          .message = "ok",
+                          .observed_generation = 1,
+                          .last_transition_time = absl::FromUnixSeconds(5)}},
+          .observed_generation = 1,
+          .branch_exists = true,
+          .last_commit_sha = "abc",
+          .last_sync_time = absl::FromUnixSeconds(5)};
+}
+
+Json ValidStepJson(core::Input input) {
+  const TraceStep step{
+      .step = 1,
+      .at = absl::FromUnixSeconds(10),
+      .input = std::move(input),
+      .effects = {core::FetchMetadata{.request = 1,
+                                      .worker = {{"team", "repo"}, "main"},
+                                      .repo_url = kUrl,
+                                      .secret_name = "s"},
+                  core::WriteStatus{
+                      .destination = {"team", "a"}, .status = SomeStatus(), .request = 2}},
+      .wake_at = absl::FromUnixSeconds(20),
+      .state_hash = 1};
+  return Json::parse(EncodeStep(step));
+}
+
+struct BadLine {
+  core::Input input;  // the step's input before the damage
+  std::string pointer;
+  Json value;            // discarded: remove the field instead
+  std::string expected;  // a substring of the error
+};
+
+TEST(TraceDecodeTest, ErrorsNameTheField) {
+  const core::Input observed = core::DestinationObserved{MakeDestination("a", absl::UnixEpoch())};
+  const core::Input fetched = core::MetadataFetched{.request = 3, .result = core::PullReport{}};
+  const std::vector<BadLine> cases = {
+      {observed, "/input/destination/spec/branch", Json(Json::value_t::discarded),
+       "input.destination.spec.branch: missing field"},
+      {observed, "/input/type", "DestinationExploded",
+       R"(input.type: unknown type "DestinationExploded")"},
+      {observed, "/input/destination/generation", "1",
+       "input.destination.generation: expected integer, got string"},
+      {observed, "/input/colour", "red", "input.colour: unknown field"},
+      {observed, "/effects/1/status/conditions/0/status", "Maybe",
+       R"(effects[1].status.conditions[0].status: unknown value "Maybe")"},
+      {observed, "/state_hash", 42, "state_hash: expected string of 16 hex digits, got number"},
+      {observed, "/state_hash", "0x00000000000002a", "state_hash: expected 16 hex digits"},
+      {observed, "/at", 1.5, "at: expected integer Unix nanoseconds"},
+      {observed, "/wake_at", "never", "wake_at: expected integer Unix nanoseconds"},
+      {observed, "/effects/0/request", -1, "effects[0].request: integer -1 out of range"},
+      {observed, "/input/destination/key/name", Json({{"b64", "!!"}}),
+       "input.destination.key.name.b64: invalid base64"},
+      {observed, "/input/destination/key/name", Json({{"b64", "AA"}}),
+       "input.destination.key.name.b64: invalid base64"},  // unpadded: not canonical
+      {observed, "/effects", Json::object(), "effects: expected array, got object"},
+      {observed, "/effects/0/type", Json(Json::value_t::discarded), "effects[0].type: missing"},
+      {fetched, "/input/result", Json({{"error", {{"code", "OK"}}}}),
+       "input.result.error: an error must not be OK"},
+      {fetched, "/input/result", Json({{"error", {{"code", "BOGUS"}, {"message", ""}}}}),
+       R"(input.result.error.code: unknown status code "BOGUS")"},
+      {fetched, "/input/result", Json({{"error", {{"code", "UNAVAILABLE"}}}}),
+       "input.result.error.message: missing field"},
+      {fetched, "/input/result/error", Json({{"code", "OK"}}), "input.result.error: unknown field"},
+      {core::ControllerRestarted{}, "/input/epoch", uint64_t{1} << 32,
+       "input.epoch: integer 4294967296 out of range"},
+  };
+  for (const BadLine& c : cases) {
+    Json j = ValidStepJson(c.input);
+    const Json::json_pointer pointer(c.pointer);
+    if (c.value.is_discarded()) {
+      j[pointer.parent_pointer()].erase(pointer.back());
+    } else {
+      j[pointer] = c.value;
+    }
+    const absl::StatusOr<TraceStep> decoded = DecodeStep(j.dump());
+    ASSERT_FALSE(decoded.ok()) << c.pointer << ": " << j.dump();
+    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(Contains(decoded.status().message(), c.expected)) << c.pointer;
+  }
+}
+
+TEST(TraceDecodeTest, MalformedLines) {
+  const std::string line = ValidStepJson(core::TimerFired{}).dump();
+  EXPECT_TRUE(DecodeStep(line).ok());
+  for (const std::string& bad : {line.substr(0, line.size() - 1), std::string(""), line + "x",
+                                 std::string("{\"step\":1,")}) {
+    const absl::StatusOr<TraceStep> decoded = DecodeStep(bad);
+    ASSERT_FALSE(decoded.ok()) << bad;
+    EXPECT_TRUE(Contains(decoded.status().message(), "invalid JSON")) << bad;
+  }
+  EXPECT_TRUE(Contains(DecodeStep("[]").status().message(), "expected object, got array"));
+  // Invalid UTF-8 inside a JSON string is refused by the parser, not mis-decoded.
+  EXPECT_FALSE(DecodeStep("{\"step\":\"\xff\"}").ok());
+
+  const std::string header = EncodeHeader(TraceHeader{});
+  EXPECT_TRUE(Contains(DecodeStep(header).status().message(), "step: missing field"));
+  EXPECT_TRUE(Contains(DecodeHeader(line).status().message(), "format: missing field"));
+  Json j = Json::parse(header);
+  j["version"] = 2;
+  EXPECT_TRUE(
+      Contains(DecodeHeader(j.dump()).status().message(), "version: unsupported version 2"));
+  j["version"] = 1;
+  j["options"].erase("resync_retry_delay");
+  EXPECT_TRUE(Contains(DecodeHeader(j.dump()).status().message(),
+                       "options.resync_retry_delay: missing field"));
+}
+
+// ---- replay ------------------------------------------------------------------------------
+
+// Drives a real core through a small scenario and records every Handle call, as the
+// simulator does. Answers to WriteStatus and ResyncDestination ("chores") are fed
+// back by AnswerChores; the scenario answers reads and pushes itself.
+class Recorder {
+ public:
+  explicit Recorder(core::ControllerOptions options = {})
+      : header_{.seed = 1, .command = "trace_test", .options = options},
+        controller_(options, header_.epoch) {
+    lines_.push_back(EncodeHeader(header_));
+  }
+
+  core::Output Feed(const core::Input& input) {
+    core::Output out = controller_.Handle(input, now_);
+    EXPECT_TRUE(controller_.CheckInvariants().ok()) << controller_.CheckInvariants();
+    steps_.push_back({.step = static_cast<int64_t>(steps_.size()) + 1,
+                      .at = now_,
+                      .input = input,
+                      .effects = out.effects,
+                      .wake_at = out.wake_at,
+                      .state_hash = controller_.StateHash()});
+    lines_.push_back(EncodeStep(steps_.back()));
+    for (const core::Effect& e : out.effects) {
+      if (std::holds_alternative<core::WriteStatus>(e) ||
+          std::holds_alternative<core::ResyncDestination>(e)) {
+        chores_.push_back(e);
+      }
+    }
+    return out;
+  }
+
+  void AnswerChores() {
+    while (!chores_.empty()) {
+      const core::Effect e = chores_.front();
+      chores_.erase(chores_.begin());
+      if (const auto* w = std::get_if<core::WriteStatus>(&e)) {
+        Feed(core::StatusWritten{w->destination, absl::OkStatus(), w->request});
+      } else if (const auto* r = std::get_if<core::ResyncDestination>(&e)) {
+        Feed(core::ObjectsListed{r->destination, std::vector<core::CapturedObject>{}, r->request});
+      }
+    }
+  }
+
+  void Advance(absl::Duration d) { now_ += d; }
+  absl::Time now() const { return now_; }
+  int64_t last_step() const { return static_cast<int64_t>(steps_.size()); }
+  const std::vector<std::string>& lines() const { return lines_; }
+  const TraceHeader& header() const { return header_; }
+  const std::vector<TraceStep>& steps() const { return steps_; }
+
+ private:
+  TraceHeader header_;
+  core::Controller controller_;
+  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+  std::vector<TraceStep> steps_;
+  std::vector<std::string> lines_;
+  std::vector<core::Effect> chores_;
+};
+
+template <class E>
+const E* FindEffect(const core::Output& out) {
+  for (const core::Effect& e : out.effects) {
+    if (const auto* found = std::get_if<E>(&e)) return found;
+  }
+  return nullptr;
+}
+
+class ReplayTest : public ::testing::Test {
+ protected:
+  // RepoConfig, two destinations sharing one read, the read's answer, a captured
+  // change, the push timer 10 s later and the push's success, with every status write
+  // and resync answered.
+  void SetUp() override {
+    r.Feed(core::RepoConfigObserved{
+        {.key = {"team", "repo"},
+         .generation = 1,
+         .spec = {.repo_url = kUrl, .allowed_branches = {"*"}, .secret_name = "", .push = {}}}});
+    const core::Output first = r.Feed(core::DestinationObserved{MakeDestination("a", r.now())});
+    const auto* fetch = FindEffect<core::FetchMetadata>(first);
+    ASSERT_NE(fetch, nullptr);
+    const core::RequestId read = fetch->request;
+    r.Feed(core::DestinationObserved{MakeDestination("b", r.now())});
+    r.Advance(absl::Milliseconds(200));
+    const core::PullReport report{.exists_on_remote = true,
+                                  .head = {.sha = std::string(40, '1'), .short_name = "main"}};
+    metadata_step = r.last_step() + 1;
+    const core::Output answered = r.Feed(core::MetadataFetched{read, report});
+    ASSERT_NE(FindEffect<core::WriteStatus>(answered), nullptr);
+    r.AnswerChores();
+    r.Advance(absl::Seconds(1));
+    change_step = r.last_step() + 1;
+    r.Feed(core::ResourceChanged{.destination = {"team", "a"},
+                                 .resource = {.group = "",
+                                              .version = "v1",
+                                              .resource = "configmaps",
+                                              .namespace_ = "team",
+                                              .name = "cm"},
+                                 .op = core::ChangeOp::kCreate,
+                                 .content = "data:\n  k: v\n",
+                                 .author = "alice"});
+    r.Advance(absl::Seconds(10));
+    timer_step = r.last_step() + 1;
+    const core::Output timer = r.Feed(core::TimerFired{});
+    const auto* push = FindEffect<core::PushBatch>(timer);
+    ASSERT_NE(push, nullptr);
+    ASSERT_EQ(push->changes.size(), 1u);
+    r.Advance(absl::Milliseconds(300));
+    push_step = r.last_step() + 1;
+    r.Feed(core::PushCompleted{push->request, absl::OkStatus(), std::string(40, '2')});
+    r.AnswerChores();
+  }
+
+  // Replays r's lines with line `step` (a step number) changed by `edit`.
+  ReplayResult ReplayTampered(int64_t step, const std::function<void(Json&)>& edit) {
+    std::vector<std::string> lines = r.lines();
+    Json j = Json::parse(lines.at(step));
+    edit(j);
+    lines[step] = j.dump();
+    return ReplayLines(lines);
+  }
+
+  Recorder r;
+  int64_t metadata_step = 0;
+  int64_t change_step = 0;
+  int64_t timer_step = 0;
+  int64_t push_step = 0;
+};
+
+TEST_F(ReplayTest, RecordedScenarioReplays) {
+  ASSERT_GE(r.last_step(), 9);
+  const ReplayResult result = ReplayLines(r.lines());
+  EXPECT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.steps, r.last_step());
+}
+
+TEST_F(ReplayTest, FileWrittenByTraceWriterReplays) {
+  const std::string path = ::testing::TempDir() + "/trace_test_replay.jsonl";
+  absl::StatusOr<TraceWriter> writer = TraceWriter::Open(path, r.header());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  for (const TraceStep& step : r.steps()) ASSERT_TRUE(writer->Write(step).ok());
+  ASSERT_TRUE(writer->Close().ok());
+  EXPECT_TRUE(writer->Close().ok());  // idempotent
+  EXPECT_EQ(writer->Write(r.steps()[0]).code(), absl::StatusCode::kFailedPrecondition);
+
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  EXPECT_EQ(content.str(), absl::StrJoin(r.lines(), "\n") + "\n");
+  const ReplayResult result = Replay(path);
+  EXPECT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.steps, r.last_step());
+  std::remove(path.c_str());
+}
+
+TEST_F(ReplayTest, TamperedEffectFailsAtThatStep) {
+  const ReplayResult result = ReplayTampered(metadata_step, [](Json& j) {
+    for (Json& e : j["effects"]) {
+      if (e["type"] == "WriteStatus") {
+        e["status"]["last_commit_sha"] = "tampered";
+        return;
+      }
+    }
+    FAIL() << "no WriteStatus at the metadata step";
+  });
+  EXPECT_EQ(result.steps, metadata_step - 1);
+  EXPECT_TRUE(Contains(result.status.message(),
+                       absl::StrCat("step ", metadata_step, ": effects differ at effect ")));
+  EXPECT_TRUE(Contains(result.status.message(), R"(recorded {"destination")"));
+  EXPECT_TRUE(Contains(result.status.message(), "tampered"));
+}
+
+TEST_F(ReplayTest, DroppedEffectFailsAtThatStep) {
+  const ReplayResult result = ReplayTampered(timer_step, [](Json& j) { j["effects"].clear(); });
+  EXPECT_EQ(result.steps, timer_step - 1);
+  EXPECT_TRUE(Contains(result.status.message(),
+                       absl::StrCat("step ", timer_step, ": effects differ at effect 0")));
+  EXPECT_TRUE(Contains(result.status.message(), "recorded (none), replayed {"));
+}
+
+TEST_F(ReplayTest, TamperedHashFailsAtThatStep) {
+  std::string recorded;
+  const ReplayResult result = ReplayTampered(timer_step, [&](Json& j) {
+    recorded = j["state_hash"];
+    j["state_hash"] = "0123456789abcdef";
+  });
+  EXPECT_EQ(result.steps, timer_step - 1);
+  EXPECT_EQ(result.status.message(),
+            absl::StrCat("step ", timer_step,
+                         ": state hash differs: recorded 0123456789abcdef, replayed ", recorded));
+}
+
+TEST_F(ReplayTest, TamperedInputFailsAtThatStep) {
+  // A different captured content changes the queued write: the state differs at once.
+  ReplayResult result = ReplayTampered(
+      change_step, [](Json& j) { j["input"]["content"] = "data:\n  k: tampered\n"; });
+  EXPECT_EQ(result.steps, change_step - 1);
+  EXPECT_TRUE(Contains(result.status.message(),
+                       absl::StrCat("step ", change_step, ": state hash differs")));
+
+  // An answer to a request nobody made is ignored: the statuses are not written.
+  result = ReplayTampered(metadata_step, [](Json& j) { j["input"]["request"] = 999; });
+  EXPECT_EQ(result.steps, metadata_step - 1);
+  EXPECT_TRUE(
+      Contains(result.status.message(), absl::StrCat("step ", metadata_step, ": effects differ")));
+}
+
+TEST_F(ReplayTest, TamperedWakeAtFailsAtThatStep) {
+  const ReplayResult result =
+      ReplayTampered(change_step, [](Json& j) { j["wake_at"] = int64_t{1}; });
+  EXPECT_EQ(result.steps, change_step - 1);
+  EXPECT_TRUE(Contains(
+      result.status.message(),
+      absl::StrCat(
+          "step ", change_step,
+          ": wake_at differs: recorded 1970-01-01T00:00:00.000000001+00:00 (1), replayed ")));
+}
+
+TEST_F(ReplayTest, DamagedTraceFailsWithoutCrashing) {
+  ReplayResult result =
+      ReplayTampered(push_step, [](Json& j) { j["at"] = j["at"].get<int64_t>() - 10'000'000'000; });
+  EXPECT_EQ(result.steps, push_step - 1);
+  EXPECT_TRUE(Contains(result.status.message(), "time runs backwards"));
+
+  result = ReplayTampered(push_step, [](Json& j) { j["at"] = "+inf"; });
+  EXPECT_TRUE(Contains(result.status.message(), "not finite"));
+
+  std::vector<std::string> lines = r.lines();
+  lines.erase(lines.begin() + timer_step);
+  result = ReplayLines(lines);
+  EXPECT_EQ(result.steps, timer_step - 1);
+  EXPECT_TRUE(
+      Contains(result.status.message(),
+               absl::StrCat("step ", timer_step + 1,
+                            ": step numbers must be consecutive, previous was ", timer_step - 1)));
+
+  lines = r.lines();
+  lines[4] = lines[4].substr(0, 20);
+  result = ReplayLines(lines);
+  EXPECT_EQ(result.steps, 3);
+  EXPECT_TRUE(absl::StartsWith(result.status.message(), "line 5: invalid JSON")) << result.status;
+}
+
+TEST_F(ReplayTest, HeaderOptionsAreUsed) {
+  core::ControllerOptions other = r.header().options;
+  other.requeue_interval = absl::Minutes(3);
+  std::vector<std::string> lines = r.lines();
+  TraceHeader header = r.header();
+  header.options = other;
+  lines[0] = EncodeHeader(header);
+  const ReplayResult result = ReplayLines(lines);
+  EXPECT_FALSE(result.status.ok());
+  EXPECT_LT(result.steps, r.last_step());
+}
+
+TEST(ReplayErrorsTest, MissingOrBadHeaderAndFiles) {
+  ReplayResult result = ReplayLines({});
+  EXPECT_EQ(result.status.message(), "line 1: missing trace header");
+  result = ReplayLines({"{}"});
+  EXPECT_EQ(result.status.message(), "line 1: format: missing field");
+  result = ReplayLines({EncodeHeader({})});
+  EXPECT_TRUE(result.status.ok());
+  EXPECT_EQ(result.steps, 0);
+
+  result = Replay(::testing::TempDir() + "/no/such/trace.jsonl");
+  EXPECT_EQ(result.status.code(), absl::StatusCode::kNotFound) << result.status;
+  EXPECT_FALSE(TraceWriter::Open(::testing::TempDir() + "/no/such/dir/t.jsonl", {}).ok());
 }
 
 }  // namespace

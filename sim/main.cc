@@ -1,0 +1,316 @@
+// gitdest-sim: runs the real gitdest core in the deterministic simulated world.
+//
+//   gitdest-sim run --seed=N [world flags] [--trace=FILE] [--check-determinism]
+//   gitdest-sim explore --seeds=A..B [--jobs=2] [--time-budget=SECONDS] [world flags]
+//   gitdest-sim replay FILE
+//   gitdest-sim shrink --seed=N [world flags]
+//
+// World flags: --destinations=N --branches=N --objects=N --duration=4h --liveness=45m
+// Exit codes: 0 ok, 1 safety violation, 2 liveness failure, 3 crash (assertion),
+// 4 replay divergence, 64 usage.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "core/check.h"
+#include "sim/simulation.h"
+#include "sim/trace.h"
+
+namespace gitdest::sim {
+namespace {
+
+constexpr int kExitCrash = 3;
+constexpr int kExitReplay = 4;
+constexpr int kExitUsage = 64;
+
+std::string g_reproduce;  // printed by the assertion handler
+
+void OnAssert(const char* expression, const char* file, int line) {
+  std::fprintf(stderr, "CRASH: assertion failed: %s (%s:%d)\nreproduce: %s\n", expression, file,
+               line, g_reproduce.c_str());
+  std::fflush(stderr);
+  std::_Exit(kExitCrash);
+}
+
+[[noreturn]] void Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "gitdest-sim: %s\n"
+               "usage: gitdest-sim run --seed=N [--destinations=N --branches=N --objects=N\n"
+               "                       --duration=4h --liveness=45m] [--trace=FILE]\n"
+               "                       [--check-determinism]\n"
+               "       gitdest-sim explore --seeds=A..B [--jobs=2] [--time-budget=SECONDS] ...\n"
+               "       gitdest-sim replay FILE\n"
+               "       gitdest-sim shrink --seed=N [world flags]\n",
+               why.c_str());
+  std::exit(kExitUsage);
+}
+
+struct Args {
+  std::string command;
+  std::map<std::string, std::string> flags;
+  std::vector<std::string> positional;
+};
+
+Args Parse(int argc, char** argv) {
+  if (argc < 2) Usage("no command");
+  Args args{argv[1], {}, {}};
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {
+      args.positional.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> kv = absl::StrSplit(arg.substr(2), absl::MaxSplits('=', 1));
+    args.flags[kv[0]] = kv.size() > 1 ? kv[1] : "true";
+  }
+  return args;
+}
+
+int64_t IntFlag(const Args& args, const std::string& name, int64_t fallback) {
+  auto it = args.flags.find(name);
+  if (it == args.flags.end()) return fallback;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(it->second, &value) || value < 0) {
+    Usage(absl::StrCat("--", name, "=", it->second, ": expected a non-negative integer"));
+  }
+  return value;
+}
+
+absl::Duration DurationFlag(const Args& args, const std::string& name, absl::Duration fallback) {
+  auto it = args.flags.find(name);
+  if (it == args.flags.end()) return fallback;
+  absl::Duration value;
+  if (!absl::ParseDuration(it->second, &value) || value < absl::ZeroDuration()) {
+    Usage(absl::StrCat("--", name, "=", it->second, ": expected a duration such as 4h or 45m"));
+  }
+  return value;
+}
+
+SimOptions WorldOptions(const Args& args, uint64_t seed) {
+  SimOptions o;
+  o.seed = seed;
+  o.destinations = static_cast<int>(IntFlag(args, "destinations", o.destinations));
+  o.branches = static_cast<int>(IntFlag(args, "branches", o.branches));
+  o.objects = static_cast<int>(IntFlag(args, "objects", o.objects));
+  o.duration = DurationFlag(args, "duration", o.duration);
+  o.liveness_bound = DurationFlag(args, "liveness", o.liveness_bound);
+  if (o.destinations < 1 || o.branches < 1 || o.objects < 1) {
+    Usage("--destinations, --branches and --objects must be at least 1");
+  }
+  return o;
+}
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kSafetyViolation:
+      return "SAFETY VIOLATION";
+    case Outcome::kLivenessFailure:
+      return "LIVENESS FAILURE";
+  }
+  return "?";
+}
+
+void PrintSummary(const SimOptions& options, const RunResult& r) {
+  std::printf("seed %llu: %s — %lld steps, %s simulated, %lld user actions, %lld crashes\n",
+              static_cast<unsigned long long>(options.seed), OutcomeName(r.outcome),
+              static_cast<long long>(r.steps), absl::FormatDuration(r.simulated).c_str(),
+              static_cast<long long>(r.user_actions), static_cast<long long>(r.crashes));
+  std::printf("  remote: %lld reads, %lld pushes; api: %lld status writes, %lld watch drops, "
+              "%lld admissions refused\n",
+              static_cast<long long>(r.reads), static_cast<long long>(r.pushes),
+              static_cast<long long>(r.status_writes), static_cast<long long>(r.watch_drops),
+              static_cast<long long>(r.admissions_refused));
+  std::printf("  faults: %s\n", r.mix.Describe().c_str());
+  if (r.outcome != Outcome::kOk) {
+    std::printf("  what broke: %s\n  at step %lld, %s\n  reproduce: %s\n", r.message.c_str(),
+                static_cast<long long>(r.failed_step), absl::FormatTime(r.failed_at).c_str(),
+                options.ReproduceCommand().c_str());
+  }
+}
+
+int ExitCode(Outcome outcome) { return static_cast<int>(outcome); }
+
+uint64_t SeedFlag(const Args& args) {
+  if (!args.flags.contains("seed")) Usage("--seed=N is required");
+  return static_cast<uint64_t>(IntFlag(args, "seed", 0));
+}
+
+// Runs one seed, writing a trace if asked. A trace write error is reported, not fatal.
+RunResult RunOnce(const SimOptions& options, const std::string& trace_path) {
+  g_reproduce = options.ReproduceCommand();
+  if (trace_path.empty()) return RunSimulation(options);
+  TraceHeader header;
+  header.seed = options.seed;
+  header.command = options.ReproduceCommand();
+  header.options = options.core_options;
+  absl::StatusOr<TraceWriter> writer = TraceWriter::Open(trace_path, header);
+  if (!writer.ok()) Usage(std::string(writer.status().message()));
+  absl::Status write_status;
+  RunResult result = RunSimulation(options, [&](const StepRecord& r) {
+    if (!write_status.ok()) return;
+    write_status = writer->Write(
+        TraceStep{r.step, r.at, *r.input, r.output->effects, r.output->wake_at, r.state_hash});
+  });
+  if (write_status.ok()) write_status = writer->Close();
+  if (!write_status.ok()) {
+    std::fprintf(stderr, "trace: %s\n", std::string(write_status.message()).c_str());
+  }
+  return result;
+}
+
+int Run(const Args& args) {
+  const SimOptions options = WorldOptions(args, SeedFlag(args));
+  auto trace = args.flags.find("trace");
+  RunResult result = RunOnce(options, trace == args.flags.end() ? "" : trace->second);
+  PrintSummary(options, result);
+  if (args.flags.contains("check-determinism")) {
+    RunResult again = RunSimulation(options);
+    for (size_t i = 0; i < std::max(result.state_hashes.size(), again.state_hashes.size()); ++i) {
+      const bool same = i < result.state_hashes.size() && i < again.state_hashes.size() &&
+                        result.state_hashes[i] == again.state_hashes[i];
+      if (!same) {
+        std::printf("NONDETERMINISM: the state hashes of two runs differ at step %zu\n"
+                    "  reproduce: %s --check-determinism\n",
+                    i, options.ReproduceCommand().c_str());
+        return ExitCode(Outcome::kSafetyViolation);
+      }
+    }
+    std::printf("  determinism: two runs agree on all %zu state hashes\n",
+                result.state_hashes.size());
+  }
+  return ExitCode(result.outcome);
+}
+
+// Runs `seed` in a child process, so that a crash (assertion) is a result, not the end.
+pid_t Spawn(const SimOptions& options) {
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  g_reproduce = options.ReproduceCommand();
+  RunResult result = RunSimulation(options);
+  if (result.outcome != Outcome::kOk) PrintSummary(options, result);
+  std::fflush(stdout);
+  std::_Exit(ExitCode(result.outcome));
+}
+
+int Explore(const Args& args) {
+  auto seeds = args.flags.find("seeds");
+  std::vector<std::string> range;
+  if (seeds != args.flags.end()) range = absl::StrSplit(seeds->second, "..");
+  uint64_t first = 0, last = 0;
+  if (range.size() != 2 || !absl::SimpleAtoi(range[0], &first) ||
+      !absl::SimpleAtoi(range[1], &last) || last < first) {
+    Usage("--seeds=A..B is required, with A <= B");
+  }
+  const int jobs = static_cast<int>(std::max<int64_t>(1, IntFlag(args, "jobs", 2)));
+  const absl::Duration budget = absl::Seconds(IntFlag(args, "time-budget", 0));
+  const absl::Time start = absl::Now();
+  std::map<pid_t, uint64_t> running;
+  std::map<int, std::vector<uint64_t>> by_code;
+  uint64_t next = first, done = 0;
+  const uint64_t total = last - first + 1;
+  while (!running.empty() || next <= last) {
+    const bool out_of_time = budget > absl::ZeroDuration() && absl::Now() - start > budget;
+    while (!out_of_time && next <= last && static_cast<int>(running.size()) < jobs) {
+      running[Spawn(WorldOptions(args, next))] = next;
+      ++next;
+    }
+    if (running.empty()) break;
+    int status = 0;
+    const pid_t pid = wait(&status);
+    const uint64_t seed = running.at(pid);
+    running.erase(pid);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitCrash;
+    by_code[code].push_back(seed);
+    ++done;
+    std::printf("[%llu/%llu] seed %llu: %s\n", static_cast<unsigned long long>(done),
+                static_cast<unsigned long long>(total), static_cast<unsigned long long>(seed),
+                code == 0 ? "ok" : code == 1 ? "SAFETY" : code == 2 ? "LIVENESS" : "CRASH");
+    std::fflush(stdout);
+  }
+  auto count = [&](int code) { return by_code.contains(code) ? by_code[code].size() : 0; };
+  std::printf("explore: %llu seeds in %s: %zu ok, %zu safety violations, %zu liveness failures, "
+              "%zu crashes\n",
+              static_cast<unsigned long long>(done), absl::FormatDuration(absl::Now() - start).c_str(),
+              count(0), count(1), count(2), count(kExitCrash));
+  for (const auto& [code, list] : by_code) {
+    if (code == 0) continue;
+    for (uint64_t seed : list) {
+      std::printf("  reproduce: %s\n", WorldOptions(args, seed).ReproduceCommand().c_str());
+    }
+  }
+  return done == count(0) ? 0 : 1;
+}
+
+int ReplayCommand(const Args& args) {
+  if (args.positional.size() != 1) Usage("replay takes one trace FILE");
+  const ReplayResult result = Replay(args.positional[0]);
+  if (!result.status.ok()) {
+    std::printf("replay: %s: diverged after %lld steps: %s\n", args.positional[0].c_str(),
+                static_cast<long long>(result.steps), std::string(result.status.message()).c_str());
+    return kExitReplay;
+  }
+  std::printf("replay: %s: %lld steps, identical effects and state hashes\n",
+              args.positional[0].c_str(), static_cast<long long>(result.steps));
+  return 0;
+}
+
+// Greedy shrinking: halve each dimension of the world while the same kind of failure
+// remains, then print the smallest failing command (same seed).
+int Shrink(const Args& args) {
+  SimOptions best = WorldOptions(args, SeedFlag(args));
+  const RunResult original = RunSimulation(best);
+  if (original.outcome == Outcome::kOk) {
+    std::printf("shrink: %s passes; nothing to shrink\n", best.ReproduceCommand().c_str());
+    return 0;
+  }
+  auto still_fails = [&](const SimOptions& o) {
+    return RunSimulation(o).outcome == original.outcome;
+  };
+  for (bool progress = true; progress;) {
+    progress = false;
+    // The liveness bound is not shrunk: a shorter one fails for want of time.
+    for (int dim = 0; dim < 4; ++dim) {
+      SimOptions candidate = best;
+      if (dim == 0 && candidate.destinations > 1) candidate.destinations /= 2;
+      else if (dim == 1 && candidate.branches > 1) candidate.branches /= 2;
+      else if (dim == 2 && candidate.objects > 1) candidate.objects /= 2;
+      else if (dim == 3 && candidate.duration > absl::Minutes(1)) candidate.duration /= 2;
+      else continue;
+      if (still_fails(candidate)) {
+        best = candidate;
+        progress = true;
+      }
+    }
+  }
+  RunResult shrunk = RunSimulation(best);
+  PrintSummary(best, shrunk);
+  std::printf("shrink: minimal failing run: %s\n", best.ReproduceCommand().c_str());
+  return ExitCode(shrunk.outcome);
+}
+
+}  // namespace
+}  // namespace gitdest::sim
+
+int main(int argc, char** argv) {
+  using namespace gitdest::sim;
+  gitdest::core::SetAssertHandler(OnAssert);
+  const Args args = Parse(argc, argv);
+  if (args.command == "run") return Run(args);
+  if (args.command == "explore") return Explore(args);
+  if (args.command == "replay") return ReplayCommand(args);
+  if (args.command == "shrink") return Shrink(args);
+  Usage("unknown command \"" + args.command + "\"");
+}

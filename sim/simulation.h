@@ -1,0 +1,79 @@
+// The deterministic simulator: the real core in a simulated world — simulated time,
+// a remote Git with external writers, a Kubernetes API with a faulty watch, crashes —
+// with seeded fault injection and the design's invariants checked after every step.
+// One u64 seed determines everything, including which faults are on (swarm testing).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/effects.h"
+#include "core/inputs.h"
+#include "core/options.h"
+
+namespace gitdest::sim {
+
+struct SimOptions {
+  uint64_t seed = 1;
+  int destinations = 12;  // size of the pool of destination names
+  int branches = 3;
+  int objects = 4;  // objects each destination captures
+  absl::Duration duration = absl::Hours(4);         // safety phase: faults on
+  absl::Duration liveness_bound = absl::Minutes(45);  // healed: must converge within this
+  bool check_invariants = true;
+  core::ControllerOptions core_options;  // the controller's; traces record them
+  // The command line that reproduces this run.
+  std::string ReproduceCommand() const;
+};
+
+// Which faults a seed turns on, and how hard (per-mille rates and bounds).
+struct FaultMix {
+  int read_failure = 0;    // a read fails (Unavailable or, 1 in 4, Unauthenticated)
+  int push_failure = 0;
+  int lost_answer = 0;     // the port's answer never arrives (the core's deadline fires)
+  int status_conflict = 0; // 409 on a status write
+  int watch_drop = 0;      // a watch event is lost; the watch relists a little later
+  int watch_duplicate = 0;
+  absl::Duration latency_max = absl::Milliseconds(200);
+  absl::Duration watch_delay_max = absl::Milliseconds(100);
+  int crashes_per_day = 0;
+  int external_commits_per_hour = 0;
+  int branch_deletes_per_day = 0;
+  bool admission_webhook = true;  // off: the webhook's failurePolicy=Ignore let it through
+  std::string Describe() const;
+};
+
+enum class Outcome { kOk = 0, kSafetyViolation = 1, kLivenessFailure = 2 };
+
+struct RunResult {
+  Outcome outcome = Outcome::kOk;
+  std::string message;  // what broke
+  int64_t failed_step = -1;
+  absl::Time failed_at;
+  int64_t steps = 0;
+  absl::Duration simulated;
+  FaultMix mix;
+  // Counters for the summary.
+  int64_t reads = 0, pushes = 0, status_writes = 0, crashes = 0, user_actions = 0;
+  int64_t commits = 0, watch_drops = 0, admissions_refused = 0;
+  // Controller::StateHash after every step (the determinism check compares them).
+  std::vector<uint64_t> state_hashes;
+};
+
+// One Controller::Handle call, for traces.
+struct StepRecord {
+  int64_t step;
+  absl::Time at;
+  const core::Input* input;
+  const core::Output* output;
+  uint64_t state_hash;
+};
+using StepObserver = std::function<void(const StepRecord&)>;
+
+FaultMix ChooseFaultMix(uint64_t seed);
+RunResult RunSimulation(const SimOptions& options, const StepObserver& observer = {});
+
+}  // namespace gitdest::sim

@@ -1,0 +1,152 @@
+// The checks of the simulated world: the design's invariants after every step (safety)
+// and convergence once the faults have healed (liveness).
+#include "absl/strings/str_cat.h"
+#include "core/conditions.h"
+#include "core/naming/base_folder.h"
+#include "core/naming/resource_path.h"
+#include "core/uniqueness.h"
+#include "sim/world.h"
+
+namespace gitdest::sim::internal {
+
+void World::Fail(Outcome outcome, std::string message) {
+  if (result_.outcome != Outcome::kOk) return;
+  result_.outcome = outcome;
+  result_.message = std::move(message);
+  result_.failed_step = result_.steps - 1;
+  result_.failed_at = now_;
+}
+
+void World::RecordTips() {
+  for (const auto& [branch, tip] : remote_.Branches(kRemoteUrl)) {
+    auto& history = tips_[branch];
+    if (history.empty() || history.back().second != tip) history.emplace_back(now_, tip);
+  }
+  for (auto& [branch, history] : tips_) {
+    if (!history.back().second.empty() && remote_.Tip(kRemoteUrl, branch).empty()) {
+      history.emplace_back(now_, "");
+    }
+  }
+}
+
+bool World::TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
+                           absl::Time to) const {
+  auto it = tips_.find(branch);
+  if (it == tips_.end()) return sha.empty();
+  std::string before;
+  for (const auto& [when, tip] : it->second) {
+    if (when < from) {
+      before = tip;
+    } else if (when <= to && tip == sha) {
+      return true;
+    }
+  }
+  return before == sha;
+}
+
+void World::CheckStep(const core::Output& out) {
+  if (absl::Status s = controller_->CheckInvariants(); !s.ok()) {
+    return Fail(Outcome::kSafetyViolation, std::string(s.message()));
+  }
+  const absl::Duration ttl = options_.core_options.metadata_cache_ttl;
+  for (const core::Effect& effect : out.effects) {
+    if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+      auto last = last_read_start_.find(read->worker);
+      if (last != last_read_start_.end() && now_ - last->second < ttl) {
+        return Fail(Outcome::kSafetyViolation,
+                    absl::StrCat("invariant 2 (one read per TTL): ", read->worker.ToString(),
+                                 " read again after ", absl::FormatDuration(now_ - last->second)));
+      }
+      last_read_start_[read->worker] = now_;
+    } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+      for (const core::FileChange& change : push->changes) {
+        bool inside = false;
+        for (const std::string& folder : folders_ever_[change.destination.name]) {
+          auto normalized = core::NormalizeBaseFolder(folder);
+          inside |= normalized.ok() && change.path.rfind(*normalized + "/", 0) == 0;
+        }
+        if (!inside) {
+          return Fail(Outcome::kSafetyViolation,
+                      absl::StrCat("invariant 5 (own folder): ", change.path, " pushed for ",
+                                   change.destination.ToString()));
+        }
+      }
+    } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
+      auto it = controller_->destinations().find(requeue->destination);
+      if (it != controller_->destinations().end()) CheckStaleness(it->first, it->second.status);
+    }
+  }
+}
+
+// Invariants 3 and 4 for one finished reconcile.
+void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationStatus& st) {
+  const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
+  if (ready == nullptr) return;
+  const std::string& branch = controller_->destinations().at(key).destination.spec.branch;
+  if (ready->status == core::ConditionStatus::kTrue) {
+    if (st.last_sync_time <= now_ - options_.core_options.metadata_cache_ttl ||
+        !TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, now_)) {
+      return Fail(Outcome::kSafetyViolation,
+                  absl::StrCat("invariant 3 (bounded staleness): ", key.ToString(),
+                               " reports ", st.last_commit_sha, " read at ",
+                               absl::FormatTime(st.last_sync_time),
+                               ", which the branch did not have within the TTL"));
+    }
+  }
+  auto before = last_finished_.find(key);
+  if (ready->reason == core::kReasonFetchFailed && before != last_finished_.end() &&
+      (st.branch_exists != before->second.branch_exists ||
+       st.last_commit_sha != before->second.last_commit_sha ||
+       st.last_sync_time != before->second.last_sync_time)) {
+    return Fail(Outcome::kSafetyViolation,
+                absl::StrCat("invariant 4 (failed read keeps values): ", key.ToString()));
+  }
+  last_finished_[key] = st;
+}
+
+// Liveness: after the healed phase every admitted destination's objects are in its
+// branch with their latest content, and its status matches the remote.
+void World::CheckConvergence() {
+  const core::RepoConfig config = RepoConfig();
+  std::vector<core::Claim> claims;
+  for (const auto& [name, d] : api_) {
+    auto target = core::ResolveTarget(ToDestination(name, d).spec, &config);
+    if (target.ok()) claims.push_back(core::Claim{{"team", name}, d.created, *target});
+  }
+  for (const auto& [key, lost_to] : core::ResolveConflicts(claims)) {
+    if (lost_to) continue;
+    const ApiDestination& d = api_.at(key.name);
+    const Tree tree = remote_.TreeAt(kRemoteUrl, d.branch);
+    const std::string folder = *core::NormalizeBaseFolder(d.folder);
+    const auto objects = cluster_.ListCapturedObjects(key);
+    for (const core::CapturedObject& o : *objects) {
+      auto path = core::ResourcePath(folder, o.resource);
+      auto file = tree.find(*path);
+      if (file == tree.end() || file->second != o.content) {
+        return Fail(Outcome::kLivenessFailure,
+                    absl::StrCat("liveness: ", *path, " of ", key.ToString(),
+                                 file == tree.end() ? " is missing" : " has stale content",
+                                 " after the healed phase"));
+      }
+    }
+    auto rec = controller_->destinations().find(key);
+    const core::Condition* ready =
+        rec == controller_->destinations().end()
+            ? nullptr
+            : core::FindCondition(rec->second.status, core::kConditionReady);
+    if (ready == nullptr || ready->status != core::ConditionStatus::kTrue ||
+        rec->second.status.last_commit_sha != remote_.Tip(kRemoteUrl, d.branch)) {
+      return Fail(Outcome::kLivenessFailure,
+                  absl::StrCat("liveness: the status of ", key.ToString(),
+                               " did not converge to the remote branch ", d.branch));
+    }
+    auto written = cluster_.statuses().find(key);
+    if (written == cluster_.statuses().end() || written->second != rec->second.status) {
+      return Fail(Outcome::kLivenessFailure,
+                  absl::StrCat("liveness: the API's status of ", key.ToString(),
+                               " differs from the controller's"));
+    }
+  }
+}
+
+}  // namespace gitdest::sim::internal
