@@ -113,7 +113,11 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   }
   const WorkerKey worker_key{config_key, d.spec.branch};
   // Newly admitted, or admitted to another target: its objects must be written there.
-  if (!rec.worker || *rec.worker != worker_key || previous != *target) rec.resync_needed = true;
+  if (!rec.worker || *rec.worker != worker_key || previous != *target) {
+    rec.resync_needed = true;
+    rec.resync_in_flight = false;  // a list in flight was for the old target: ask anew
+    rec.changed_since_resync.clear();
+  }
   if (rec.worker && *rec.worker != worker_key) Detach(rec);
   const RepoConfigSpec& spec = config->second.spec;
   workers_.GetWorkerForDestination(d.key, worker_key,

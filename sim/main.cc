@@ -127,11 +127,12 @@ void PrintSummary(const SimOptions& options, const RunResult& r) {
               static_cast<unsigned long long>(options.seed), OutcomeName(r.outcome),
               static_cast<long long>(r.steps), absl::FormatDuration(r.simulated).c_str(),
               static_cast<long long>(r.user_actions), static_cast<long long>(r.crashes));
-  std::printf("  remote: %lld reads, %lld pushes; api: %lld status writes, %lld watch drops, "
-              "%lld admissions refused\n",
-              static_cast<long long>(r.reads), static_cast<long long>(r.pushes),
-              static_cast<long long>(r.status_writes), static_cast<long long>(r.watch_drops),
-              static_cast<long long>(r.admissions_refused));
+  std::printf(
+      "  remote: %lld reads, %lld pushes; api: %lld status writes, %lld watch drops, "
+      "%lld admissions refused\n",
+      static_cast<long long>(r.reads), static_cast<long long>(r.pushes),
+      static_cast<long long>(r.status_writes), static_cast<long long>(r.watch_drops),
+      static_cast<long long>(r.admissions_refused));
   std::printf("  faults: %s\n", r.mix.Describe().c_str());
   if (r.outcome != Outcome::kOk) {
     std::printf("  what broke: %s\n  at step %lld, %s\n  reproduce: %s\n", r.message.c_str(),
@@ -181,9 +182,10 @@ int Run(const Args& args) {
       const bool same = i < result.state_hashes.size() && i < again.state_hashes.size() &&
                         result.state_hashes[i] == again.state_hashes[i];
       if (!same) {
-        std::printf("NONDETERMINISM: the state hashes of two runs differ at step %zu\n"
-                    "  reproduce: %s --check-determinism\n",
-                    i, options.ReproduceCommand().c_str());
+        std::printf(
+            "NONDETERMINISM: the state hashes of two runs differ at step %zu\n"
+            "  reproduce: %s --check-determinism\n",
+            i, options.ReproduceCommand().c_str());
         return ExitCode(Outcome::kSafetyViolation);
       }
     }
@@ -237,14 +239,18 @@ int Explore(const Args& args) {
     ++done;
     std::printf("[%llu/%llu] seed %llu: %s\n", static_cast<unsigned long long>(done),
                 static_cast<unsigned long long>(total), static_cast<unsigned long long>(seed),
-                code == 0 ? "ok" : code == 1 ? "SAFETY" : code == 2 ? "LIVENESS" : "CRASH");
+                code == 0   ? "ok"
+                : code == 1 ? "SAFETY"
+                : code == 2 ? "LIVENESS"
+                            : "CRASH");
     std::fflush(stdout);
   }
   auto count = [&](int code) { return by_code.contains(code) ? by_code[code].size() : 0; };
-  std::printf("explore: %llu seeds in %s: %zu ok, %zu safety violations, %zu liveness failures, "
-              "%zu crashes\n",
-              static_cast<unsigned long long>(done), absl::FormatDuration(absl::Now() - start).c_str(),
-              count(0), count(1), count(2), count(kExitCrash));
+  std::printf(
+      "explore: %llu seeds in %s: %zu ok, %zu safety violations, %zu liveness failures, "
+      "%zu crashes\n",
+      static_cast<unsigned long long>(done), absl::FormatDuration(absl::Now() - start).c_str(),
+      count(0), count(1), count(2), count(kExitCrash));
   for (const auto& [code, list] : by_code) {
     if (code == 0) continue;
     for (uint64_t seed : list) {
@@ -284,11 +290,16 @@ int Shrink(const Args& args) {
     // The liveness bound is not shrunk: a shorter one fails for want of time.
     for (int dim = 0; dim < 4; ++dim) {
       SimOptions candidate = best;
-      if (dim == 0 && candidate.destinations > 1) candidate.destinations /= 2;
-      else if (dim == 1 && candidate.branches > 1) candidate.branches /= 2;
-      else if (dim == 2 && candidate.objects > 1) candidate.objects /= 2;
-      else if (dim == 3 && candidate.duration > absl::Minutes(1)) candidate.duration /= 2;
-      else continue;
+      if (dim == 0 && candidate.destinations > 1)
+        candidate.destinations /= 2;
+      else if (dim == 1 && candidate.branches > 1)
+        candidate.branches /= 2;
+      else if (dim == 2 && candidate.objects > 1)
+        candidate.objects /= 2;
+      else if (dim == 3 && candidate.duration > absl::Minutes(1))
+        candidate.duration /= 2;
+      else
+        continue;
       if (still_fails(candidate)) {
         best = candidate;
         progress = true;

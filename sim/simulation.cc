@@ -36,9 +36,8 @@ std::string FaultMix::Describe() const {
       "watch_drop=%d‰ watch_duplicate=%d‰ latency≤%s watch_delay≤%s crashes/day=%d "
       "external_commits/h=%d branch_deletes/day=%d webhook=%s",
       read_failure, push_failure, lost_answer, status_conflict, watch_drop, watch_duplicate,
-      absl::FormatDuration(latency_max), absl::FormatDuration(watch_delay_max),
-      crashes_per_day, external_commits_per_hour, branch_deletes_per_day,
-      admission_webhook ? "on" : "off");
+      absl::FormatDuration(latency_max), absl::FormatDuration(watch_delay_max), crashes_per_day,
+      external_commits_per_hour, branch_deletes_per_day, admission_webhook ? "on" : "off");
 }
 
 std::string SimOptions::ReproduceCommand() const {

@@ -20,8 +20,8 @@ struct SimOptions {
   uint64_t seed = 1;
   int destinations = 12;  // size of the pool of destination names
   int branches = 3;
-  int objects = 4;  // objects each destination captures
-  absl::Duration duration = absl::Hours(4);         // safety phase: faults on
+  int objects = 4;                                    // objects each destination captures
+  absl::Duration duration = absl::Hours(4);           // safety phase: faults on
   absl::Duration liveness_bound = absl::Minutes(45);  // healed: must converge within this
   bool check_invariants = true;
   core::ControllerOptions core_options;  // the controller's; traces record them
@@ -31,11 +31,11 @@ struct SimOptions {
 
 // Which faults a seed turns on, and how hard (per-mille rates and bounds).
 struct FaultMix {
-  int read_failure = 0;    // a read fails (Unavailable or, 1 in 4, Unauthenticated)
+  int read_failure = 0;  // a read fails (Unavailable or, 1 in 4, Unauthenticated)
   int push_failure = 0;
-  int lost_answer = 0;     // the port's answer never arrives (the core's deadline fires)
-  int status_conflict = 0; // 409 on a status write
-  int watch_drop = 0;      // a watch event is lost; the watch relists a little later
+  int lost_answer = 0;      // the port's answer never arrives (the core's deadline fires)
+  int status_conflict = 0;  // 409 on a status write
+  int watch_drop = 0;       // a watch event is lost; the watch relists a little later
   int watch_duplicate = 0;
   absl::Duration latency_max = absl::Milliseconds(200);
   absl::Duration watch_delay_max = absl::Milliseconds(100);

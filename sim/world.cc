@@ -1,7 +1,7 @@
 // The simulated world: events, the controller process, the API server and its watch,
 // the remote and its other writers.
-#include "absl/strings/str_cat.h"
 #include "sim/world.h"
+#include "absl/strings/str_cat.h"
 
 namespace gitdest::sim::internal {
 namespace {
@@ -24,7 +24,10 @@ core::ResourceId Object(const std::string& ns, const std::string& name) {
 }  // namespace
 
 World::World(const SimOptions& options, const StepObserver& observer)
-    : options_(options), observer_(observer), prng_(options.seed), mix_(ChooseFaultMix(options.seed)) {
+    : options_(options),
+      observer_(observer),
+      prng_(options.seed),
+      mix_(ChooseFaultMix(options.seed)) {
   remote_.CreateRepository(kRemoteUrl);
   controller_ = std::make_unique<core::Controller>(options_.core_options, epoch_);
   result_.mix = mix_;
@@ -191,8 +194,7 @@ void World::Watch(const std::string& key, core::Input input, bool reliable) {
     Schedule(now_ + prng_.Millis(1'000, 30'000), Relist{});
     return;
   }
-  const absl::Duration delay =
-      prng_.Millis(0, absl::ToInt64Milliseconds(mix_.watch_delay_max));
+  const absl::Duration delay = prng_.Millis(0, absl::ToInt64Milliseconds(mix_.watch_delay_max));
   absl::Time& last = watch_last_[key];
   last = std::max(last, now_ + delay);
   Schedule(last, Deliver{input, epoch_});
@@ -245,8 +247,10 @@ void World::CreateOrUpdate(const std::string& name, const std::string& branch,
                            const std::string& folder) {
   auto it = api_.find(name);
   ApiDestination d = it == api_.end() ? ApiDestination{} : it->second;
-  if (it == api_.end()) d.created = absl::FromUnixSeconds(absl::ToUnixSeconds(now_));
-  else ++d.generation;
+  if (it == api_.end())
+    d.created = absl::FromUnixSeconds(absl::ToUnixSeconds(now_));
+  else
+    ++d.generation;
   d.branch = branch;
   d.folder = folder;
   if (!Admitted(name, d)) {
@@ -265,9 +269,9 @@ void World::UserAction() {
   const uint64_t roll = prng_.Below(100);
   if (roll < 12 || (roll < 60 && !api_.contains(name))) {
     // Folders chosen to collide: equal, nested, equal after normalization; rarely invalid.
-    const std::string folders[] = {"apps",          "apps/web",  "apps/./web",
-                                   "shared",        "own-" + name, "own-" + name + "/sub",
-                                   "own-" + name,   "../escape"};
+    const std::string folders[] = {"apps",        "apps/web",    "apps/./web",
+                                   "shared",      "own-" + name, "own-" + name + "/sub",
+                                   "own-" + name, "../escape"};
     const uint64_t folder = prng_.Chance(30) ? 7 : prng_.Below(7);
     CreateOrUpdate(name, BranchName(static_cast<int>(prng_.Below(options_.branches))),
                    folders[folder]);
@@ -291,7 +295,8 @@ void World::ChangeObject() {
   std::advance(it, static_cast<long>(prng_.Below(api_.size())));
   const std::string& name = it->first;
   const core::ObjectKey key{"team", name};
-  const core::ResourceId id = Object(name, ObjectName(static_cast<int>(prng_.Below(options_.objects))));
+  const core::ResourceId id =
+      Object(name, ObjectName(static_cast<int>(prng_.Below(options_.objects))));
   const std::string watch_key = name + "/" + id.name;
   const std::string author = absl::StrCat("user-", prng_.Below(3));
   if (prng_.Chance(150)) {
@@ -299,9 +304,8 @@ void World::ChangeObject() {
     Watch(watch_key, core::ResourceChanged{key, id, core::ChangeOp::kDelete, "", author});
     return;
   }
-  const std::string content =
-      absl::StrCat("apiVersion: v1\nkind: ConfigMap\ndata:\n  v: \"", ++content_version_[watch_key],
-                   "\"\n");
+  const std::string content = absl::StrCat("apiVersion: v1\nkind: ConfigMap\ndata:\n  v: \"",
+                                           ++content_version_[watch_key], "\"\n");
   cluster_.SetObject(key, core::CapturedObject{id, content, author});
   Watch(watch_key, core::ResourceChanged{key, id, core::ChangeOp::kUpdate, content, author});
 }

@@ -57,7 +57,9 @@ class World {
 
  private:
   // ---- scheduling --------------------------------------------------------------
-  void Schedule(absl::Time at, Event event) { queue_.emplace(std::pair(at, seq_++), std::move(event)); }
+  void Schedule(absl::Time at, Event event) {
+    queue_.emplace(std::pair(at, seq_++), std::move(event));
+  }
   void Dispatch(const Event& event);
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }
 

@@ -87,9 +87,8 @@ void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationSt
     if (st.last_sync_time <= now_ - options_.core_options.metadata_cache_ttl ||
         !TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, now_)) {
       return Fail(Outcome::kSafetyViolation,
-                  absl::StrCat("invariant 3 (bounded staleness): ", key.ToString(),
-                               " reports ", st.last_commit_sha, " read at ",
-                               absl::FormatTime(st.last_sync_time),
+                  absl::StrCat("invariant 3 (bounded staleness): ", key.ToString(), " reports ",
+                               st.last_commit_sha, " read at ", absl::FormatTime(st.last_sync_time),
                                ", which the branch did not have within the TTL"));
     }
   }

@@ -165,8 +165,7 @@ TEST_F(ReconcileTest, StatusIsWrittenOnlyWhenItChanges) {
   AddDestination("a", "clusters/a");
   h.Settle();
   const int64_t writes = h.cluster.status_writes();
-  h.Advance(absl::Minutes(11));  // requeue: a new read, same tip, new lastSyncTime
-  h.Settle();
+  h.AdvanceSettling(absl::Minutes(11));  // requeue: a new read, same tip, new lastSyncTime
   EXPECT_EQ(h.cluster.status_writes(), writes + 1);
   // A duplicate watch event changes nothing and writes nothing.
   h.Feed(core::DestinationObserved{h.controller().destinations().at({"team", "a"}).destination});

@@ -189,6 +189,37 @@ TEST_F(WritePathTest, DeletedBranchIsRewrittenFromTheCluster) {
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "2");
 }
 
+// Found by the property test: a destination moved to another branch while the list of
+// its first resync was in flight must be resynced on the new branch in full.
+TEST_F(WritePathTest, RetargetDuringAResyncListsAgainForTheNewTarget) {
+  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "c/d", h.now())});
+  ASSERT_EQ(h.in_flight(), 2u);  // its read and its resync
+  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "v0", "alice"});
+  Change("cm0", "v0", ChangeOp::kUpdate, "b");
+  core::Destination moved = MakeDestination("b", "dev", "c/d", h.now());
+  moved.generation = 2;
+  h.Feed(core::DestinationObserved{moved});
+  h.AdvanceSettling(absl::Minutes(1));
+  EXPECT_EQ(h.remote.TreeAt(kRepoUrl, "dev").at("c/d/v1/configmaps/prod/cm0.yaml"), "v0");
+}
+
+// Found by the simulator: a resync's list may be older than a watch event that
+// arrived while it was in flight; the newer event wins.
+TEST_F(WritePathTest, AResyncListNeverOverwritesANewerEvent) {
+  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "old", "alice"});
+  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "x", h.now())});
+  h.Settle();
+  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "new", "alice"});
+  core::Destination moved = MakeDestination("b", "main", "y", h.now());
+  moved.generation = 2;
+  h.Feed(core::DestinationObserved{moved});        // resync #2: its list will say "new"…
+  Change("cm0", "newer", ChangeOp::kUpdate, "b");  // …but this event is newer than it
+  ASSERT_EQ(h.DeliverResyncs(), 1);
+  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "newer", "alice"});
+  h.AdvanceSettling(absl::Minutes(1));
+  EXPECT_EQ(Tree().at("y/v1/configmaps/prod/cm0.yaml"), "newer");
+}
+
 class CoalescingTest : public WritePathTest {
  protected:
   CoalescingTest() : WritePathTest(SmallQueue()) {}
