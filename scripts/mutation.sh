@@ -182,8 +182,10 @@ PY
 
 build() {
   local build=$1 logfile=$2
+  # Regenerate first if a meson.build changed: the target list comes from introspection.
+  ninja -C "$build" build.ninja >"$logfile" 2>&1 || return 1
   # shellcheck disable=SC2046  # one target per line, none with spaces
-  ninja -C "$build" -j "$JOBS" $(killer_targets "$build") >"$logfile" 2>&1
+  ninja -C "$build" -j "$JOBS" $(killer_targets "$build") >>"$logfile" 2>&1
 }
 
 # ---- killers --------------------------------------------------------------------------------
