@@ -18,6 +18,7 @@
 #include "sim/sim_cluster.h"
 #include "sim/sim_remote.h"
 #include "sim/simulation.h"
+#include "sim/tip_history.h"
 
 namespace gitdest::sim::internal {
 
@@ -87,8 +88,6 @@ class World {
   void CheckConvergence();
   void Fail(Outcome outcome, std::string message);
   void RecordTips();
-  bool TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
-                      absl::Time to) const;
 
   SimOptions options_;
   StepObserver observer_;
@@ -116,7 +115,7 @@ class World {
   std::map<core::WorkerKey, absl::Time> last_read_start_;
   std::map<core::ObjectKey, core::DestinationStatus> last_finished_;
   std::map<std::string, std::set<std::string>> folders_ever_;
-  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> tips_;
+  TipHistory tips_;
   std::map<std::string, int> content_version_;
 };
 

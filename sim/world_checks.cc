@@ -17,32 +17,7 @@ void World::Fail(Outcome outcome, std::string message) {
   result_.failed_at = now_;
 }
 
-void World::RecordTips() {
-  for (const auto& [branch, tip] : remote_.Branches(kRemoteUrl)) {
-    auto& history = tips_[branch];
-    if (history.empty() || history.back().second != tip) history.emplace_back(now_, tip);
-  }
-  for (auto& [branch, history] : tips_) {
-    if (!history.back().second.empty() && remote_.Tip(kRemoteUrl, branch).empty()) {
-      history.emplace_back(now_, "");
-    }
-  }
-}
-
-bool World::TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
-                           absl::Time to) const {
-  auto it = tips_.find(branch);
-  if (it == tips_.end()) return sha.empty();
-  std::string before;
-  for (const auto& [when, tip] : it->second) {
-    if (when < from) {
-      before = tip;
-    } else if (when <= to && tip == sha) {
-      return true;
-    }
-  }
-  return before == sha;
-}
+void World::RecordTips() { tips_.Record(remote_, kRemoteUrl, now_); }
 
 void World::CheckStep(const core::Output& out) {
   if (absl::Status s = controller_->CheckInvariants(); !s.ok()) {
@@ -85,7 +60,7 @@ void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationSt
   const std::string& branch = controller_->destinations().at(key).destination.spec.branch;
   if (ready->status == core::ConditionStatus::kTrue) {
     if (st.last_sync_time <= now_ - options_.core_options.metadata_cache_ttl ||
-        !TipSeenBetween(branch, st.last_commit_sha, st.last_sync_time, now_)) {
+        !tips_.SeenBetween(branch, st.last_commit_sha, st.last_sync_time, now_)) {
       return Fail(Outcome::kSafetyViolation,
                   absl::StrCat("invariant 3 (bounded staleness): ", key.ToString(), " reports ",
                                st.last_commit_sha, " read at ", absl::FormatTime(st.last_sync_time),

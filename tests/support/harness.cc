@@ -68,44 +68,11 @@ void Harness::Feed(const core::Input& input) {
   Absorb(controller_->Handle(input, now_));
 }
 
-void Harness::RecordTips() {
-  for (const auto& [branch, tip] : remote.Branches(kRepoUrl)) {
-    auto& history = tips_[branch];
-    if (history.empty() || history.back().second != tip) history.emplace_back(now_, tip);
-  }
-  for (auto& [branch, history] : tips_) {
-    if (!history.back().second.empty() && remote.Tip(kRepoUrl, branch).empty()) {
-      history.emplace_back(now_, "");  // deleted
-    }
-  }
-}
-
-std::string Harness::TipAt(const std::string& branch, absl::Time at) const {
-  std::string tip;
-  auto it = tips_.find(branch);
-  if (it == tips_.end()) return tip;
-  for (const auto& [when, sha] : it->second) {
-    if (when > at) break;
-    tip = sha;
-  }
-  return tip;
-}
+void Harness::RecordTips() { tips_.Record(remote, kRepoUrl, now_); }
 
 bool Harness::TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
                              absl::Time to) const {
-  // The tip in force just before `from` (a change at exactly `from` may come after
-  // the read), then every tip set within [from, to].
-  std::string before;
-  auto it = tips_.find(branch);
-  if (it == tips_.end()) return sha.empty();
-  for (const auto& [when, tip] : it->second) {
-    if (when < from) {
-      before = tip;
-    } else if (when <= to && tip == sha) {
-      return true;
-    }
-  }
-  return before == sha;
+  return tips_.SeenBetween(branch, sha, from, to);
 }
 
 void Harness::Advance(absl::Duration d) {

@@ -15,6 +15,7 @@
 #include "core/executor.h"
 #include "sim/sim_cluster.h"
 #include "sim/sim_remote.h"
+#include "sim/tip_history.h"
 
 namespace gitdest::testing {
 
@@ -71,7 +72,6 @@ class Harness {
   // The remote's tip history per branch of kRepoUrl, recorded whenever the harness
   // sees the world change: before each input and after each executed effect.
   void RecordTips();
-  std::string TipAt(const std::string& branch, absl::Time at) const;
   bool TipSeenBetween(const std::string& branch, const std::string& sha, absl::Time from,
                       absl::Time to) const;
   // The first broken invariant seen after any step (OK if none).
@@ -97,7 +97,7 @@ class Harness {
   std::vector<Finished> finished_;
   std::vector<core::FetchMetadata> reads_issued_;
   absl::Status violation_;
-  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> tips_;
+  sim::TipHistory tips_;
 };
 
 }  // namespace gitdest::testing
