@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/naming/repo_url.h"
 
 namespace gitdest::core {
 namespace {
@@ -25,8 +26,17 @@ int64_t Bytes(const FileChange& change) {
 BranchWorker::BranchWorker(WorkerKey key, Remote remote, const ControllerOptions& options)
     : key_(std::move(key)), remote_(std::move(remote)), options_(&options) {}
 
+namespace {
+bool SameRepository(const std::string& a, const std::string& b) {
+  absl::StatusOr<std::string> na = NormalizeRepoUrl(a);
+  absl::StatusOr<std::string> nb = NormalizeRepoUrl(b);
+  return na.ok() && nb.ok() ? *na == *nb : a == b;
+}
+}  // namespace
+
 void BranchWorker::UpdateRemote(const Remote& remote) {
-  if (remote.repo_url != remote_.repo_url) {
+  // A respelling of the same URL (`Repo.git` → `repo/`) keeps what was read.
+  if (!SameRepository(remote.repo_url, remote_.repo_url)) {
     // Another repository: nothing read from the old one describes it. A read in
     // flight still completes for its waiters, but its result is not cached.
     cache_.reset();
@@ -122,7 +132,7 @@ BranchWorker::Memory BranchWorker::Remember() const {
 
 void BranchWorker::Restore(const Memory& memory) {
   GITDEST_ASSERT(!read_);
-  if (memory.repo_url != remote_.repo_url) return;  // another remote: nothing applies
+  if (!SameRepository(memory.repo_url, remote_.repo_url)) return;  // another remote
   cache_ = memory.cache;
   if (cache_ && !batch_) tip_ = cache_->report.exists_on_remote ? cache_->report.head.sha : "";
   read_not_before_ = memory.read_not_before;

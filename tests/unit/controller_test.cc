@@ -265,6 +265,16 @@ TEST_F(ReconcileTest, RepoUrlChangeRechecksUniqueness) {
   EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
 }
 
+TEST_F(ReconcileTest, RespelledRepoUrlKeepsTheCacheAndAdmission) {
+  AddDestination("a", "apps");
+  h.Settle();
+  h.Advance(absl::Seconds(5));
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo", "https://GIT.example.com/org/repo/")});
+  h.Settle();
+  EXPECT_EQ(h.reads_issued().size(), 1u);  // the same repository: nothing new to read
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+}
+
 TEST_F(ReconcileTest, WorkerIsSharedPerBranchAndRetiredWithItsLastDestination) {
   AddDestination("a", "fa");
   AddDestination("b", "fb");
