@@ -40,6 +40,7 @@ struct FaultMix {
   absl::Duration latency_max = absl::Milliseconds(200);
   absl::Duration watch_delay_max = absl::Milliseconds(100);
   int crashes_per_day = 0;
+  int outages_per_day = 0;  // the remote is down for 1–15 minutes: every read and push fails
   int external_commits_per_hour = 0;
   int branch_deletes_per_day = 0;
   bool admission_webhook = true;  // off: the webhook's failurePolicy=Ignore let it through

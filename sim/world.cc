@@ -110,6 +110,9 @@ void World::Dispatch(const Event& event) {
                    if (healed_) return;
                    // crashes_per_day spread over the day's 1440 minutes.
                    if (static_cast<int>(prng_.Below(1440)) < mix_.crashes_per_day) Crash();
+                   if (static_cast<int>(prng_.Below(1440)) < mix_.outages_per_day) {
+                     outage_until_ = now_ + prng_.Millis(60'000, 900'000);
+                   }
                    Schedule(now_ + absl::Minutes(1), CrashTick{});
                  },
                  [&](const Relist&) { RelistAll(); },
@@ -139,13 +142,16 @@ void World::Handle(const core::Input& input) {
 
 void World::Execute(const core::Effect& effect) {
   if (std::holds_alternative<core::RequeueAfter>(effect)) return;
+  const bool outage = now_ < outage_until_ && !healed_;
   if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+    if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
     if (prng_.Chance(mix_.read_failure)) {
       remote_.FailNextReads(1, prng_.Chance(250) ? absl::UnauthenticatedError("401 Unauthorized")
                                                  : absl::UnavailableError("connection reset"));
     }
     (void)read;
   } else if (std::holds_alternative<core::PushBatch>(effect)) {
+    if (outage) remote_.FailNextPushes(1, absl::UnavailableError("503 Service Unavailable"));
     if (prng_.Chance(mix_.push_failure)) {
       remote_.FailNextPushes(1, prng_.Chance(250) ? absl::PermissionDeniedError("403 Forbidden")
                                                   : absl::UnavailableError("502 Bad Gateway"));

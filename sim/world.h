@@ -103,6 +103,7 @@ class World {
   std::map<std::pair<absl::Time, uint64_t>, Event> queue_;
   uint64_t seq_ = 0;
   bool healed_ = false;
+  absl::Time outage_until_ = absl::InfinitePast();  // the remote answers nothing but errors
 
   // The API server.
   int url_spelling_ = 0;
