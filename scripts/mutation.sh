@@ -22,8 +22,9 @@
 #   --all-killers  run the simulator even on a mutant the core suite already killed
 #   NAME...        run only the mutants whose file name contains one of these words
 # Environment: JOBS (2), MUTATION_DIR (temporary), MUTATION_RC_PARAMS ("max_success=1000
-#   seed=1"), MUTATION_SIM_SEEDS (1..200), MUTATION_TIMEOUT_MULTIPLIER (0.34, applied to
-#   the meson test timeouts), MUTATION_SIM_TIMEOUT (600 s).
+#   seed=1"), MUTATION_SIM_SEEDS (1..200), MUTATION_UNIT_TIMEOUT (30 s) and
+#   MUTATION_PROPERTY_TIMEOUT (60 s): the longest a test may take (a loop is a kill),
+#   MUTATION_SIM_TIMEOUT (600 s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +32,8 @@ MUTANTS_DIR=$ROOT/scripts/mutants
 JOBS=${JOBS:-2}
 RC_PARAMS_FIXED=${MUTATION_RC_PARAMS:-max_success=1000 seed=1}
 SIM_SEEDS=${MUTATION_SIM_SEEDS:-1..200}
-TIMEOUT_MULTIPLIER=${MUTATION_TIMEOUT_MULTIPLIER:-0.34}
+UNIT_TIMEOUT=${MUTATION_UNIT_TIMEOUT:-30}
+PROPERTY_TIMEOUT=${MUTATION_PROPERTY_TIMEOUT:-60}
 SIM_TIMEOUT=${MUTATION_SIM_TIMEOUT:-600}
 
 work=""  # global: the EXIT trap needs it after main returns
@@ -190,13 +192,24 @@ build() {
 
 # ---- killers --------------------------------------------------------------------------------
 
-# Runs the core suite; prints what failed (test names, and gtest cases where known).
-# Returns 0 when every test passed.
-run_core_suite() {
+# The timeout multiplier that gives the slowest test of a suite `seconds` at most.
+timeout_multiplier() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, subprocess, sys
+build, suite, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+tests = json.loads(subprocess.check_output(["meson", "introspect", "--tests", build]))
+declared = [t["timeout"] for t in tests if suite in t["suite"] and t["timeout"] > 0]
+print(seconds / max(declared) if declared else 1)
+PY
+}
+
+# Runs one part of the core suite (extra `meson test` arguments); prints what failed
+# (test names, and gtest cases where known). Returns 0 when every test passed.
+run_meson_tests() {
   local build=$1 logfile=$2
+  shift 2
   local rc=0
-  meson test -C "$build" --no-rebuild --suite core --num-processes "$JOBS" \
-    --timeout-multiplier "$TIMEOUT_MULTIPLIER" >"$logfile" 2>&1 || rc=$?
+  meson test -C "$build" --no-rebuild --num-processes "$JOBS" "$@" >"$logfile" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] && return 0
   python3 - "$build/meson-logs/testlog.json" <<'PY'
 import json, re, sys
@@ -210,6 +223,9 @@ for line in open(sys.argv[1]):
     cases = sorted(set(re.findall(r"^\[  FAILED  \] (\w[\w/]*\.[\w/]+)", stdout, re.M)))
     detail = f" ({', '.join(cases[:3])}{', ...' if len(cases) > 3 else ''})" if cases else ""
     result = "" if test["result"] == "FAIL" else f" [{test['result']}]"
+    code = test.get("returncode") or 0
+    if not cases and result == "":
+        result = f" [signal {-code}]" if code < 0 else f" [exit {code}]"
     failed.append(f"{name}{result}{detail}")
 print("; ".join(failed) if failed else "meson test failed (see its log)")
 PY
@@ -221,17 +237,37 @@ run_simulator() {
   local build=$1 logfile=$2
   local sim=$build/sim/gitdest-sim rc=0
   [ -x "$sim" ] || return 0
-  timeout "$SIM_TIMEOUT" "$sim" explore --seeds="$SIM_SEEDS" >"$logfile" 2>&1 || rc=$?
+  timeout "$SIM_TIMEOUT" "$sim" explore --seeds="$SIM_SEEDS" --jobs="$JOBS" >"$logfile" 2>&1 ||
+    rc=$?
   [ "$rc" -eq 0 ] && return 0
   [ "$rc" -eq 124 ] && echo "gitdest-sim explore [TIMEOUT]" && return 1
   echo "gitdest-sim explore: $(grep -m1 -iE 'reproduce|fail|violat' "$logfile" || echo "exit $rc")"
   return 1
 }
 
+# The core suite in two runs: the property tests get a timeout of their own, so that a
+# mutant that makes them loop costs PROPERTY_TIMEOUT seconds, not the 15 minutes that
+# a sound run is allowed.
+run_core_suite() {
+  local build=$1 logdir=$2 failed=() out
+  if ! out=$(run_meson_tests "$build" "$logdir/core.log" --suite core --no-suite property \
+    --timeout-multiplier "$(timeout_multiplier "$build" core "$UNIT_TIMEOUT")"); then
+    failed+=("$out")
+  fi
+  if ! out=$(run_meson_tests "$build" "$logdir/property.log" --suite property \
+    --timeout-multiplier "$(timeout_multiplier "$build" property "$PROPERTY_TIMEOUT")"); then
+    failed+=("$out")
+  fi
+  [ ${#failed[@]} -eq 0 ] && return 0
+  local IFS=";"
+  echo "${failed[*]}"
+  return 1
+}
+
 # Runs the killers in order; prints "KILLED by ..." or "SURVIVED"; 0 when killed.
 run_killers() {
   local build=$1 logdir=$2 verdict="" out
-  if ! out=$(run_core_suite "$build" "$logdir/core.log"); then verdict="core suite: $out"; fi
+  if ! out=$(run_core_suite "$build" "$logdir"); then verdict="core suite: $out"; fi
   if [ -z "$verdict" ] || $all_killers; then
     if ! out=$(run_simulator "$build" "$logdir/sim.log"); then
       verdict="${verdict:+$verdict; }simulator: $out"
