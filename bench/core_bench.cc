@@ -144,8 +144,8 @@ class CountingRemote : public core::GitRemote {
   absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override {
     return inner_->ReadBranchMetadata(request);
   }
-  absl::Status PushBatch(const core::PushBatch& batch, std::string& tip) override {
-    absl::Status status = inner_->PushBatch(batch, tip);
+  absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override {
+    absl::Status status = inner_->PushBatch(batch, outcome);
     if (!status.ok()) return status;
     auto& files = mirror_[{batch.repo_url, batch.worker.branch}];
     for (const core::FileChange& change : batch.changes) {

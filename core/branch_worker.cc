@@ -241,6 +241,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, a
   if (result.status.code() == absl::StatusCode::kFailedPrecondition) {
     // Compare-and-swap lost to another writer: replay on the tip found instead.
     LearnTip(result.tip);
+    if (result.history_rewritten) history_lost_ = true;
     ++push_conflicts_;
     const int excess = push_conflicts_ - options_->push_conflict_retries;
     push_not_before_ = excess > 0 ? now + Backoff(options_->push_retry_delay_min,
@@ -255,7 +256,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, a
 }
 
 void BranchWorker::LearnTip(const std::string& tip) {
-  if (tip.empty() && tip_ && !tip_->empty()) branch_vanished_ = true;
+  if (tip.empty() && tip_ && !tip_->empty()) history_lost_ = true;
   tip_ = tip;
 }
 

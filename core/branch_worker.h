@@ -111,9 +111,10 @@ class BranchWorker {
   const std::optional<PushBatch>& batch() const { return batch_; }
   const absl::Status& last_push_error() const { return last_push_error_; }
   bool HasWritesFor(const ObjectKey& destination) const;
-  // True once after the worker learned that the branch it had written to is gone
-  // (deleted by someone else): every destination's files must be written again.
-  bool TakeBranchVanished() { return std::exchange(branch_vanished_, false); }
+  // True once after the worker learned that what it had written to the branch is gone —
+  // the branch was deleted, or its history rewritten (force-pushed) by someone else:
+  // every destination's files must be written again.
+  bool TakeHistoryLost() { return std::exchange(history_lost_, false); }
 
  private:
   bool PushDue(absl::Time now) const;
@@ -155,7 +156,7 @@ class BranchWorker {
   absl::Status last_push_error_;
   int push_failures_ = 0;
   int push_conflicts_ = 0;
-  bool branch_vanished_ = false;
+  bool history_lost_ = false;
   void LearnTip(const std::string& tip);
 };
 
@@ -179,7 +180,7 @@ void BranchWorker::HashInto(Sink& sink) const {
   sink(batch_.has_value());
   if (batch_) sink(batch_->request, batch_->expected_tip, batch_->changes.size());
   sink(batch_started_at_, push_not_before_, last_push_error_.ToString(), push_failures_,
-       push_conflicts_, branch_vanished_);
+       push_conflicts_, history_lost_);
 }
 
 }  // namespace gitdest::core

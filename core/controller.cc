@@ -235,7 +235,7 @@ void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
     if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = key;
     Emit(*std::move(effect));
   }
-  if (worker->TakeBranchVanished()) {
+  if (worker->TakeHistoryLost()) {
     // Someone deleted the branch: what was written there is gone. Level-based
     // recovery: every destination on it lists and writes its objects again.
     for (const ObjectKey& dest : worker->destinations()) {

@@ -12,9 +12,10 @@ std::optional<Input> Executor::Execute(const Effect& effect) {
     return MetadataFetched{read->request, git_->ReadBranchMetadata(*read)};
   }
   if (const auto* push = std::get_if<PushBatch>(&effect)) {
-    std::string tip;
-    absl::Status status = git_->PushBatch(*push, tip);
-    return PushCompleted{push->request, std::move(status), std::move(tip)};
+    PushOutcome outcome;
+    absl::Status status = git_->PushBatch(*push, outcome);
+    return PushCompleted{push->request, std::move(status), std::move(outcome.tip),
+                         outcome.history_rewritten};
   }
   if (const auto* write = std::get_if<WriteStatus>(&effect)) {
     return StatusWritten{write->destination,

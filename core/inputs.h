@@ -66,6 +66,9 @@ struct PushCompleted {
   RequestId request = 0;
   absl::Status status;
   std::string tip;
+  // On a conflict: the tip found does not descend from the expected one (the branch was
+  // force-pushed), so commits this worker pushed may be gone.
+  bool history_rewritten = false;
 };
 
 struct StatusWritten {

@@ -21,6 +21,11 @@ class Clock {
   virtual absl::Time Now() = 0;
 };
 
+struct PushOutcome {
+  std::string tip;
+  bool history_rewritten = false;
+};
+
 // Errors follow one mapping everywhere: auth → Unauthenticated/PermissionDenied,
 // network or server trouble → Unavailable (or DeadlineExceeded), lost
 // compare-and-swap → FailedPrecondition.
@@ -29,9 +34,10 @@ class GitRemote {
   virtual ~GitRemote() = default;
   // Lists the branch's ref on the remote (no pack download): the cheapest read.
   virtual absl::StatusOr<PullReport> ReadBranchMetadata(const FetchMetadata& request) = 0;
-  // Commits the batch on `expected_tip` and pushes with compare-and-swap. Sets `tip`
-  // to the new remote tip on success, and to the tip found on FailedPrecondition.
-  virtual absl::Status PushBatch(const PushBatch& batch, std::string& tip) = 0;
+  // Commits the batch on `expected_tip` and pushes with compare-and-swap. Sets
+  // `outcome.tip` to the new remote tip on success, and on FailedPrecondition to the tip
+  // found, with `history_rewritten` when that tip does not descend from `expected_tip`.
+  virtual absl::Status PushBatch(const PushBatch& batch, PushOutcome& outcome) = 0;
 };
 
 class ClusterApi {

@@ -198,7 +198,9 @@ timeout_multiplier() {
 import json, subprocess, sys
 build, suite, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 tests = json.loads(subprocess.check_output(["meson", "introspect", "--tests", build]))
-declared = [t["timeout"] for t in tests if suite in t["suite"] and t["timeout"] > 0]
+# Suites are listed as "project:suite".
+declared = [t["timeout"] for t in tests
+            if any(s.split(":")[-1] == suite for s in t["suite"]) and t["timeout"] > 0]
 print(seconds / max(declared) if declared else 1)
 PY
 }
@@ -259,8 +261,9 @@ run_core_suite() {
     failed+=("$out")
   fi
   [ ${#failed[@]} -eq 0 ] && return 0
-  local IFS=";"
-  echo "${failed[*]}"
+  local joined
+  joined=$(printf '; %s' "${failed[@]}")
+  echo "${joined#; }"
   return 1
 }
 

@@ -114,7 +114,28 @@ absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::Fetch
   return report;
 }
 
-absl::Status SimRemote::PushBatch(const core::PushBatch& batch, std::string& tip) {
+void SimRemote::ForceMoveBack(const std::string& url, const std::string& branch) {
+  Repository* repo = Find(url);
+  if (repo == nullptr) return;
+  auto it = repo->branches.find(branch);
+  if (it == repo->branches.end()) return;
+  const std::string parent = commits_.at(it->second).parent;
+  if (parent.empty()) {
+    repo->branches.erase(it);
+  } else {
+    it->second = parent;
+  }
+}
+
+bool SimRemote::IsAncestor(const std::string& ancestor, const std::string& descendant) const {
+  for (std::string sha = descendant; !sha.empty(); sha = commits_.at(sha).parent) {
+    if (sha == ancestor) return true;
+  }
+  return false;
+}
+
+absl::Status SimRemote::PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) {
+  std::string& tip = outcome.tip;
   ++pushes_;
   if (auto fault = TakeFault(push_faults_)) return *fault;
   Repository* repo = Find(batch.repo_url);
@@ -123,6 +144,8 @@ absl::Status SimRemote::PushBatch(const core::PushBatch& batch, std::string& tip
   const std::string current = it == repo->branches.end() ? "" : it->second;
   if (current != batch.expected_tip) {
     tip = current;
+    outcome.history_rewritten =
+        !batch.expected_tip.empty() && !IsAncestor(batch.expected_tip, current);
     return absl::FailedPreconditionError("non-fast-forward: the branch moved");
   }
   std::string head = current;

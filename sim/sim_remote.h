@@ -39,6 +39,11 @@ class SimRemote : public core::GitRemote {
   std::string ExternalCommit(const std::string& url, const std::string& branch,
                              const std::string& path, const std::string& content);
   void DeleteBranch(const std::string& url, const std::string& branch);
+  // Someone force-pushes the branch back to the parent of its tip: the newest commit is
+  // gone from its history.
+  void ForceMoveBack(const std::string& url, const std::string& branch);
+  // Whether `ancestor` is `descendant` or one of its ancestors.
+  bool IsAncestor(const std::string& ancestor, const std::string& descendant) const;
 
   // Faults: the next N calls of a kind fail with `error` (FIFO); reads may be limited
   // to one branch.
@@ -53,7 +58,7 @@ class SimRemote : public core::GitRemote {
 
   // ---- core::GitRemote ------------------------------------------------------------
   absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override;
-  absl::Status PushBatch(const core::PushBatch& batch, std::string& tip) override;
+  absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override;
 
  private:
   struct Repository {

@@ -43,6 +43,7 @@ struct FaultMix {
   int outages_per_day = 0;  // the remote is down for 1–15 minutes: every read and push fails
   int external_commits_per_hour = 0;
   int branch_deletes_per_day = 0;
+  int force_moves_per_day = 0;    // a branch is force-pushed back to the parent of its tip
   bool admission_webhook = true;  // off: the webhook's failurePolicy=Ignore let it through
   std::string Describe() const;
 };

@@ -759,14 +759,17 @@ template <>
 struct Codec<core::PushCompleted> {
   static constexpr char kType[] = "PushCompleted";
   static Json Encode(const core::PushCompleted& v) {
-    const auto& [request, status, tip] = v;
-    return Json::object(
-        {{"request", Write(request)}, {"status", Write(status)}, {"tip", Write(tip)}});
+    const auto& [request, status, tip, history_rewritten] = v;
+    return Json::object({{"request", Write(request)},
+                         {"status", Write(status)},
+                         {"tip", Write(tip)},
+                         {"history_rewritten", Write(history_rewritten)}});
   }
   static core::PushCompleted Decode(ObjectReader& r) {
     return {.request = r.Get<core::RequestId>("request"),
             .status = r.Get<absl::Status>("status"),
-            .tip = r.Get<std::string>("tip")};
+            .tip = r.Get<std::string>("tip"),
+            .history_rewritten = r.Get<bool>("history_rewritten")};
   }
 };
 

@@ -317,11 +317,15 @@ void World::ChangeObject() {
 }
 
 // Other writers on the same branches: commits outside every destination's folder (which
-// make the controller's pushes conflict), and now and then a deleted branch.
+// make the controller's pushes conflict), and now and then a deleted or force-pushed one.
 void World::ExternalWrite() {
   const std::string branch = BranchName(static_cast<int>(prng_.Below(options_.branches)));
   if (static_cast<int>(prng_.Below(1440)) < mix_.branch_deletes_per_day) {
     remote_.DeleteBranch(kRemoteUrl, branch);
+    return;
+  }
+  if (static_cast<int>(prng_.Below(1440)) < mix_.force_moves_per_day) {
+    remote_.ForceMoveBack(kRemoteUrl, branch);
     return;
   }
   if (static_cast<int>(prng_.Below(60)) < mix_.external_commits_per_hour) {

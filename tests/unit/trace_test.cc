@@ -81,7 +81,7 @@ GITDEST_MEMBERS(core::ResourceChanged, destination, resource, op, content, autho
 GITDEST_MEMBERS(core::CapturedObject, resource, content, author)
 GITDEST_MEMBERS(core::ObjectsListed, destination, objects, request)
 GITDEST_MEMBERS(core::MetadataFetched, request, result)
-GITDEST_MEMBERS(core::PushCompleted, request, status, tip)
+GITDEST_MEMBERS(core::PushCompleted, request, status, tip, history_rewritten)
 GITDEST_MEMBERS(core::StatusWritten, destination, status, request)
 GITDEST_MEMBERS(core::ControllerRestarted, epoch)
 GITDEST_MEMBERS(core::FetchMetadata, request, worker, repo_url, secret_name)

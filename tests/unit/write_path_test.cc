@@ -110,8 +110,9 @@ TEST_F(WritePathTest, UnansweredPushIsRetriedAndAReplayOfALandedPushIsHarmless) 
   h.Advance(absl::Seconds(10));
   ASSERT_EQ(Pushes(), 1);
   // The push lands but its answer is lost; after the deadline the core retries it.
-  std::string tip;
-  ASSERT_TRUE(h.remote.PushBatch(std::get<core::PushBatch>(h.held().front()), tip).ok());
+  core::PushOutcome landed;
+  ASSERT_TRUE(h.remote.PushBatch(std::get<core::PushBatch>(h.held().front()), landed).ok());
+  const std::string& tip = landed.tip;
   h.Advance(absl::Minutes(2));
   h.Settle();  // the stale answer is ignored; the retry conflicts, then replays as a no-op
   h.AdvanceSettling(absl::Seconds(5));
@@ -218,6 +219,22 @@ TEST_F(WritePathTest, AResyncListNeverOverwritesANewerEvent) {
   h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "newer", "alice"});
   h.AdvanceSettling(absl::Minutes(1));
   EXPECT_EQ(Tree().at("y/v1/configmaps/prod/cm0.yaml"), "newer");
+}
+
+TEST_F(WritePathTest, ForcePushedBranchIsRewrittenFromTheCluster) {
+  h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "x");
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
+  Change("one", "1");
+  h.AdvanceSettling(absl::Seconds(40));  // read the tip, then push "one" on it
+  ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  h.remote.ForceMoveBack(kRepoUrl, "main");  // someone force-pushes our commit away
+  ASSERT_FALSE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  ASSERT_TRUE(Tree().contains("other/file"));
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "two"), "2", "alice"});
+  Change("two", "2");  // its push conflicts, and the tip found lacks our commit
+  h.AdvanceSettling(absl::Seconds(30));
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "2");
 }
 
 class CoalescingTest : public WritePathTest {
