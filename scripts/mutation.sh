@@ -192,15 +192,18 @@ build() {
 
 # ---- killers --------------------------------------------------------------------------------
 
-# The timeout multiplier that gives the slowest test of a suite `seconds` at most.
+# timeout_multiplier BUILD SECONDS SUITE [NOT_SUITE]: the meson timeout multiplier
+# that allows the tests of SUITE (and not of NOT_SUITE) `SECONDS` at most.
 timeout_multiplier() {
-  python3 - "$1" "$2" "$3" <<'PY'
+  python3 - "$@" <<'PY'
 import json, subprocess, sys
-build, suite, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+build, seconds, suite = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+excluded = sys.argv[4] if len(sys.argv) > 4 else None
 tests = json.loads(subprocess.check_output(["meson", "introspect", "--tests", build]))
-# Suites are listed as "project:suite".
+def suites(test):  # listed as "project:suite"
+    return {s.split(":")[-1] for s in test["suite"]}
 declared = [t["timeout"] for t in tests
-            if any(s.split(":")[-1] == suite for s in t["suite"]) and t["timeout"] > 0]
+            if suite in suites(t) and excluded not in suites(t) and t["timeout"] > 0]
 print(seconds / max(declared) if declared else 1)
 PY
 }
@@ -253,11 +256,11 @@ run_simulator() {
 run_core_suite() {
   local build=$1 logdir=$2 failed=() out
   if ! out=$(run_meson_tests "$build" "$logdir/core.log" --suite core --no-suite property \
-    --timeout-multiplier "$(timeout_multiplier "$build" core "$UNIT_TIMEOUT")"); then
+    --timeout-multiplier "$(timeout_multiplier "$build" "$UNIT_TIMEOUT" core property)"); then
     failed+=("$out")
   fi
   if ! out=$(run_meson_tests "$build" "$logdir/property.log" --suite property \
-    --timeout-multiplier "$(timeout_multiplier "$build" property "$PROPERTY_TIMEOUT")"); then
+    --timeout-multiplier "$(timeout_multiplier "$build" "$PROPERTY_TIMEOUT" property)"); then
     failed+=("$out")
   fi
   [ ${#failed[@]} -eq 0 ] && return 0
