@@ -191,6 +191,7 @@ const char* InputName(const core::Input& input) {
         if constexpr (std::is_same_v<T, core::DestinationObserved>) return "DestinationObserved";
         if constexpr (std::is_same_v<T, core::RepoConfigObserved>) return "RepoConfigObserved";
         if constexpr (std::is_same_v<T, core::ObjectsListed>) return "ObjectsListed";
+        if constexpr (std::is_same_v<T, core::CacheSynced>) return "CacheSynced";
         return "other";
       },
       input);

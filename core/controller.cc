@@ -58,7 +58,7 @@ Output Controller::Handle(const Input& input, absl::Time now) {
                  [&](const RepoConfigObserved& in) { OnRepoConfigObserved(in, now); },
                  [&](const RepoConfigDeleted& in) { OnRepoConfigDeleted(in, now); },
                  [&](const DestinationObserved& in) { OnDestinationObserved(in, now); },
-                 [&](const DestinationDeleted& in) { OnDestinationDeleted(in, now); },
+                 [&](const DestinationDeleted& in) { OnDestinationDeleted(in); },
                  [&](const ResourceChanged& in) { OnResourceChanged(in, now); },
                  [&](const MetadataFetched& in) { OnMetadataFetched(in, now); },
                  [&](const PushCompleted& in) { OnPushCompleted(in, now); },
@@ -137,7 +137,7 @@ void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time
   if (spec_changed) ReconcileSoon(d.key, now);
 }
 
-void Controller::OnDestinationDeleted(const DestinationDeleted& in, absl::Time now) {
+void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
   auto it = destinations_.find(in.key);
   if (it == destinations_.end()) return;
   DestinationRecord& rec = it->second;
@@ -145,7 +145,6 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in, absl::Time n
   SetTarget(rec, std::nullopt);  // reconciles the rest of its group: a loser may win now
   timers_.Cancel(in.key);
   destinations_.erase(it);
-  (void)now;
 }
 
 // ---- Writes ---------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class Controller {
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
   void OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now);
   void OnDestinationObserved(const DestinationObserved& in, absl::Time now);
-  void OnDestinationDeleted(const DestinationDeleted& in, absl::Time now);
+  void OnDestinationDeleted(const DestinationDeleted& in);
   void OnResourceChanged(const ResourceChanged& in, absl::Time now);
   void OnMetadataFetched(const MetadataFetched& in, absl::Time now);
   void OnPushCompleted(const PushCompleted& in, absl::Time now);

@@ -143,13 +143,12 @@ void World::Handle(const core::Input& input) {
 void World::Execute(const core::Effect& effect) {
   if (std::holds_alternative<core::RequeueAfter>(effect)) return;
   const bool outage = now_ < outage_until_ && !healed_;
-  if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+  if (std::holds_alternative<core::FetchMetadata>(effect)) {
     if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
     if (prng_.Chance(mix_.read_failure)) {
       remote_.FailNextReads(1, prng_.Chance(250) ? absl::UnauthenticatedError("401 Unauthorized")
                                                  : absl::UnavailableError("connection reset"));
     }
-    (void)read;
   } else if (std::holds_alternative<core::PushBatch>(effect)) {
     if (outage) remote_.FailNextPushes(1, absl::UnavailableError("503 Service Unavailable"));
     if (prng_.Chance(mix_.push_failure)) {
