@@ -107,7 +107,9 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
   // Re-check every destination that refers to it: a new repoUrl may create (or end)
   // a uniqueness conflict, new allowedBranches may admit or refuse a branch.
   for (auto& [key, rec] : destinations_) {
-    if (RepoConfigKeyOf(rec.destination) == in.config.key) ReconcileSoon(key, now);
+    if (RepoConfigKeyOf(rec.destination) != in.config.key) continue;
+    rec.target_stale = true;
+    ReconcileSoon(key, now);
   }
   const RepoConfigSpec& spec = in.config.spec;
   for (BranchWorker* worker : workers_.WorkersOf(in.config.key)) {
@@ -119,7 +121,9 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
 void Controller::OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now) {
   if (repo_configs_.erase(in.key) == 0) return;
   for (auto& [key, rec] : destinations_) {
-    if (RepoConfigKeyOf(rec.destination) == in.key) ReconcileSoon(key, now);
+    if (RepoConfigKeyOf(rec.destination) != in.key) continue;
+    rec.target_stale = true;
+    ReconcileSoon(key, now);
   }
   // Workers keep their last remote: pending writes are still pushed.
 }
@@ -133,8 +137,14 @@ void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time
   if (!inserted && rec.destination == d) return;  // duplicate event: level-based, harmless
   const bool spec_changed =
       inserted || !(rec.destination.spec == d.spec) || rec.destination.generation != d.generation;
+  if (!inserted && rec.target && rec.destination.creation_time != d.creation_time) {
+    groups_.at(GroupOf(*rec.target)).verdicts.reset();  // its claim's age changed
+  }
   rec.destination = d;
-  if (spec_changed) ReconcileSoon(d.key, now);
+  if (spec_changed) {
+    rec.target_stale = true;
+    ReconcileSoon(d.key, now);
+  }
 }
 
 void Controller::OnDestinationDeleted(const DestinationDeleted& in) {

@@ -26,10 +26,12 @@ namespace gitdest::core {
 // What the controller knows of one GitDestination.
 struct DestinationRecord {
   Destination destination;
-  std::optional<WriteTarget> target;         // set while the spec is valid
-  std::optional<ObjectKey> lost_to;          // set while it loses a uniqueness conflict
-  std::optional<WorkerKey> worker;           // set while admitted: attached to this worker
-  DestinationStatus status;                  // the latest computed status
+  std::optional<WriteTarget> target;  // set while the spec is valid
+  absl::Status spec_error;            // why it is not, otherwise
+  bool target_stale = true;           // the spec or its GitRepoConfig changed since it was resolved
+  std::optional<ObjectKey> lost_to;   // set while it loses a uniqueness conflict
+  std::optional<WorkerKey> worker;    // set while admitted: attached to this worker
+  DestinationStatus status;           // the latest computed status
   std::optional<DestinationStatus> written;  // last status the API confirmed
   std::optional<DestinationStatus> writing;  // status write in flight
   bool awaiting_metadata = false;
@@ -75,6 +77,13 @@ class Controller {
 
  private:
   using Group = std::pair<std::string, std::string>;  // (normalized URL, branch)
+  // The destinations claiming targets on one group, and their verdicts (nullopt: not
+  // computed since the claims last changed).
+  struct GroupState {
+    std::set<ObjectKey> members;
+    std::optional<std::map<ObjectKey, std::optional<ObjectKey>>> verdicts;
+  };
+  static Group GroupOf(const WriteTarget& t) { return {t.repo_url, t.branch}; }
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -108,11 +117,13 @@ class Controller {
   absl::Duration JitteredRequeue(const ObjectKey& key) const;
 
   // Groups: which destinations claim targets on one (URL, branch).
-  void SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target);
-  std::vector<Claim> ClaimsOf(const Group& group) const;
+  // True when the target changed (and so did the claims of its groups).
+  bool SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target);
+  std::optional<ObjectKey> Verdict(const DestinationRecord& rec, absl::Time now);
+  std::vector<Claim> ClaimsOf(const GroupState& group) const;
   void Detach(DestinationRecord& rec);
   void ReconcileSoon(const ObjectKey& key, absl::Time now) { timers_.SetNoLaterThan(key, now); }
-  void ReconcileGroup(const Group& group, absl::Time now);
+  void ReconcileGroup(const GroupState& group, absl::Time now);
 
   // Workers.
   void ServiceWorker(const WorkerKey& key, absl::Time now);
@@ -131,7 +142,7 @@ class Controller {
   bool synced_ = true;  // false from a restart until CacheSynced: decide nothing half-seen
   std::map<ObjectKey, RepoConfig> repo_configs_;
   std::map<ObjectKey, DestinationRecord> destinations_;
-  std::map<Group, std::set<ObjectKey>> groups_;
+  std::map<Group, GroupState> groups_;
   WorkerManager workers_;
   std::map<RequestId, WorkerKey> requests_;
   TimerQueue timers_;

@@ -15,9 +15,9 @@ absl::Status Controller::CheckInvariants() const {
 
 // 1. No two admitted destinations share a triple or nest on one branch.
 absl::Status Controller::CheckAdmitted() const {
-  for (const auto& [group, members] : groups_) {
+  for (const auto& [group, state] : groups_) {
     std::vector<const DestinationRecord*> admitted;
-    for (const ObjectKey& key : members) {
+    for (const ObjectKey& key : state.members) {
       const DestinationRecord& rec = destinations_.at(key);
       if (!rec.target || rec.target->repo_url != group.first ||
           rec.target->branch != group.second) {
@@ -25,6 +25,10 @@ absl::Status Controller::CheckAdmitted() const {
                                                 " is listed under a target it does not have"));
       }
       if (rec.worker) admitted.push_back(&rec);
+    }
+    if (state.verdicts && *state.verdicts != ResolveConflicts(ClaimsOf(state))) {
+      return absl::InternalError(
+          absl::StrCat("cached verdicts of ", group.first, "@", group.second, " are stale"));
     }
     for (size_t i = 0; i < admitted.size(); ++i) {
       for (size_t j = i + 1; j < admitted.size(); ++j) {

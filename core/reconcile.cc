@@ -82,30 +82,28 @@ void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const B
   }
 }
 
-// Validation and uniqueness. True when the destination is admitted and attached.
+// Validation and uniqueness. True when the destination is admitted and attached. The
+// target is resolved again only when the spec or its GitRepoConfig changed, and a
+// group's verdicts only when its claims changed: a periodic reconcile decides nothing
+// anew but the branch's metadata.
 bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   const Destination& d = rec.destination;
   const ObjectKey config_key = RepoConfigKeyOf(d);
-  const std::optional<WriteTarget> previous = rec.target;
   auto config = repo_configs_.find(config_key);
-  absl::StatusOr<WriteTarget> target =
-      ResolveTarget(d.spec, config == repo_configs_.end() ? nullptr : &config->second);
-  if (!target.ok()) {
-    SetTarget(rec, std::nullopt);
+  bool target_changed = false;
+  if (rec.target_stale) {
+    absl::StatusOr<WriteTarget> target =
+        ResolveTarget(d.spec, config == repo_configs_.end() ? nullptr : &config->second);
+    rec.spec_error = target.status();
+    target_changed = SetTarget(rec, target.ok() ? std::optional(*std::move(target)) : std::nullopt);
+    rec.target_stale = false;
+  }
+  if (!rec.target) {
     Detach(rec);
-    FinishInvalid(rec, target.status(), now);
+    FinishInvalid(rec, rec.spec_error, now);
     return false;
   }
-  SetTarget(rec, *target);
-  const Group group{target->repo_url, target->branch};
-  const auto verdicts = ResolveConflicts(ClaimsOf(group));
-  for (const auto& [other, lost_to] : verdicts) {
-    // A verdict on another member changed: let it follow at once (same Handle call),
-    // so that two admitted destinations never overlap when the call returns.
-    if (other == d.key) continue;
-    if (destinations_.at(other).lost_to != lost_to) ReconcileSoon(other, now);
-  }
-  rec.lost_to = verdicts.at(d.key);
+  rec.lost_to = Verdict(rec, now);
   if (rec.lost_to) {
     Detach(rec);
     FinishConflict(rec, now);
@@ -113,7 +111,7 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   }
   const WorkerKey worker_key{config_key, d.spec.branch};
   // Newly admitted, or admitted to another target: its objects must be written there.
-  if (!rec.worker || *rec.worker != worker_key || previous != *target) {
+  if (!rec.worker || *rec.worker != worker_key || target_changed) {
     rec.resync_needed = true;
     rec.resync_in_flight = false;  // a list in flight was for the old target: ask anew
     rec.changed_since_resync.clear();
@@ -126,39 +124,58 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   return true;
 }
 
-void Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target) {
-  if (rec.target == target) return;
+// The destination it lost to, or nullopt when admitted. Recomputes its group's verdicts
+// if its claims changed; a member whose verdict changed follows at once (same Handle
+// call), so that two admitted destinations never overlap when the call returns.
+std::optional<ObjectKey> Controller::Verdict(const DestinationRecord& rec, absl::Time now) {
+  GroupState& group = groups_.at(GroupOf(*rec.target));
+  if (!group.verdicts) {
+    group.verdicts = ResolveConflicts(ClaimsOf(group));
+    for (const auto& [other, lost_to] : *group.verdicts) {
+      if (other != rec.destination.key && destinations_.at(other).lost_to != lost_to) {
+        ReconcileSoon(other, now);
+      }
+    }
+  }
+  return group.verdicts->at(rec.destination.key);
+}
+
+bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target) {
+  if (rec.target == target) return false;
   if (rec.target) {
-    const Group old{rec.target->repo_url, rec.target->branch};
-    auto it = groups_.find(old);
+    auto it = groups_.find(GroupOf(*rec.target));
     GITDEST_ASSERT(it != groups_.end());
-    it->second.erase(rec.destination.key);
-    if (it->second.empty()) {
+    it->second.members.erase(rec.destination.key);
+    it->second.verdicts.reset();
+    if (it->second.members.empty()) {
       groups_.erase(it);
     } else {
-      ReconcileGroup(old, last_now_);  // one claimant fewer: a loser may win now
+      ReconcileGroup(it->second, last_now_);  // one claimant fewer: a loser may win now
     }
   }
   rec.target = std::move(target);
-  if (rec.target) groups_[{rec.target->repo_url, rec.target->branch}].insert(rec.destination.key);
-  if (!rec.target) rec.lost_to.reset();
+  if (rec.target) {
+    GroupState& group = groups_[GroupOf(*rec.target)];
+    group.members.insert(rec.destination.key);
+    group.verdicts.reset();
+  } else {
+    rec.lost_to.reset();
+  }
+  return true;
 }
 
-std::vector<Claim> Controller::ClaimsOf(const Group& group) const {
+std::vector<Claim> Controller::ClaimsOf(const GroupState& group) const {
   std::vector<Claim> claims;
-  auto it = groups_.find(group);
-  if (it == groups_.end()) return claims;
-  for (const ObjectKey& key : it->second) {
+  claims.reserve(group.members.size());
+  for (const ObjectKey& key : group.members) {
     const DestinationRecord& rec = destinations_.at(key);
     claims.push_back(Claim{key, rec.destination.creation_time, *rec.target});
   }
   return claims;
 }
 
-void Controller::ReconcileGroup(const Group& group, absl::Time now) {
-  auto it = groups_.find(group);
-  if (it == groups_.end()) return;
-  for (const ObjectKey& key : it->second) ReconcileSoon(key, now);
+void Controller::ReconcileGroup(const GroupState& group, absl::Time now) {
+  for (const ObjectKey& key : group.members) ReconcileSoon(key, now);
 }
 
 void Controller::Detach(DestinationRecord& rec) {
