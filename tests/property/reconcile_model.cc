@@ -62,7 +62,9 @@ std::set<std::string> Model::ExpectedAdmitted() const {
   return admitted;
 }
 
-Sut::Sut() { h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")}); }
+Sut::Sut(const core::ControllerOptions& options) : h(options) {
+  h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")});
+}
 
 void Sut::Create(const std::string& name, const ModelDestination& d) {
   core::Destination dest = testing::MakeDestination(name, d.branch, d.folder, d.created);

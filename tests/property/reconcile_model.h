@@ -50,7 +50,7 @@ struct Model {
 std::optional<std::string> ModelFolder(const std::string& folder);
 
 struct Sut {
-  Sut();
+  explicit Sut(const core::ControllerOptions& options);
   testing::Harness h;
   std::map<core::WorkerKey, absl::Time> last_read_start;
   std::set<std::string> admitted;                             // after the last command

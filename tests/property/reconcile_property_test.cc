@@ -223,7 +223,11 @@ struct Check : Command {
 
 RC_GTEST_PROP(ReconcileProperty, InvariantsHoldAndEveryRunConverges, ()) {
   Model model;
-  Sut sut;
+  // A tiny queue bound in some runs, so that coalescing happens under every fault.
+  core::ControllerOptions options;
+  options.max_pending_changes = *rc::gen::element<size_t>(2, 3, 4, 10000);
+  RC_TAG(options.max_pending_changes < 10000 ? "tiny queue" : "default queue");
+  Sut sut(options);
   rc::state::check(
       model, sut,
       rc::state::gen::execOneOfWithArgs<
