@@ -85,6 +85,11 @@ void Sut::AfterStep(const Model& model) {
       auto last = last_read_start.find(read->worker);
       if (last != last_read_start.end()) RC_ASSERT(at - last->second >= ttl);
       last_read_start[read->worker] = at;
+    } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
+      // Every wait is bounded: the jittered resync, or a capped backoff below it.
+      const core::ControllerOptions& o = h.controller().options();
+      RC_ASSERT(requeue->delay >= absl::ZeroDuration());
+      RC_ASSERT(requeue->delay <= o.requeue_interval * (1 + o.requeue_jitter_fraction));
     } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
       for (const core::FileChange& change : push->changes) {  // invariant 5: own folder only
         bool inside = false;
