@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 #include "core/naming/resource_path.h"
+#include "core/overloaded.h"
 
 namespace gitdest::core {
 namespace {
@@ -32,13 +33,6 @@ std::string CommitMessage(ChangeOp op, const ResourceId& id) {
   absl::StrAppend(&object, id.name);
   return absl::StrCat("[", OpName(op), "] ", object);
 }
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace
 

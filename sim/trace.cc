@@ -12,6 +12,7 @@
 // anyway, and one exception path keeps every decoder a straight line of field reads.
 // Nothing throws out of this file's public functions.
 #include "sim/trace.h"
+#include "sim/type_traits.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -205,21 +206,6 @@ absl::Status ReadStatus(const Node& node) {
 }
 
 // ---- containers ------------------------------------------------------------------------
-
-template <class T>
-struct IsVector : std::false_type {};
-template <class T>
-struct IsVector<std::vector<T>> : std::true_type {};
-
-template <class T>
-struct IsStatusOr : std::false_type {};
-template <class T>
-struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
-
-template <class T>
-struct IsVariant : std::false_type {};
-template <class... T>
-struct IsVariant<std::variant<T...>> : std::true_type {};
 
 template <class T>
 Json WriteVector(const std::vector<T>& values) {

@@ -1,17 +1,12 @@
 // The simulated world: events, the controller process, the API server and its watch,
 // the remote and its other writers.
 #include "sim/world.h"
+
 #include "absl/strings/str_cat.h"
+#include "core/overloaded.h"
 
 namespace gitdest::sim::internal {
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 std::string DestName(int i) { return absl::StrCat("d", i); }
 std::string BranchName(int i) { return i == 0 ? "main" : absl::StrCat("env/", i); }
@@ -89,7 +84,7 @@ RunResult World::Run() {
 }
 
 void World::Dispatch(const Event& event) {
-  std::visit(Overloaded{
+  std::visit(core::Overloaded{
                  [&](const Deliver& d) {
                    if (d.epoch == epoch_) Handle(d.input);  // else: lost with the process
                  },

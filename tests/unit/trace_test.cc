@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "core/controller.h"
 #include "sim/trace.h"
+#include "sim/type_traits.h"
 
 namespace gitdest::sim {
 namespace {
@@ -106,19 +107,6 @@ template <class T>
 concept HasMembers = requires(T& v) {
   Members(v);
 };
-
-template <class T>
-struct IsVector : std::false_type {};
-template <class T>
-struct IsVector<std::vector<T>> : std::true_type {};
-template <class T>
-struct IsStatusOr : std::false_type {};
-template <class T>
-struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
-template <class T>
-struct IsVariant : std::false_type {};
-template <class... T>
-struct IsVariant<std::variant<T...>> : std::true_type {};
 
 // ---- generators --------------------------------------------------------------------------
 
