@@ -61,7 +61,6 @@ FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
   GITDEST_ASSERT(!read_);
   GITDEST_ASSERT(now >= read_not_before_);
   read_ = Read{ids.Next(), now, {}, true};
-  last_read_started_at_ = now;
   read_not_before_ = now + options_->metadata_cache_ttl;
   return FetchMetadata{read_->request, key_, remote_.repo_url, remote_.secret_name};
 }
@@ -281,12 +280,6 @@ absl::Time BranchWorker::NextWakeAt() const {
     due = std::max(due, read_not_before_);
   }
   return std::min(wake, due);
-}
-
-bool BranchWorker::HasWritesFor(const ObjectKey& destination) const {
-  auto mine = [&](const FileChange& c) { return c.destination == destination; };
-  return std::any_of(pending_.begin(), pending_.end(), mine) ||
-         (batch_ && std::any_of(batch_->changes.begin(), batch_->changes.end(), mine));
 }
 
 }  // namespace gitdest::core

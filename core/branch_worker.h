@@ -64,7 +64,7 @@ class BranchWorker {
   // else one remote read shared by every destination that asks while it is in
   // flight (the caller gets MetadataPending and is completed by OnMetadataFetched).
   MetadataAnswer SyncAndGetMetadata(const ObjectKey& destination, absl::Time now, RequestIds& ids);
-  // The last successful read, whatever its age (GetBranchMetadata).
+  // The seed's GetBranchMetadata: the last successful read, whatever its age.
   const std::optional<BranchInfo>& GetBranchMetadata() const { return cache_; }
   // Applies a read's result. Its waiters are answered by this read itself, not by
   // the cache: a read that took longer than the TTL must not start another one.
@@ -78,7 +78,6 @@ class BranchWorker {
   // fails it as if its port had answered DeadlineExceeded.
   std::optional<RequestId> OverdueRead(absl::Time now) const;
   std::optional<RequestId> OverduePush(absl::Time now) const;
-  absl::Time last_read_started_at() const { return last_read_started_at_; }
   const absl::Status& last_read_error() const { return last_read_error_; }
 
   // What a retired worker leaves behind so that a worker created again for the same
@@ -110,7 +109,6 @@ class BranchWorker {
   const std::deque<FileChange>& pending() const { return pending_; }
   const std::optional<PushBatch>& batch() const { return batch_; }
   const absl::Status& last_push_error() const { return last_push_error_; }
-  bool HasWritesFor(const ObjectKey& destination) const;
   // True once after the worker learned that what it had written to the branch is gone —
   // the branch was deleted, or its history rewritten (force-pushed) by someone else:
   // every destination's files must be written again.
@@ -139,7 +137,6 @@ class BranchWorker {
     bool cacheable;  // false once a URL change made its answer describe another remote
   };
   std::optional<Read> read_;
-  absl::Time last_read_started_at_ = absl::InfinitePast();
   absl::Time read_not_before_ = absl::InfinitePast();
   absl::Status last_read_error_;
   int read_failures_ = 0;
@@ -172,7 +169,7 @@ void BranchWorker::HashInto(Sink& sink) const {
   }
   sink(read_.has_value());
   if (read_) sink(read_->request, read_->started_at, read_->waiters.size(), read_->cacheable);
-  sink(last_read_started_at_, read_not_before_, last_read_error_.ToString(), read_failures_);
+  sink(read_not_before_, last_read_error_.ToString(), read_failures_);
   sink(tip_.has_value(), tip_.value_or(""), pending_.size(), pending_bytes_, first_pending_at_);
   for (const FileChange& c : pending_) {
     sink(c.path, static_cast<int>(c.op), c.content, c.message, c.author, c.destination.ToString());

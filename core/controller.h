@@ -35,7 +35,6 @@ struct DestinationRecord {
   std::optional<DestinationStatus> written;  // last status the API confirmed
   std::optional<DestinationStatus> writing;  // status write in flight
   bool awaiting_metadata = false;
-  absl::Time reconcile_started_at = absl::InfinitePast();
   // Level-based resync: set when the destination is admitted to a (new) target, cleared
   // when its objects were listed and queued.
   bool resync_needed = false;

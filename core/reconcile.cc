@@ -43,7 +43,6 @@ void Controller::Reconcile(const ObjectKey& key, absl::Time now) {
   auto it = destinations_.find(key);
   if (it == destinations_.end()) return;
   DestinationRecord& rec = it->second;
-  rec.reconcile_started_at = now;
   if (!Admit(rec, now)) return;
   BranchWorker* worker = workers_.Find(*rec.worker);
   GITDEST_ASSERT(worker != nullptr);

@@ -71,10 +71,9 @@ uint64_t Controller::StateHash() const {
     fnv(key.ToString(), d.generation, d.creation_time, d.spec.repo_ref.ToString(), d.spec.branch,
         d.spec.base_folder, rec.target ? rec.target->identity : "-",
         rec.lost_to ? rec.lost_to->ToString() : "-", rec.worker ? rec.worker->ToString() : "-",
-        rec.awaiting_metadata, rec.reconcile_started_at, rec.written.has_value(),
-        rec.writing.has_value(), rec.resync_needed, rec.resync_in_flight, rec.status_request,
-        rec.writing_since, rec.resync_request, rec.resync_since, rec.target_stale,
-        rec.spec_error.ToString());
+        rec.awaiting_metadata, rec.written.has_value(), rec.writing.has_value(), rec.resync_needed,
+        rec.resync_in_flight, rec.status_request, rec.writing_since, rec.resync_request,
+        rec.resync_since, rec.target_stale, rec.spec_error.ToString());
     HashStatus(fnv, rec.status);
     if (rec.written) HashStatus(fnv, *rec.written);
     if (rec.writing) HashStatus(fnv, *rec.writing);

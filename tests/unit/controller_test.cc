@@ -82,6 +82,11 @@ TEST_F(ReconcileTest, ManyDestinationsShareOneRead) {
   for (int i = 0; i < 50; ++i) AddDestination("d" + std::to_string(i), "f/" + std::to_string(i));
   EXPECT_EQ(h.reads_issued().size(), 1u);  // single flight: 49 joined the first read
   h.DeliverReads();
+  const core::BranchWorker* worker =
+      h.controller().workers().Find(core::WorkerKey{{"team", "repo"}, "main"});
+  ASSERT_NE(worker, nullptr);
+  ASSERT_TRUE(worker->GetBranchMetadata().has_value());  // the seed's GetBranchMetadata
+  EXPECT_EQ(worker->GetBranchMetadata()->report.head.sha, sha);
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(Status("d" + std::to_string(i)).last_commit_sha, sha);
     EXPECT_EQ(Ready("d" + std::to_string(i)), ConditionStatus::kTrue);
