@@ -23,8 +23,9 @@ int64_t Bytes(const FileChange& change) {
 
 }  // namespace
 
-BranchWorker::BranchWorker(WorkerKey key, Remote remote, const ControllerOptions& options)
-    : key_(std::move(key)), remote_(std::move(remote)), options_(&options) {}
+BranchWorker::BranchWorker(WorkerKey key, uint32_t slot, Remote remote,
+                           const ControllerOptions& options)
+    : key_(std::move(key)), slot_(slot), remote_(std::move(remote)), options_(&options) {}
 
 namespace {
 bool SameRepository(const std::string& a, const std::string& b) {

@@ -45,9 +45,11 @@ struct Remote {
 
 class BranchWorker {
  public:
-  BranchWorker(WorkerKey key, Remote remote, const ControllerOptions& options);
+  BranchWorker(WorkerKey key, uint32_t slot, Remote remote, const ControllerOptions& options);
 
   const WorkerKey& key() const { return key_; }
+  // Its small integer name while it lives (see Slots): its timer's id.
+  uint32_t slot() const { return slot_; }
   const Remote& remote() const { return remote_; }
   // A new remote URL invalidates what the worker knows about the branch.
   void UpdateRemote(const Remote& remote);
@@ -124,6 +126,7 @@ class BranchWorker {
   absl::Duration PushRetryDelay() const;
 
   WorkerKey key_;
+  uint32_t slot_;
   Remote remote_;
   const ControllerOptions* options_;
   std::set<ObjectKey> destinations_;

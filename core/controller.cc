@@ -77,15 +77,37 @@ void Controller::RunDueTimers(absl::Time now) {
     GITDEST_ASSERT(steps < kMaxStepsPerHandle);
     std::optional<TimerId> due = timers_.PopDue(now);
     if (!due) return;
-    if (const ObjectKey* key = std::get_if<ObjectKey>(&*due)) {
-      Reconcile(*key, now);
-    } else {
-      ServiceWorker(std::get<WorkerKey>(*due), now);
+    const auto slot = static_cast<uint32_t>(*due);
+    if (*due >> 32 == 0) {
+      Reconcile(*destination_slots_.Get(slot), now);
+    } else if (BranchWorker* worker = workers_.AtSlot(slot)) {
+      ServiceWorker(*worker, now);
     }
   }
 }
 
 void Controller::Emit(Effect effect) { effects_.push_back(std::move(effect)); }
+
+DestinationRecord* Controller::FindRecord(const ObjectKey& key) const {
+  auto it = records_by_key_.find(key);
+  return it == records_by_key_.end() ? nullptr : it->second;
+}
+
+DestinationRecord& Controller::RecordOf(const ObjectKey& key) const {
+  DestinationRecord* rec = FindRecord(key);
+  GITDEST_ASSERT(rec != nullptr);
+  return *rec;
+}
+
+void Controller::ReconcileSoon(const ObjectKey& key, absl::Time now) {
+  if (DestinationRecord* rec = FindRecord(key)) ReconcileSoon(*rec, now);
+}
+
+std::optional<absl::Time> Controller::ReconcileAt(const ObjectKey& destination) const {
+  const DestinationRecord* rec = FindRecord(destination);
+  if (rec == nullptr) return std::nullopt;
+  return timers_.When(DestinationTimer(*rec));
+}
 
 // ---- GitRepoConfig ---------------------------------------------------------------------
 
@@ -103,12 +125,12 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
   for (auto& [key, rec] : destinations_) {
     if (RepoConfigKeyOf(rec.destination) != in.config.key) continue;
     rec.target_stale = true;
-    ReconcileSoon(key, now);
+    ReconcileSoon(rec, now);
   }
   const RepoConfigSpec& spec = in.config.spec;
   for (BranchWorker* worker : workers_.WorkersOf(in.config.key)) {
     worker->UpdateRemote(Remote{spec.repo_url, spec.secret_name, spec.push});
-    ServiceWorker(worker->key(), now);
+    ServiceWorker(*worker, now);
   }
 }
 
@@ -117,7 +139,7 @@ void Controller::OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now
   for (auto& [key, rec] : destinations_) {
     if (RepoConfigKeyOf(rec.destination) != in.key) continue;
     rec.target_stale = true;
-    ReconcileSoon(key, now);
+    ReconcileSoon(rec, now);
   }
   // Workers keep their last remote: pending writes are still pushed.
 }
@@ -128,16 +150,20 @@ void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time
   const Destination& d = in.destination;
   auto [it, inserted] = destinations_.try_emplace(d.key);
   DestinationRecord& rec = it->second;
+  if (inserted) {
+    rec.slot = destination_slots_.Add(&rec);
+    records_by_key_.emplace(d.key, &rec);
+  }
   if (!inserted && rec.destination == d) return;  // duplicate event: level-based, harmless
   const bool spec_changed =
       inserted || !(rec.destination.spec == d.spec) || rec.destination.generation != d.generation;
-  if (!inserted && rec.target && rec.destination.creation_time != d.creation_time) {
-    groups_.at(GroupOf(*rec.target)).verdicts.reset();  // its claim's age changed
+  if (!inserted && rec.group && rec.destination.creation_time != d.creation_time) {
+    rec.group->verdicts.reset();  // its claim's age changed
   }
   rec.destination = d;
   if (spec_changed) {
     rec.target_stale = true;
-    ReconcileSoon(d.key, now);
+    ReconcileSoon(rec, now);
   }
 }
 
@@ -147,7 +173,9 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
   DestinationRecord& rec = it->second;
   Detach(rec);
   SetTarget(rec, std::nullopt);  // reconciles the rest of its group: a loser may win now
-  timers_.Cancel(in.key);
+  timers_.Cancel(DestinationTimer(rec));
+  destination_slots_.Remove(rec.slot);
+  records_by_key_.erase(in.key);
   destinations_.erase(it);
 }
 
@@ -160,8 +188,8 @@ void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
 void Controller::Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
                          const std::string& content, const std::string& author, bool from_resync,
                          absl::Time now) {
-  auto it = destinations_.find(destination);
-  if (it == destinations_.end() || !it->second.worker) {
+  DestinationRecord* found = FindRecord(destination);
+  if (found == nullptr || !found->worker) {
     // Not admitted (missing, invalid or in conflict): the change is not accepted. The
     // resync on admission (ResyncDestination) writes the object once it is.
     Emit(RecordEvent{destination, "ChangeNotWritten",
@@ -169,7 +197,7 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
                                   ": destination is not ready; written on its next resync")});
     return;
   }
-  DestinationRecord& rec = it->second;
+  DestinationRecord& rec = *found;
   absl::StatusOr<std::string> path = ResourcePath(rec.target->base_folder, resource);
   if (!path.ok()) {
     Emit(RecordEvent{destination, "InvalidObject", std::string(path.status().message())});
@@ -178,25 +206,20 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
   GITDEST_ASSERT(path->starts_with(rec.target->base_folder + "/"));
   if (from_resync && rec.changed_since_resync.contains(*path)) return;  // the event is newer
   if (!from_resync && rec.resync_in_flight) rec.changed_since_resync.insert(*path);
-  BranchWorker* worker = workers_.Find(*rec.worker);
-  GITDEST_ASSERT(worker != nullptr);
-  worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,
-                             CommitMessage(op, resource), author, destination},
-                  now);
-  ServiceWorker(worker->key(), now);
+  rec.worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,
+                                 CommitMessage(op, resource), author, destination},
+                      now);
+  ServiceWorker(*rec.worker, now);
 }
 
 void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
-  auto it = destinations_.find(in.destination);
-  if (it == destinations_.end() || !it->second.resync_in_flight ||
-      it->second.resync_request != in.request) {
-    return;
-  }
-  DestinationRecord& rec = it->second;
+  DestinationRecord* found = FindRecord(in.destination);
+  if (found == nullptr || !found->resync_in_flight || found->resync_request != in.request) return;
+  DestinationRecord& rec = *found;
   rec.resync_in_flight = false;
   if (!in.objects.ok()) {
     rec.changed_since_resync.clear();
-    timers_.SetNoLaterThan(in.destination, now + options_.resync_retry_delay);
+    timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.resync_retry_delay);
     return;  // resync_needed stays: the next reconcile asks again
   }
   if (rec.worker) {
@@ -209,22 +232,17 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   rec.changed_since_resync.clear();
 }
 
-void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
-  BranchWorker* worker = workers_.Find(key);
-  if (worker == nullptr) {
-    timers_.Cancel(key);
-    return;
-  }
+void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
   // A port that never answers must not wedge a branch: past the deadline, fail the
   // request as its port would have. Its late answer then matches no request.
-  if (std::optional<RequestId> read = worker->OverdueRead(now)) {
+  if (std::optional<RequestId> read = worker.OverdueRead(now)) {
     OnMetadataFetched(MetadataFetched{*read, absl::DeadlineExceededError(absl::StrCat(
                                                  "no answer from the remote within ",
                                                  absl::FormatDuration(options_.read_timeout)))},
                       now);
     return;  // OnMetadataFetched serviced the worker again
   }
-  if (std::optional<RequestId> push = worker->OverduePush(now)) {
+  if (std::optional<RequestId> push = worker.OverduePush(now)) {
     OnPushCompleted(PushCompleted{*push,
                                   absl::DeadlineExceededError(
                                       absl::StrCat("push not answered within ",
@@ -233,88 +251,90 @@ void Controller::ServiceWorker(const WorkerKey& key, absl::Time now) {
                     now);
     return;
   }
-  if (std::optional<Effect> effect = worker->MaybeStartPush(now, ids_)) {
-    if (const auto* push = std::get_if<PushBatch>(&*effect)) requests_[push->request] = key;
-    if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = key;
+  if (std::optional<Effect> effect = worker.MaybeStartPush(now, ids_)) {
+    if (const auto* push = std::get_if<PushBatch>(&*effect)) requests_[push->request] = &worker;
+    if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = &worker;
     Emit(*std::move(effect));
   }
-  if (worker->TakeHistoryLost()) {
+  if (worker.TakeHistoryLost()) {
     // Someone deleted the branch: what was written there is gone. Level-based
     // recovery: every destination on it lists and writes its objects again.
-    for (const ObjectKey& dest : worker->destinations()) {
-      destinations_.at(dest).resync_needed = true;
-      ReconcileSoon(dest, now);
+    for (const ObjectKey& dest : worker.destinations()) {
+      DestinationRecord& rec = RecordOf(dest);
+      rec.resync_needed = true;
+      ReconcileSoon(rec, now);
     }
   }
-  ScheduleWorker(*worker, now);
-  RetireIfUnused(key, now);
+  ScheduleWorker(worker, now);
+  RetireIfUnused(worker, now);
 }
 
-void Controller::RetireIfUnused(const WorkerKey& key, absl::Time now) {
-  if (!workers_.RetireIfUnused(key, now)) return;
-  timers_.Cancel(key);
+void Controller::RetireIfUnused(BranchWorker& worker, absl::Time now) {
+  if (worker.InUse()) return;
   // Answers to its requests will find no worker: forget them now.
-  std::erase_if(requests_, [&](const auto& entry) { return entry.second == key; });
+  const BranchWorker* gone = &worker;
+  std::erase_if(requests_, [&](const auto& entry) { return entry.second == gone; });
+  timers_.Cancel(WorkerTimer(worker));
+  const bool retired = workers_.RetireIfUnused(worker, now);
+  GITDEST_ASSERT(retired);
 }
 
 void Controller::ScheduleWorker(const BranchWorker& worker, absl::Time now) {
   if (absl::Time wake = worker.NextWakeAt(); wake != absl::InfiniteFuture()) {
-    timers_.Set(worker.key(), std::max(wake, now + absl::Nanoseconds(1)));
+    timers_.Set(WorkerTimer(worker), std::max(wake, now + absl::Nanoseconds(1)));
   } else {
-    timers_.Cancel(worker.key());
+    timers_.Cancel(WorkerTimer(worker));
   }
+}
+
+BranchWorker* Controller::TakeRequest(RequestId request) {
+  auto it = requests_.find(request);
+  if (it == requests_.end()) return nullptr;  // from an earlier incarnation, or duplicated
+  BranchWorker* worker = it->second;
+  requests_.erase(it);
+  return worker;
 }
 
 // ---- Results --------------------------------------------------------------------------------
 
 void Controller::OnMetadataFetched(const MetadataFetched& in, absl::Time now) {
-  auto req = requests_.find(in.request);
-  if (req == requests_.end()) return;  // from an earlier incarnation, or duplicated
-  const WorkerKey key = req->second;
-  requests_.erase(req);
-  BranchWorker* worker = workers_.Find(key);
+  BranchWorker* worker = TakeRequest(in.request);
   if (worker == nullptr) return;
   BranchWorker::ReadOutcome outcome = worker->OnMetadataFetched(in.request, in.result);
   for (const ObjectKey& waiter : outcome.waiters) {
-    auto it = destinations_.find(waiter);
-    if (it == destinations_.end() || it->second.worker != key) continue;
-    Complete(it->second, outcome.answer, *worker, now);
+    DestinationRecord* rec = FindRecord(waiter);
+    if (rec == nullptr || rec->worker != worker) continue;
+    Complete(*rec, outcome.answer, *worker, now);
   }
-  ServiceWorker(key, now);
+  ServiceWorker(*worker, now);
 }
 
 void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
-  auto req = requests_.find(in.request);
-  if (req == requests_.end()) return;
-  const WorkerKey key = req->second;
-  requests_.erase(req);
-  BranchWorker* worker = workers_.Find(key);
+  BranchWorker* worker = TakeRequest(in.request);
   if (worker == nullptr) return;
   const bool was_failing = !worker->last_push_error().ok();
   std::set<ObjectKey> touched = worker->OnPushCompleted(in, now);
   if (was_failing != !worker->last_push_error().ok()) touched = worker->destinations();
   // Show the new commit (or the push error) in the status of those it concerns; the
   // cache was refreshed by the push, so this reads nothing.
-  for (const ObjectKey& dest : touched) {
-    if (destinations_.contains(dest)) ReconcileSoon(dest, now);
-  }
-  ServiceWorker(key, now);
+  for (const ObjectKey& dest : touched) ReconcileSoon(dest, now);
+  ServiceWorker(*worker, now);
 }
 
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
-  auto it = destinations_.find(in.destination);
-  if (it == destinations_.end() || !it->second.writing || it->second.status_request != in.request) {
+  DestinationRecord* found = FindRecord(in.destination);
+  if (found == nullptr || !found->writing || found->status_request != in.request) {
     return;  // not the write in flight: a late answer to one given up on
   }
-  DestinationRecord& rec = it->second;
+  DestinationRecord& rec = *found;
   if (in.status.ok()) {
     rec.written = std::move(rec.writing);
   } else {
     rec.written.reset();  // unknown now: write again after a pause
-    timers_.SetNoLaterThan(in.destination, now + options_.status_write_retry_delay);
+    timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.status_write_retry_delay);
   }
   rec.writing.reset();
-  if (in.status.ok() && rec.written != rec.status) PublishStatus(rec, rec.status);
+  if (in.status.ok() && rec.written != rec.status) PublishStatus(rec);
 }
 
 void Controller::OnRestarted(const ControllerRestarted& in) {
@@ -323,6 +343,8 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   synced_ = false;
   repo_configs_.clear();
   destinations_.clear();
+  destination_slots_ = {};
+  records_by_key_.clear();
   groups_.clear();
   workers_ = WorkerManager(options_);
   requests_.clear();

@@ -11,11 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/effects.h"
 #include "core/inputs.h"
 #include "core/options.h"
+#include "core/slots.h"
 #include "core/timer_queue.h"
 #include "core/types.h"
 #include "core/uniqueness.h"
@@ -23,14 +25,20 @@
 
 namespace gitdest::core {
 
+struct GroupState;
+
 // What the controller knows of one GitDestination.
 struct DestinationRecord {
   Destination destination;
+  uint32_t slot = 0;                  // its small integer name (see Slots): its timer's id
   std::optional<WriteTarget> target;  // set while the spec is valid
+  WorkerKey worker_key;               // the worker its target writes through, while valid
+  GroupState* group = nullptr;        // the group of its target's (URL, branch), while valid
   absl::Status spec_error;            // why it is not, otherwise
   bool target_stale = true;           // the spec or its GitRepoConfig changed since it was resolved
   std::optional<ObjectKey> lost_to;   // set while it loses a uniqueness conflict
-  std::optional<WorkerKey> worker;    // set while admitted: attached to this worker
+  uint64_t verdict_serial = 0;        // the group verdicts lost_to was read from
+  BranchWorker* worker = nullptr;     // set while admitted: attached to this worker
   DestinationStatus status;           // the latest computed status
   std::optional<DestinationStatus> written;  // last status the API confirmed
   std::optional<DestinationStatus> writing;  // status write in flight
@@ -47,6 +55,14 @@ struct DestinationRecord {
   // Paths changed by watch events since the resync's list was requested: the list may
   // be older than those events, so it must not overwrite them.
   std::set<std::string> changed_since_resync;
+};
+
+// The destinations claiming targets on one (normalized URL, branch), and their verdicts
+// (nullopt: not computed since the claims last changed).
+struct GroupState {
+  std::set<ObjectKey> members;
+  std::optional<std::map<ObjectKey, std::optional<ObjectKey>>> verdicts;
+  uint64_t verdicts_serial = 0;  // names this computation of verdicts, controller-wide
 };
 
 class Controller {
@@ -70,19 +86,20 @@ class Controller {
   const std::map<ObjectKey, DestinationRecord>& destinations() const { return destinations_; }
   const std::map<ObjectKey, RepoConfig>& repo_configs() const { return repo_configs_; }
   const WorkerManager& workers() const { return workers_; }
-  const TimerQueue& timers() const { return timers_; }
+  // When the destination's next reconcile is due; nullopt if none is scheduled (it
+  // awaits a metadata read) or the destination is unknown.
+  std::optional<absl::Time> ReconcileAt(const ObjectKey& destination) const;
   // The key of the GitRepoConfig a destination refers to (namespace defaulted).
   static ObjectKey RepoConfigKeyOf(const Destination& destination);
 
  private:
   using Group = std::pair<std::string, std::string>;  // (normalized URL, branch)
-  // The destinations claiming targets on one group, and their verdicts (nullopt: not
-  // computed since the claims last changed).
-  struct GroupState {
-    std::set<ObjectKey> members;
-    std::optional<std::map<ObjectKey, std::optional<ObjectKey>>> verdicts;
-  };
   static Group GroupOf(const WriteTarget& t) { return {t.repo_url, t.branch}; }
+  // Timer ids: a destination's is its slot, a worker's its slot with bit 32 set.
+  static TimerId DestinationTimer(const DestinationRecord& rec) { return rec.slot; }
+  static TimerId WorkerTimer(const BranchWorker& worker) {
+    return (TimerId{1} << 32) | worker.slot();
+  }
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -101,8 +118,10 @@ class Controller {
                absl::Time now);
 
   // Reconcile (reconcile.cc).
-  void Reconcile(const ObjectKey& key, absl::Time now);
+  void Reconcile(DestinationRecord& rec, absl::Time now);
   bool Admit(DestinationRecord& rec, absl::Time now);
+  // Sets rec.lost_to from its group's verdicts, computing them if its claims changed.
+  void RefreshVerdict(DestinationRecord& rec, absl::Time now);
   void Complete(DestinationRecord& rec, MetadataAnswer answer, const BranchWorker& worker,
                 absl::Time now);
   void FinishInvalid(DestinationRecord& rec, const absl::Status& error, absl::Time now);
@@ -111,24 +130,33 @@ class Controller {
                     absl::Time now);
   void FinishFetchFailed(DestinationRecord& rec, const absl::Status& error, absl::Time retry_at,
                          absl::Time now);
-  void PublishStatus(DestinationRecord& rec, DestinationStatus status);
+  // Writes rec.status to the API unless it is what the API holds (or will hold).
+  void PublishStatus(DestinationRecord& rec);
   void Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now);
   absl::Duration JitteredRequeue(const ObjectKey& key) const;
 
   // Groups: which destinations claim targets on one (URL, branch).
   // True when the target changed (and so did the claims of its groups).
   bool SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target);
-  std::optional<ObjectKey> Verdict(const DestinationRecord& rec, absl::Time now);
   std::vector<Claim> ClaimsOf(const GroupState& group) const;
   void Detach(DestinationRecord& rec);
-  void ReconcileSoon(const ObjectKey& key, absl::Time now) { timers_.SetNoLaterThan(key, now); }
+  void ReconcileSoon(const DestinationRecord& rec, absl::Time now) {
+    timers_.SetNoLaterThan(DestinationTimer(rec), now);
+  }
+  void ReconcileSoon(const ObjectKey& key, absl::Time now);  // if it exists
   void ReconcileGroup(const GroupState& group, absl::Time now);
 
   // Workers.
-  void ServiceWorker(const WorkerKey& key, absl::Time now);
+  // May retire the worker: `worker` must not be used after.
+  void ServiceWorker(BranchWorker& worker, absl::Time now);
   void ScheduleWorker(const BranchWorker& worker, absl::Time now);
-  void RetireIfUnused(const WorkerKey& key, absl::Time now);
+  void RetireIfUnused(BranchWorker& worker, absl::Time now);
+  // The worker a request in flight belongs to; nullptr (and forgotten) if none.
+  BranchWorker* TakeRequest(RequestId request);
   void Emit(Effect effect);
+  // The record of `key` (a hash lookup), or nullptr; RecordOf when it must exist.
+  DestinationRecord* FindRecord(const ObjectKey& key) const;
+  DestinationRecord& RecordOf(const ObjectKey& key) const;
   void RunDueTimers(absl::Time now);
 
   absl::Status CheckAdmitted() const;
@@ -140,10 +168,13 @@ class Controller {
   absl::Time last_now_ = absl::InfinitePast();
   bool synced_ = true;  // false from a restart until CacheSynced: decide nothing half-seen
   std::map<ObjectKey, RepoConfig> repo_configs_;
-  std::map<ObjectKey, DestinationRecord> destinations_;
+  std::map<ObjectKey, DestinationRecord> destinations_;  // nodes are stable: slots point in
+  Slots<DestinationRecord> destination_slots_;
+  absl::flat_hash_map<ObjectKey, DestinationRecord*> records_by_key_;  // lookups only
+  uint64_t verdicts_serials_ = 0;
   std::map<Group, GroupState> groups_;
   WorkerManager workers_;
-  std::map<RequestId, WorkerKey> requests_;
+  std::map<RequestId, BranchWorker*> requests_;  // ordered: StateHash iterates it
   TimerQueue timers_;
   std::vector<Effect> effects_;  // collected during one Handle call
 };

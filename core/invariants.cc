@@ -55,7 +55,7 @@ absl::Status Controller::CheckWorkers() const {
     }
     for (const ObjectKey& dest : worker.destinations()) {
       auto it = destinations_.find(dest);
-      if (it == destinations_.end() || it->second.worker != key) {
+      if (it == destinations_.end() || it->second.worker != &worker) {
         return absl::InternalError(absl::StrCat("worker ", key.ToString(), " lists ",
                                                 dest.ToString(), " which is not attached"));
       }
@@ -73,11 +73,11 @@ absl::Status Controller::CheckWorkers() const {
 absl::Status Controller::CheckDestinations() const {
   for (const auto& [key, rec] : destinations_) {
     if (rec.worker) {
-      const BranchWorker* worker = workers_.Find(*rec.worker);
-      if (worker == nullptr || !worker->destinations().contains(key)) {
+      const BranchWorker* worker = workers_.Find(rec.worker->key());
+      if (worker != rec.worker || !worker->destinations().contains(key)) {
         return absl::InternalError(absl::StrCat("invariant 6 (worker lifecycle): ", key.ToString(),
-                                                " is admitted to worker ", rec.worker->ToString(),
-                                                " which lacks it"));
+                                                " is admitted to worker ",
+                                                rec.worker->key().ToString(), " which lacks it"));
       }
       if (rec.awaiting_metadata && !worker->read_in_flight()) {
         return absl::InternalError(
@@ -86,7 +86,10 @@ absl::Status Controller::CheckDestinations() const {
     } else if (rec.awaiting_metadata) {
       return absl::InternalError(absl::StrCat(key.ToString(), " awaits metadata unattached"));
     }
-    if (!rec.awaiting_metadata && !timers_.When(key)) {
+    if (destination_slots_.Get(rec.slot) != &rec) {
+      return absl::InternalError(absl::StrCat(key.ToString(), " does not own its slot"));
+    }
+    if (!rec.awaiting_metadata && !timers_.When(DestinationTimer(rec))) {
       return absl::InternalError(
           absl::StrCat(key.ToString(), " has no reconcile scheduled: it would never resync"));
     }

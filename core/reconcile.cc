@@ -39,22 +39,18 @@ absl::Duration Controller::JitteredRequeue(const ObjectKey& key) const {
       absl::ToDoubleMilliseconds(options_.requeue_interval) * (1.0 - f + 2.0 * f * unit)));
 }
 
-void Controller::Reconcile(const ObjectKey& key, absl::Time now) {
-  auto it = destinations_.find(key);
-  if (it == destinations_.end()) return;
-  DestinationRecord& rec = it->second;
+void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
   if (!Admit(rec, now)) return;
-  BranchWorker* worker = workers_.Find(*rec.worker);
-  GITDEST_ASSERT(worker != nullptr);
+  BranchWorker& worker = *rec.worker;
   if (rec.resync_needed &&
       (!rec.resync_in_flight || now - rec.resync_since >= options_.api_timeout)) {
     rec.resync_in_flight = true;
     rec.resync_since = now;
     rec.changed_since_resync.clear();
     rec.resync_request = ids_.Next();
-    Emit(ResyncDestination{key, rec.resync_request});
+    Emit(ResyncDestination{rec.destination.key, rec.resync_request});
   }
-  Complete(rec, worker->SyncAndGetMetadata(key, now, ids_), *worker, now);
+  Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
 }
 
 // Finishes a reconcile with what the worker answered (from its cache or a read).
@@ -68,15 +64,15 @@ void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const B
   } else {
     auto& pending = std::get<MetadataPending>(answer);
     if (pending.start) {
-      requests_[pending.start->request] = *rec.worker;
+      requests_[pending.start->request] = rec.worker;
       Emit(*std::move(pending.start));
       ScheduleWorker(worker, now);  // the read's deadline
     }
     if (pending.ready_at != absl::InfinitePast()) {
-      timers_.Set(rec.destination.key, pending.ready_at);  // the next read is allowed then
+      timers_.Set(DestinationTimer(rec), pending.ready_at);  // the next read is allowed then
     } else {
       rec.awaiting_metadata = true;  // completed by the read's result
-      timers_.Cancel(rec.destination.key);
+      timers_.Cancel(DestinationTimer(rec));
     }
   }
 }
@@ -87,14 +83,15 @@ void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const B
 // anew but the branch's metadata.
 bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   const Destination& d = rec.destination;
-  const ObjectKey config_key = RepoConfigKeyOf(d);
-  auto config = repo_configs_.find(config_key);
   bool target_changed = false;
-  if (rec.target_stale) {
+  const bool resolve = rec.target_stale;
+  if (resolve) {
+    auto config = repo_configs_.find(RepoConfigKeyOf(d));
     absl::StatusOr<WriteTarget> target =
         ResolveTarget(d.spec, config == repo_configs_.end() ? nullptr : &config->second);
     rec.spec_error = target.status();
     target_changed = SetTarget(rec, target.ok() ? std::optional(*std::move(target)) : std::nullopt);
+    rec.worker_key = WorkerKey{RepoConfigKeyOf(d), d.spec.branch};
     rec.target_stale = false;
   }
   if (!rec.target) {
@@ -102,48 +99,53 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
     FinishInvalid(rec, rec.spec_error, now);
     return false;
   }
-  rec.lost_to = Verdict(rec, now);
+  RefreshVerdict(rec, now);
   if (rec.lost_to) {
     Detach(rec);
     FinishConflict(rec, now);
     return false;
   }
-  const WorkerKey worker_key{config_key, d.spec.branch};
+  // Attached, and nothing it is attached by changed since: nothing to do.
+  if (rec.worker && !resolve) return true;
   // Newly admitted, or admitted to another target: its objects must be written there.
-  if (!rec.worker || *rec.worker != worker_key || target_changed) {
+  if (!rec.worker || rec.worker->key() != rec.worker_key || target_changed) {
     rec.resync_needed = true;
     rec.resync_in_flight = false;  // a list in flight was for the old target: ask anew
     rec.changed_since_resync.clear();
   }
-  if (rec.worker && *rec.worker != worker_key) Detach(rec);
-  const RepoConfigSpec& spec = config->second.spec;
-  workers_.GetWorkerForDestination(d.key, worker_key,
-                                   Remote{spec.repo_url, spec.secret_name, spec.push});
-  rec.worker = worker_key;
+  if (rec.worker && rec.worker->key() != rec.worker_key) Detach(rec);
+  // A valid target implies its GitRepoConfig exists, and any change of it since would
+  // have made the target stale.
+  const RepoConfigSpec& spec = repo_configs_.at(rec.worker_key.repo_config).spec;
+  rec.worker = &workers_.GetWorkerForDestination(
+      d.key, rec.worker_key, Remote{spec.repo_url, spec.secret_name, spec.push});
   return true;
 }
 
-// The destination it lost to, or nullopt when admitted. Recomputes its group's verdicts
-// if its claims changed; a member whose verdict changed follows at once (same Handle
-// call), so that two admitted destinations never overlap when the call returns.
-std::optional<ObjectKey> Controller::Verdict(const DestinationRecord& rec, absl::Time now) {
-  GroupState& group = groups_.at(GroupOf(*rec.target));
+// Sets rec.lost_to: the destination it lost to, or nullopt when admitted. Recomputes its
+// group's verdicts if its claims changed; a member whose verdict changed follows at once
+// (same Handle call), so that two admitted destinations never overlap when the call
+// returns. A verdict read once is kept until the group's verdicts are recomputed.
+void Controller::RefreshVerdict(DestinationRecord& rec, absl::Time now) {
+  GroupState& group = *rec.group;
+  if (group.verdicts && rec.verdict_serial == group.verdicts_serial) return;  // still current
   if (!group.verdicts) {
     group.verdicts = ResolveConflicts(ClaimsOf(group));
+    group.verdicts_serial = ++verdicts_serials_;
     for (const auto& [other, lost_to] : *group.verdicts) {
-      if (other != rec.destination.key && destinations_.at(other).lost_to != lost_to) {
-        ReconcileSoon(other, now);
-      }
+      const DestinationRecord& member = RecordOf(other);
+      if (&member != &rec && member.lost_to != lost_to) ReconcileSoon(member, now);
     }
   }
-  return group.verdicts->at(rec.destination.key);
+  rec.lost_to = group.verdicts->at(rec.destination.key);
+  rec.verdict_serial = group.verdicts_serial;
 }
 
 bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target) {
   if (rec.target == target) return false;
   if (rec.target) {
     auto it = groups_.find(GroupOf(*rec.target));
-    GITDEST_ASSERT(it != groups_.end());
+    GITDEST_ASSERT(it != groups_.end() && &it->second == rec.group);
     it->second.members.erase(rec.destination.key);
     it->second.verdicts.reset();
     if (it->second.members.empty()) {
@@ -153,10 +155,11 @@ bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> ta
     }
   }
   rec.target = std::move(target);
+  rec.group = nullptr;
   if (rec.target) {
-    GroupState& group = groups_[GroupOf(*rec.target)];
-    group.members.insert(rec.destination.key);
-    group.verdicts.reset();
+    rec.group = &groups_[GroupOf(*rec.target)];
+    rec.group->members.insert(rec.destination.key);
+    rec.group->verdicts.reset();
   } else {
     rec.lost_to.reset();
   }
@@ -167,21 +170,21 @@ std::vector<Claim> Controller::ClaimsOf(const GroupState& group) const {
   std::vector<Claim> claims;
   claims.reserve(group.members.size());
   for (const ObjectKey& key : group.members) {
-    const DestinationRecord& rec = destinations_.at(key);
+    const DestinationRecord& rec = RecordOf(key);
     claims.push_back(Claim{key, rec.destination.creation_time, *rec.target});
   }
   return claims;
 }
 
 void Controller::ReconcileGroup(const GroupState& group, absl::Time now) {
-  for (const ObjectKey& key : group.members) ReconcileSoon(key, now);
+  for (const ObjectKey& key : group.members) ReconcileSoon(RecordOf(key), now);
 }
 
 void Controller::Detach(DestinationRecord& rec) {
   if (!rec.worker) return;
-  if (BranchWorker* worker = workers_.Find(*rec.worker)) worker->Detach(rec.destination.key);
-  RetireIfUnused(*rec.worker, last_now_);
-  rec.worker.reset();
+  BranchWorker& worker = *std::exchange(rec.worker, nullptr);
+  worker.Detach(rec.destination.key);
+  RetireIfUnused(worker, last_now_);
   rec.awaiting_metadata = false;
 }
 
@@ -193,9 +196,8 @@ void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error
       error.code() == absl::StatusCode::kNotFound ? kReasonRepoConfigNotFound : kReasonInvalidSpec;
   set.message = std::string(error.message());
   set.stalled = true;  // a human must change a spec; retried slowly in case one did
-  DestinationStatus status = rec.status;
-  ApplyConditions(set, rec.destination.generation, now, status);
-  PublishStatus(rec, std::move(status));
+  ApplyConditions(set, rec.destination.generation, now, rec.status);
+  PublishStatus(rec);
   Requeue(rec, options_.invalid_spec_requeue, now);
 }
 
@@ -204,15 +206,14 @@ void Controller::FinishConflict(DestinationRecord& rec, absl::Time now) {
   set.ready_reason = kReasonConflict;
   set.message = ConflictMessage(*rec.target, *rec.lost_to);
   set.stalled = true;
-  DestinationStatus status = rec.status;
-  ApplyConditions(set, rec.destination.generation, now, status);
-  PublishStatus(rec, std::move(status));
+  ApplyConditions(set, rec.destination.generation, now, rec.status);
+  PublishStatus(rec);
   Requeue(rec, options_.invalid_spec_requeue, now);
 }
 
 void Controller::FinishSynced(DestinationRecord& rec, const BranchInfo& info,
                               const BranchWorker& worker, absl::Time now) {
-  DestinationStatus status = rec.status;
+  DestinationStatus& status = rec.status;
   status.branch_exists = info.report.exists_on_remote;
   status.last_commit_sha = info.report.head.sha;
   status.last_sync_time = info.read_at;
@@ -236,7 +237,7 @@ void Controller::FinishSynced(DestinationRecord& rec, const BranchInfo& info,
     }
   }
   ApplyConditions(set, rec.destination.generation, now, status);
-  PublishStatus(rec, std::move(status));
+  PublishStatus(rec);
   Requeue(rec, JitteredRequeue(rec.destination.key), now);
 }
 
@@ -251,15 +252,13 @@ void Controller::FinishFetchFailed(DestinationRecord& rec, const absl::Status& e
   set.stalled = IsAuthError(error);
   set.reconciling = !set.stalled;
   set.reconciling_reason = kReasonFetchFailed;
-  DestinationStatus status = rec.status;
-  ApplyConditions(set, rec.destination.generation, now, status);
-  PublishStatus(rec, std::move(status));
+  ApplyConditions(set, rec.destination.generation, now, rec.status);
+  PublishStatus(rec);
   Requeue(rec, retry_at - now, now);
 }
 
-void Controller::PublishStatus(DestinationRecord& rec, DestinationStatus status) {
-  status.observed_generation = rec.destination.generation;
-  rec.status = std::move(status);
+void Controller::PublishStatus(DestinationRecord& rec) {
+  rec.status.observed_generation = rec.destination.generation;
   // One write in flight: the next goes out when it lands — or when its answer is overdue.
   if (rec.writing && last_now_ - rec.writing_since < options_.api_timeout) return;
   if (!rec.writing && rec.written == rec.status) return;  // nothing changed: no API call
@@ -271,7 +270,7 @@ void Controller::PublishStatus(DestinationRecord& rec, DestinationStatus status)
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {
   delay = std::max(delay, absl::ZeroDuration());
-  timers_.Set(rec.destination.key, now + std::max(delay, absl::Milliseconds(1)));
+  timers_.Set(DestinationTimer(rec), now + std::max(delay, absl::Milliseconds(1)));
   Emit(RequeueAfter{rec.destination.key, delay});
 }
 

@@ -70,10 +70,11 @@ uint64_t Controller::StateHash() const {
     const Destination& d = rec.destination;
     fnv(key.ToString(), d.generation, d.creation_time, d.spec.repo_ref.ToString(), d.spec.branch,
         d.spec.base_folder, rec.target ? rec.target->identity : "-",
-        rec.lost_to ? rec.lost_to->ToString() : "-", rec.worker ? rec.worker->ToString() : "-",
-        rec.awaiting_metadata, rec.written.has_value(), rec.writing.has_value(), rec.resync_needed,
-        rec.resync_in_flight, rec.status_request, rec.writing_since, rec.resync_request,
-        rec.resync_since, rec.target_stale, rec.spec_error.ToString());
+        rec.lost_to ? rec.lost_to->ToString() : "-",
+        rec.worker ? rec.worker->key().ToString() : "-", rec.awaiting_metadata,
+        rec.written.has_value(), rec.writing.has_value(), rec.resync_needed, rec.resync_in_flight,
+        rec.status_request, rec.writing_since, rec.resync_request, rec.resync_since,
+        rec.target_stale, rec.spec_error.ToString());
     HashStatus(fnv, rec.status);
     if (rec.written) HashStatus(fnv, *rec.written);
     if (rec.writing) HashStatus(fnv, *rec.writing);
@@ -81,7 +82,7 @@ uint64_t Controller::StateHash() const {
   fnv(workers_.workers().size());
   for (const auto& [key, worker] : workers_.workers()) worker.HashInto(fnv);
   fnv(requests_.size());
-  for (const auto& [id, key] : requests_) fnv(id, key.ToString());
+  for (const auto& [id, worker] : requests_) fnv(id, worker->key().ToString());
   fnv(timers_.size(), timers_.NextAt());
   return fnv.value();
 }

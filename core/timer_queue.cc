@@ -4,41 +4,105 @@
 
 namespace gitdest::core {
 
-void TimerQueue::Set(const TimerId& id, absl::Time at) {
-  Cancel(id);
-  by_id_.emplace(id, at);
-  by_time_.emplace(at, id);
-  GITDEST_ASSERT(by_id_.size() == by_time_.size());
+uint32_t& TimerQueue::PositionOf(TimerId id) {
+  const uint64_t kind = id >> 32;
+  GITDEST_ASSERT(kind < 2);
+  std::vector<uint32_t>& positions = positions_[kind];
+  const auto slot = static_cast<uint32_t>(id);
+  if (slot >= positions.size()) positions.resize(size_t{slot} + 1, kAbsent);
+  return positions[slot];
 }
 
-void TimerQueue::SetNoLaterThan(const TimerId& id, absl::Time at) {
-  std::optional<absl::Time> current = When(id);
-  if (!current || *current > at) Set(id, at);
+uint32_t TimerQueue::PositionOf(TimerId id) const {
+  const uint64_t kind = id >> 32;
+  const auto slot = static_cast<uint32_t>(id);
+  if (kind >= 2 || slot >= positions_[kind].size()) return kAbsent;
+  return positions_[kind][slot];
 }
 
-void TimerQueue::Cancel(const TimerId& id) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return;
-  by_time_.erase({it->second, id});
-  by_id_.erase(it);
+void TimerQueue::Set(TimerId id, absl::Time at) {
+  const uint32_t i = PositionOf(id);
+  if (i == kAbsent) {
+    heap_.push_back({at, id});
+    SiftUp(static_cast<uint32_t>(heap_.size() - 1));
+    return;
+  }
+  const bool earlier = at < heap_[i].at;
+  heap_[i].at = at;
+  if (earlier) {
+    SiftUp(i);
+  } else {
+    SiftDown(i);
+  }
 }
 
-std::optional<absl::Time> TimerQueue::When(const TimerId& id) const {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return std::nullopt;
-  return it->second;
+void TimerQueue::SetNoLaterThan(TimerId id, absl::Time at) {
+  const uint32_t i = PositionOf(id);
+  if (i == kAbsent || heap_[i].at > at) Set(id, at);
+}
+
+void TimerQueue::Cancel(TimerId id) {
+  const uint32_t i = PositionOf(id);
+  if (i != kAbsent) RemoveAt(i);
+}
+
+std::optional<absl::Time> TimerQueue::When(TimerId id) const {
+  const uint32_t i = PositionOf(id);
+  if (i == kAbsent) return std::nullopt;
+  return heap_[i].at;
 }
 
 absl::Time TimerQueue::NextAt() const {
-  return by_time_.empty() ? absl::InfiniteFuture() : by_time_.begin()->first;
+  return heap_.empty() ? absl::InfiniteFuture() : heap_.front().at;
 }
 
 std::optional<TimerId> TimerQueue::PopDue(absl::Time now) {
-  if (by_time_.empty() || by_time_.begin()->first > now) return std::nullopt;
-  TimerId id = by_time_.begin()->second;
-  by_time_.erase(by_time_.begin());
-  by_id_.erase(id);
+  if (heap_.empty() || heap_.front().at > now) return std::nullopt;
+  const TimerId id = heap_.front().id;
+  RemoveAt(0);
   return id;
+}
+
+// Takes the timer in slot i out: the last entry moves there and the heap order is
+// restored around it.
+void TimerQueue::RemoveAt(uint32_t i) {
+  PositionOf(heap_[i].id) = kAbsent;
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  if (i == heap_.size()) return;
+  Place(i, last);
+  SiftUp(i);
+  SiftDown(PositionOf(last.id));
+}
+
+void TimerQueue::Place(uint32_t i, Entry entry) {
+  heap_[i] = entry;
+  PositionOf(entry.id) = i;
+}
+
+void TimerQueue::SiftUp(uint32_t i) {
+  const Entry entry = heap_[i];
+  while (i > 0) {
+    const uint32_t parent = (i - 1) / 2;
+    if (!(entry < heap_[parent])) break;
+    Place(i, heap_[parent]);
+    i = parent;
+  }
+  Place(i, entry);
+}
+
+void TimerQueue::SiftDown(uint32_t i) {
+  const Entry entry = heap_[i];
+  const auto n = static_cast<uint32_t>(heap_.size());
+  for (;;) {
+    uint32_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+    if (!(heap_[child] < entry)) break;
+    Place(i, heap_[child]);
+    i = child;
+  }
+  Place(i, entry);
 }
 
 }  // namespace gitdest::core

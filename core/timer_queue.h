@@ -1,39 +1,54 @@
 // The core's timers: one per destination (its next reconcile) and one per branch
 // worker (its next push or retry). Ordered by (time, id), so equal times fire in a
-// deterministic order.
+// deterministic order. An indexed binary heap: every operation is O(log n) without
+// allocating once the heap has grown.
+//
+// A TimerId is a kind (bit 32: 0 or 1) and a small dense index (the low 32 bits, a
+// Slots slot): the heap positions are kept in one array per kind, indexed by slot.
 #pragma once
 
-#include <map>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
-#include <set>
-#include <utility>
-#include <variant>
+#include <vector>
 
 #include "absl/time/time.h"
-#include "core/types.h"
 
 namespace gitdest::core {
 
-using TimerId = std::variant<ObjectKey, WorkerKey>;
+using TimerId = uint64_t;  // (kind << 32) | slot, kind 0 or 1
 
 class TimerQueue {
  public:
   // Sets (replaces) the timer `id` to fire at `at`.
-  void Set(const TimerId& id, absl::Time at);
+  void Set(TimerId id, absl::Time at);
   // Sets the timer unless it is already due no later than `at`.
-  void SetNoLaterThan(const TimerId& id, absl::Time at);
-  void Cancel(const TimerId& id);
-  std::optional<absl::Time> When(const TimerId& id) const;
+  void SetNoLaterThan(TimerId id, absl::Time at);
+  void Cancel(TimerId id);
+  std::optional<absl::Time> When(TimerId id) const;
 
   // When the earliest timer fires; InfiniteFuture when there is none.
   absl::Time NextAt() const;
   // Removes and returns the earliest timer due at or before `now`.
   std::optional<TimerId> PopDue(absl::Time now);
-  size_t size() const { return by_id_.size(); }
+  size_t size() const { return heap_.size(); }
 
  private:
-  std::map<TimerId, absl::Time> by_id_;
-  std::set<std::pair<absl::Time, TimerId>> by_time_;
+  struct Entry {
+    absl::Time at;
+    TimerId id;
+    bool operator<(const Entry& o) const { return at != o.at ? at < o.at : id < o.id; }
+  };
+  static constexpr uint32_t kAbsent = UINT32_MAX;
+  uint32_t& PositionOf(TimerId id);  // kAbsent when the timer is not set
+  uint32_t PositionOf(TimerId id) const;
+  void Place(uint32_t i, Entry entry);  // heap_[i] = entry, and its position
+  void SiftUp(uint32_t i);
+  void SiftDown(uint32_t i);
+  void RemoveAt(uint32_t i);
+
+  std::vector<Entry> heap_;
+  std::vector<uint32_t> positions_[2];  // per kind, by slot: where the timer sits in heap_
 };
 
 }  // namespace gitdest::core

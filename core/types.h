@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -18,6 +19,11 @@ struct ObjectKey {
   std::string name;
 
   std::string ToString() const { return namespace_ + "/" + name; }
+  // For hash-map lookups only: never iterate a hash map where order reaches an effect.
+  template <class H>
+  friend H AbslHashValue(H h, const ObjectKey& key) {
+    return H::combine(std::move(h), key.namespace_, key.name);
+  }
   friend bool operator==(const ObjectKey&, const ObjectKey&) = default;
   friend auto operator<=>(const ObjectKey&, const ObjectKey&) = default;
 };

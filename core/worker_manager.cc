@@ -1,12 +1,16 @@
 #include "core/worker_manager.h"
 
+#include "core/check.h"
+
 namespace gitdest::core {
 
 BranchWorker& WorkerManager::GetWorkerForDestination(const ObjectKey& destination,
                                                      const WorkerKey& key, const Remote& remote) {
   auto it = workers_.find(key);
   if (it == workers_.end()) {
-    it = workers_.emplace(key, BranchWorker(key, remote, *options_)).first;
+    it = workers_.try_emplace(key, key, slots_.Next(), remote, *options_).first;
+    const uint32_t slot = slots_.Add(&it->second);
+    GITDEST_ASSERT(slot == it->second.slot());
     if (auto memory = retired_.find(key); memory != retired_.end()) {
       it->second.Restore(memory->second);
       retired_.erase(memory);
@@ -18,13 +22,13 @@ BranchWorker& WorkerManager::GetWorkerForDestination(const ObjectKey& destinatio
   return it->second;
 }
 
-bool WorkerManager::RetireIfUnused(const WorkerKey& key, absl::Time now) {
-  auto it = workers_.find(key);
-  if (it == workers_.end() || it->second.InUse()) return false;
+bool WorkerManager::RetireIfUnused(BranchWorker& worker, absl::Time now) {
+  if (worker.InUse()) return false;
   std::erase_if(retired_, [&](const auto& entry) { return entry.second.read_not_before <= now; });
-  BranchWorker::Memory memory = it->second.Remember();
-  if (memory.read_not_before > now) retired_.insert_or_assign(key, std::move(memory));
-  workers_.erase(it);
+  BranchWorker::Memory memory = worker.Remember();
+  if (memory.read_not_before > now) retired_.insert_or_assign(worker.key(), std::move(memory));
+  slots_.Remove(worker.slot());
+  workers_.erase(workers_.find(worker.key()));
   return true;
 }
 

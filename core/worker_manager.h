@@ -7,6 +7,7 @@
 
 #include "core/branch_worker.h"
 #include "core/options.h"
+#include "core/slots.h"
 #include "core/types.h"
 
 namespace gitdest::core {
@@ -20,18 +21,22 @@ class WorkerManager {
   BranchWorker& GetWorkerForDestination(const ObjectKey& destination, const WorkerKey& key,
                                         const Remote& remote);
   // Retires the worker if no destination uses it and it has nothing to push. Its
-  // metadata memory is kept until its read window closes. True if retired.
-  bool RetireIfUnused(const WorkerKey& key, absl::Time now);
+  // metadata memory is kept until its read window closes. True if retired: `worker`
+  // is gone.
+  bool RetireIfUnused(BranchWorker& worker, absl::Time now);
 
   BranchWorker* Find(const WorkerKey& key);
   const BranchWorker* Find(const WorkerKey& key) const;
+  // The live worker in `slot`, or nullptr.
+  BranchWorker* AtSlot(uint32_t slot) const { return slots_.Get(slot); }
   // Every worker of one GitRepoConfig, in key order.
   std::vector<BranchWorker*> WorkersOf(const ObjectKey& repo_config);
   const std::map<WorkerKey, BranchWorker>& workers() const { return workers_; }
 
  private:
   const ControllerOptions* options_;
-  std::map<WorkerKey, BranchWorker> workers_;
+  std::map<WorkerKey, BranchWorker> workers_;  // nodes are stable: slots_ points into them
+  Slots<BranchWorker> slots_;
   std::map<WorkerKey, BranchWorker::Memory> retired_;  // pruned once read_not_before passed
 };
 

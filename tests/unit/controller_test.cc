@@ -55,7 +55,7 @@ TEST_F(ReconcileTest, StaleCacheTriggersReadAndReturnsMetadata) {
   EXPECT_EQ(h.cluster.statuses().at({"team", "a"}), Status("a"));
 
   // Once the cache is older than the TTL, the next (requeued) reconcile reads again.
-  const absl::Time requeue = *h.controller().timers().When(ObjectKey{"team", "a"});
+  const absl::Time requeue = *h.controller().ReconcileAt(ObjectKey{"team", "a"});
   EXPECT_GE(requeue - created, absl::Minutes(9));
   h.Advance(requeue - h.now());
   EXPECT_EQ(h.reads_issued().size(), 2u);
@@ -120,7 +120,7 @@ TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
 
   // The retry waits for the backoff (≥ the TTL, counted from the failed read's start).
   h.remote.ClearFaults();
-  const absl::Time retry = *h.controller().timers().When(ObjectKey{"team", "a"});
+  const absl::Time retry = *h.controller().ReconcileAt(ObjectKey{"team", "a"});
   const auto reads = main_reads();
   h.Advance(retry - h.now() - absl::Milliseconds(1));
   EXPECT_EQ(main_reads(), reads);
@@ -192,8 +192,8 @@ TEST_F(ReconcileTest, RequeueIsJitteredPerKeyAndDeterministic) {
   AddDestination("a", "clusters/a");
   AddDestination("b", "clusters/b");
   h.Settle();
-  const auto when_a = h.controller().timers().When(ObjectKey{"team", "a"});
-  const auto when_b = h.controller().timers().When(ObjectKey{"team", "b"});
+  const auto when_a = h.controller().ReconcileAt(ObjectKey{"team", "a"});
+  const auto when_b = h.controller().ReconcileAt(ObjectKey{"team", "b"});
   ASSERT_TRUE(when_a && when_b);
   EXPECT_NE(*when_a, *when_b);
   for (auto when : {*when_a, *when_b}) {
@@ -204,7 +204,7 @@ TEST_F(ReconcileTest, RequeueIsJitteredPerKeyAndDeterministic) {
   again.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
   again.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", again.now())});
   again.Settle();
-  EXPECT_EQ(again.controller().timers().When(ObjectKey{"team", "a"}), when_a);
+  EXPECT_EQ(again.controller().ReconcileAt(ObjectKey{"team", "a"}), when_a);
 }
 
 TEST_F(ReconcileTest, InvalidSpecIsStalledAndRequeuedInTwoMinutes) {
@@ -213,7 +213,7 @@ TEST_F(ReconcileTest, InvalidSpecIsStalledAndRequeuedInTwoMinutes) {
   EXPECT_NE(
       core::FindCondition(Status("bad"), core::kConditionReady)->message.find("spec.baseFolder"),
       std::string::npos);
-  EXPECT_EQ(h.controller().timers().When(ObjectKey{"team", "bad"}), h.now() + absl::Minutes(2));
+  EXPECT_EQ(h.controller().ReconcileAt(ObjectKey{"team", "bad"}), h.now() + absl::Minutes(2));
   EXPECT_TRUE(h.reads_issued().empty());
   EXPECT_TRUE(h.controller().workers().workers().empty());
 }

@@ -1,29 +1,35 @@
 #include "core/timer_queue.h"
 
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <map>
+#include <set>
+#include <tuple>
+#include <vector>
 
 namespace gitdest::core {
 namespace {
 
 const absl::Time t0 = absl::FromUnixSeconds(100);
 
-TEST(TimerQueueTest, PopsInTimeThenKeyOrder) {
+TEST(TimerQueueTest, PopsInTimeThenIdOrder) {
   TimerQueue q;
-  q.Set(ObjectKey{"ns", "b"}, t0);
-  q.Set(ObjectKey{"ns", "a"}, t0);
-  q.Set(WorkerKey{{"ns", "r"}, "main"}, t0 - absl::Seconds(1));
+  q.Set(7, t0);
+  q.Set(3, t0);
+  q.Set(uint64_t{1} << 32, t0 - absl::Seconds(1));
   EXPECT_EQ(q.NextAt(), t0 - absl::Seconds(1));
   EXPECT_FALSE(q.PopDue(t0 - absl::Seconds(2)));
-  EXPECT_TRUE(std::holds_alternative<WorkerKey>(*q.PopDue(t0)));
-  EXPECT_EQ(std::get<ObjectKey>(*q.PopDue(t0)).name, "a");
-  EXPECT_EQ(std::get<ObjectKey>(*q.PopDue(t0)).name, "b");
+  EXPECT_EQ(q.PopDue(t0), uint64_t{1} << 32);
+  EXPECT_EQ(q.PopDue(t0), 3u);
+  EXPECT_EQ(q.PopDue(t0), 7u);
   EXPECT_FALSE(q.PopDue(t0));
   EXPECT_EQ(q.NextAt(), absl::InfiniteFuture());
 }
 
 TEST(TimerQueueTest, SetReplacesAndNoLaterThanOnlyMovesEarlier) {
   TimerQueue q;
-  const ObjectKey k{"ns", "a"};
+  const TimerId k = 42;
   q.Set(k, t0);
   q.Set(k, t0 + absl::Seconds(5));
   EXPECT_EQ(q.size(), 1u);
@@ -35,6 +41,52 @@ TEST(TimerQueueTest, SetReplacesAndNoLaterThanOnlyMovesEarlier) {
   q.Cancel(k);
   EXPECT_FALSE(q.When(k));
   EXPECT_EQ(q.size(), 0u);
+}
+
+}  // namespace
+}  // namespace gitdest::core
+
+namespace gitdest::core {
+namespace {
+
+// The heap against a reference (a sorted set) through random sets, cancels and pops:
+// every pop must return the reference's first entry.
+RC_GTEST_PROP(TimerQueueProperty, AgreesWithASortedSet, ()) {
+  TimerQueue q;
+  std::set<std::pair<absl::Time, TimerId>> ref;
+  std::map<TimerId, absl::Time> when;
+  const auto ops = *rc::gen::container<std::vector<std::tuple<int, TimerId, int>>>(rc::gen::tuple(
+      rc::gen::inRange(0, 4), rc::gen::inRange<TimerId>(0, 80), rc::gen::inRange(0, 60)));
+  absl::Time now = t0;
+  for (const auto& [op, n, seconds] : ops) {
+    const TimerId id = (n / 40) << 32 | n % 40;  // both kinds
+    const absl::Time at = t0 + absl::Seconds(seconds);
+    if (op <= 1) {  // Set / SetNoLaterThan
+      const bool replace = op == 0 || !when.contains(id) || when[id] > at;
+      if (replace) {
+        if (when.contains(id)) ref.erase({when[id], id});
+        when[id] = at;
+        ref.insert({at, id});
+      }
+      op == 0 ? q.Set(id, at) : q.SetNoLaterThan(id, at);
+    } else if (op == 2) {
+      if (when.contains(id)) ref.erase({when[id], id});
+      when.erase(id);
+      q.Cancel(id);
+    } else {
+      now = std::max(now, at);
+      while (!ref.empty() && ref.begin()->first <= now) {
+        const TimerId expected = ref.begin()->second;
+        ref.erase(ref.begin());
+        when.erase(expected);
+        RC_ASSERT(q.PopDue(now) == std::optional(expected));
+      }
+      RC_ASSERT(!q.PopDue(now));
+    }
+    RC_ASSERT(q.size() == ref.size());
+    RC_ASSERT(q.NextAt() == (ref.empty() ? absl::InfiniteFuture() : ref.begin()->first));
+    for (const auto& [timer, t] : when) RC_ASSERT(q.When(timer) == std::optional(t));
+  }
 }
 
 }  // namespace
