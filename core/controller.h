@@ -31,6 +31,7 @@ struct GroupState;
 struct DestinationRecord {
   Destination destination;
   uint32_t slot = 0;                  // its small integer name (see Slots): its timer's id
+  absl::Duration requeue_interval;    // the jittered periodic requeue, fixed by its key
   std::optional<WriteTarget> target;  // set while the spec is valid
   WorkerKey worker_key;               // the worker its target writes through, while valid
   GroupState* group = nullptr;        // the group of its target's (URL, branch), while valid
@@ -40,8 +41,11 @@ struct DestinationRecord {
   uint64_t verdict_serial = 0;        // the group verdicts lost_to was read from
   BranchWorker* worker = nullptr;     // set while admitted: attached to this worker
   DestinationStatus status;           // the latest computed status
-  std::optional<DestinationStatus> written;  // last status the API confirmed
-  std::optional<DestinationStatus> writing;  // status write in flight
+  // What the API holds: the last status it confirmed or, while `writing`, the status in
+  // flight (nullopt: unknown, after a failed write). Updated by assignment, which reuses
+  // its buffers: a status write copies the status once, into the effect.
+  std::optional<DestinationStatus> written;
+  bool writing = false;  // a write of `written` is in flight (status_request)
   bool awaiting_metadata = false;
   // Level-based resync: set when the destination is admitted to a (new) target, cleared
   // when its objects were listed and queued.

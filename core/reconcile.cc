@@ -238,7 +238,7 @@ void Controller::FinishSynced(DestinationRecord& rec, const BranchInfo& info,
   }
   ApplyConditions(set, rec.destination.generation, now, status);
   PublishStatus(rec);
-  Requeue(rec, JitteredRequeue(rec.destination.key), now);
+  Requeue(rec, rec.requeue_interval, now);
 }
 
 void Controller::FinishFetchFailed(DestinationRecord& rec, const absl::Status& error,
@@ -262,7 +262,8 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   // One write in flight: the next goes out when it lands — or when its answer is overdue.
   if (rec.writing && last_now_ - rec.writing_since < options_.api_timeout) return;
   if (!rec.writing && rec.written == rec.status) return;  // nothing changed: no API call
-  rec.writing = rec.status;
+  rec.written = rec.status;
+  rec.writing = true;
   rec.writing_since = last_now_;
   rec.status_request = ids_.Next();
   Emit(WriteStatus{rec.destination.key, rec.status, rec.status_request});

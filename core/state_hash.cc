@@ -72,12 +72,11 @@ uint64_t Controller::StateHash() const {
         d.spec.base_folder, rec.target ? rec.target->identity : "-",
         rec.lost_to ? rec.lost_to->ToString() : "-",
         rec.worker ? rec.worker->key().ToString() : "-", rec.awaiting_metadata,
-        rec.written.has_value(), rec.writing.has_value(), rec.resync_needed, rec.resync_in_flight,
+        rec.written.has_value(), rec.writing, rec.resync_needed, rec.resync_in_flight,
         rec.status_request, rec.writing_since, rec.resync_request, rec.resync_since,
         rec.target_stale, rec.spec_error.ToString());
     HashStatus(fnv, rec.status);
     if (rec.written) HashStatus(fnv, *rec.written);
-    if (rec.writing) HashStatus(fnv, *rec.writing);
   }
   fnv(workers_.workers().size());
   for (const auto& [key, worker] : workers_.workers()) worker.HashInto(fnv);

@@ -4,13 +4,12 @@
 
 namespace gitdest::core {
 
-uint32_t& TimerQueue::PositionOf(TimerId id) {
+void TimerQueue::EnsurePosition(TimerId id) {
   const uint64_t kind = id >> 32;
   GITDEST_ASSERT(kind < 2);
   std::vector<uint32_t>& positions = positions_[kind];
   const auto slot = static_cast<uint32_t>(id);
   if (slot >= positions.size()) positions.resize(size_t{slot} + 1, kAbsent);
-  return positions[slot];
 }
 
 uint32_t TimerQueue::PositionOf(TimerId id) const {
@@ -23,6 +22,7 @@ uint32_t TimerQueue::PositionOf(TimerId id) const {
 void TimerQueue::Set(TimerId id, absl::Time at) {
   const uint32_t i = PositionOf(id);
   if (i == kAbsent) {
+    EnsurePosition(id);
     heap_.push_back({at, id});
     SiftUp(static_cast<uint32_t>(heap_.size() - 1));
     return;
@@ -66,18 +66,18 @@ std::optional<TimerId> TimerQueue::PopDue(absl::Time now) {
 // Takes the timer in slot i out: the last entry moves there and the heap order is
 // restored around it.
 void TimerQueue::RemoveAt(uint32_t i) {
-  PositionOf(heap_[i].id) = kAbsent;
+  Position(heap_[i].id) = kAbsent;
   const Entry last = heap_.back();
   heap_.pop_back();
   if (i == heap_.size()) return;
   Place(i, last);
   SiftUp(i);
-  SiftDown(PositionOf(last.id));
+  SiftDown(Position(last.id));
 }
 
 void TimerQueue::Place(uint32_t i, Entry entry) {
   heap_[i] = entry;
-  PositionOf(entry.id) = i;
+  Position(entry.id) = i;
 }
 
 void TimerQueue::SiftUp(uint32_t i) {

@@ -40,8 +40,11 @@ class TimerQueue {
     bool operator<(const Entry& o) const { return at != o.at ? at < o.at : id < o.id; }
   };
   static constexpr uint32_t kAbsent = UINT32_MAX;
-  uint32_t& PositionOf(TimerId id);  // kAbsent when the timer is not set
+  // Where the timer sits in heap_; kAbsent when it is not set.
   uint32_t PositionOf(TimerId id) const;
+  // Its position slot, which exists once the timer was ever set (EnsurePosition).
+  uint32_t& Position(TimerId id) { return positions_[id >> 32][static_cast<uint32_t>(id)]; }
+  void EnsurePosition(TimerId id);
   void Place(uint32_t i, Entry entry);  // heap_[i] = entry, and its position
   void SiftUp(uint32_t i);
   void SiftDown(uint32_t i);

@@ -92,7 +92,14 @@ struct DestinationStatus {
   bool branch_exists = false;
   std::string last_commit_sha;
   absl::Time last_sync_time = absl::InfinitePast();  // InfinitePast = never read
-  friend bool operator==(const DestinationStatus&, const DestinationStatus&) = default;
+
+  // Every field; the cheap ones first, since a periodic reconcile mostly changes only
+  // last_sync_time and the controller compares statuses on every reconcile.
+  friend bool operator==(const DestinationStatus& a, const DestinationStatus& b) {
+    return a.last_sync_time == b.last_sync_time && a.observed_generation == b.observed_generation &&
+           a.branch_exists == b.branch_exists && a.last_commit_sha == b.last_commit_sha &&
+           a.conditions == b.conditions;
+  }
 };
 
 // ---- Branch metadata -------------------------------------------------------------------

@@ -132,11 +132,12 @@ absl::StatusOr<std::string> ResourcePath(absl::string_view base_folder, const Re
                      QuoteForMessage(*normalized)));
   }
   if (absl::Status status = CheckId(id); !status.ok()) return status;
-  std::string path = absl::StrCat(base_folder, "/");
-  if (!id.group.empty()) absl::StrAppend(&path, id.group, "/");
-  absl::StrAppend(&path, id.version, "/", id.resource, "/");
-  if (!id.namespace_.empty()) absl::StrAppend(&path, id.namespace_, "/");
-  absl::StrAppend(&path, id.name, kYamlSuffix);
+  // One StrCat: one allocation. An empty group or namespace has no segment.
+  const absl::string_view group_slash = id.group.empty() ? "" : "/";
+  const absl::string_view namespace_slash = id.namespace_.empty() ? "" : "/";
+  std::string path =
+      absl::StrCat(base_folder, "/", id.group, group_slash, id.version, "/", id.resource, "/",
+                   id.namespace_, namespace_slash, id.name, kYamlSuffix);
   if (path.size() > kMaxPathBytes) {
     return IdError(
         "name", id.name,
