@@ -48,7 +48,6 @@ Output Controller::Handle(const Input& input, absl::Time now) {
   GITDEST_ASSERT(now >= last_now_);  // time never runs backwards
   GITDEST_ASSERT(effects_.empty());
   last_now_ = now;
-  effects_.reserve(4);  // most steps emit one to four effects: one allocation, not three
   std::visit(Overloaded{
                  [&](const RepoConfigObserved& in) { OnRepoConfigObserved(in, now); },
                  [&](const RepoConfigDeleted& in) { OnRepoConfigDeleted(in, now); },
@@ -87,7 +86,11 @@ void Controller::RunDueTimers(absl::Time now) {
   }
 }
 
-void Controller::Emit(Effect effect) { effects_.push_back(std::move(effect)); }
+void Controller::Emit(Effect effect) {
+  // A step that emits anything mostly emits one to four: one allocation, not three.
+  if (effects_.capacity() == 0) effects_.reserve(4);
+  effects_.push_back(std::move(effect));
+}
 
 DestinationRecord* Controller::FindRecord(const ObjectKey& key) const {
   auto it = records_by_key_.find(key);

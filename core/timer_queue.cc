@@ -1,5 +1,7 @@
 #include "core/timer_queue.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 
 namespace gitdest::core {
@@ -83,7 +85,7 @@ void TimerQueue::Place(uint32_t i, Entry entry) {
 void TimerQueue::SiftUp(uint32_t i) {
   const Entry entry = heap_[i];
   while (i > 0) {
-    const uint32_t parent = (i - 1) / 2;
+    const uint32_t parent = (i - 1) / kArity;
     if (!(entry < heap_[parent])) break;
     Place(i, heap_[parent]);
     i = parent;
@@ -95,9 +97,12 @@ void TimerQueue::SiftDown(uint32_t i) {
   const Entry entry = heap_[i];
   const auto n = static_cast<uint32_t>(heap_.size());
   for (;;) {
-    uint32_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+    const uint32_t first = kArity * i + 1;
+    if (first >= n) break;
+    uint32_t child = first;  // the earliest of the children
+    for (uint32_t c = first + 1; c < std::min(first + kArity, n); ++c) {
+      if (heap_[c] < heap_[child]) child = c;
+    }
     if (!(heap_[child] < entry)) break;
     Place(i, heap_[child]);
     i = child;
