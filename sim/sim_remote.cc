@@ -1,7 +1,9 @@
 #include "sim/sim_remote.h"
 
-#include "absl/strings/str_cat.h"
-#include "core/naming/identity.h"
+#include <bit>
+#include <cstring>
+
+#include "core/check.h"
 #include "core/naming/repo_url.h"
 
 namespace gitdest::sim {
@@ -15,65 +17,267 @@ std::string Canonical(const std::string& url) {
   return normalized.ok() ? *normalized : url;
 }
 
+// ---- hashing -------------------------------------------------------------------------
+
+// The MurmurHash3 finalizer: a bijection in which every output bit depends on every
+// input bit.
+constexpr uint64_t Fmix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Up to 8 bytes as a little-endian word (zero-padded), whatever the machine's byte order.
+uint64_t LoadWord(const char* bytes, size_t count) {
+  uint64_t word = 0;
+  std::memcpy(&word, bytes, count);
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  return word;
+}
+
+// Two 64-bit lanes, each with its own seed and multiplier (hex digits of pi and of e),
+// fed the same words: a collision in one lane says next to nothing about the other.
+// Each word steps every lane through a bijection (xor, odd multiply, xorshift), so two
+// inputs of equal length that differ in one word never collide; Finish mixes fully.
+class Hasher {
+ public:
+  // Length first: field boundaries are part of what is hashed, so no choice of
+  // message can make two different commits hash alike.
+  Hasher& Add(std::string_view bytes) {
+    Add(uint64_t{bytes.size()});
+    size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) Add(LoadWord(bytes.data() + i, 8));
+    if (i < bytes.size()) Add(LoadWord(bytes.data() + i, bytes.size() - i));
+    return *this;
+  }
+  Hasher& Add(uint64_t word) {
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const uint64_t lane = (lanes_[i] ^ word) * kMultipliers[i];
+      lanes_[i] = lane ^ (lane >> 32);
+    }
+    return *this;
+  }
+  Hasher& Add(const Digest& digest) {
+    for (uint64_t lane : digest) Add(lane);
+    return *this;
+  }
+  Digest Finish() const { return {Fmix(lanes_[0]), Fmix(lanes_[1])}; }
+
+ private:
+  static constexpr Digest kMultipliers = {0x9e3779b97f4a7c15ULL, 0xb7e151628aed2a6bULL};
+  Digest lanes_ = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
+};
+
+// A file's contribution to its tree's hash. Summing contributions makes the tree hash
+// independent of insertion order and lets one change update it in O(1).
+Digest EntryHash(Hasher path_hasher, const Blob& content) {
+  return path_hasher.Add(content.hash).Finish();
+}
+
+void AddEntry(Digest& tree_hash, const Digest& entry) {
+  for (size_t i = 0; i < tree_hash.size(); ++i) tree_hash[i] += entry[i];
+}
+
+void SubtractEntry(Digest& tree_hash, const Digest& entry) {
+  for (size_t i = 0; i < tree_hash.size(); ++i) tree_hash[i] -= entry[i];
+}
+
+// Content-addressed like Git: the id covers parent, tree, message and author, so equal
+// histories get equal ids in every run. The depth tells a root commit (whose parent
+// field means nothing) from the others.
+Digest CommitId(int64_t depth, const Digest& parent, const Digest& tree_hash,
+                const std::string& message, const std::string& author) {
+  Hasher hasher;
+  hasher.Add(static_cast<uint64_t>(depth));
+  if (depth > 1) hasher.Add(parent);
+  return hasher.Add(tree_hash).Add(message).Add(author).Finish();
+}
+
+// 40 hex digits like a Git sha: the id's 128 bits, then 32 bits mixed from them (they
+// add no strength; they make the sha look like what it stands for).
+std::string ToHex(const Digest& id) {
+  const std::array<uint64_t, 3> words = {id[0], id[1], Fmix(id[0] ^ (id[1] << 1)) & (~0ULL << 32)};
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex(40, '0');
+  for (size_t i = 0; i < hex.size(); ++i) {
+    hex[i] = kDigits[(words[i / 16] >> (60 - 4 * (i % 16))) & 0xf];
+  }
+  return hex;
+}
+
+// The id a sha spells, if it is one ToHex could have written.
+std::optional<Digest> FromHex(const std::string& hex) {
+  if (hex.size() != 40) return std::nullopt;
+  Digest id{};
+  for (size_t i = 0; i < 32; ++i) {
+    const char c = hex[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    id[i / 16] = id[i / 16] << 4 | static_cast<uint64_t>(digit);
+  }
+  if (ToHex(id) != hex) return std::nullopt;
+  return id;
+}
+
+const std::string kNoTip;  // an absent branch's
+
+BlobPtr MakeBlob(const std::string& content) {
+  return std::make_shared<const Blob>(Blob{content, HashBytes(content)});
+}
+
 }  // namespace
 
+Digest HashBytes(std::string_view bytes) { return Hasher().Add(bytes).Finish(); }
+
+// ---- the world -----------------------------------------------------------------------
+
 void SimRemote::CreateRepository(const std::string& url) {
-  repositories_.try_emplace(Canonical(url));
+  const std::string canonical = Canonical(url);
+  // Find relies on it: a canonical spelling is its own canonical form.
+  GITDEST_ASSERT(Canonical(canonical) == canonical);
+  repositories_.try_emplace(canonical);
 }
 
 SimRemote::Repository* SimRemote::Find(const std::string& url) {
-  auto it = repositories_.find(Canonical(url));
+  return const_cast<Repository*>(std::as_const(*this).Find(url));
+}
+
+// Callers mostly pass the canonical spelling already: finding it as it is skips the
+// normalization, which would cost more than everything else a read does.
+const SimRemote::Repository* SimRemote::Find(const std::string& url) const {
+  auto it = repositories_.find(url);
+  if (it == repositories_.end()) it = repositories_.find(Canonical(url));
   return it == repositories_.end() ? nullptr : &it->second;
 }
 
-const SimRemote::Repository* SimRemote::Find(const std::string& url) const {
-  auto it = repositories_.find(Canonical(url));
-  return it == repositories_.end() ? nullptr : &it->second;
+const SimRemote::Commit* SimRemote::FindCommit(const std::string& id) const {
+  const std::optional<Digest> digest = FromHex(id);
+  if (!digest) return nullptr;
+  auto it = commit_index_.find(*digest);
+  return it == commit_index_.end() ? nullptr : &commits_[it->second];
 }
 
 std::string SimRemote::Tip(const std::string& url, const std::string& branch) const {
   const Repository* repo = Find(url);
   if (repo == nullptr) return "";
   auto it = repo->branches.find(branch);
-  return it == repo->branches.end() ? "" : it->second;
+  return it == repo->branches.end() ? "" : it->second.tip_sha;
 }
 
 std::map<std::string, std::string> SimRemote::Branches(const std::string& url) const {
-  const Repository* repo = Find(url);
-  return repo == nullptr ? std::map<std::string, std::string>{} : repo->branches;
+  std::map<std::string, std::string> tips;
+  if (const Repository* repo = Find(url)) {
+    for (const auto& [name, branch] : repo->branches) {
+      tips.emplace(name, branch.tip_sha);
+    }
+  }
+  return tips;
 }
 
 Tree SimRemote::TreeAt(const std::string& url, const std::string& branch) const {
-  const std::string tip = Tip(url, branch);
-  return tip.empty() ? Tree{} : commits_.at(tip).tree;
+  Tree tree;
+  const Repository* repo = Find(url);
+  if (repo == nullptr) return tree;
+  auto it = repo->branches.find(branch);
+  if (it == repo->branches.end()) return tree;
+  for (const auto& [path, blob] : it->second.files) tree.emplace(path, blob->bytes);
+  return tree;
 }
 
-// Content-addressed like Git: the sha covers parent, tree, message and author, so
-// equal histories get equal shas in every run.
-std::string SimRemote::AddCommit(Commit commit) {
-  std::string bytes = absl::StrCat(commit.parent, "\n", commit.message, "\n", commit.author);
-  for (const auto& [path, content] : commit.tree) {
-    absl::StrAppend(&bytes, "\n", path, absl::string_view("\0", 1), core::Sha256Hex(content));
+BlobPtr SimRemote::SetFile(Branch& branch, const std::string& path, BlobPtr content) {
+  Hasher path_hasher;
+  path_hasher.Add(path);
+  BlobPtr previous;
+  auto it = branch.files.find(path);
+  if (it != branch.files.end()) {
+    previous = std::move(it->second);
+    SubtractEntry(branch.tree_hash, EntryHash(path_hasher, *previous));
+    if (content == nullptr) branch.files.erase(it);
+  } else if (content != nullptr) {
+    it = branch.files.try_emplace(path).first;
   }
-  std::string sha = core::Sha256Hex(bytes).substr(0, 40);
-  commits_.try_emplace(sha, std::move(commit));
-  return sha;
+  if (content != nullptr) {
+    AddEntry(branch.tree_hash, EntryHash(path_hasher, *content));
+    it->second = std::move(content);
+  }
+  return previous;
+}
+
+void SimRemote::MoveTip(Branch& branch, uint32_t commit) const {
+  branch.tip = commit;
+  branch.tip_sha = ToHex(commits_[commit].id);
+}
+
+void SimRemote::CommitChange(Branch& branch, const std::string& path, BlobPtr content,
+                             const std::string& message, const std::string& author) {
+  const Commit* parent = branch.tip == kNoCommit ? nullptr : &commits_[branch.tip];
+  const int64_t depth = parent == nullptr ? 1 : parent->depth + 1;
+  BlobPtr previous = SetFile(branch, path, content);
+  const Digest id =
+      CommitId(depth, parent == nullptr ? Digest{} : parent->id, branch.tree_hash, message, author);
+  const auto [slot, inserted] =
+      commit_index_.try_emplace(id, static_cast<uint32_t>(commits_.size()));
+  if (inserted) {
+    GITDEST_ASSERT(commits_.size() < kNoCommit);
+    commits_.push_back(Commit{id, branch.tip, depth, path, std::move(content), std::move(previous),
+                              branch.tree_hash});
+  } else {
+    // An id reached again must name the same parent and tree (as when a branch is
+    // rebuilt with the same changes); anything else is a hash collision, and the
+    // history would be wrong.
+    const Commit& existing = commits_[slot->second];
+    GITDEST_ASSERT(existing.parent == branch.tip);
+    GITDEST_ASSERT(existing.tree_hash == branch.tree_hash);
+  }
+  MoveTip(branch, slot->second);
+  ++commits_made_;
 }
 
 std::string SimRemote::ExternalCommit(const std::string& url, const std::string& branch,
                                       const std::string& path, const std::string& content) {
   Repository* repo = Find(url);
   if (repo == nullptr) return "";
-  std::string& tip = repo->branches[branch];
-  Tree tree = tip.empty() ? Tree{} : commits_.at(tip).tree;
-  tree[path] = content;
-  tip = AddCommit(Commit{tip, std::move(tree), "external change", "someone-else"});
-  return tip;
+  Branch& target = repo->branches[branch];  // an absent branch starts from an empty tree
+  CommitChange(target, path, MakeBlob(content), "external change", "someone-else");
+  return target.tip_sha;
 }
 
 void SimRemote::DeleteBranch(const std::string& url, const std::string& branch) {
   if (Repository* repo = Find(url)) repo->branches.erase(branch);
 }
+
+// Undoes the tip's one change: the tree becomes exactly the parent's.
+void SimRemote::ForceMoveBack(const std::string& url, const std::string& branch) {
+  Repository* repo = Find(url);
+  if (repo == nullptr) return;
+  auto it = repo->branches.find(branch);
+  if (it == repo->branches.end()) return;
+  Branch& moved = it->second;
+  const Commit& tip = commits_[moved.tip];
+  SetFile(moved, tip.path, tip.previous);
+  if (tip.parent == kNoCommit) {
+    GITDEST_ASSERT(moved.files.empty());
+    GITDEST_ASSERT(moved.tree_hash == Digest{});
+    repo->branches.erase(it);
+    return;
+  }
+  GITDEST_ASSERT(moved.tree_hash == commits_[tip.parent].tree_hash);
+  MoveTip(moved, tip.parent);
+}
+
+// Walks from `descendant` towards the root, but no deeper than `ancestor`.
+bool SimRemote::IsAncestor(const std::string& ancestor, const std::string& descendant) const {
+  const Commit* target = FindCommit(ancestor);
+  const Commit* commit = FindCommit(descendant);
+  if (target == nullptr || commit == nullptr) return false;
+  while (commit->depth > target->depth) commit = &commits_[commit->parent];
+  return commit == target;
+}
+
+// ---- faults --------------------------------------------------------------------------
 
 void SimRemote::FailNextReads(int count, absl::Status error, const std::string& branch) {
   for (int i = 0; i < count; ++i) read_faults_.emplace_back(branch, error);
@@ -100,6 +304,8 @@ std::optional<absl::Status> SimRemote::TakeFault(std::deque<absl::Status>& fault
   return error;
 }
 
+// ---- core::GitRemote -----------------------------------------------------------------
+
 absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::FetchMetadata& request) {
   ++reads_;
   if (auto fault = TakeReadFault(request.worker.branch)) return *fault;
@@ -110,63 +316,47 @@ absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::Fetch
   auto it = repo->branches.find(request.worker.branch);
   report.exists_on_remote = it != repo->branches.end();
   report.head.unborn = repo->branches.empty();
-  if (report.exists_on_remote) report.head.sha = it->second;
+  if (report.exists_on_remote) report.head.sha = it->second.tip_sha;
   return report;
 }
 
-void SimRemote::ForceMoveBack(const std::string& url, const std::string& branch) {
-  Repository* repo = Find(url);
-  if (repo == nullptr) return;
-  auto it = repo->branches.find(branch);
-  if (it == repo->branches.end()) return;
-  const std::string parent = commits_.at(it->second).parent;
-  if (parent.empty()) {
-    repo->branches.erase(it);
-  } else {
-    it->second = parent;
-  }
-}
-
-bool SimRemote::IsAncestor(const std::string& ancestor, const std::string& descendant) const {
-  for (std::string sha = descendant; !sha.empty(); sha = commits_.at(sha).parent) {
-    if (sha == ancestor) return true;
-  }
-  return false;
-}
-
 absl::Status SimRemote::PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) {
-  std::string& tip = outcome.tip;
   ++pushes_;
   if (auto fault = TakeFault(push_faults_)) return *fault;
   Repository* repo = Find(batch.repo_url);
   if (repo == nullptr) return absl::NotFoundError("repository not found");
   auto it = repo->branches.find(batch.worker.branch);
-  const std::string current = it == repo->branches.end() ? "" : it->second;
+  const std::string& current = it == repo->branches.end() ? kNoTip : it->second.tip_sha;
   if (current != batch.expected_tip) {
-    tip = current;
+    outcome.tip = current;
     outcome.history_rewritten =
         !batch.expected_tip.empty() && !IsAncestor(batch.expected_tip, current);
     return absl::FailedPreconditionError("non-fast-forward: the branch moved");
   }
-  std::string head = current;
+  if (it == repo->branches.end()) it = repo->branches.try_emplace(batch.worker.branch).first;
+  Branch& branch = it->second;
   for (const core::FileChange& change : batch.changes) {
-    Tree tree = head.empty() ? Tree{} : commits_.at(head).tree;
+    auto file = branch.files.find(change.path);
+    BlobPtr content;
     if (change.op == core::ChangeOp::kDelete) {
-      if (tree.erase(change.path) == 0) continue;  // changes no bytes: no commit
+      if (file == branch.files.end()) continue;  // changes no bytes: no commit
     } else {
-      auto [slot, inserted] = tree.try_emplace(change.path, change.content);
-      if (!inserted && slot->second == change.content) continue;
-      slot->second = change.content;
+      content = MakeBlob(change.content);
+      // The hashes first: the old content's bytes are rarely in cache.
+      if (file != branch.files.end() && file->second->hash == content->hash &&
+          file->second->bytes == change.content) {
+        continue;
+      }
     }
-    head = AddCommit(Commit{head, std::move(tree), change.message, change.author});
+    CommitChange(branch, change.path, std::move(content), change.message, change.author);
   }
-  if (head.empty()) {
+  if (branch.tip == kNoCommit) {
     // Nothing to commit on an absent branch: the push creates nothing.
-    tip = "";
+    repo->branches.erase(it);
+    outcome.tip = "";
     return absl::OkStatus();
   }
-  repo->branches[batch.worker.branch] = head;
-  tip = head;
+  outcome.tip = branch.tip_sha;
   return absl::OkStatus();
 }
 

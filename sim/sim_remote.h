@@ -1,15 +1,24 @@
 // A simulated remote Git server: repositories with branches, a commit graph and file
 // trees, compare-and-swap pushes, external writers, and injectable faults. It
 // implements the core's GitRemote port, so the core cannot tell it from libgit2.
+//
+// Cheap enough for a simulated day of a large fleet: a commit stores only its parent
+// and its one change (plus what that change replaced, so a branch can step back), and
+// each branch keeps one current tree that moves with its tip. Commit ids are
+// content-addressed like Git's, from a tree hash maintained in O(1) per change.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/ports.h"
@@ -18,12 +27,18 @@ namespace gitdest::sim {
 
 using Tree = std::map<std::string, std::string>;  // path → content
 
-struct Commit {
-  std::string parent;  // "" for a root commit
-  Tree tree;
-  std::string message;
-  std::string author;
+// A deterministic 128-bit hash (two independent 64-bit lanes): the same in every
+// process and on every platform, unlike absl::Hash or std::hash. Not cryptographic:
+// it guards against accidents, not adversaries.
+using Digest = std::array<uint64_t, 2>;
+Digest HashBytes(std::string_view bytes);
+
+// File content, hashed once and shared by the trees and commits that hold it.
+struct Blob {
+  std::string bytes;
+  Digest hash;
 };
+using BlobPtr = std::shared_ptr<const Blob>;
 
 class SimRemote : public core::GitRemote {
  public:
@@ -36,6 +51,7 @@ class SimRemote : public core::GitRemote {
   // Every branch of a repository with its tip, in name order.
   std::map<std::string, std::string> Branches(const std::string& url) const;
   // Another writer commits `path` = `content` on the branch (creating it if absent).
+  // Unlike a push, it commits even when the content is already there.
   std::string ExternalCommit(const std::string& url, const std::string& branch,
                              const std::string& path, const std::string& content);
   void DeleteBranch(const std::string& url, const std::string& branch);
@@ -55,27 +71,66 @@ class SimRemote : public core::GitRemote {
   }
   int64_t reads() const { return reads_; }
   int64_t pushes() const { return pushes_; }
+  // Commits made by pushes and external writers (a commit reached twice counts twice).
+  int64_t commits() const { return commits_made_; }
 
   // ---- core::GitRemote ------------------------------------------------------------
   absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override;
   absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override;
 
  private:
+  static constexpr uint32_t kNoCommit = UINT32_MAX;  // a root's parent; an unborn tip
+
+  // One change on top of `parent`. `previous` is what `path` held in the parent's
+  // tree (null: absent), so moving a branch back from this commit is O(1).
+  struct Commit {
+    Digest id;
+    uint32_t parent;  // position in commits_, or kNoCommit for a root commit
+    int64_t depth;    // 1 for a root commit: bounds ancestry walks
+    std::string path;
+    BlobPtr content;  // null: the change deletes `path`
+    BlobPtr previous;
+    Digest tree_hash;  // of the tree at this commit: lets a move back check itself
+  };
+  // A branch's tip and the tree at that tip, with its order-independent hash. A branch
+  // exists while it has a commit.
+  struct Branch {
+    uint32_t tip = kNoCommit;  // position in commits_
+    std::string tip_sha;       // its id as text: asked for far more often than it moves
+    // Unordered for speed; TreeAt sorts what it returns.
+    absl::flat_hash_map<std::string, BlobPtr> files;
+    Digest tree_hash{};  // Σ EntryHash(path, content) over files, lane by lane, mod 2^64
+  };
   struct Repository {
-    std::map<std::string, std::string> branches;  // name → tip sha
+    absl::flat_hash_map<std::string, Branch> branches;  // by name; Branches() sorts
   };
   Repository* Find(const std::string& url);
   const Repository* Find(const std::string& url) const;
-  std::string AddCommit(Commit commit);
+  // Sets `path` to `content` (null: deletes it) in the branch's tree and commits that
+  // on the branch's tip; the branch's tip becomes the new commit.
+  void CommitChange(Branch& branch, const std::string& path, BlobPtr content,
+                    const std::string& message, const std::string& author);
+  // Sets `path` to `content` (null: deletes it) in the tree, keeping its hash; returns
+  // what the path held before (null: absent).
+  static BlobPtr SetFile(Branch& branch, const std::string& path, BlobPtr content);
+  void MoveTip(Branch& branch, uint32_t commit) const;
+  // The commit an id in its text form names, if any.
+  const Commit* FindCommit(const std::string& id) const;
   std::optional<absl::Status> TakeFault(std::deque<absl::Status>& faults);
   std::optional<absl::Status> TakeReadFault(const std::string& branch);
 
   std::map<std::string, Repository> repositories_;
-  std::map<std::string, Commit> commits_;                         // sha → commit
+  // Every commit in the order made: appending writes memory in order, and keeps the
+  // commits a move back or an ancestry walk reads (the newest) close together.
+  std::deque<Commit> commits_;
+  // Id → position in commits_: small entries, so the table stays in cache. Never
+  // iterated, so its per-process hash order cannot reach a trace.
+  absl::flat_hash_map<Digest, uint32_t> commit_index_;
   std::deque<std::pair<std::string, absl::Status>> read_faults_;  // (branch or "", error)
   std::deque<absl::Status> push_faults_;
   int64_t reads_ = 0;
   int64_t pushes_ = 0;
+  int64_t commits_made_ = 0;
 };
 
 }  // namespace gitdest::sim

@@ -1,0 +1,156 @@
+// The simulated remote's own contract, which the simulator's checks rely on: commits
+// store one change each, a branch's tree moves with its tip (also backwards), and
+// commit ids are content-addressed and deterministic.
+#include "sim/sim_remote.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gitdest::sim {
+namespace {
+
+constexpr char kUrl[] = "https://git.example.com/org/repo.git";
+
+core::FileChange Update(std::string path, std::string content, std::string message = "m") {
+  return {
+      std::move(path), core::ChangeOp::kUpdate, std::move(content), std::move(message), "bob", {}};
+}
+
+core::FileChange Delete(std::string path) {
+  return {std::move(path), core::ChangeOp::kDelete, "", "m", "bob", {}};
+}
+
+// Pushes `changes` onto the branch's current tip; returns the outcome's tip.
+std::string Push(SimRemote& remote, std::vector<core::FileChange> changes,
+                 const std::string& branch = "main") {
+  core::PushBatch batch;
+  batch.worker = {{"team", "repo"}, branch};
+  batch.repo_url = kUrl;
+  batch.expected_tip = remote.Tip(kUrl, branch);
+  batch.changes = std::move(changes);
+  core::PushOutcome outcome;
+  EXPECT_TRUE(remote.PushBatch(batch, outcome).ok());
+  return outcome.tip;
+}
+
+SimRemote MakeRemote() {
+  SimRemote remote;
+  remote.CreateRepository(kUrl);
+  return remote;
+}
+
+TEST(SimRemoteTest, ForceMoveBackRestoresEachParentsTreeExactly) {
+  SimRemote remote = MakeRemote();
+  std::vector<std::pair<std::string, Tree>> states;  // (tip, tree) after each commit
+  for (const core::FileChange& change :
+       {Update("a", "1"), Update("b", "2"), Update("a", "3"), Delete("b"), Update("b", "4")}) {
+    Push(remote, {change});
+    states.emplace_back(remote.Tip(kUrl, "main"), remote.TreeAt(kUrl, "main"));
+  }
+  ASSERT_EQ(remote.commits(), 5);
+  ASSERT_EQ(states.back().second, (Tree{{"a", "3"}, {"b", "4"}}));
+  for (size_t i = states.size() - 1; i > 0; --i) {
+    remote.ForceMoveBack(kUrl, "main");
+    EXPECT_EQ(remote.Tip(kUrl, "main"), states[i - 1].first);
+    EXPECT_EQ(remote.TreeAt(kUrl, "main"), states[i - 1].second);
+  }
+  // Moving back from the root commit leaves no branch at all.
+  remote.ForceMoveBack(kUrl, "main");
+  EXPECT_EQ(remote.Tip(kUrl, "main"), "");
+  EXPECT_TRUE(remote.TreeAt(kUrl, "main").empty());
+  EXPECT_TRUE(remote.Branches(kUrl).empty());
+}
+
+TEST(SimRemoteTest, ABranchRecreatedAfterADeleteStartsFromAnEmptyTree) {
+  SimRemote remote = MakeRemote();
+  Push(remote, {Update("old", "x"), Update("older", "y")});
+  remote.DeleteBranch(kUrl, "main");
+  ASSERT_EQ(remote.Tip(kUrl, "main"), "");
+  const std::string sha = remote.ExternalCommit(kUrl, "main", "new", "z");
+  EXPECT_EQ(remote.TreeAt(kUrl, "main"), (Tree{{"new", "z"}}));
+  // The same root commit as on a remote that never had the branch.
+  SimRemote fresh = MakeRemote();
+  EXPECT_EQ(fresh.ExternalCommit(kUrl, "main", "new", "z"), sha);
+  // A push to the deleted branch also starts from nothing.
+  remote.DeleteBranch(kUrl, "main");
+  Push(remote, {Update("pushed", "p")});
+  EXPECT_EQ(remote.TreeAt(kUrl, "main"), (Tree{{"pushed", "p"}}));
+}
+
+TEST(SimRemoteTest, EqualHistoriesGiveEqualShas) {
+  SimRemote one = MakeRemote();
+  SimRemote two = MakeRemote();
+  const std::vector<core::FileChange> changes = {Update("a", "1"), Update("b", "2"), Delete("a")};
+  EXPECT_EQ(Push(one, changes), Push(two, changes));
+  // On another branch of the same remote too, and through any spelling of the URL.
+  EXPECT_EQ(Push(one, changes, "other"), one.Tip(kUrl, "main"));
+  EXPECT_EQ(one.Tip("https://GIT.example.com/org/repo/", "other"), one.Tip(kUrl, "main"));
+}
+
+TEST(SimRemoteTest, ADifferenceAnywhereInTheHistoryGivesADifferentSha) {
+  const auto sha_of = [](std::vector<core::FileChange> changes) {
+    SimRemote remote = MakeRemote();
+    return Push(remote, std::move(changes));
+  };
+  const std::string base = sha_of({Update("a", "1")});
+  EXPECT_NE(sha_of({Update("a", "2")}), base);                   // content
+  EXPECT_NE(sha_of({Update("b", "1")}), base);                   // path
+  EXPECT_NE(sha_of({Update("a", "1", "other message")}), base);  // message
+  // The same final tree reached in another order: other parents, other shas.
+  EXPECT_NE(sha_of({Update("a", "1"), Update("b", "2")}),
+            sha_of({Update("b", "2"), Update("a", "1")}));
+  // Content and path do not blur into each other.
+  EXPECT_NE(sha_of({Update("ab", "c")}), sha_of({Update("a", "bc")}));
+}
+
+TEST(SimRemoteTest, ShasLookLikeGitsAndAreTheSameOnEveryPlatform) {
+  SimRemote remote = MakeRemote();
+  const std::string sha = remote.ExternalCommit(kUrl, "main", "f", "x");
+  ASSERT_EQ(sha.size(), 40u);
+  EXPECT_EQ(sha.find_first_not_of("0123456789abcdef"), std::string::npos);
+  // A golden value: the corpus traces record shas, so a change here must re-record them.
+  EXPECT_EQ(sha, "ffdbe20f3ab0c6cefec73e11e077ee05314cf8ef");
+  EXPECT_NE(HashBytes("a"), HashBytes(std::string("a\0", 2)));
+}
+
+TEST(SimRemoteTest, AChangeThatChangesNoBytesMakesNoCommit) {
+  SimRemote remote = MakeRemote();
+  const std::string tip = Push(remote, {Update("a", "1")});
+  EXPECT_EQ(Push(remote, {Update("a", "1"), Delete("absent")}), tip);
+  EXPECT_EQ(remote.commits(), 1);
+  // Nor does such a push create a branch.
+  EXPECT_EQ(Push(remote, {Delete("absent")}, "new"), "");
+  EXPECT_EQ(remote.Tip(kUrl, "new"), "");
+}
+
+TEST(SimRemoteTest, AStaleExpectedTipIsRejectedAndRewrittenHistoryIsNamed) {
+  SimRemote remote = MakeRemote();
+  const std::string first = Push(remote, {Update("a", "1")});
+  const std::string second = Push(remote, {Update("a", "2")});
+  core::PushBatch batch;
+  batch.worker = {{"team", "repo"}, "main"};
+  batch.repo_url = kUrl;
+  batch.expected_tip = first;  // behind, but still in the branch's history
+  batch.changes = {Update("a", "3")};
+  core::PushOutcome outcome;
+  EXPECT_EQ(remote.PushBatch(batch, outcome).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(outcome.tip, second);
+  EXPECT_FALSE(outcome.history_rewritten);
+  EXPECT_EQ(remote.TreeAt(kUrl, "main"), (Tree{{"a", "2"}}));
+
+  remote.ForceMoveBack(kUrl, "main");
+  batch.expected_tip = second;  // gone from the branch's history
+  outcome = {};
+  EXPECT_FALSE(remote.PushBatch(batch, outcome).ok());
+  EXPECT_EQ(outcome.tip, first);
+  EXPECT_TRUE(outcome.history_rewritten);
+  EXPECT_TRUE(remote.IsAncestor(first, first));
+  EXPECT_FALSE(remote.IsAncestor(second, first));
+  EXPECT_FALSE(remote.IsAncestor("not a sha", first));
+}
+
+}  // namespace
+}  // namespace gitdest::sim
