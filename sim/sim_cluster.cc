@@ -14,7 +14,9 @@ absl::Status SimCluster::WriteDestinationStatus(const core::ObjectKey& destinati
     write_faults_.pop_front();
     return error;
   }
-  statuses_[destination] = status;
+  auto [slot, inserted] = status_slots_.try_emplace(destination, nullptr);
+  if (inserted) slot->second = &statuses_[destination];
+  *slot->second = status;  // assigned in place: the strings keep their buffers
   return absl::OkStatus();
 }
 

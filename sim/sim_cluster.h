@@ -7,12 +7,19 @@
 #include <map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "core/ports.h"
 
 namespace gitdest::sim {
 
 class SimCluster : public core::ClusterApi {
  public:
+  SimCluster() = default;
+  // status_slots_ points into statuses_: a copy would point into the original.
+  SimCluster(const SimCluster&) = delete;
+  SimCluster& operator=(const SimCluster&) = delete;
+
   void FailNextStatusWrites(int count, absl::Status error);
   // The objects each destination captures, as the cluster holds them.
   void SetObject(const core::ObjectKey& destination, const core::CapturedObject& object);
@@ -29,9 +36,20 @@ class SimCluster : public core::ClusterApi {
       const core::ObjectKey& destination) override;
 
  private:
+  struct KeyHash {
+    size_t operator()(const core::ObjectKey& key) const {
+      return absl::HashOf(key.namespace_, key.name);
+    }
+  };
+
+  // In key order for statuses(). A write (190k in a simulated day) finds its entry
+  // through status_slots_ instead of walking the tree; std::map entries never move.
   std::map<core::ObjectKey, core::DestinationStatus> statuses_;
+  absl::flat_hash_map<core::ObjectKey, core::DestinationStatus*, KeyHash> status_slots_;
   std::vector<core::RecordEvent> events_;
-  std::map<core::ObjectKey, std::map<core::ResourceId, core::CapturedObject>> objects_;
+  // Only looked up, never iterated, so hash order cannot reach a trace.
+  absl::flat_hash_map<core::ObjectKey, std::map<core::ResourceId, core::CapturedObject>, KeyHash>
+      objects_;
   std::deque<absl::Status> write_faults_;
   int64_t status_writes_ = 0;
 };
