@@ -37,6 +37,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -134,11 +135,17 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-// Forwards to SimRemote and counts commits: a change commits iff it changes bytes,
-// which this mirror of every path's content decides exactly as SimRemote does (there
-// is no other writer here, so every successful push applies on the mirror's state).
+// Forwards to SimRemote and keeps its own account of what was pushed: a hash of every
+// path's content, from which it counts commits (a change commits iff it changes
+// bytes). There is no other writer here, so every successful push applies on this
+// account's state, and the remote must agree with it on both trees and commit count.
 class CountingRemote : public core::GitRemote {
  public:
+  // Path hash → content hash: cheaper to keep and to look up than the strings, and it
+  // still catches a tree that differs (short of a 128-bit hash collision). Only looked
+  // up, never iterated.
+  using FileHashes = absl::flat_hash_map<sim::Digest, sim::Digest>;
+
   explicit CountingRemote(sim::SimRemote& inner) : inner_(&inner) {}
 
   absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override {
@@ -147,14 +154,17 @@ class CountingRemote : public core::GitRemote {
   absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override {
     absl::Status status = inner_->PushBatch(batch, outcome);
     if (!status.ok()) return status;
-    auto& files = mirror_[{batch.repo_url, batch.worker.branch}];
+    FileHashes& files = pushed_[batch.repo_url][batch.worker.branch];
     for (const core::FileChange& change : batch.changes) {
       ++changes_pushed_;
+      const sim::Digest path = sim::HashBytes(change.path);
       if (change.op == core::ChangeOp::kDelete) {
-        commits_ += files.erase(change.path);
-      } else if (auto [it, inserted] = files.try_emplace(change.path, change.content);
-                 inserted || it->second != change.content) {
-        it->second = change.content;
+        commits_ += static_cast<int64_t>(files.erase(path));
+        continue;
+      }
+      const sim::Digest hash = sim::HashBytes(change.content);
+      if (auto [it, inserted] = files.try_emplace(path, hash); inserted || it->second != hash) {
+        it->second = hash;
         ++commits_;
       }
     }
@@ -163,15 +173,14 @@ class CountingRemote : public core::GitRemote {
 
   int64_t commits() const { return commits_; }
   int64_t changes_pushed() const { return changes_pushed_; }
-  // The mirror's files of one branch, to check against the remote's tree.
-  const std::map<std::string, std::string>& Files(const std::string& url,
-                                                  const std::string& branch) {
-    return mirror_[{url, branch}];
+  // What was pushed to one branch, to check against the remote's tree.
+  const FileHashes& Pushed(const std::string& url, const std::string& branch) {
+    return pushed_[url][branch];
   }
 
  private:
   sim::SimRemote* inner_;
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> mirror_;
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, FileHashes>> pushed_;  // url →
   int64_t commits_ = 0;
   int64_t changes_pushed_ = 0;
 };
@@ -216,7 +225,7 @@ struct Counts {
   int64_t reconciles = 0;      // RequeueAfter effects: one per completed reconcile
   int64_t pending_at_end = 0;  // changes still queued or in a batch when the day ends
   uint64_t state_hash = 0;     // the core's StateHash at the end: same seed, same hash
-  bool trees_match = false;    // every remote tree equals the mirror of what was pushed
+  bool trees_match = false;    // the remote holds what was pushed, in as many commits
   friend bool operator==(const Counts&, const Counts&) = default;
 };
 
@@ -329,9 +338,9 @@ void World::Step(const core::Input& input) {
 void World::Drain(core::Input input) {
   Step(input);
   while (!results_.empty()) {
-    core::Input next = std::move(results_.front());
+    // In place: a deque's push_back (Step's) leaves references to its elements valid.
+    Step(results_.front());
     results_.pop_front();
-    Step(next);
   }
 }
 
@@ -372,13 +381,20 @@ core::ResourceChanged World::NextChange(int destination) {
   return change;
 }
 
+// Every remote tree holds exactly what was pushed, and the remote made exactly the
+// commits the pushes called for.
 bool World::TreesMatch() {
+  if (remote_.commits() != counting_.commits()) return false;
   for (int b = 0; b < flags_.branches; ++b) {
     const std::string url = RepoUrl(b % flags_.repos);
     const std::string branch = BranchName(b);
     const sim::Tree tree = remote_.TreeAt(url, branch);
-    const auto& mirror = counting_.Files(url, branch);
-    if (!std::equal(tree.begin(), tree.end(), mirror.begin(), mirror.end())) return false;
+    const CountingRemote::FileHashes& pushed = counting_.Pushed(url, branch);
+    if (tree.size() != pushed.size()) return false;
+    for (const auto& [path, content] : tree) {
+      auto it = pushed.find(sim::HashBytes(path));
+      if (it == pushed.end() || it->second != sim::HashBytes(content)) return false;
+    }
   }
   return true;
 }
