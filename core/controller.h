@@ -82,7 +82,7 @@ class Controller {
   // every step; it never changes state.
   absl::Status CheckInvariants() const;
 
-  // A digest of the whole state (FNV-1a over a canonical encoding, stable across
+  // A digest of the whole state (a StableHasher over a canonical encoding, stable across
   // processes and platforms): two runs of one seed must agree on it after every step.
   uint64_t StateHash() const;
 

@@ -19,57 +19,8 @@ std::string Canonical(const std::string& url) {
 
 // ---- hashing -------------------------------------------------------------------------
 
-// The MurmurHash3 finalizer: a bijection in which every output bit depends on every
-// input bit.
-constexpr uint64_t Fmix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
-// Up to 8 bytes as a little-endian word (zero-padded), whatever the machine's byte order.
-uint64_t LoadWord(const char* bytes, size_t count) {
-  uint64_t word = 0;
-  std::memcpy(&word, bytes, count);
-  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-  return word;
-}
-
-// Two 64-bit lanes, each with its own seed and multiplier (hex digits of pi and of e),
-// fed the same words: a collision in one lane says next to nothing about the other.
-// Each word steps every lane through a bijection (xor, odd multiply, xorshift), so two
-// inputs of equal length that differ in one word never collide; Finish mixes fully.
-class Hasher {
- public:
-  // Length first: field boundaries are part of what is hashed, so no choice of
-  // message can make two different commits hash alike.
-  Hasher& Add(std::string_view bytes) {
-    Add(uint64_t{bytes.size()});
-    size_t i = 0;
-    for (; i + 8 <= bytes.size(); i += 8) Add(LoadWord(bytes.data() + i, 8));
-    if (i < bytes.size()) Add(LoadWord(bytes.data() + i, bytes.size() - i));
-    return *this;
-  }
-  Hasher& Add(uint64_t word) {
-    for (size_t i = 0; i < lanes_.size(); ++i) {
-      const uint64_t lane = (lanes_[i] ^ word) * kMultipliers[i];
-      lanes_[i] = lane ^ (lane >> 32);
-    }
-    return *this;
-  }
-  Hasher& Add(const Digest& digest) {
-    for (uint64_t lane : digest) Add(lane);
-    return *this;
-  }
-  Digest Finish() const { return {Fmix(lanes_[0]), Fmix(lanes_[1])}; }
-
- private:
-  static constexpr Digest kMultipliers = {0x9e3779b97f4a7c15ULL, 0xb7e151628aed2a6bULL};
-  Digest lanes_ = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
-};
+using Hasher = core::StableHasher;
+constexpr auto Fmix = core::Fmix64;
 
 // A file's contribution to its tree's hash. Summing contributions makes the tree hash
 // independent of insertion order and lets one change update it in O(1).
@@ -130,7 +81,7 @@ BlobPtr MakeBlob(const std::string& content) {
 
 }  // namespace
 
-Digest HashBytes(std::string_view bytes) { return Hasher().Add(bytes).Finish(); }
+Digest HashBytes(absl::string_view bytes) { return Hasher().Add(bytes).Finish(); }
 
 // ---- the world -----------------------------------------------------------------------
 
@@ -145,11 +96,17 @@ SimRemote::Repository* SimRemote::Find(const std::string& url) {
   return const_cast<Repository*>(std::as_const(*this).Find(url));
 }
 
-// Callers mostly pass the canonical spelling already: finding it as it is skips the
-// normalization, which would cost more than everything else a read does.
+// Normalizing a URL costs more than everything else a read does: a spelling is looked
+// up as it is, then in the memo of spellings already normalized.
 const SimRemote::Repository* SimRemote::Find(const std::string& url) const {
   auto it = repositories_.find(url);
-  if (it == repositories_.end()) it = repositories_.find(Canonical(url));
+  if (it == repositories_.end()) {
+    auto spelling = canonical_spellings_.find(url);
+    if (spelling == canonical_spellings_.end()) {
+      spelling = canonical_spellings_.emplace(url, Canonical(url)).first;
+    }
+    it = repositories_.find(spelling->second);
+  }
   return it == repositories_.end() ? nullptr : &it->second;
 }
 

@@ -15,23 +15,23 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/ports.h"
+#include "core/stable_hash.h"
 
 namespace gitdest::sim {
 
 using Tree = std::map<std::string, std::string>;  // path → content
 
-// A deterministic 128-bit hash (two independent 64-bit lanes): the same in every
-// process and on every platform, unlike absl::Hash or std::hash. Not cryptographic:
-// it guards against accidents, not adversaries.
-using Digest = std::array<uint64_t, 2>;
-Digest HashBytes(std::string_view bytes);
+// A deterministic 128-bit hash (core::StableHasher): the same in every process and on
+// every platform. Not cryptographic: it guards against accidents, not adversaries.
+using core::Digest;
+Digest HashBytes(absl::string_view bytes);
 
 // File content, hashed once and shared by the trees and commits that hold it.
 struct Blob {
@@ -120,6 +120,8 @@ class SimRemote : public core::GitRemote {
   std::optional<absl::Status> TakeReadFault(const std::string& branch);
 
   std::map<std::string, Repository> repositories_;
+  // URL spelling → its canonical form (a memo: lookups only, never iterated).
+  mutable absl::flat_hash_map<std::string, std::string> canonical_spellings_;
   // Every commit in the order made: appending writes memory in order, and keeps the
   // commits a move back or an ancestry walk reads (the newest) close together.
   std::deque<Commit> commits_;
