@@ -79,8 +79,12 @@ void Controller::RunDueTimers(absl::Time now) {
     if (!due) return;
     const auto slot = static_cast<uint32_t>(*due);
     if (*due >> 32 == 0) {
-      Reconcile(*destination_slots_.Get(slot), now);
-    } else if (BranchWorker* worker = workers_.AtSlot(slot)) {
+      DestinationRecord* rec = destination_slots_.Get(slot);
+      GITDEST_ASSERT(rec != nullptr);  // a deleted destination's timer is cancelled
+      Reconcile(*rec, now);
+    } else {
+      BranchWorker* worker = workers_.AtSlot(slot);
+      GITDEST_ASSERT(worker != nullptr);  // so is a retired worker's
       ServiceWorker(*worker, now);
     }
   }
