@@ -213,8 +213,9 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
     return;
   }
   const std::string& base = rec.target->base_folder;
-  GITDEST_ASSERT(path->starts_with(base) && path->size() > base.size() &&
-                 (*path)[base.size()] == '/');
+  GITDEST_ASSERT(path->starts_with(base));
+  GITDEST_ASSERT(path->size() > base.size());
+  GITDEST_ASSERT((*path)[base.size()] == '/');
   if (from_resync && rec.changed_since_resync.contains(*path)) return;  // the event is newer
   if (!from_resync && rec.resync_in_flight) rec.changed_since_resync.insert(*path);
   rec.worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,

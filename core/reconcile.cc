@@ -145,7 +145,8 @@ bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> ta
   if (rec.target == target) return false;
   if (rec.target) {
     auto it = groups_.find(GroupOf(*rec.target));
-    GITDEST_ASSERT(it != groups_.end() && &it->second == rec.group);
+    GITDEST_ASSERT(it != groups_.end());
+    GITDEST_ASSERT(&it->second == rec.group);
     it->second.members.erase(rec.destination.key);
     it->second.verdicts.reset();
     if (it->second.members.empty()) {
