@@ -148,6 +148,11 @@ class CountingRemote : public core::GitRemote {
 
   explicit CountingRemote(sim::SimRemote& inner) : inner_(&inner) {}
 
+  absl::StatusOr<std::vector<std::string>> ListFiles(
+      const core::ResyncDestination& request) override {
+    return inner_->ListFiles(request);
+  }
+
   absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override {
     return inner_->ReadBranchMetadata(request);
   }

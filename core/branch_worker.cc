@@ -63,7 +63,8 @@ FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
   GITDEST_ASSERT(now >= read_not_before_);
   read_ = Read{ids.Next(), now, {}, true};
   read_not_before_ = now + options_->metadata_cache_ttl;
-  return FetchMetadata{read_->request, key_, remote_.repo_url, remote_.secret_name};
+  return FetchMetadata{read_->request, key_, remote_.repo_url, remote_.secret_name,
+                       tip_.value_or("")};
 }
 
 MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
@@ -103,6 +104,8 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
     // It described the previous remote: ask the new one when reads are allowed again.
     return {std::move(read.waiters), MetadataPending{std::nullopt, read_not_before_}};
   }
+  // Force-pushed: what was written may be gone; every destination writes its files again.
+  if (result->history_rewritten) history_lost_ = true;
   BranchInfo info{*result, read.started_at};
   if (!cache_ || cache_->read_at <= read.started_at) {
     cache_ = info;
@@ -230,7 +233,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, a
     // which is no earlier than the batch started.
     if (!cache_ || cache_->read_at <= batch_started_at_) {
       // A batch of no-op changes on an absent branch creates nothing: tip stays "".
-      PullReport report{!result.tip.empty(), {result.tip, key_.branch, false}, 0};
+      PullReport report{!result.tip.empty(), {result.tip, key_.branch, false}, 0, false};
       cache_ = BranchInfo{report, batch_started_at_};
     }
     std::set<ObjectKey> written;

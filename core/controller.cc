@@ -10,6 +10,9 @@
 namespace gitdest::core {
 namespace {
 
+// The author of deletes a resync decides (no Kubernetes user made them).
+constexpr char kResyncAuthor[] = "gitdest-resync";
+
 // Bound on reconciles within one Handle call: immediate reconciles may trigger
 // others (a verdict changed), but never without end.
 constexpr int kMaxStepsPerHandle = 1'000'000;
@@ -229,8 +232,9 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   if (found == nullptr || !found->resync_in_flight || found->resync_request != in.request) return;
   DestinationRecord& rec = *found;
   rec.resync_in_flight = false;
-  if (!in.objects.ok()) {
+  if (!in.objects.ok() || !in.files.ok()) {
     rec.changed_since_resync.clear();
+    rec.queued_at_resync.clear();
     timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.resync_retry_delay);
     return;  // resync_needed stays: the next reconcile asks again
   }
@@ -240,8 +244,59 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
       Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
               /*from_resync=*/true, now);
     }
+    DeleteOrphans(rec, *in.objects, *in.files, now);
   }  // else: no longer admitted; its next admission resyncs it
   rec.changed_since_resync.clear();
+  rec.queued_at_resync.clear();
+}
+
+// Files in the destination's folder that name an object the cluster does not have: its
+// delete was lost (a crash drops the queue), came while the destination was not
+// admitted, or the folder moved over older files. Deleting them keeps the branch true to
+// the cluster; a file gitdest does not write (no object's path) is left alone, and so is
+// a path a watch event changed since the list was asked for (the event is newer).
+// Writes queued or in flight when the resync was asked for land before these deletes, so
+// the paths they create in the folder (another destination's, from before this one owned
+// it) count as files even if the listing predates them.
+void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
+                               const std::vector<std::string>& listed, absl::Time now) {
+  const std::string& base = rec.target->base_folder;
+  std::set<std::string> files = std::move(rec.queued_at_resync);
+  files.insert(listed.begin(), listed.end());
+  std::set<std::string> live;
+  for (const CapturedObject& object : objects) {
+    if (absl::StatusOr<std::string> path = ResourcePath(base, object.resource); path.ok()) {
+      live.insert(*std::move(path));
+    }
+  }
+  bool deleted = false;
+  for (const std::string& file : files) {
+    const std::optional<ResourceId> id = ParseResourcePath(base, file);
+    if (!id) continue;
+    const absl::StatusOr<std::string> path = ResourcePath(base, *id);  // x.sops.yaml → x.yaml
+    if (!path.ok() || live.contains(*path) || rec.changed_since_resync.contains(*path)) continue;
+    rec.worker->Enqueue(
+        FileChange{file, ChangeOp::kDelete, "", CommitMessage(ChangeOp::kDelete, *id),
+                   kResyncAuthor, rec.destination.key},
+        now);
+    deleted = true;
+  }
+  if (deleted) ServiceWorker(*rec.worker, now);
+}
+
+std::set<std::string> Controller::QueuedPaths(const BranchWorker& worker,
+                                              const std::string& base_folder) {
+  std::set<std::string> paths;
+  auto add = [&](const FileChange& change) {
+    if (change.op != ChangeOp::kDelete && change.path.starts_with(base_folder + "/")) {
+      paths.insert(change.path);
+    }
+  };
+  for (const FileChange& change : worker.pending()) add(change);
+  if (worker.batch()) {
+    for (const FileChange& change : worker.batch()->changes) add(change);
+  }
+  return paths;
 }
 
 void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {

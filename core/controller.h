@@ -59,6 +59,9 @@ struct DestinationRecord {
   // Paths changed by watch events since the resync's list was requested: the list may
   // be older than those events, so it must not overwrite them.
   std::set<std::string> changed_since_resync;
+  // Paths in its folder that writes queued or in flight when the resync was asked for
+  // will create: the folder's listing may predate them, yet they land before its deletes.
+  std::set<std::string> queued_at_resync;
 };
 
 // The destinations claiming targets on one (normalized URL, branch), and their verdicts
@@ -116,6 +119,11 @@ class Controller {
   void OnStatusWritten(const StatusWritten& in, absl::Time now);
   void OnRestarted(const ControllerRestarted& in);
   void OnObjectsListed(const ObjectsListed& in, absl::Time now);
+  void DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
+                     const std::vector<std::string>& listed, absl::Time now);
+  // Paths under `base_folder` that the worker's queued and in-flight writes create.
+  static std::set<std::string> QueuedPaths(const BranchWorker& worker,
+                                           const std::string& base_folder);
   // Queues one object's change on the destination's worker, or says why not.
   void Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
                const std::string& content, const std::string& author, bool from_resync,

@@ -18,6 +18,9 @@ struct FetchMetadata {
   WorkerKey worker;
   std::string repo_url;
   std::string secret_name;
+  // The tip the worker last knew ("" if none): the answer says whether the branch's
+  // history still contains it (PullReport::history_rewritten).
+  std::string known_tip;
 };
 
 // Commit `changes` (one commit each, skipping ones that change no bytes) on top of
@@ -47,12 +50,19 @@ struct RequeueAfter {
   absl::Duration delay;
 };
 
-// List every object the destination captures and report them (ObjectsListed): the
-// level-based resync of a destination that was just admitted, after a restart or a
-// conflict resolved, or whose folder moved. Identical content commits nothing.
+// List every object the destination captures, and every file in its folder on the
+// branch, and report both (ObjectsListed): the level-based resync of a destination that
+// was just admitted, after a restart or a conflict resolved, or whose folder moved.
+// Identical content commits nothing; a file naming an object the cluster no longer has
+// is deleted.
 struct ResyncDestination {
   ObjectKey destination;
   RequestId request = 0;
+  // Where its files are: the branch of `worker` on the remote, under `base_folder`.
+  WorkerKey worker;
+  std::string repo_url;
+  std::string secret_name;
+  std::string base_folder;
 };
 
 // A Kubernetes Event on an object, for changes the core refuses (e.g. a hostile

@@ -24,7 +24,7 @@ std::optional<Input> Executor::Execute(const Effect& effect) {
   }
   if (const auto* resync = std::get_if<ResyncDestination>(&effect)) {
     return ObjectsListed{resync->destination, cluster_->ListCapturedObjects(resync->destination),
-                         resync->request};
+                         resync->request, git_->ListFiles(*resync)};
   }
   if (const auto* event = std::get_if<RecordEvent>(&effect)) {
     // Events are best effort: losing one loses no state.

@@ -47,11 +47,13 @@ struct CapturedObject {
   std::string author;
 };
 
-// The result of a ResyncDestination effect: every object the destination captures.
+// The result of a ResyncDestination effect: every object the destination captures,
+// and every file path under its folder at the branch's tip (none if the branch is absent).
 struct ObjectsListed {
   ObjectKey destination;
   absl::StatusOr<std::vector<CapturedObject>> objects;
   RequestId request = 0;
+  absl::StatusOr<std::vector<std::string>> files = std::vector<std::string>{};
 };
 
 // The result of a FetchMetadata effect.

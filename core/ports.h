@@ -38,6 +38,9 @@ class GitRemote {
   // `outcome.tip` to the new remote tip on success, and on FailedPrecondition to the tip
   // found, with `history_rewritten` when that tip does not descend from `expected_tip`.
   virtual absl::Status PushBatch(const PushBatch& batch, PushOutcome& outcome) = 0;
+  // Every file path under `request.base_folder` on the branch's tip, sorted; none when
+  // the branch does not exist.
+  virtual absl::StatusOr<std::vector<std::string>> ListFiles(const ResyncDestination& request) = 0;
 };
 
 class ClusterApi {

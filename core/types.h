@@ -115,6 +115,9 @@ struct PullReport {
   bool exists_on_remote = false;
   Head head;
   int64_t incoming_changes = 0;  // commits on the remote this worker has not seen
+  // The branch exists but no longer descends from the tip the reader last knew: someone
+  // force-pushed, and what gitdest wrote may be gone.
+  bool history_rewritten = false;
   friend bool operator==(const PullReport&, const PullReport&) = default;
 };
 

@@ -1,5 +1,6 @@
 #include "sim/sim_remote.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -273,8 +274,30 @@ absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::Fetch
   auto it = repo->branches.find(request.worker.branch);
   report.exists_on_remote = it != repo->branches.end();
   report.head.unborn = repo->branches.empty();
-  if (report.exists_on_remote) report.head.sha = it->second.tip_sha;
+  if (report.exists_on_remote) {
+    report.head.sha = it->second.tip_sha;
+    // A real server tells this after a fetch (is the known tip an ancestor?).
+    report.history_rewritten =
+        !request.known_tip.empty() && !IsAncestor(request.known_tip, report.head.sha);
+  }
   return report;
+}
+
+// A listing is a read too: it shares the read faults (an outage fails both).
+absl::StatusOr<std::vector<std::string>> SimRemote::ListFiles(
+    const core::ResyncDestination& request) {
+  if (auto fault = TakeReadFault(request.worker.branch)) return *fault;
+  const Repository* repo = Find(request.repo_url);
+  if (repo == nullptr) return absl::NotFoundError("repository not found");
+  std::vector<std::string> paths;
+  auto it = repo->branches.find(request.worker.branch);
+  if (it == repo->branches.end()) return paths;
+  const std::string prefix = request.base_folder + "/";
+  for (const auto& [path, content] : it->second.files) {
+    if (path.starts_with(prefix)) paths.push_back(path);
+  }
+  std::sort(paths.begin(), paths.end());  // the tree is a hash map: order it
+  return paths;
 }
 
 absl::Status SimRemote::PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -77,6 +78,8 @@ class SimRemote : public core::GitRemote {
   // ---- core::GitRemote ------------------------------------------------------------
   absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override;
   absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override;
+  absl::StatusOr<std::vector<std::string>> ListFiles(
+      const core::ResyncDestination& request) override;
 
  private:
   static constexpr uint32_t kNoCommit = UINT32_MAX;  // a root's parent; an unborn tip

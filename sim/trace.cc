@@ -536,15 +536,17 @@ struct Codec<core::PullReport::Head> {
 template <>
 struct Codec<core::PullReport> {
   static Json Encode(const core::PullReport& v) {
-    const auto& [exists_on_remote, head, incoming_changes] = v;
+    const auto& [exists_on_remote, head, incoming_changes, history_rewritten] = v;
     return Json::object({{"exists_on_remote", Write(exists_on_remote)},
                          {"head", Write(head)},
-                         {"incoming_changes", Write(incoming_changes)}});
+                         {"incoming_changes", Write(incoming_changes)},
+                         {"history_rewritten", Write(history_rewritten)}});
   }
   static core::PullReport Decode(ObjectReader& r) {
     return {.exists_on_remote = r.Get<bool>("exists_on_remote"),
             .head = r.Get<core::PullReport::Head>("head"),
-            .incoming_changes = r.Get<int64_t>("incoming_changes")};
+            .incoming_changes = r.Get<int64_t>("incoming_changes"),
+            .history_rewritten = r.Get<bool>("history_rewritten")};
   }
 };
 
@@ -716,15 +718,17 @@ template <>
 struct Codec<core::ObjectsListed> {
   static constexpr char kType[] = "ObjectsListed";
   static Json Encode(const core::ObjectsListed& v) {
-    const auto& [destination, objects, request] = v;
+    const auto& [destination, objects, request, files] = v;
     return Json::object({{"destination", Write(destination)},
                          {"objects", Write(objects)},
-                         {"request", Write(request)}});
+                         {"request", Write(request)},
+                         {"files", Write(files)}});
   }
   static core::ObjectsListed Decode(ObjectReader& r) {
     return {.destination = r.Get<core::ObjectKey>("destination"),
             .objects = r.Get<absl::StatusOr<std::vector<core::CapturedObject>>>("objects"),
-            .request = r.Get<core::RequestId>("request")};
+            .request = r.Get<core::RequestId>("request"),
+            .files = r.Get<absl::StatusOr<std::vector<std::string>>>("files")};
   }
 };
 
@@ -800,17 +804,19 @@ template <>
 struct Codec<core::FetchMetadata> {
   static constexpr char kType[] = "FetchMetadata";
   static Json Encode(const core::FetchMetadata& v) {
-    const auto& [request, worker, repo_url, secret_name] = v;
+    const auto& [request, worker, repo_url, secret_name, known_tip] = v;
     return Json::object({{"request", Write(request)},
                          {"worker", Write(worker)},
                          {"repo_url", Write(repo_url)},
-                         {"secret_name", Write(secret_name)}});
+                         {"secret_name", Write(secret_name)},
+                         {"known_tip", Write(known_tip)}});
   }
   static core::FetchMetadata Decode(ObjectReader& r) {
     return {.request = r.Get<core::RequestId>("request"),
             .worker = r.Get<core::WorkerKey>("worker"),
             .repo_url = r.Get<std::string>("repo_url"),
-            .secret_name = r.Get<std::string>("secret_name")};
+            .secret_name = r.Get<std::string>("secret_name"),
+            .known_tip = r.Get<std::string>("known_tip")};
   }
 };
 
@@ -869,12 +875,21 @@ template <>
 struct Codec<core::ResyncDestination> {
   static constexpr char kType[] = "ResyncDestination";
   static Json Encode(const core::ResyncDestination& v) {
-    const auto& [destination, request] = v;
-    return Json::object({{"destination", Write(destination)}, {"request", Write(request)}});
+    const auto& [destination, request, worker, repo_url, secret_name, base_folder] = v;
+    return Json::object({{"destination", Write(destination)},
+                         {"request", Write(request)},
+                         {"worker", Write(worker)},
+                         {"repo_url", Write(repo_url)},
+                         {"secret_name", Write(secret_name)},
+                         {"base_folder", Write(base_folder)}});
   }
   static core::ResyncDestination Decode(ObjectReader& r) {
     return {.destination = r.Get<core::ObjectKey>("destination"),
-            .request = r.Get<core::RequestId>("request")};
+            .request = r.Get<core::RequestId>("request"),
+            .worker = r.Get<core::WorkerKey>("worker"),
+            .repo_url = r.Get<std::string>("repo_url"),
+            .secret_name = r.Get<std::string>("secret_name"),
+            .base_folder = r.Get<std::string>("base_folder")};
   }
 };
 

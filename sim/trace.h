@@ -55,7 +55,7 @@
 
 namespace gitdest::sim {
 
-inline constexpr int kTraceVersion = 1;
+inline constexpr int kTraceVersion = 2;  // 2: resyncs list the folder's files
 
 // The first line of a trace file.
 struct TraceHeader {

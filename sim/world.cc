@@ -150,6 +150,8 @@ void World::Execute(const core::Effect& effect) {
       remote_.FailNextPushes(1, prng_.Chance(250) ? absl::PermissionDeniedError("403 Forbidden")
                                                   : absl::UnavailableError("502 Bad Gateway"));
     }
+  } else if (std::holds_alternative<core::ResyncDestination>(effect)) {
+    if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
   } else if (std::holds_alternative<core::WriteStatus>(effect)) {
     if (prng_.Chance(mix_.status_conflict)) {
       cluster_.FailNextStatusWrites(1, absl::AbortedError("409: the object has been modified"));

@@ -1,5 +1,9 @@
 // The checks of the simulated world: the design's invariants after every step (safety)
 // and convergence once the faults have healed (liveness).
+#include <optional>
+#include <set>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "core/conditions.h"
 #include "core/naming/base_folder.h"
@@ -93,6 +97,7 @@ void World::CheckConvergence() {
     const Tree tree = remote_.TreeAt(kRemoteUrl, d.branch);
     const std::string folder = *core::NormalizeBaseFolder(d.folder);
     const auto objects = cluster_.ListCapturedObjects(key);
+    std::set<std::string> live;
     for (const core::CapturedObject& o : *objects) {
       auto path = core::ResourcePath(folder, o.resource);
       auto file = tree.find(*path);
@@ -101,6 +106,18 @@ void World::CheckConvergence() {
                     absl::StrCat("liveness: ", *path, " of ", key.ToString(),
                                  file == tree.end() ? " is missing" : " has stale content",
                                  " after the healed phase"));
+      }
+      live.insert(*std::move(path));
+    }
+    // And nothing else: a file in its folder that names an object names a live one (a
+    // delete lost with a crash, or missed while not admitted, leaves no file behind).
+    for (auto file = tree.lower_bound(folder + "/");
+         file != tree.end() && file->first.starts_with(folder + "/"); ++file) {
+      std::optional<core::ResourceId> id = core::ParseResourcePath(folder, file->first);
+      if (id && !live.contains(*core::ResourcePath(folder, *id))) {
+        return Fail(Outcome::kLivenessFailure,
+                    absl::StrCat("liveness: ", file->first, " in the folder of ", key.ToString(),
+                                 " names no object of the cluster after the healed phase"));
       }
     }
     auto rec = controller_->destinations().find(key);

@@ -66,7 +66,7 @@ GITDEST_MEMBERS(core::Condition, type, status, reason, message, observed_generat
 GITDEST_MEMBERS(core::DestinationStatus, conditions, observed_generation, branch_exists,
                 last_commit_sha, last_sync_time)
 GITDEST_MEMBERS(core::PullReport::Head, sha, short_name, unborn)
-GITDEST_MEMBERS(core::PullReport, exists_on_remote, head, incoming_changes)
+GITDEST_MEMBERS(core::PullReport, exists_on_remote, head, incoming_changes, history_rewritten)
 GITDEST_MEMBERS(core::WorkerKey, repo_config, branch)
 GITDEST_MEMBERS(core::FileChange, path, op, content, message, author, destination)
 GITDEST_MEMBERS(core::ControllerOptions, metadata_cache_ttl, read_timeout, push_timeout,
@@ -80,16 +80,17 @@ GITDEST_MEMBERS(core::DestinationObserved, destination)
 GITDEST_MEMBERS(core::DestinationDeleted, key)
 GITDEST_MEMBERS(core::ResourceChanged, destination, resource, op, content, author)
 GITDEST_MEMBERS(core::CapturedObject, resource, content, author)
-GITDEST_MEMBERS(core::ObjectsListed, destination, objects, request)
+GITDEST_MEMBERS(core::ObjectsListed, destination, objects, request, files)
 GITDEST_MEMBERS(core::MetadataFetched, request, result)
 GITDEST_MEMBERS(core::PushCompleted, request, status, tip, history_rewritten)
 GITDEST_MEMBERS(core::StatusWritten, destination, status, request)
 GITDEST_MEMBERS(core::ControllerRestarted, epoch)
-GITDEST_MEMBERS(core::FetchMetadata, request, worker, repo_url, secret_name)
+GITDEST_MEMBERS(core::FetchMetadata, request, worker, repo_url, secret_name, known_tip)
 GITDEST_MEMBERS(core::PushBatch, request, worker, repo_url, secret_name, expected_tip, changes)
 GITDEST_MEMBERS(core::WriteStatus, destination, status, request)
 GITDEST_MEMBERS(core::RequeueAfter, destination, delay)
-GITDEST_MEMBERS(core::ResyncDestination, destination, request)
+GITDEST_MEMBERS(core::ResyncDestination, destination, request, worker, repo_url, secret_name,
+                base_folder)
 GITDEST_MEMBERS(core::RecordEvent, object, reason, message)
 GITDEST_MEMBERS(TraceHeader, version, seed, command, options, epoch)
 GITDEST_MEMBERS(TraceStep, step, at, input, effects, wake_at, state_hash)
@@ -410,7 +411,7 @@ TEST(TraceCodecTest, GoldenHeader) {
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":1})"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":2})"));
 }
 
 TEST(TraceCodecTest, SpecialValuesRoundTrip) {
@@ -463,7 +464,8 @@ Json ValidStepJson(core::Input input) {
       .effects = {core::FetchMetadata{.request = 1,
                                       .worker = {{"team", "repo"}, "main"},
                                       .repo_url = kUrl,
-                                      .secret_name = "s"},
+                                      .secret_name = "s",
+                                      .known_tip = ""},
                   core::WriteStatus{
                       .destination = {"team", "a"}, .status = SomeStatus(), .request = 2}},
       .wake_at = absl::FromUnixSeconds(20),
@@ -544,10 +546,10 @@ TEST(TraceDecodeTest, MalformedLines) {
   EXPECT_TRUE(Contains(DecodeStep(header).status().message(), "step: missing field"));
   EXPECT_TRUE(Contains(DecodeHeader(line).status().message(), "format: missing field"));
   Json j = Json::parse(header);
-  j["version"] = 2;
+  j["version"] = 1;  // before resyncs listed files: its steps would not decode
   EXPECT_TRUE(
-      Contains(DecodeHeader(j.dump()).status().message(), "version: unsupported version 2"));
-  j["version"] = 1;
+      Contains(DecodeHeader(j.dump()).status().message(), "version: unsupported version 1"));
+  j["version"] = sim::kTraceVersion;
   j["options"].erase("resync_retry_delay");
   EXPECT_TRUE(Contains(DecodeHeader(j.dump()).status().message(),
                        "options.resync_retry_delay: missing field"));

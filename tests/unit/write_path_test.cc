@@ -237,6 +237,48 @@ TEST_F(WritePathTest, ForcePushedBranchIsRewrittenFromTheCluster) {
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "2");
 }
 
+TEST_F(WritePathTest, ForcePushIsDetectedByAReadWithoutAPush) {
+  h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "x");  // the branch outlives the push
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
+  Change("one", "1");
+  h.AdvanceSettling(absl::Seconds(40));
+  ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  h.remote.ForceMoveBack(kRepoUrl, "main");  // nothing more to push: only reads notice
+  ASSERT_FALSE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  ASSERT_TRUE(Tree().contains("other/file"));
+  h.AdvanceSettling(absl::Minutes(12));  // the periodic reconcile reads the branch
+  EXPECT_EQ(h.reads_issued().back().known_tip.size(), 40u);
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
+}
+
+// A resync lists the folder too: a file naming an object the cluster no longer has (its
+// delete was lost, e.g. with a crash) is deleted; foreign files and live objects stay,
+// and so does a path a newer watch event wrote.
+TEST(ResyncTest, DeletesFilesOfObjectsTheClusterNoLongerHas) {
+  Harness h;
+  h.remote.ExternalCommit(kRepoUrl, "main", "clusters/a/v1/configmaps/prod/gone.yaml", "old");
+  h.remote.ExternalCommit(kRepoUrl, "main", "clusters/a/v1/configmaps/prod/live.yaml", "old");
+  h.remote.ExternalCommit(kRepoUrl, "main", "clusters/a/v1/configmaps/prod/newer.yaml", "old");
+  h.remote.ExternalCommit(kRepoUrl, "main", "clusters/a/README.md", "notes");
+  h.remote.ExternalCommit(kRepoUrl, "main", "clusters/b/v1/configmaps/prod/gone.yaml", "b's");
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "live"), "now", "alice"});
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+  h.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", h.now())});
+  int resyncs = 0;
+  for (const auto& e : h.held()) resyncs += std::holds_alternative<core::ResyncDestination>(e);
+  ASSERT_EQ(resyncs, 1);  // held: a watch event comes first, while the list is asked for
+  h.Feed(core::ResourceChanged{
+      {"team", "a"}, ConfigMap("prod", "newer"), ChangeOp::kUpdate, "event", "bob"});
+  h.AdvanceSettling(absl::Minutes(1));
+  const sim::Tree tree = h.remote.TreeAt(kRepoUrl, "main");
+  EXPECT_FALSE(tree.contains("clusters/a/v1/configmaps/prod/gone.yaml"));
+  EXPECT_EQ(tree.at("clusters/a/v1/configmaps/prod/live.yaml"), "now");
+  EXPECT_EQ(tree.at("clusters/a/v1/configmaps/prod/newer.yaml"), "event");
+  EXPECT_EQ(tree.at("clusters/a/README.md"), "notes");
+  EXPECT_EQ(tree.at("clusters/b/v1/configmaps/prod/gone.yaml"), "b's");  // not its folder
+  EXPECT_TRUE(h.violation().ok()) << h.violation();
+}
+
 class CoalescingTest : public WritePathTest {
  protected:
   CoalescingTest() : WritePathTest(SmallQueue()) {}
