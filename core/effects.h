@@ -58,8 +58,9 @@ struct RequeueAfter {
 struct ResyncDestination {
   ObjectKey destination;
   RequestId request = 0;
-  // Where its files are: the branch of `worker` on the remote, under `base_folder`.
-  WorkerKey worker;
+  // Where its files are: `branch` on the remote, under `base_folder`. (No WorkerKey:
+  // this is the largest Effect, and four of them must fit a small allocation.)
+  std::string branch;
   std::string repo_url;
   std::string secret_name;
   std::string base_folder;

@@ -50,8 +50,8 @@ void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
     rec.resync_request = ids_.Next();
     rec.queued_at_resync = QueuedPaths(worker, rec.target->base_folder);
     const Remote& remote = worker.remote();
-    Emit(ResyncDestination{rec.destination.key, rec.resync_request, worker.key(), remote.repo_url,
-                           remote.secret_name, rec.target->base_folder});
+    Emit(ResyncDestination{rec.destination.key, rec.resync_request, worker.key().branch,
+                           remote.repo_url, remote.secret_name, rec.target->base_folder});
   }
   Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
 }

@@ -286,11 +286,11 @@ absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::Fetch
 // A listing is a read too: it shares the read faults (an outage fails both).
 absl::StatusOr<std::vector<std::string>> SimRemote::ListFiles(
     const core::ResyncDestination& request) {
-  if (auto fault = TakeReadFault(request.worker.branch)) return *fault;
+  if (auto fault = TakeReadFault(request.branch)) return *fault;
   const Repository* repo = Find(request.repo_url);
   if (repo == nullptr) return absl::NotFoundError("repository not found");
   std::vector<std::string> paths;
-  auto it = repo->branches.find(request.worker.branch);
+  auto it = repo->branches.find(request.branch);
   if (it == repo->branches.end()) return paths;
   const std::string prefix = request.base_folder + "/";
   for (const auto& [path, content] : it->second.files) {

@@ -875,10 +875,10 @@ template <>
 struct Codec<core::ResyncDestination> {
   static constexpr char kType[] = "ResyncDestination";
   static Json Encode(const core::ResyncDestination& v) {
-    const auto& [destination, request, worker, repo_url, secret_name, base_folder] = v;
+    const auto& [destination, request, branch, repo_url, secret_name, base_folder] = v;
     return Json::object({{"destination", Write(destination)},
                          {"request", Write(request)},
-                         {"worker", Write(worker)},
+                         {"branch", Write(branch)},
                          {"repo_url", Write(repo_url)},
                          {"secret_name", Write(secret_name)},
                          {"base_folder", Write(base_folder)}});
@@ -886,7 +886,7 @@ struct Codec<core::ResyncDestination> {
   static core::ResyncDestination Decode(ObjectReader& r) {
     return {.destination = r.Get<core::ObjectKey>("destination"),
             .request = r.Get<core::RequestId>("request"),
-            .worker = r.Get<core::WorkerKey>("worker"),
+            .branch = r.Get<std::string>("branch"),
             .repo_url = r.Get<std::string>("repo_url"),
             .secret_name = r.Get<std::string>("secret_name"),
             .base_folder = r.Get<std::string>("base_folder")};

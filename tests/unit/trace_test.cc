@@ -89,7 +89,7 @@ GITDEST_MEMBERS(core::FetchMetadata, request, worker, repo_url, secret_name, kno
 GITDEST_MEMBERS(core::PushBatch, request, worker, repo_url, secret_name, expected_tip, changes)
 GITDEST_MEMBERS(core::WriteStatus, destination, status, request)
 GITDEST_MEMBERS(core::RequeueAfter, destination, delay)
-GITDEST_MEMBERS(core::ResyncDestination, destination, request, worker, repo_url, secret_name,
+GITDEST_MEMBERS(core::ResyncDestination, destination, request, branch, repo_url, secret_name,
                 base_folder)
 GITDEST_MEMBERS(core::RecordEvent, object, reason, message)
 GITDEST_MEMBERS(TraceHeader, version, seed, command, options, epoch)
