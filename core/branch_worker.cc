@@ -267,6 +267,20 @@ absl::Duration BranchWorker::PushRetryDelay() const {
   return Backoff(options_->push_retry_delay_min, options_->push_retry_delay_max, push_failures_);
 }
 
+std::set<std::string> BranchWorker::QueuedWritesUnder(const std::string& folder) const {
+  const std::string prefix = folder + "/";
+  std::set<std::string> paths;
+  auto add = [&](const FileChange& change) {
+    if (change.op != ChangeOp::kDelete && change.path.starts_with(prefix))
+      paths.insert(change.path);
+  };
+  for (const FileChange& change : pending_) add(change);
+  if (batch_) {
+    for (const FileChange& change : batch_->changes) add(change);
+  }
+  return paths;
+}
+
 absl::Time BranchWorker::NextWakeAt() const {
   absl::Time wake = absl::InfiniteFuture();
   if (read_) wake = read_->started_at + options_->read_timeout;

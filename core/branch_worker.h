@@ -110,6 +110,8 @@ class BranchWorker {
 
   const std::deque<FileChange>& pending() const { return pending_; }
   const std::optional<PushBatch>& batch() const { return batch_; }
+  // Paths under `folder` that the queued and in-flight writes create (deletes excluded).
+  std::set<std::string> QueuedWritesUnder(const std::string& folder) const;
   const absl::Status& last_push_error() const { return last_push_error_; }
   // True once after the worker learned that what it had written to the branch is gone —
   // the branch was deleted, or its history rewritten (force-pushed) by someone else:

@@ -284,21 +284,6 @@ void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<Capture
   if (deleted) ServiceWorker(*rec.worker, now);
 }
 
-std::set<std::string> Controller::QueuedPaths(const BranchWorker& worker,
-                                              const std::string& base_folder) {
-  std::set<std::string> paths;
-  auto add = [&](const FileChange& change) {
-    if (change.op != ChangeOp::kDelete && change.path.starts_with(base_folder + "/")) {
-      paths.insert(change.path);
-    }
-  };
-  for (const FileChange& change : worker.pending()) add(change);
-  if (worker.batch()) {
-    for (const FileChange& change : worker.batch()->changes) add(change);
-  }
-  return paths;
-}
-
 void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
   // A port that never answers must not wedge a branch: past the deadline, fail the
   // request as its port would have. Its late answer then matches no request.

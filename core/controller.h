@@ -121,9 +121,6 @@ class Controller {
   void OnObjectsListed(const ObjectsListed& in, absl::Time now);
   void DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
                      const std::vector<std::string>& listed, absl::Time now);
-  // Paths under `base_folder` that the worker's queued and in-flight writes create.
-  static std::set<std::string> QueuedPaths(const BranchWorker& worker,
-                                           const std::string& base_folder);
   // Queues one object's change on the destination's worker, or says why not.
   void Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
                const std::string& content, const std::string& author, bool from_resync,

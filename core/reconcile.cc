@@ -48,7 +48,7 @@ void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
     rec.resync_since = now;
     rec.changed_since_resync.clear();
     rec.resync_request = ids_.Next();
-    rec.queued_at_resync = QueuedPaths(worker, rec.target->base_folder);
+    rec.queued_at_resync = worker.QueuedWritesUnder(rec.target->base_folder);
     const Remote& remote = worker.remote();
     Emit(ResyncDestination{rec.destination.key, rec.resync_request, worker.key().branch,
                            remote.repo_url, remote.secret_name, rec.target->base_folder});
