@@ -4,7 +4,7 @@
 //
 // The fleet: --destinations GitDestinations on --branches branches (of --repos
 // GitRepoConfigs, one repository each), each destination in its own baseFolder. The
-// world answers at once: every effect is executed through core::Executor against
+// world answers at once: every effect is executed through core::EffectRunner against
 // sim::SimRemote and sim::SimCluster and its result is fed straight back; a TimerFired
 // is delivered at every Output::wake_at. No invariant checks: that is the simulator's
 // job; this measures the bare core and the bare sim world.
@@ -148,19 +148,25 @@ class CountingRemote : public core::GitRemote {
 
   explicit CountingRemote(sim::SimRemote& inner) : inner_(&inner) {}
 
-  absl::StatusOr<std::vector<std::string>> ListFiles(
-      const core::ResyncDestination& request) override {
-    return inner_->ListFiles(request);
+  absl::StatusOr<std::vector<std::string>> ListFiles(const core::RemoteRef& remote,
+                                                     const std::string& folder,
+                                                     absl::Duration timeout) override {
+    return inner_->ListFiles(remote, folder, timeout);
   }
 
-  absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override {
-    return inner_->ReadBranchMetadata(request);
+  absl::StatusOr<core::PullReport> ReadBranch(const core::RemoteRef& remote,
+                                              const std::string& known_tip,
+                                              absl::Duration timeout) override {
+    return inner_->ReadBranch(remote, known_tip, timeout);
   }
-  absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override {
-    absl::Status status = inner_->PushBatch(batch, outcome);
-    if (!status.ok()) return status;
-    FileHashes& files = pushed_[batch.repo_url][batch.worker.branch];
-    for (const core::FileChange& change : batch.changes) {
+  absl::StatusOr<core::PushResult> Push(const core::RemoteRef& remote,
+                                        const std::string& expected_tip,
+                                        const std::vector<core::FileChange>& changes,
+                                        absl::Duration timeout) override {
+    absl::StatusOr<core::PushResult> result = inner_->Push(remote, expected_tip, changes, timeout);
+    if (!result.ok() || result->outcome != core::PushResult::Outcome::kPushed) return result;
+    FileHashes& files = pushed_[remote.url][remote.branch];
+    for (const core::FileChange& change : changes) {
       ++changes_pushed_;
       const sim::Digest path = sim::HashBytes(change.path);
       if (change.op == core::ChangeOp::kDelete) {
@@ -173,7 +179,7 @@ class CountingRemote : public core::GitRemote {
         ++commits_;
       }
     }
-    return status;
+    return result;
   }
 
   int64_t commits() const { return commits_; }
@@ -280,7 +286,7 @@ class World {
   sim::SimRemote remote_;
   sim::SimCluster cluster_;
   CountingRemote counting_;
-  core::Executor executor_;
+  core::EffectRunner executor_;
   SplitMix64 rng_;
   absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
   absl::Time wake_at_ = absl::InfiniteFuture();
@@ -316,8 +322,10 @@ void World::Setup() {
     const uint64_t interval = static_cast<uint64_t>(MeanChangeInterval(d));
     due_.push({now_ + absl::Seconds(static_cast<int64_t>(rng_.Below(interval))), d});
   }
-  // The initial list is complete (as after a restart; a fresh controller is synced).
+  // The initial list is complete (as after a restart; a fresh controller is synced), and
+  // this, the only replica, holds the lease.
   Drain(core::CacheSynced{});
+  Drain(core::LeaseAcquired{});
 }
 
 void World::Step(const core::Input& input) {
@@ -334,9 +342,7 @@ void World::Step(const core::Input& input) {
   counts_.effects += static_cast<int64_t>(out.effects.size());
   for (const core::Effect& effect : out.effects) {
     counts_.reconciles += std::holds_alternative<core::RequeueAfter>(effect);
-    if (std::optional<core::Input> result = executor_.Execute(effect)) {
-      results_.push_back(*std::move(result));
-    }
+    executor_.Run(effect, [&](core::Input result) { results_.push_back(std::move(result)); });
   }
 }
 

@@ -23,6 +23,11 @@ int64_t Bytes(const FileChange& change) {
 
 }  // namespace
 
+Remote RemoteOf(const RepoConfig& config) {
+  const RepoConfigSpec& spec = config.spec;
+  return Remote{spec.repo_url, ObjectKey{config.key.namespace_, spec.secret_name}, spec.push};
+}
+
 BranchWorker::BranchWorker(WorkerKey key, uint32_t slot, Remote remote,
                            const ControllerOptions& options)
     : key_(std::move(key)), slot_(slot), remote_(std::move(remote)), options_(&options) {}
@@ -37,7 +42,7 @@ bool SameRepository(const std::string& a, const std::string& b) {
 
 void BranchWorker::UpdateRemote(const Remote& remote) {
   // A respelling of the same URL (`Repo.git` → `repo/`) keeps what was read.
-  if (!SameRepository(remote.repo_url, remote_.repo_url)) {
+  if (!SameRepository(remote.url, remote_.url)) {
     // Another repository: nothing read from the old one describes it. A read in
     // flight still completes for its waiters, but its result is not cached.
     cache_.reset();
@@ -63,8 +68,7 @@ FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
   GITDEST_ASSERT(now >= read_not_before_);
   read_ = Read{ids.Next(), now, {}, true};
   read_not_before_ = now + options_->metadata_cache_ttl;
-  return FetchMetadata{read_->request, key_, remote_.repo_url, remote_.secret_name,
-                       tip_.value_or("")};
+  return FetchMetadata{read_->request, Ref(), tip_.value_or(""), options_->read_timeout};
 }
 
 MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
@@ -105,7 +109,14 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
     return {std::move(read.waiters), MetadataPending{std::nullopt, read_not_before_}};
   }
   // Force-pushed: what was written may be gone; every destination writes its files again.
-  if (result->history_rewritten) history_lost_ = true;
+  // Unknown (the adapter does not hold the new tip's history) is taken as possibly
+  // rewritten when the tip moved away from the one the read asked about: a resync
+  // rewrites identical content as no commit, so the doubt costs a listing, never a file.
+  const bool moved = tip_ && !tip_->empty() && result->head.sha != *tip_;
+  if (result->history_rewritten == Tristate::kYes ||
+      (result->history_rewritten == Tristate::kUnknown && moved)) {
+    history_lost_ = true;
+  }
   BranchInfo info{*result, read.started_at};
   if (!cache_ || cache_->read_at <= read.started_at) {
     cache_ = info;
@@ -130,12 +141,12 @@ absl::Duration BranchWorker::ReadRetryDelay() const {
 }
 
 BranchWorker::Memory BranchWorker::Remember() const {
-  return Memory{remote_.repo_url, cache_, read_not_before_, last_read_error_, read_failures_};
+  return Memory{remote_.url, cache_, read_not_before_, last_read_error_, read_failures_};
 }
 
 void BranchWorker::Restore(const Memory& memory) {
   GITDEST_ASSERT(!read_);
-  if (!SameRepository(memory.repo_url, remote_.repo_url)) return;  // another remote
+  if (!SameRepository(memory.url, remote_.url)) return;  // another remote
   cache_ = memory.cache;
   if (cache_ && !batch_) tip_ = cache_->report.exists_on_remote ? cache_->report.head.sha : "";
   read_not_before_ = memory.read_not_before;
@@ -180,7 +191,7 @@ bool BranchWorker::PushDue(absl::Time now) const {
 
 PushBatch BranchWorker::TakeBatch(absl::Time now, RequestIds& ids) {
   GITDEST_ASSERT(tip_.has_value());
-  PushBatch batch{ids.Next(), key_, remote_.repo_url, remote_.secret_name, *tip_, {}};
+  PushBatch batch{ids.Next(), Ref(), *tip_, {}, options_->push_timeout};
   int64_t bytes = 0;
   while (!pending_.empty()) {
     const int64_t size = Bytes(pending_.front());
@@ -220,42 +231,52 @@ void BranchWorker::Requeue(std::vector<FileChange> changes) {
   CoalesceIfFull();
 }
 
-std::set<ObjectKey> BranchWorker::OnPushCompleted(const PushCompleted& result, absl::Time now) {
-  if (!batch_ || batch_->request != result.request) return {};
+std::set<ObjectKey> BranchWorker::OnPushCompleted(RequestId request,
+                                                  const absl::StatusOr<PushResult>& result,
+                                                  absl::Time now) {
+  if (!batch_ || batch_->request != request) return {};
   PushBatch batch = std::move(*batch_);
   batch_.reset();
-  if (result.status.ok()) {
-    push_failures_ = 0;
-    push_conflicts_ = 0;
-    last_push_error_ = absl::OkStatus();
-    tip_ = result.tip;
-    // The push is a remote read too: the branch was at `tip` when it was accepted,
-    // which is no earlier than the batch started.
-    if (!cache_ || cache_->read_at <= batch_started_at_) {
-      // A batch of no-op changes on an absent branch creates nothing: tip stays "".
-      PullReport report{!result.tip.empty(), {result.tip, key_.branch, false}, 0, false};
-      cache_ = BranchInfo{report, batch_started_at_};
-    }
-    std::set<ObjectKey> written;
-    for (const FileChange& c : batch.changes) written.insert(c.destination);
+  std::set<ObjectKey> written;
+  if (!result.ok()) {
+    Requeue(std::move(batch.changes));
+    ++push_failures_;
+    last_push_error_ = result.status();
+    push_not_before_ = now + PushRetryDelay();
     return written;
   }
-  Requeue(std::move(batch.changes));
-  if (result.status.code() == absl::StatusCode::kFailedPrecondition) {
-    // Compare-and-swap lost to another writer: replay on the tip found instead.
-    LearnTip(result.tip);
-    if (result.history_rewritten) history_lost_ = true;
-    ++push_conflicts_;
-    const int excess = push_conflicts_ - options_->push_conflict_retries;
-    push_not_before_ = excess > 0 ? now + Backoff(options_->push_retry_delay_min,
-                                                  options_->push_retry_delay_max, excess)
-                                  : now;
-    return {};
+  push_failures_ = 0;
+  last_push_error_ = absl::OkStatus();
+  if (result->outcome == PushResult::Outcome::kPushed) {
+    OnPushed(batch, *result, written);
+    return written;
   }
-  ++push_failures_;
-  last_push_error_ = result.status;
-  push_not_before_ = now + PushRetryDelay();
-  return {};
+  // Compare-and-swap lost to another writer: replay on the tip found instead. A tip
+  // whose ancestry is unknown may have dropped what was written: the doubt is resolved
+  // by writing again (identical content commits nothing).
+  Requeue(std::move(batch.changes));
+  LearnTip(result->tip);
+  if (result->history_rewritten != Tristate::kNo) history_lost_ = true;
+  ++push_conflicts_;
+  const int excess = push_conflicts_ - options_->push_conflict_retries;
+  push_not_before_ = excess > 0 ? now + Backoff(options_->push_retry_delay_min,
+                                                options_->push_retry_delay_max, excess)
+                                : now;
+  return written;
+}
+
+void BranchWorker::OnPushed(const PushBatch& batch, const PushResult& result,
+                            std::set<ObjectKey>& written) {
+  push_conflicts_ = 0;
+  tip_ = result.tip;
+  // The push is a remote read too: the branch was at `tip` when it was accepted,
+  // which is no earlier than the batch started.
+  if (!cache_ || cache_->read_at <= batch_started_at_) {
+    // A batch of no-op changes on an absent branch creates nothing: tip stays "".
+    PullReport report{!result.tip.empty(), {result.tip, key_.branch, false}, 0, Tristate::kNo};
+    cache_ = BranchInfo{report, batch_started_at_};
+  }
+  for (const FileChange& c : batch.changes) written.insert(c.destination);
 }
 
 void BranchWorker::LearnTip(const std::string& tip) {

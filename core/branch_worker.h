@@ -36,12 +36,17 @@ struct MetadataPending {
 };
 using MetadataAnswer = std::variant<MetadataReady, MetadataFailed, MetadataPending>;
 
+// What a worker knows of its GitRepoConfig.
 struct Remote {
-  std::string repo_url;  // as configured: credentials resolved by the adapter
-  std::string secret_name;
+  std::string url;  // spec.repoUrl, credentials redacted: the adapter resolves `secret`
+  ObjectKey secret;
   PushSettings push;
   friend bool operator==(const Remote&, const Remote&) = default;
 };
+
+// The remote a GitRepoConfig names: the Secret is looked up in the GitRepoConfig's own
+// namespace, whichever namespace a destination refers to it from.
+Remote RemoteOf(const RepoConfig& config);
 
 class BranchWorker {
  public:
@@ -51,6 +56,10 @@ class BranchWorker {
   // Its small integer name while it lives (see Slots): its timer's id.
   uint32_t slot() const { return slot_; }
   const Remote& remote() const { return remote_; }
+  // Where its Git effects go.
+  RemoteRef Ref() const {
+    return RemoteRef{key_.repo_config, remote_.url, remote_.secret, key_.branch};
+  }
   // A new remote URL invalidates what the worker knows about the branch.
   void UpdateRemote(const Remote& remote);
 
@@ -85,7 +94,7 @@ class BranchWorker {
   // What a retired worker leaves behind so that a worker created again for the same
   // branch within the TTL reads nothing new (one read per TTL survives churn).
   struct Memory {
-    std::string repo_url;
+    std::string url;
     std::optional<BranchInfo> cache;
     absl::Time read_not_before;
     absl::Status last_read_error;
@@ -100,7 +109,8 @@ class BranchWorker {
   // is unknown the worker asks for a metadata read first (returned instead).
   std::optional<Effect> MaybeStartPush(absl::Time now, RequestIds& ids);
   // Applies a push result; returns the destinations whose changes were pushed.
-  std::set<ObjectKey> OnPushCompleted(const PushCompleted& result, absl::Time now);
+  std::set<ObjectKey> OnPushCompleted(RequestId request, const absl::StatusOr<PushResult>& result,
+                                      absl::Time now);
   // When this worker next needs TimerFired (a push due or a retry); InfiniteFuture if never.
   absl::Time NextWakeAt() const;
 
@@ -160,17 +170,19 @@ class BranchWorker {
   int push_conflicts_ = 0;
   bool history_lost_ = false;
   void LearnTip(const std::string& tip);
+  void OnPushed(const PushBatch& batch, const PushResult& result, std::set<ObjectKey>& written);
 };
 
 template <class Sink>
 void BranchWorker::HashInto(Sink& sink) const {
-  sink(key_.ToString(), remote_.repo_url, remote_.secret_name, remote_.push.interval,
+  sink(key_.ToString(), remote_.url, remote_.secret.ToString(), remote_.push.interval,
        remote_.push.max_commits, remote_.push.max_bytes, destinations_.size());
   for (const ObjectKey& d : destinations_) sink(d.ToString());
   sink(cache_.has_value());
   if (cache_) {
     sink(cache_->report.exists_on_remote, cache_->report.head.sha, cache_->report.head.unborn,
-         cache_->read_at);
+         cache_->report.head.short_name, cache_->report.incoming_changes,
+         static_cast<int>(cache_->report.history_rewritten), cache_->read_at);
   }
   sink(read_.has_value());
   if (read_) sink(read_->request, read_->started_at, read_->waiters.size(), read_->cacheable);

@@ -6,6 +6,7 @@
 #include "core/check.h"
 #include "core/naming/resource_path.h"
 #include "core/overloaded.h"
+#include "core/resource_version.h"
 
 namespace gitdest::core {
 namespace {
@@ -64,18 +65,20 @@ Output Controller::Handle(const Input& input, absl::Time now) {
                  [&](const ControllerRestarted& in) { OnRestarted(in); },
                  [&](const CacheSynced&) { synced_ = true; },
                  [&](const ObjectsListed& in) { OnObjectsListed(in, now); },
+                 [&](const LeaseAcquired&) { OnLeaseAcquired(now); },
+                 [&](const LeaseLost&) { OnLeaseLost(now); },
              },
              input);
   RunDueTimers(now);
-  // Until the cache is synced nothing is decided, so nothing is due either.
-  Output out{std::move(effects_), synced_ ? timers_.NextAt() : absl::InfiniteFuture()};
+  // Until the cache is synced and the lease held nothing is decided, so nothing is due.
+  Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};
   effects_.clear();
   GITDEST_ASSERT(out.wake_at > now);  // nothing due is left behind
   return out;
 }
 
 void Controller::RunDueTimers(absl::Time now) {
-  if (!synced_) return;
+  if (!active()) return;
   for (int steps = 0;; ++steps) {
     GITDEST_ASSERT(steps < kMaxStepsPerHandle);
     std::optional<TimerId> due = timers_.PopDue(now);
@@ -94,6 +97,7 @@ void Controller::RunDueTimers(absl::Time now) {
 }
 
 void Controller::Emit(Effect effect) {
+  GITDEST_ASSERT(active());  // a standby, or a replica that lost the lease, writes nothing
   // A step that emits anything mostly emits one to four: one allocation, not three.
   if (effects_.capacity() == 0) effects_.reserve(4);
   effects_.push_back(std::move(effect));
@@ -125,6 +129,7 @@ std::optional<absl::Time> Controller::ReconcileAt(const ObjectKey& destination) 
 void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now) {
   auto [it, inserted] = repo_configs_.try_emplace(in.config.key, in.config);
   if (!inserted) {
+    if (ResourceVersionOlder(in.config.resource_version, it->second.resource_version)) return;
     if (it->second.spec == in.config.spec) {
       it->second = in.config;
       return;  // a resync or a metadata-only change: nothing to decide
@@ -138,9 +143,9 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
     rec.target_stale = true;
     ReconcileSoon(rec, now);
   }
-  const RepoConfigSpec& spec = in.config.spec;
+  if (!active()) return;  // a standby's workers are empty; the leader updates its own
   for (BranchWorker* worker : workers_.WorkersOf(in.config.key)) {
-    worker->UpdateRemote(Remote{spec.repo_url, spec.secret_name, spec.push});
+    worker->UpdateRemote(RemoteOf(in.config));
     ServiceWorker(*worker, now);
   }
 }
@@ -159,6 +164,14 @@ void Controller::OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now
 
 void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time now) {
   const Destination& d = in.destination;
+  if (const DestinationRecord* known = FindRecord(d.key)) {
+    // A late event (or an old list) must not undo what a newer one said.
+    if (ResourceVersionOlder(d.resource_version, known->destination.resource_version)) return;
+    // Deleted and created again while the delete event was lost: another object.
+    if (!known->destination.uid.empty() && !d.uid.empty() && known->destination.uid != d.uid) {
+      OnDestinationDeleted(DestinationDeleted{d.key});
+    }
+  }
   auto [it, inserted] = destinations_.try_emplace(d.key);
   DestinationRecord& rec = it->second;
   if (inserted) {
@@ -200,6 +213,8 @@ void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
 void Controller::Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
                          const std::string& content, const std::string& author, bool from_resync,
                          absl::Time now) {
+  // A standby writes nothing; the leader it may become resyncs every destination.
+  if (!active()) return;
   DestinationRecord* found = FindRecord(destination);
   if (found == nullptr || !found->worker) {
     // Not admitted (missing, invalid or in conflict): the change is not accepted. The
@@ -295,11 +310,9 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
     return;  // OnMetadataFetched serviced the worker again
   }
   if (std::optional<RequestId> push = worker.OverduePush(now)) {
-    OnPushCompleted(PushCompleted{*push,
-                                  absl::DeadlineExceededError(
-                                      absl::StrCat("push not answered within ",
-                                                   absl::FormatDuration(options_.push_timeout))),
-                                  ""},
+    OnPushCompleted(PushCompleted{*push, absl::DeadlineExceededError(absl::StrCat(
+                                             "push not answered within ",
+                                             absl::FormatDuration(options_.push_timeout)))},
                     now);
     return;
   }
@@ -365,7 +378,7 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
   BranchWorker* worker = TakeRequest(in.request);
   if (worker == nullptr) return;
   const bool was_failing = !worker->last_push_error().ok();
-  std::set<ObjectKey> touched = worker->OnPushCompleted(in, now);
+  std::set<ObjectKey> touched = worker->OnPushCompleted(in.request, in.result, now);
   if (was_failing != !worker->last_push_error().ok()) touched = worker->destinations();
   // Show the new commit (or the push error) in the status of those it concerns; the
   // cache was refreshed by the push, so this reads nothing.
@@ -380,10 +393,16 @@ void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
   }
   DestinationRecord& rec = *found;
   rec.writing = false;
-  if (!in.status.ok()) {
-    rec.written.reset();  // unknown now: write again after a pause
+  if (!in.resource_version.ok()) {
+    // Unknown now: write again after a pause. On a conflict (409) the watch brings the
+    // object's newer resourceVersion meanwhile, and the next write is conditional on it.
+    rec.written.reset();
     timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.status_write_retry_delay);
     return;
+  }
+  // The answer may arrive after the watch reported a newer version of the object.
+  if (!ResourceVersionOlder(*in.resource_version, rec.destination.resource_version)) {
+    rec.destination.resource_version = *in.resource_version;
   }
   if (rec.written != rec.status) PublishStatus(rec);  // it changed while the write flew
 }
@@ -392,6 +411,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   // Memory is lost; the adapter re-lists the cluster and everything is decided anew.
   ids_ = RequestIds(in.epoch);
   synced_ = false;
+  leader_ = false;
   repo_configs_.clear();
   destinations_.clear();
   destination_slots_ = {};
@@ -400,6 +420,39 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   workers_ = WorkerManager(options_);
   requests_.clear();
   timers_ = TimerQueue();
+}
+
+// ---- Leadership ----------------------------------------------------------------------------
+
+void Controller::OnLeaseAcquired(absl::Time now) {
+  if (leader_) return;
+  leader_ = true;
+  // Everything is decided anew: every destination reconciles, attaches to its worker and
+  // resyncs, so whatever the previous leader had queued is written from the cluster.
+  for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
+}
+
+void Controller::OnLeaseLost(absl::Time now) {
+  if (!leader_) return;
+  leader_ = false;
+  DropWork(now);
+}
+
+void Controller::DropWork(absl::Time now) {
+  for (auto& [key, rec] : destinations_) {
+    rec.worker = nullptr;
+    rec.awaiting_metadata = false;
+    rec.writing = false;
+    rec.written.reset();  // whatever a write in flight did, the next leader writes anew
+    rec.resync_needed = false;
+    rec.resync_in_flight = false;
+    rec.changed_since_resync.clear();
+    rec.queued_at_resync.clear();
+  }
+  workers_ = WorkerManager(options_);
+  requests_.clear();
+  timers_ = TimerQueue();
+  for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
 }
 
 }  // namespace gitdest::core

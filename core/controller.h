@@ -92,6 +92,7 @@ class Controller {
   const ControllerOptions& options() const { return options_; }
   const std::map<ObjectKey, DestinationRecord>& destinations() const { return destinations_; }
   const std::map<ObjectKey, RepoConfig>& repo_configs() const { return repo_configs_; }
+  bool leader() const { return leader_; }
   const WorkerManager& workers() const { return workers_; }
   // When the destination's next reconcile is due; nullopt if none is scheduled (it
   // awaits a metadata read) or the destination is unknown.
@@ -118,6 +119,12 @@ class Controller {
   void OnPushCompleted(const PushCompleted& in, absl::Time now);
   void OnStatusWritten(const StatusWritten& in, absl::Time now);
   void OnRestarted(const ControllerRestarted& in);
+  void OnLeaseAcquired(absl::Time now);
+  void OnLeaseLost(absl::Time now);
+  // Deciding and writing: the cache is synced and the lease is held.
+  bool active() const { return synced_ && leader_; }
+  // Forgets everything in flight and every worker (their queues are rebuilt by resyncs).
+  void DropWork(absl::Time now);
   void OnObjectsListed(const ObjectsListed& in, absl::Time now);
   void DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
                      const std::vector<std::string>& listed, absl::Time now);
@@ -176,6 +183,9 @@ class Controller {
   RequestIds ids_;
   absl::Time last_now_ = absl::InfinitePast();
   bool synced_ = true;  // false from a restart until CacheSynced: decide nothing half-seen
+  // Holds the leader lease: only then does it decide and write. A new controller (and
+  // one restarted) waits for LeaseAcquired; a standby keeps observing meanwhile.
+  bool leader_ = false;
   std::map<ObjectKey, RepoConfig> repo_configs_;
   std::map<ObjectKey, DestinationRecord> destinations_;  // nodes are stable: slots point in
   Slots<DestinationRecord> destination_slots_;

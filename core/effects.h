@@ -11,16 +11,15 @@
 
 namespace gitdest::core {
 
-// Read the remote branch's metadata: a ref listing, no pack download.
-// Answered by MetadataFetched.
+// Read the remote branch's metadata: a ref listing, no pack download. Answered by
+// MetadataFetched.
 struct FetchMetadata {
   RequestId request = 0;
-  WorkerKey worker;
-  std::string repo_url;
-  std::string secret_name;
+  RemoteRef remote;
   // The tip the worker last knew ("" if none): the answer says whether the branch's
   // history still contains it (PullReport::history_rewritten).
   std::string known_tip;
+  absl::Duration timeout;  // answer (or fail) within this; the core gives up after it
 };
 
 // Commit `changes` (one commit each, skipping ones that change no bytes) on top of
@@ -28,18 +27,20 @@ struct FetchMetadata {
 // against that tip. Answered by PushCompleted.
 struct PushBatch {
   RequestId request = 0;
-  WorkerKey worker;
-  std::string repo_url;
-  std::string secret_name;
+  RemoteRef remote;
   std::string expected_tip;
   std::vector<FileChange> changes;
+  absl::Duration timeout;
 };
 
-// Replace a destination's status subresource. Answered by StatusWritten.
+// Replace a destination's status subresource, conditional on the object still being at
+// `resource_version` (so two replicas can never last-writer-win a status). Answered by
+// StatusWritten.
 struct WriteStatus {
-  ObjectKey destination;
-  DestinationStatus status;
   RequestId request = 0;
+  ObjectKey destination;
+  std::string resource_version;
+  DestinationStatus status;
 };
 
 // The outcome of one reconcile, as controller-runtime's Result: the core itself
@@ -56,14 +57,11 @@ struct RequeueAfter {
 // Identical content commits nothing; a file naming an object the cluster no longer has
 // is deleted.
 struct ResyncDestination {
-  ObjectKey destination;
   RequestId request = 0;
-  // Where its files are: `branch` on the remote, under `base_folder`. (No WorkerKey:
-  // this is the largest Effect, and four of them must fit a small allocation.)
-  std::string branch;
-  std::string repo_url;
-  std::string secret_name;
+  ObjectKey destination;
+  RemoteRef remote;  // its files are on remote.branch, under base_folder
   std::string base_folder;
+  absl::Duration timeout;
 };
 
 // A Kubernetes Event on an object, for changes the core refuses (e.g. a hostile

@@ -4,36 +4,46 @@
 #include <string>
 
 #include "core/check.h"
+#include "core/overloaded.h"
 
 namespace gitdest::core {
 
-std::optional<Input> Executor::Execute(const Effect& effect) {
-  if (const auto* read = std::get_if<FetchMetadata>(&effect)) {
-    return MetadataFetched{read->request, git_->ReadBranchMetadata(*read)};
-  }
-  if (const auto* push = std::get_if<PushBatch>(&effect)) {
-    PushOutcome outcome;
-    absl::Status status = git_->PushBatch(*push, outcome);
-    return PushCompleted{push->request, std::move(status), std::move(outcome.tip),
-                         outcome.history_rewritten};
-  }
-  if (const auto* write = std::get_if<WriteStatus>(&effect)) {
-    return StatusWritten{write->destination,
-                         cluster_->WriteDestinationStatus(write->destination, write->status),
-                         write->request};
-  }
-  if (const auto* resync = std::get_if<ResyncDestination>(&effect)) {
-    return ObjectsListed{resync->destination, cluster_->ListCapturedObjects(resync->destination),
-                         resync->request, git_->ListFiles(*resync)};
-  }
-  if (const auto* event = std::get_if<RecordEvent>(&effect)) {
-    // Events are best effort: losing one loses no state.
-    (void)cluster_->RecordEvent(*event);
-  }
-  return std::nullopt;  // RequeueAfter: the controller already scheduled it
+bool EffectRunner::HasResult(const Effect& effect) {
+  return !std::holds_alternative<RequeueAfter>(effect) &&
+         !std::holds_alternative<RecordEvent>(effect);
 }
 
-absl::Time RunToQuiescence(Controller& controller, Executor& executor, Clock& clock,
+void EffectRunner::Run(const Effect& effect, const Done& done) const {
+  std::visit(
+      Overloaded{
+          [&](const FetchMetadata& read) {
+            done(MetadataFetched{read.request,
+                                 git_->ReadBranch(read.remote, read.known_tip, read.timeout)});
+          },
+          [&](const PushBatch& push) {
+            done(PushCompleted{push.request, git_->Push(push.remote, push.expected_tip,
+                                                        push.changes, push.timeout)});
+          },
+          [&](const WriteStatus& write) {
+            done(StatusWritten{write.request, write.destination,
+                               cluster_->WriteDestinationStatus(
+                                   write.destination, write.resource_version, write.status)});
+          },
+          [&](const ResyncDestination& resync) {
+            done(ObjectsListed{resync.request, resync.destination,
+                               cluster_->ListCapturedObjects(resync.destination),
+                               git_->ListFiles(resync.remote, resync.base_folder, resync.timeout)});
+          },
+          [&](const RecordEvent& event) {
+            // Events are best effort: losing one loses no state.
+            (void)cluster_->RecordEvent(event.object, event.reason, event.message);
+          },
+          [&](const RequeueAfter&) {},  // the controller already scheduled it
+      },
+      effect);
+}
+
+absl::Time RunToQuiescence(Controller& controller, SyncExecutor& executor, Clock& clock,
                            const Input& input) {
   std::deque<Input> inputs{input};
   absl::Time wake_at = absl::InfiniteFuture();
@@ -45,7 +55,7 @@ absl::Time RunToQuiescence(Controller& controller, Executor& executor, Clock& cl
     inputs.pop_front();
     wake_at = out.wake_at;
     for (const Effect& effect : out.effects) {
-      if (std::optional<Input> result = executor.Execute(effect)) inputs.push_back(*result);
+      executor.Execute(effect, [&](Input result) { inputs.push_back(std::move(result)); });
     }
   }
   return wake_at;

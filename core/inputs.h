@@ -50,33 +50,32 @@ struct CapturedObject {
 // The result of a ResyncDestination effect: every object the destination captures,
 // and every file path under its folder at the branch's tip (none if the branch is absent).
 struct ObjectsListed {
+  RequestId request = 0;
   ObjectKey destination;
   absl::StatusOr<std::vector<CapturedObject>> objects;
-  RequestId request = 0;
   absl::StatusOr<std::vector<std::string>> files = std::vector<std::string>{};
 };
 
-// The result of a FetchMetadata effect.
+// The result of a FetchMetadata effect: an error means the read failed (it is never
+// taken for an empty remote).
 struct MetadataFetched {
   RequestId request = 0;
   absl::StatusOr<PullReport> result;
 };
 
-// The result of a PushBatch effect. On success `tip` is the new remote tip; on a
-// compare-and-swap conflict (status FailedPrecondition) it is the tip found instead.
+// The result of a PushBatch effect: pushed, or lost the compare-and-swap to another
+// writer (PushResult); an error means the push failed (auth, network, timeout).
 struct PushCompleted {
   RequestId request = 0;
-  absl::Status status;
-  std::string tip;
-  // On a conflict: the tip found does not descend from the expected one (the branch was
-  // force-pushed), so commits this worker pushed may be gone.
-  bool history_rewritten = false;
+  absl::StatusOr<PushResult> result;
 };
 
+// The result of a WriteStatus effect: the object's new resourceVersion, or the error
+// (Aborted: the object changed since the version the write was conditional on).
 struct StatusWritten {
-  ObjectKey destination;
-  absl::Status status;
   RequestId request = 0;
+  ObjectKey destination;
+  absl::StatusOr<std::string> resource_version;
 };
 
 // Time passed: the core handles every timer due at `now`.
@@ -84,14 +83,22 @@ struct TimerFired {};
 
 // The process (re)started with empty memory; `epoch` makes request ids of this
 // incarnation distinct from those of the last one. Nothing is decided until the
-// initial list has been delivered and CacheSynced arrives.
+// initial list has been delivered, CacheSynced arrives and the lease is held.
 struct ControllerRestarted {
   uint32_t epoch = 0;
 };
 
+// This replica holds the leader lease now: it decides and writes. Until then (and
+// after LeaseLost) it only observes, so that a standby is ready to take over at once.
+struct LeaseAcquired {};
+
+// This replica no longer holds the lease (it expired, or another took it): every write
+// stops at once; answers to requests in flight are ignored.
+struct LeaseLost {};
+
 using Input =
     std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved, DestinationDeleted,
                  ResourceChanged, MetadataFetched, PushCompleted, StatusWritten, TimerFired,
-                 ControllerRestarted, CacheSynced, ObjectsListed>;
+                 ControllerRestarted, CacheSynced, ObjectsListed, LeaseAcquired, LeaseLost>;
 
 }  // namespace gitdest::core

@@ -1,6 +1,12 @@
-// Ports: the core's only view of the outside world. Small abstract interfaces that
-// return absl::Status and never throw (LevelDB's Env, RocksDB's SystemClock). The
-// simulator and the production adapters implement them.
+// Ports: the core's only view of the outside world. Small abstract interfaces with plain
+// arguments that return absl::Status / StatusOr and never throw (LevelDB's Env, RocksDB's
+// SystemClock). The simulator and the production adapters implement them; the Executor
+// turns their answers into Inputs.
+//
+// Errors follow one mapping everywhere: auth → Unauthenticated / PermissionDenied,
+// network or server trouble → Unavailable, past the timeout → DeadlineExceeded, a missing
+// repository or object → NotFound, a conditional write that lost → Aborted. An outcome
+// that is not a failure (a push that lost its compare-and-swap) is data, not an error.
 #pragma once
 
 #include <string>
@@ -9,7 +15,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/effects.h"
 #include "core/inputs.h"
 #include "core/types.h"
 
@@ -18,40 +23,46 @@ namespace gitdest::core {
 class Clock {
  public:
   virtual ~Clock() = default;
+  // The current time. Thread-safe; never blocks.
   virtual absl::Time Now() = 0;
 };
 
-struct PushOutcome {
-  std::string tip;
-  bool history_rewritten = false;
-};
-
-// Errors follow one mapping everywhere: auth → Unauthenticated/PermissionDenied,
-// network or server trouble → Unavailable (or DeadlineExceeded), lost
-// compare-and-swap → FailedPrecondition.
 class GitRemote {
  public:
   virtual ~GitRemote() = default;
-  // Lists the branch's ref on the remote (no pack download): the cheapest read.
-  virtual absl::StatusOr<PullReport> ReadBranchMetadata(const FetchMetadata& request) = 0;
-  // Commits the batch on `expected_tip` and pushes with compare-and-swap. Sets
-  // `outcome.tip` to the new remote tip on success, and on FailedPrecondition to the tip
-  // found, with `history_rewritten` when that tip does not descend from `expected_tip`.
-  virtual absl::Status PushBatch(const PushBatch& batch, PushOutcome& outcome) = 0;
-  // Every file path under `request.base_folder` on the branch's tip, sorted; none when
-  // the branch does not exist.
-  virtual absl::StatusOr<std::vector<std::string>> ListFiles(const ResyncDestination& request) = 0;
+  // The branch's metadata from a ref listing (no pack download), and whether its history
+  // still contains `known_tip` ("" = none known: kNo). Blocks up to `timeout`.
+  // Thread-safe: calls for different branches (also of one repository) may run at once.
+  virtual absl::StatusOr<PullReport> ReadBranch(const RemoteRef& remote,
+                                                const std::string& known_tip,
+                                                absl::Duration timeout) = 0;
+  // Commits each change that changes bytes on `expected_tip` ("" = the branch is absent)
+  // and pushes with compare-and-swap against it, never forcing. Blocks up to `timeout`.
+  // Thread-safe as ReadBranch; one push per branch at a time (the core never overlaps).
+  virtual absl::StatusOr<PushResult> Push(const RemoteRef& remote, const std::string& expected_tip,
+                                          const std::vector<FileChange>& changes,
+                                          absl::Duration timeout) = 0;
+  // Every file path under `folder` at the branch's tip, sorted; none when the branch does
+  // not exist. Blocks up to `timeout`; thread-safe as ReadBranch.
+  virtual absl::StatusOr<std::vector<std::string>> ListFiles(const RemoteRef& remote,
+                                                             const std::string& folder,
+                                                             absl::Duration timeout) = 0;
 };
 
 class ClusterApi {
  public:
   virtual ~ClusterApi() = default;
-  // Replaces the status subresource. 409 → Aborted, 404 → NotFound.
-  virtual absl::Status WriteDestinationStatus(const ObjectKey& destination,
-                                              const DestinationStatus& status) = 0;
-  virtual absl::Status RecordEvent(const RecordEvent& event) = 0;
-  // Every object the destination's watch rules capture, sanitized, as the cluster
-  // holds it now.
+  // Replaces the destination's status subresource if the object is still at
+  // `resource_version`; returns its new resourceVersion. Aborted (409) when it changed,
+  // NotFound (404) when it is gone. Blocking; thread-safe.
+  virtual absl::StatusOr<std::string> WriteDestinationStatus(const ObjectKey& destination,
+                                                             const std::string& resource_version,
+                                                             const DestinationStatus& status) = 0;
+  // Records a Kubernetes Event on the object; best effort. Blocking; thread-safe.
+  virtual absl::Status RecordEvent(const ObjectKey& object, const std::string& reason,
+                                   const std::string& message) = 0;
+  // Every object the destination's watch rules capture, sanitized, as the cluster holds
+  // it now. Blocking; thread-safe.
   virtual absl::StatusOr<std::vector<CapturedObject>> ListCapturedObjects(
       const ObjectKey& destination) = 0;
 };

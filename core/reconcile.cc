@@ -49,9 +49,8 @@ void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
     rec.changed_since_resync.clear();
     rec.resync_request = ids_.Next();
     rec.queued_at_resync = worker.QueuedWritesUnder(rec.target->base_folder);
-    const Remote& remote = worker.remote();
-    Emit(ResyncDestination{rec.destination.key, rec.resync_request, worker.key().branch,
-                           remote.repo_url, remote.secret_name, rec.target->base_folder});
+    Emit(ResyncDestination{rec.resync_request, rec.destination.key, worker.Ref(),
+                           rec.target->base_folder, options_.api_timeout});
   }
   Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
 }
@@ -119,9 +118,8 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   if (rec.worker && rec.worker->key() != rec.worker_key) Detach(rec);
   // A valid target implies its GitRepoConfig exists, and any change of it since would
   // have made the target stale.
-  const RepoConfigSpec& spec = repo_configs_.at(rec.worker_key.repo_config).spec;
   rec.worker = &workers_.GetWorkerForDestination(
-      d.key, rec.worker_key, Remote{spec.repo_url, spec.secret_name, spec.push});
+      d.key, rec.worker_key, RemoteOf(repo_configs_.at(rec.worker_key.repo_config)));
   return true;
 }
 
@@ -270,7 +268,8 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   rec.writing = true;
   rec.writing_since = last_now_;
   rec.status_request = ids_.Next();
-  Emit(WriteStatus{rec.destination.key, rec.status, rec.status_request});
+  Emit(WriteStatus{rec.status_request, rec.destination.key, rec.destination.resource_version,
+                   rec.status});
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

@@ -38,9 +38,14 @@ struct PushSettings {
 };
 
 struct RepoConfigSpec {
+  // spec.repoUrl with its credentials redacted (RedactUrl) where it entered: by the
+  // adapter that translated the object, before any input, trace or log could carry it.
   std::string repo_url;
+  // The configured URL carried a password (`user:token@`): refused, credentials come
+  // only from the Secret. Set where the URL was redacted.
+  bool repo_url_had_credentials = false;
   std::vector<std::string> allowed_branches;  // globs, at least one
-  std::string secret_name;                    // "" = anonymous
+  std::string secret_name;                    // spec.secretRef.name; "" = anonymous
   PushSettings push;
   friend bool operator==(const RepoConfigSpec&, const RepoConfigSpec&) = default;
 };
@@ -48,6 +53,7 @@ struct RepoConfigSpec {
 struct RepoConfig {
   ObjectKey key;
   int64_t generation = 1;
+  std::string resource_version;  // metadata.resourceVersion: opaque, orders one object's versions
   RepoConfigSpec spec;
   friend bool operator==(const RepoConfig&, const RepoConfig&) = default;
 };
@@ -63,8 +69,10 @@ struct DestinationSpec {
 
 struct Destination {
   ObjectKey key;
+  std::string uid;  // metadata.uid: a destination deleted and recreated by name has a new one
   int64_t generation = 1;
-  absl::Time creation_time;  // one-second precision in Kubernetes: ties are common
+  std::string resource_version;  // metadata.resourceVersion: status writes are conditional on it
+  absl::Time creation_time;      // one-second precision in Kubernetes: ties are common
   DestinationSpec spec;
   friend bool operator==(const Destination&, const Destination&) = default;
 };
@@ -104,6 +112,9 @@ struct DestinationStatus {
 
 // ---- Branch metadata -------------------------------------------------------------------
 
+// Yes, no, or not known: an answer that may cost more than the question is worth.
+enum class Tristate : uint8_t { kNo, kYes, kUnknown };
+
 // What one remote read says about a branch (the seed's PullReport).
 struct PullReport {
   struct Head {
@@ -115,9 +126,11 @@ struct PullReport {
   bool exists_on_remote = false;
   Head head;
   int64_t incoming_changes = 0;  // commits on the remote this worker has not seen
-  // The branch exists but no longer descends from the tip the reader last knew: someone
-  // force-pushed, and what gitdest wrote may be gone.
-  bool history_rewritten = false;
+  // Whether the branch no longer descends from the tip the reader last knew (someone
+  // force-pushed, and what gitdest wrote may be gone). A ref listing cannot tell: the
+  // adapter answers kUnknown unless it holds the new tip's history, and the core then
+  // treats a moved tip as possibly rewritten (BranchWorker::OnMetadataFetched).
+  Tristate history_rewritten = Tristate::kNo;
   friend bool operator==(const PullReport&, const PullReport&) = default;
 };
 
@@ -126,6 +139,32 @@ struct BranchInfo {
   PullReport report;
   absl::Time read_at = absl::InfinitePast();  // when the read that produced it started
   friend bool operator==(const BranchInfo&, const BranchInfo&) = default;
+};
+
+// What a compare-and-swap push did. An operation that failed (auth, network, timeout)
+// is an error status instead, never a PushResult.
+struct PushResult {
+  enum class Outcome : uint8_t { kPushed, kConflict };
+  Outcome outcome = Outcome::kPushed;
+  // kPushed: the new remote tip ("" if the batch changed no bytes on an absent branch).
+  // kConflict: the tip found instead of the expected one ("" = the branch is gone).
+  std::string tip;
+  // kConflict: whether the tip found descends from the expected one (kNo: an ordinary
+  // lost race; kYes or kUnknown: a force-push may have dropped what gitdest wrote).
+  Tristate history_rewritten = Tristate::kNo;
+  friend bool operator==(const PushResult&, const PushResult&) = default;
+};
+
+// Where a Git operation goes: all an adapter needs to reach one remote branch, and no
+// secret. Every Git effect and port call carries one.
+struct RemoteRef {
+  ObjectKey repo_config;  // the GitRepoConfig, namespace included
+  std::string url;        // its spec.repoUrl, credentials redacted
+  // The Secret with the credentials: in the GitRepoConfig's namespace, which may differ
+  // from a destination's (spec.repoRef.namespace). Name "" = anonymous.
+  ObjectKey secret;
+  std::string branch;
+  friend bool operator==(const RemoteRef&, const RemoteRef&) = default;
 };
 
 // One BranchWorker per (GitRepoConfig, branch).

@@ -22,9 +22,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "adapters/trace/replay.h"
+#include "adapters/trace/trace_file.h"
 #include "core/check.h"
 #include "sim/simulation.h"
-#include "sim/trace.h"
 
 namespace gitdest::sim {
 namespace {
@@ -152,17 +153,17 @@ uint64_t SeedFlag(const Args& args) {
 RunResult RunOnce(const SimOptions& options, const std::string& trace_path) {
   g_reproduce = options.ReproduceCommand();
   if (trace_path.empty()) return RunSimulation(options);
-  TraceHeader header;
+  trace::TraceHeader header;
   header.seed = options.seed;
   header.command = options.ReproduceCommand();
   header.options = options.core_options;
-  absl::StatusOr<TraceWriter> writer = TraceWriter::Open(trace_path, header);
+  absl::StatusOr<trace::TraceWriter> writer = trace::TraceWriter::Open(trace_path, header);
   if (!writer.ok()) Usage(std::string(writer.status().message()));
   absl::Status write_status;
   RunResult result = RunSimulation(options, [&](const StepRecord& r) {
     if (!write_status.ok()) return;
-    write_status = writer->Write(
-        TraceStep{r.step, r.at, *r.input, r.output->effects, r.output->wake_at, r.state_hash});
+    write_status = writer->Write(trace::TraceStep{r.step, r.at, *r.input, r.output->effects,
+                                                  r.output->wake_at, r.state_hash});
   });
   if (write_status.ok()) write_status = writer->Close();
   if (!write_status.ok()) {
@@ -262,7 +263,7 @@ int Explore(const Args& args) {
 
 int ReplayCommand(const Args& args) {
   if (args.positional.size() != 1) Usage("replay takes one trace FILE");
-  const ReplayResult result = Replay(args.positional[0]);
+  const trace::ReplayResult result = trace::Replay(args.positional[0]);
   if (!result.status.ok()) {
     std::printf("replay: %s: diverged after %lld steps: %s\n", args.positional[0].c_str(),
                 static_cast<long long>(result.steps), std::string(result.status.message()).c_str());

@@ -264,35 +264,45 @@ std::optional<absl::Status> SimRemote::TakeFault(std::deque<absl::Status>& fault
 
 // ---- core::GitRemote -----------------------------------------------------------------
 
-absl::StatusOr<core::PullReport> SimRemote::ReadBranchMetadata(const core::FetchMetadata& request) {
+core::Tristate SimRemote::Rewritten(const std::string& known, const std::string& now) {
+  if (known.empty() || known == now) return core::Tristate::kNo;
+  if (ancestry_unknown_ > 0) {
+    --ancestry_unknown_;
+    return core::Tristate::kUnknown;
+  }
+  return IsAncestor(known, now) ? core::Tristate::kNo : core::Tristate::kYes;
+}
+
+absl::StatusOr<core::PullReport> SimRemote::ReadBranch(const core::RemoteRef& remote,
+                                                       const std::string& known_tip,
+                                                       absl::Duration /*timeout*/) {
   ++reads_;
-  if (auto fault = TakeReadFault(request.worker.branch)) return *fault;
-  const Repository* repo = Find(request.repo_url);
+  if (auto fault = TakeReadFault(remote.branch)) return *fault;
+  const Repository* repo = Find(remote.url);
   if (repo == nullptr) return absl::NotFoundError("repository not found");
   core::PullReport report;
-  report.head.short_name = request.worker.branch;
-  auto it = repo->branches.find(request.worker.branch);
+  report.head.short_name = remote.branch;
+  auto it = repo->branches.find(remote.branch);
   report.exists_on_remote = it != repo->branches.end();
   report.head.unborn = repo->branches.empty();
   if (report.exists_on_remote) {
     report.head.sha = it->second.tip_sha;
-    // A real server tells this after a fetch (is the known tip an ancestor?).
-    report.history_rewritten =
-        !request.known_tip.empty() && !IsAncestor(request.known_tip, report.head.sha);
+    report.history_rewritten = Rewritten(known_tip, report.head.sha);
   }
   return report;
 }
 
 // A listing is a read too: it shares the read faults (an outage fails both).
-absl::StatusOr<std::vector<std::string>> SimRemote::ListFiles(
-    const core::ResyncDestination& request) {
-  if (auto fault = TakeReadFault(request.branch)) return *fault;
-  const Repository* repo = Find(request.repo_url);
+absl::StatusOr<std::vector<std::string>> SimRemote::ListFiles(const core::RemoteRef& remote,
+                                                              const std::string& folder,
+                                                              absl::Duration /*timeout*/) {
+  if (auto fault = TakeReadFault(remote.branch)) return *fault;
+  const Repository* repo = Find(remote.url);
   if (repo == nullptr) return absl::NotFoundError("repository not found");
   std::vector<std::string> paths;
-  auto it = repo->branches.find(request.branch);
+  auto it = repo->branches.find(remote.branch);
   if (it == repo->branches.end()) return paths;
-  const std::string prefix = request.base_folder + "/";
+  const std::string prefix = folder + "/";
   for (const auto& [path, content] : it->second.files) {
     if (path.starts_with(prefix)) paths.push_back(path);
   }
@@ -300,22 +310,24 @@ absl::StatusOr<std::vector<std::string>> SimRemote::ListFiles(
   return paths;
 }
 
-absl::Status SimRemote::PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) {
+absl::StatusOr<core::PushResult> SimRemote::Push(const core::RemoteRef& remote,
+                                                 const std::string& expected_tip,
+                                                 const std::vector<core::FileChange>& changes,
+                                                 absl::Duration /*timeout*/) {
   ++pushes_;
   if (auto fault = TakeFault(push_faults_)) return *fault;
-  Repository* repo = Find(batch.repo_url);
+  Repository* repo = Find(remote.url);
   if (repo == nullptr) return absl::NotFoundError("repository not found");
-  auto it = repo->branches.find(batch.worker.branch);
+  auto it = repo->branches.find(remote.branch);
   const std::string& current = it == repo->branches.end() ? kNoTip : it->second.tip_sha;
-  if (current != batch.expected_tip) {
-    outcome.tip = current;
-    outcome.history_rewritten =
-        !batch.expected_tip.empty() && !IsAncestor(batch.expected_tip, current);
-    return absl::FailedPreconditionError("non-fast-forward: the branch moved");
+  if (current != expected_tip) {
+    return core::PushResult{
+        core::PushResult::Outcome::kConflict, current,
+        current.empty() ? core::Tristate::kYes : Rewritten(expected_tip, current)};
   }
-  if (it == repo->branches.end()) it = repo->branches.try_emplace(batch.worker.branch).first;
+  if (it == repo->branches.end()) it = repo->branches.try_emplace(remote.branch).first;
   Branch& branch = it->second;
-  for (const core::FileChange& change : batch.changes) {
+  for (const core::FileChange& change : changes) {
     auto file = branch.files.find(change.path);
     BlobPtr content;
     if (change.op == core::ChangeOp::kDelete) {
@@ -333,11 +345,9 @@ absl::Status SimRemote::PushBatch(const core::PushBatch& batch, core::PushOutcom
   if (branch.tip == kNoCommit) {
     // Nothing to commit on an absent branch: the push creates nothing.
     repo->branches.erase(it);
-    outcome.tip = "";
-    return absl::OkStatus();
+    return core::PushResult{core::PushResult::Outcome::kPushed, "", core::Tristate::kNo};
   }
-  outcome.tip = branch.tip_sha;
-  return absl::OkStatus();
+  return core::PushResult{core::PushResult::Outcome::kPushed, branch.tip_sha, core::Tristate::kNo};
 }
 
 }  // namespace gitdest::sim

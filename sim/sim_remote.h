@@ -66,9 +66,14 @@ class SimRemote : public core::GitRemote {
   // to one branch.
   void FailNextReads(int count, absl::Status error, const std::string& branch = "");
   void FailNextPushes(int count, absl::Status error);
+  // The next N answers that must say whether a moved branch still contains a tip (a read
+  // with a known tip, a conflicting push) say kUnknown instead: a real adapter does not
+  // hold the new tip's history until it fetches, and may answer before it does.
+  void AnswerAncestryUnknown(int count) { ancestry_unknown_ += count; }
   void ClearFaults() {
     read_faults_.clear();
     push_faults_.clear();
+    ancestry_unknown_ = 0;
   }
   int64_t reads() const { return reads_; }
   int64_t pushes() const { return pushes_; }
@@ -76,10 +81,16 @@ class SimRemote : public core::GitRemote {
   int64_t commits() const { return commits_made_; }
 
   // ---- core::GitRemote ------------------------------------------------------------
-  absl::StatusOr<core::PullReport> ReadBranchMetadata(const core::FetchMetadata& request) override;
-  absl::Status PushBatch(const core::PushBatch& batch, core::PushOutcome& outcome) override;
-  absl::StatusOr<std::vector<std::string>> ListFiles(
-      const core::ResyncDestination& request) override;
+  absl::StatusOr<core::PullReport> ReadBranch(const core::RemoteRef& remote,
+                                              const std::string& known_tip,
+                                              absl::Duration timeout) override;
+  absl::StatusOr<core::PushResult> Push(const core::RemoteRef& remote,
+                                        const std::string& expected_tip,
+                                        const std::vector<core::FileChange>& changes,
+                                        absl::Duration timeout) override;
+  absl::StatusOr<std::vector<std::string>> ListFiles(const core::RemoteRef& remote,
+                                                     const std::string& folder,
+                                                     absl::Duration timeout) override;
 
  private:
   static constexpr uint32_t kNoCommit = UINT32_MAX;  // a root's parent; an unborn tip
@@ -121,6 +132,8 @@ class SimRemote : public core::GitRemote {
   const Commit* FindCommit(const std::string& id) const;
   std::optional<absl::Status> TakeFault(std::deque<absl::Status>& faults);
   std::optional<absl::Status> TakeReadFault(const std::string& branch);
+  // Whether the tip `now` still contains `known` (kNo: yes it does), as answered.
+  core::Tristate Rewritten(const std::string& known, const std::string& now);
 
   std::map<std::string, Repository> repositories_;
   // URL spelling → its canonical form (a memo: lookups only, never iterated).
@@ -133,6 +146,7 @@ class SimRemote : public core::GitRemote {
   absl::flat_hash_map<Digest, uint32_t> commit_index_;
   std::deque<std::pair<std::string, absl::Status>> read_faults_;  // (branch or "", error)
   std::deque<absl::Status> push_faults_;
+  int ancestry_unknown_ = 0;
   int64_t reads_ = 0;
   int64_t pushes_ = 0;
   int64_t commits_made_ = 0;

@@ -29,6 +29,8 @@ FaultMix ChooseFaultMix(uint64_t seed) {
   mix.branch_deletes_per_day = maybe(30);
   mix.force_moves_per_day = maybe(30);
   mix.admission_webhook = prng.Chance(700);
+  mix.ancestry_unknown = maybe(500);
+  mix.lease_losses_per_day = maybe(40);
   return mix;
 }
 
@@ -37,11 +39,11 @@ std::string FaultMix::Describe() const {
       "read_failure=%d‰ push_failure=%d‰ lost_answer=%d‰ status_conflict=%d‰ "
       "watch_drop=%d‰ watch_duplicate=%d‰ latency≤%s watch_delay≤%s crashes/day=%d "
       "outages/day=%d external_commits/h=%d branch_deletes/day=%d force_moves/day=%d "
-      "webhook=%s",
+      "ancestry_unknown=%d‰ lease_losses/day=%d webhook=%s",
       read_failure, push_failure, lost_answer, status_conflict, watch_drop, watch_duplicate,
       absl::FormatDuration(latency_max), absl::FormatDuration(watch_delay_max), crashes_per_day,
       outages_per_day, external_commits_per_hour, branch_deletes_per_day, force_moves_per_day,
-      admission_webhook ? "on" : "off");
+      ancestry_unknown, lease_losses_per_day, admission_webhook ? "on" : "off");
 }
 
 std::string SimOptions::ReproduceCommand() const {

@@ -43,7 +43,10 @@ struct FaultMix {
   int outages_per_day = 0;  // the remote is down for 1–15 minutes: every read and push fails
   int external_commits_per_hour = 0;
   int branch_deletes_per_day = 0;
-  int force_moves_per_day = 0;    // a branch is force-pushed back to the parent of its tip
+  int force_moves_per_day = 0;  // a branch is force-pushed back to the parent of its tip
+  // A read or a lost push answers kUnknown for "does the branch still hold the tip?"
+  int ancestry_unknown = 0;
+  int lease_losses_per_day = 0;   // the controller loses its lease and gets it back later
   bool admission_webhook = true;  // off: the webhook's failurePolicy=Ignore let it through
   std::string Describe() const;
 };

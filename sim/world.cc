@@ -30,6 +30,7 @@ World::World(const SimOptions& options, const StepObserver& observer)
   Schedule(now_ + absl::Minutes(1), ExternalTick{});
   Schedule(now_ + absl::Minutes(1), CrashTick{});
   Watch("repo", core::RepoConfigObserved{RepoConfig()}, /*reliable=*/true);
+  Schedule(now_, LeaseReturns{epoch_});
 }
 
 core::RepoConfig World::RepoConfig() const {
@@ -45,6 +46,8 @@ core::RepoConfig World::RepoConfig() const {
 core::Destination World::ToDestination(const std::string& name, const ApiDestination& d) const {
   core::Destination dest;
   dest.key = {"team", name};
+  dest.uid = d.uid;
+  dest.resource_version = cluster_.ResourceVersion(dest.key);
   dest.generation = d.generation;
   dest.creation_time = d.created;
   dest.spec = {{"", "repo"}, d.branch, d.folder};
@@ -105,12 +108,23 @@ void World::Dispatch(const Event& event) {
                    if (healed_) return;
                    // crashes_per_day spread over the day's 1440 minutes.
                    if (static_cast<int>(prng_.Below(1440)) < mix_.crashes_per_day) Crash();
+                   if (static_cast<int>(prng_.Below(1440)) < mix_.lease_losses_per_day) {
+                     LoseLease();
+                   }
                    if (static_cast<int>(prng_.Below(1440)) < mix_.outages_per_day) {
                      outage_until_ = now_ + prng_.Millis(60'000, 900'000);
                    }
                    Schedule(now_ + absl::Minutes(1), CrashTick{});
                  },
-                 [&](const Relist&) { RelistAll(); },
+                 [&](const Relist&) {
+                   relist_pending_ = false;
+                   RelistAll();
+                 },
+                 [&](const LeaseReturns& l) {
+                   if (l.epoch != epoch_ || leader_) return;
+                   leader_ = true;
+                   Handle(core::LeaseAcquired{});
+                 },
              },
              event);
 }
@@ -136,7 +150,10 @@ void World::Handle(const core::Input& input) {
 }
 
 void World::Execute(const core::Effect& effect) {
-  if (std::holds_alternative<core::RequeueAfter>(effect)) return;
+  if (!core::EffectRunner::HasResult(effect)) {
+    runner_.Run(effect, [](core::Input) {});
+    return;
+  }
   const bool outage = now_ < outage_until_ && !healed_;
   if (std::holds_alternative<core::FetchMetadata>(effect)) {
     if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
@@ -144,12 +161,14 @@ void World::Execute(const core::Effect& effect) {
       remote_.FailNextReads(1, prng_.Chance(250) ? absl::UnauthenticatedError("401 Unauthorized")
                                                  : absl::UnavailableError("connection reset"));
     }
+    if (prng_.Chance(mix_.ancestry_unknown)) remote_.AnswerAncestryUnknown(1);
   } else if (std::holds_alternative<core::PushBatch>(effect)) {
     if (outage) remote_.FailNextPushes(1, absl::UnavailableError("503 Service Unavailable"));
     if (prng_.Chance(mix_.push_failure)) {
       remote_.FailNextPushes(1, prng_.Chance(250) ? absl::PermissionDeniedError("403 Forbidden")
                                                   : absl::UnavailableError("502 Bad Gateway"));
     }
+    if (prng_.Chance(mix_.ancestry_unknown)) remote_.AnswerAncestryUnknown(1);
   } else if (std::holds_alternative<core::ResyncDestination>(effect)) {
     if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
   } else if (std::holds_alternative<core::WriteStatus>(effect)) {
@@ -157,13 +176,34 @@ void World::Execute(const core::Effect& effect) {
       cluster_.FailNextStatusWrites(1, absl::AbortedError("409: the object has been modified"));
     }
   }
-  std::optional<core::Input> answer = executor_.Execute(effect);
+  std::optional<core::Input> answer;
+  runner_.Run(effect, [&](core::Input result) { answer = std::move(result); });
   remote_.ClearFaults();
   cluster_.ClearFaults();
+  if (const auto* written = answer ? std::get_if<core::StatusWritten>(&*answer) : nullptr) {
+    // A status write changes the object: its watch reports the new resourceVersion, as
+    // the API server's does — also when the write's own answer is lost.
+    auto it = api_.find(written->destination.name);
+    if (written->resource_version.ok() && it != api_.end()) {
+      Watch(it->first, core::DestinationObserved{ToDestination(it->first, it->second)});
+    }
+  }
   RecordTips();  // a push changes the remote now, whenever its answer arrives
   if (!answer) return;
   if (prng_.Chance(mix_.lost_answer)) return;  // the core's deadline must fire
   Schedule(now_ + Latency(), Deliver{*std::move(answer), epoch_});
+}
+
+// The lease expires (a long pause, a partition from the API server): the replica must
+// stop writing at once; it gets the lease back a little later.
+void World::LoseLease() {
+  if (!leader_) return;
+  leader_ = false;
+  Handle(core::LeaseLost{});
+  // A new term starts from nothing, as a new leader process would: one read per TTL
+  // holds within a term.
+  last_read_start_.clear();
+  Schedule(now_ + prng_.Millis(1'000, 60'000), LeaseReturns{epoch_});
 }
 
 void World::Crash() {
@@ -171,19 +211,21 @@ void World::Crash() {
   ++epoch_;  // answers and events addressed to the old process are lost with it
   controller_ = std::make_unique<core::Controller>(options_.core_options, epoch_);
   wake_at_ = absl::InfiniteFuture();
+  leader_ = false;  // granted again with its initial list
   last_read_start_.clear();
   last_finished_.clear();
   Handle(core::ControllerRestarted{epoch_});
   DeliverRestart(now_ + absl::Seconds(1));
 }
 
-// The initial list of a (re)started controller, then CacheSynced.
+// The initial list of a (re)started controller, then CacheSynced, then the lease.
 void World::DeliverRestart(absl::Time at) {
   Schedule(at, Deliver{core::RepoConfigObserved{RepoConfig()}, epoch_});
   for (const auto& [name, d] : api_) {
     Schedule(at, Deliver{core::DestinationObserved{ToDestination(name, d)}, epoch_});
   }
   Schedule(at, Deliver{core::CacheSynced{}, epoch_});
+  Schedule(at, LeaseReturns{epoch_});
 }
 
 // ---- the API server and its watch -----------------------------------------------------------
@@ -193,7 +235,9 @@ void World::DeliverRestart(absl::Time at) {
 void World::Watch(const std::string& key, core::Input input, bool reliable) {
   if (!reliable && prng_.Chance(mix_.watch_drop)) {
     ++result_.watch_drops;
-    Schedule(now_ + prng_.Millis(1'000, 30'000), Relist{});
+    // The watch broke: it reconnects with one relist, whatever else it lost meanwhile.
+    if (!relist_pending_) Schedule(now_ + prng_.Millis(1'000, 30'000), Relist{});
+    relist_pending_ = true;
     return;
   }
   const absl::Duration delay = prng_.Millis(0, absl::ToInt64Milliseconds(mix_.watch_delay_max));
@@ -249,10 +293,12 @@ void World::CreateOrUpdate(const std::string& name, const std::string& branch,
                            const std::string& folder) {
   auto it = api_.find(name);
   ApiDestination d = it == api_.end() ? ApiDestination{} : it->second;
-  if (it == api_.end())
+  if (it == api_.end()) {
     d.created = absl::FromUnixSeconds(absl::ToUnixSeconds(now_));
-  else
+    d.uid = absl::StrCat("uid-", ++uids_);
+  } else {
     ++d.generation;
+  }
   d.branch = branch;
   d.folder = folder;
   if (!Admitted(name, d)) {
@@ -260,6 +306,7 @@ void World::CreateOrUpdate(const std::string& name, const std::string& branch,
     return;
   }
   api_[name] = d;
+  cluster_.BumpResourceVersion({"team", name});
   ever_created_.insert(name);
   folders_ever_[name].insert(folder);
   Watch(name, core::DestinationObserved{ToDestination(name, d)});
@@ -279,6 +326,7 @@ void World::UserAction() {
                    folders[folder]);
   } else if (roll < 18 && api_.contains(name)) {
     api_.erase(name);
+    cluster_.ForgetResourceVersion({"team", name});
     for (int i = 0; i < options_.objects; ++i) {
       cluster_.RemoveObject({"team", name}, Object(name, ObjectName(i)));
     }

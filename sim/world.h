@@ -42,9 +42,13 @@ struct UserTick {};
 struct ExternalTick {};
 struct CrashTick {};
 struct Relist {};
-using Event = std::variant<Deliver, Wake, UserTick, ExternalTick, CrashTick, Relist>;
+struct LeaseReturns {  // the lease is granted to the controller process of `epoch`
+  uint32_t epoch;
+};
+using Event = std::variant<Deliver, Wake, UserTick, ExternalTick, CrashTick, Relist, LeaseReturns>;
 
 struct ApiDestination {
+  std::string uid;  // a new one for every creation
   std::string branch;
   std::string folder;
   absl::Time created;
@@ -68,6 +72,7 @@ class World {
   void Handle(const core::Input& input);
   void Execute(const core::Effect& effect);
   void Crash();
+  void LoseLease();
   void DeliverRestart(absl::Time at);
 
   // ---- the API server and its watch -----------------------------------------------
@@ -95,7 +100,7 @@ class World {
   FaultMix mix_;
   SimRemote remote_;
   SimCluster cluster_;
-  core::Executor executor_{remote_, cluster_};
+  core::EffectRunner runner_{remote_, cluster_};
   std::unique_ptr<core::Controller> controller_;
   uint32_t epoch_ = 0;
   absl::Time now_ = kEpoch;
@@ -103,6 +108,9 @@ class World {
   std::map<std::pair<absl::Time, uint64_t>, Event> queue_;
   uint64_t seq_ = 0;
   bool healed_ = false;
+  // Whether the controller holds the lease, as the world granted it (invariant 8).
+  bool leader_ = false;
+  uint64_t uids_ = 0;
   absl::Time outage_until_ = absl::InfinitePast();  // the remote answers nothing but errors
 
   // The API server.
@@ -110,6 +118,7 @@ class World {
   std::map<std::string, ApiDestination> api_;
   std::set<std::string> ever_created_;
   std::map<std::string, absl::Time> watch_last_;  // per-key delivery order
+  bool relist_pending_ = false;
 
   // What the checks remember.
   RunResult result_;

@@ -27,16 +27,22 @@ void World::CheckStep(const core::Output& out) {
   if (absl::Status s = controller_->CheckInvariants(); !s.ok()) {
     return Fail(Outcome::kSafetyViolation, std::string(s.message()));
   }
+  if (!leader_ && !out.effects.empty()) {
+    return Fail(Outcome::kSafetyViolation,
+                absl::StrCat("invariant 8 (only the leader writes): ", out.effects.size(),
+                             " effects emitted without the lease"));
+  }
   const absl::Duration ttl = options_.core_options.metadata_cache_ttl;
   for (const core::Effect& effect : out.effects) {
     if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
-      auto last = last_read_start_.find(read->worker);
+      const core::WorkerKey worker{read->remote.repo_config, read->remote.branch};
+      auto last = last_read_start_.find(worker);
       if (last != last_read_start_.end() && now_ - last->second < ttl) {
         return Fail(Outcome::kSafetyViolation,
-                    absl::StrCat("invariant 2 (one read per TTL): ", read->worker.ToString(),
+                    absl::StrCat("invariant 2 (one read per TTL): ", worker.ToString(),
                                  " read again after ", absl::FormatDuration(now_ - last->second)));
       }
-      last_read_start_[read->worker] = now_;
+      last_read_start_[worker] = now_;
     } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
       for (const core::FileChange& change : push->changes) {
         bool inside = false;

@@ -82,9 +82,10 @@ void Sut::AfterStep(const Model& model) {
   for (const auto& [at, effect] : h.TakeEffects()) {
     if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
       // Invariant 2: one remote read per branch per TTL (within one incarnation).
-      auto last = last_read_start.find(read->worker);
+      const core::WorkerKey worker{read->remote.repo_config, read->remote.branch};
+      auto last = last_read_start.find(worker);
       if (last != last_read_start.end()) RC_ASSERT(at - last->second >= ttl);
-      last_read_start[read->worker] = at;
+      last_read_start[worker] = at;
     } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
       // Every wait is bounded: the jittered resync, or a capped backoff below it.
       const core::ControllerOptions& o = h.controller().options();
@@ -151,6 +152,7 @@ void Sut::Restart(const Model& model) {
   h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")});
   for (const auto& [name, d] : model.destinations) Create(name, d);
   h.Feed(core::CacheSynced{});
+  h.Feed(core::LeaseAcquired{});
 }
 
 void Sut::Converge(const Model& model) {

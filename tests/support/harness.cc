@@ -33,6 +33,7 @@ core::ResourceId ConfigMap(const std::string& ns, const std::string& name) {
 Harness::Harness(core::ControllerOptions options)
     : options_(options), controller_(std::make_unique<core::Controller>(options_)) {
   remote.CreateRepository(kRepoUrl);
+  Feed(core::LeaseAcquired{});  // the only replica: it holds the lease from the start
 }
 
 void Harness::Absorb(core::Output out) {
@@ -53,7 +54,7 @@ void Harness::Absorb(core::Output out) {
       continue;
     }
     if (std::holds_alternative<core::RecordEvent>(effect)) {
-      (void)executor_.Execute(effect);
+      runner_.Run(effect, [](core::Input) {});
       continue;
     }
     in_flight_.push_back(std::move(effect));
@@ -119,7 +120,7 @@ int Harness::Deliver() {
       keep.push_back(std::move(effect));
       continue;
     }
-    if (auto result = executor_.Execute(effect)) results.push_back(*std::move(result));
+    runner_.Run(effect, [&](core::Input result) { results.push_back(std::move(result)); });
   }
   in_flight_ = std::move(keep);
   RecordTips();

@@ -88,7 +88,7 @@ class Harness {
 
   core::ControllerOptions options_;
   std::unique_ptr<core::Controller> controller_;
-  core::Executor executor_{remote, cluster};
+  core::EffectRunner runner_{remote, cluster};
   absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
   absl::Time wake_at_ = absl::InfiniteFuture();
   uint32_t epoch_ = 0;

@@ -104,7 +104,7 @@ TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
   const DestinationStatus before = Status("a");
   auto main_reads = [&] {
     return std::count_if(h.reads_issued().begin(), h.reads_issued().end(),
-                         [](const core::FetchMetadata& r) { return r.worker.branch == "main"; });
+                         [](const core::FetchMetadata& r) { return r.remote.branch == "main"; });
   };
   h.remote.FailNextReads(100, absl::UnavailableError("connection refused"), "main");
   h.AdvanceSettling(absl::Minutes(11));  // both requeue: reads of main keep failing
@@ -154,6 +154,36 @@ TEST_F(ReconcileTest, RecreatedDestinationReusesTheBranchReadWindow) {
   AddDestination("a", "clusters/a");  // kubectl replace: the worker comes back
   EXPECT_EQ(h.reads_issued().size(), 1u);
   EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+}
+
+// A destination may use a GitRepoConfig of another namespace: every Git effect names the
+// Secret in the GitRepoConfig's namespace, where the adapter must look it up.
+TEST_F(ReconcileTest, CrossNamespaceRepoRefCarriesTheSecretsNamespace) {
+  core::RepoConfig shared = MakeRepoConfig("shared");
+  shared.key.namespace_ = "infra";
+  shared.spec.secret_name = "git-creds";
+  h.Feed(core::RepoConfigObserved{shared});
+  core::Destination d = MakeDestination("a", "main", "clusters/a", h.now());
+  d.spec.repo_ref = {"infra", "shared"};
+  h.Feed(core::DestinationObserved{d});
+  const ObjectKey secret{"infra", "git-creds"};
+  ASSERT_EQ(h.reads_issued().size(), 1u);
+  EXPECT_EQ(h.reads_issued()[0].remote.secret, secret);
+  EXPECT_EQ(h.reads_issued()[0].remote.repo_config, (ObjectKey{"infra", "shared"}));
+  int resyncs = 0;
+  for (const core::Effect& effect : h.held()) {
+    if (const auto* resync = std::get_if<core::ResyncDestination>(&effect)) {
+      EXPECT_EQ(resync->remote.secret, secret);
+      ++resyncs;
+    }
+  }
+  EXPECT_EQ(resyncs, 1);
+  h.Settle();
+  h.Feed(core::ResourceChanged{
+      {"team", "a"}, ConfigMap("prod", "cm"), core::ChangeOp::kUpdate, "v", "alice"});
+  h.Advance(absl::Seconds(10));
+  ASSERT_EQ(h.held().size(), 1u);
+  EXPECT_EQ(std::get<core::PushBatch>(h.held().front()).remote.secret, secret);
 }
 
 TEST_F(ReconcileTest, AuthFailureStalls) {

@@ -22,8 +22,9 @@ TEST(ExecutorTest, RunToQuiescenceDrivesAReconcileThroughThePorts) {
   remote.CreateRepository(kRepoUrl);
   const std::string sha = remote.ExternalCommit(kRepoUrl, "main", "f", "x");
   core::Controller controller;
-  core::Executor executor(remote, cluster);
+  core::SyncExecutor executor(remote, cluster);
   FixedClock clock;
+  core::RunToQuiescence(controller, executor, clock, core::LeaseAcquired{});
   core::RunToQuiescence(controller, executor, clock,
                         core::RepoConfigObserved{MakeRepoConfig("repo")});
   const absl::Time wake = core::RunToQuiescence(

@@ -23,17 +23,18 @@ core::FileChange Delete(std::string path) {
   return {std::move(path), core::ChangeOp::kDelete, "", "m", "bob", {}};
 }
 
-// Pushes `changes` onto the branch's current tip; returns the outcome's tip.
+core::RemoteRef Ref(const std::string& branch = "main") {
+  return core::RemoteRef{{"team", "repo"}, kUrl, {"team", ""}, branch};
+}
+
+// Pushes `changes` onto the branch's current tip; returns the new tip.
 std::string Push(SimRemote& remote, std::vector<core::FileChange> changes,
                  const std::string& branch = "main") {
-  core::PushBatch batch;
-  batch.worker = {{"team", "repo"}, branch};
-  batch.repo_url = kUrl;
-  batch.expected_tip = remote.Tip(kUrl, branch);
-  batch.changes = std::move(changes);
-  core::PushOutcome outcome;
-  EXPECT_TRUE(remote.PushBatch(batch, outcome).ok());
-  return outcome.tip;
+  absl::StatusOr<core::PushResult> result =
+      remote.Push(Ref(branch), remote.Tip(kUrl, branch), changes, absl::Seconds(1));
+  EXPECT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, core::PushResult::Outcome::kPushed);
+  return result->tip;
 }
 
 SimRemote MakeRemote() {
@@ -130,23 +131,27 @@ TEST(SimRemoteTest, AStaleExpectedTipIsRejectedAndRewrittenHistoryIsNamed) {
   SimRemote remote = MakeRemote();
   const std::string first = Push(remote, {Update("a", "1")});
   const std::string second = Push(remote, {Update("a", "2")});
-  core::PushBatch batch;
-  batch.worker = {{"team", "repo"}, "main"};
-  batch.repo_url = kUrl;
-  batch.expected_tip = first;  // behind, but still in the branch's history
-  batch.changes = {Update("a", "3")};
-  core::PushOutcome outcome;
-  EXPECT_EQ(remote.PushBatch(batch, outcome).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(outcome.tip, second);
-  EXPECT_FALSE(outcome.history_rewritten);
+  const std::vector<core::FileChange> changes = {Update("a", "3")};
+  // Behind, but still in the branch's history: an ordinary lost race.
+  absl::StatusOr<core::PushResult> outcome = remote.Push(Ref(), first, changes, absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->outcome, core::PushResult::Outcome::kConflict);
+  EXPECT_EQ(outcome->tip, second);
+  EXPECT_EQ(outcome->history_rewritten, core::Tristate::kNo);
   EXPECT_EQ(remote.TreeAt(kUrl, "main"), (Tree{{"a", "2"}}));
 
   remote.ForceMoveBack(kUrl, "main");
-  batch.expected_tip = second;  // gone from the branch's history
-  outcome = {};
-  EXPECT_FALSE(remote.PushBatch(batch, outcome).ok());
-  EXPECT_EQ(outcome.tip, first);
-  EXPECT_TRUE(outcome.history_rewritten);
+  // Gone from the branch's history.
+  outcome = remote.Push(Ref(), second, changes, absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->outcome, core::PushResult::Outcome::kConflict);
+  EXPECT_EQ(outcome->tip, first);
+  EXPECT_EQ(outcome->history_rewritten, core::Tristate::kYes);
+  // An adapter that does not hold the new tip's history says so.
+  remote.AnswerAncestryUnknown(1);
+  outcome = remote.Push(Ref(), second, changes, absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->history_rewritten, core::Tristate::kUnknown);
   EXPECT_TRUE(remote.IsAncestor(first, first));
   EXPECT_FALSE(remote.IsAncestor(second, first));
   EXPECT_FALSE(remote.IsAncestor("not a sha", first));

@@ -110,9 +110,12 @@ TEST_F(WritePathTest, UnansweredPushIsRetriedAndAReplayOfALandedPushIsHarmless) 
   h.Advance(absl::Seconds(10));
   ASSERT_EQ(Pushes(), 1);
   // The push lands but its answer is lost; after the deadline the core retries it.
-  core::PushOutcome landed;
-  ASSERT_TRUE(h.remote.PushBatch(std::get<core::PushBatch>(h.held().front()), landed).ok());
-  const std::string& tip = landed.tip;
+  const auto& push = std::get<core::PushBatch>(h.held().front());
+  absl::StatusOr<core::PushResult> landed =
+      h.remote.Push(push.remote, push.expected_tip, push.changes, push.timeout);
+  ASSERT_TRUE(landed.ok());
+  ASSERT_EQ(landed->outcome, core::PushResult::Outcome::kPushed);
+  const std::string tip = landed->tip;
   h.Advance(absl::Minutes(2));
   h.Settle();  // the stale answer is ignored; the retry conflicts, then replays as a no-op
   h.AdvanceSettling(absl::Seconds(5));
@@ -248,6 +251,21 @@ TEST_F(WritePathTest, ForcePushIsDetectedByAReadWithoutAPush) {
   ASSERT_TRUE(Tree().contains("other/file"));
   h.AdvanceSettling(absl::Minutes(12));  // the periodic reconcile reads the branch
   EXPECT_EQ(h.reads_issued().back().known_tip.size(), 40u);
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
+}
+
+// A ref listing cannot tell whether the branch still holds our commit; an adapter that
+// has not fetched the new tip answers "unknown", and a moved tip is then taken as
+// possibly rewritten: the destination writes again (identical content commits nothing).
+TEST_F(WritePathTest, ForcePushBehindAnUnknownAncestryIsRewrittenToo) {
+  h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "x");
+  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
+  Change("one", "1");
+  h.AdvanceSettling(absl::Seconds(40));
+  ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  h.remote.ForceMoveBack(kRepoUrl, "main");
+  h.remote.AnswerAncestryUnknown(1000);
+  h.AdvanceSettling(absl::Minutes(12));
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
 }
 

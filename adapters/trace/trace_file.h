@@ -1,42 +1,43 @@
-// The trace format: one JSON line per Controller::Handle call, written by the
-// simulator (and later by the production binary), and its replay against a fresh
-// core. A trace from a cluster therefore replays in the simulator, and two runs of one
-// seed can be compared byte for byte (design §6 item 7).
+// The trace format: one JSON line per Controller::Handle call, written by the production
+// binary (`--trace-file`) and the simulator, and replayed against a fresh core
+// (replay.h). A trace from a cluster therefore replays in the simulator, and two runs of
+// one seed can be compared byte for byte (design §6 item 7).
 //
 // A trace file is a header line followed by one line per step:
 //
 //   {"command":"gitdest-sim run --seed=7","epoch":0,"format":"gitdest-trace",
-//    "options":{...},"seed":7,"version":1}
+//    "options":{...},"seed":7,"version":3}
 //   {"at":1700000000000000000,"effects":[{"request":1,...,"type":"FetchMetadata"}],
 //    "input":{"destination":{...},"type":"DestinationObserved"},
 //    "state_hash":"8f0c2a9d1e4b7c36","step":1,"wake_at":"+inf"}
 //
 // Encoding rules (stable: a change of meaning needs a new `version`):
 // - Objects are nlohmann's std::map-ordered objects: keys sorted, so one value always
-//   encodes to the same bytes. Keys are the C++ field names in snake_case, with a
-//   trailing underscore dropped (`namespace_` → "namespace"). Every Input and Effect
-//   carries "type": its C++ struct name.
+//   encodes to the same bytes. Keys are the C++ field names, with a trailing underscore
+//   dropped (`namespace_` → "namespace"). Every Input and Effect carries "type": its C++
+//   struct name.
 // - Times are integer Unix nanoseconds; InfinitePast / InfiniteFuture are "-inf" /
 //   "+inf". Durations are integer nanoseconds, infinite ones "-inf" / "+inf". Only
 //   whole nanoseconds within int64 range round-trip (sub-nanosecond absl::Time
 //   precision is truncated).
 // - Integers are JSON integers, exact to 64 bits (request ids, Unix nanoseconds and
 //   seeds exceed 2^53: read traces with a 64-bit-exact JSON reader). The state hash is
-//   the exception the brief fixed: a 16-digit lower-case hex string.
+//   the exception: a 16-digit lower-case hex string.
 // - Strings: a string that is valid UTF-8 (RFC 3629; NUL and control characters
 //   included, JSON-escaped) is a JSON string. Any other byte string — JSON cannot
 //   carry it — is {"b64": "<standard base64, padded>"}. This holds for every string
 //   field, not only file contents, because object names, authors and event messages
 //   can carry hostile bytes too.
 // - absl::Status is {"code": "UNAVAILABLE", "message": "..."}, OK is {"code": "OK"}
-//   (payloads are not recorded; the core never sets them). StatusOr<PullReport> is
-//   {"ok": {...}} or {"error": {...}}.
+//   (payloads are not recorded; the core never sets them). absl::StatusOr<T> is
+//   {"ok": <T>} or {"error": <Status>}.
 // - Enums are strings: ChangeOp "create"/"update"/"delete", ConditionStatus
-//   "True"/"False"/"Unknown" (as in Kubernetes). Non-finite doubles are "nan",
-//   "+inf", "-inf".
+//   "True"/"False"/"Unknown" (as in Kubernetes), Tristate "no"/"yes"/"unknown",
+//   PushResult::Outcome "pushed"/"conflict". Non-finite doubles are "nan", "+inf",
+//   "-inf".
 // Decoding is strict: a missing field, an unknown field, a wrong JSON type, an
-// out-of-range integer or an unknown "type" is InvalidArgument naming the field's path
-// (`input.destination.spec.branch`). Nothing throws out of this API.
+// out-of-range integer, an unknown "type" or another version is InvalidArgument naming
+// the field's path (`input.destination.spec.branch`). Nothing throws out of this API.
 #pragma once
 
 #include <cstdint>
@@ -53,9 +54,11 @@
 #include "core/inputs.h"
 #include "core/options.h"
 
-namespace gitdest::sim {
+namespace gitdest::trace {
 
-inline constexpr int kTraceVersion = 2;  // 2: resyncs list the folder's files
+// 1: the first format. 2: resyncs list the folder's files. 3: RemoteRef on Git
+// effects, outcomes as data, conditional status writes, leases.
+inline constexpr int kTraceVersion = 3;
 
 // The first line of a trace file.
 struct TraceHeader {
@@ -79,6 +82,8 @@ struct TraceStep {
 };
 
 std::string EncodeHeader(const TraceHeader& header);  // one line, no '\n'
+// Refuses a header of another version than kTraceVersion: its steps would not decode,
+// or would decode to something else.
 absl::StatusOr<TraceHeader> DecodeHeader(absl::string_view line);
 std::string EncodeStep(const TraceStep& step);  // one line, no '\n'
 absl::StatusOr<TraceStep> DecodeStep(absl::string_view line);
@@ -87,13 +92,9 @@ std::string EncodeEffects(const std::vector<core::Effect>& effects);
 std::string EncodeEffect(const core::Effect& effect);
 std::string EncodeInput(const core::Input& input);
 
-// Whether `bytes` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or
-// code points above U+10FFFF), i.e. encodable as a JSON string.
-bool IsValidUtf8(absl::string_view bytes);
-
 // Writes a trace file: the header at Open, one line per Write. Each line is flushed
 // as written, so that a trace survives the process aborting on a failed assertion —
-// the run one most wants to replay.
+// the run one most wants to replay. Not thread-safe: one writer per Controller.
 class TraceWriter {
  public:
   static absl::StatusOr<TraceWriter> Open(const std::string& path, const TraceHeader& header);
@@ -111,20 +112,4 @@ class TraceWriter {
   std::ofstream out_;
 };
 
-struct ReplayResult {
-  int64_t steps = 0;  // steps replayed successfully
-  // OK, or the first divergence: "step 17: effects differ: ...", "step 17: wake_at
-  // differs: ...", "step 17: state hash differs: ...", "step 17: invariant: ...", or
-  // "line 5: <parse error>".
-  absl::Status status;
-};
-
-// Reads a trace file, feeds each step's input at its time to a fresh core::Controller
-// built with the header's options and epoch, and compares effects (canonical
-// encoding), wake_at and state hash with the recording; also runs CheckInvariants()
-// after every step. Step numbers must be consecutive and times non-decreasing (the
-// core would abort otherwise). Empty lines are ignored.
-ReplayResult Replay(const std::string& path);
-ReplayResult ReplayLines(const std::vector<std::string>& lines);  // same, from memory
-
-}  // namespace gitdest::sim
+}  // namespace gitdest::trace

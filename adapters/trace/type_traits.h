@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace gitdest::sim {
+namespace gitdest::trace {
 
 template <class T>
 struct IsVector : std::false_type {};
@@ -25,4 +25,4 @@ struct IsVariant : std::false_type {};
 template <class... T>
 struct IsVariant<std::variant<T...>> : std::true_type {};
 
-}  // namespace gitdest::sim
+}  // namespace gitdest::trace
