@@ -3,20 +3,24 @@
 // and exits 0 (2 on a bad flag). `--help` lists the flags.
 //
 // The fleet: --destinations GitDestinations on --branches branches (of --repos
-// GitRepoConfigs, one repository each), each destination in its own baseFolder. The
-// world answers at once: every effect is executed through core::EffectRunner against
-// sim::SimRemote and sim::SimCluster and its result is fed straight back; a TimerFired
-// is delivered at every Output::wake_at. No invariant checks: that is the simulator's
-// job; this measures the bare core and the bare sim world.
+// GitRepoConfigs, one repository each), each destination in its own baseFolder and its
+// own namespace, fed by a WatchRule there that captures that namespace's ConfigMaps: a
+// change reaches exactly one destination, yet the core routes every change through the
+// rule index (one rule per destination). The world answers at once: every effect is
+// executed through core::EffectRunner against sim::SimRemote and sim::SimCluster and its
+// result is fed straight back; a TimerFired is delivered at every Output::wake_at. No
+// invariant checks: that is the simulator's job; this measures the bare core and the
+// bare sim world.
 //
-// Write load, from a fixed-seed SplitMix64: a busy destination gets a ResourceChanged
-// every --change-every seconds on average, a quiet one every --quiet-every seconds
-// (each interval uniform in [1/2, 3/2] of the mean), so pushes, commit windows, cache
-// refreshes and status writes run, not only requeues. 1 in --busy-one-in destinations
-// is busy: were every destination busy, each push would refresh its branch's cache and
-// reconcile the destinations it carried, postponing their 10-minute requeues again and
-// again, so requeues and remote reads would hardly run (100 reads a day).
-// --busy-one-in=1 gives that uniform load.
+// Write load, from a fixed-seed SplitMix64: a busy destination's namespace gets an
+// ObjectChanged every --change-every seconds on average, a quiet one every --quiet-every
+// seconds (each interval uniform in [1/2, 3/2] of the mean), so pushes, commit windows,
+// cache refreshes and status writes run, not only requeues. 1 in --busy-one-in
+// destinations is busy: were every destination busy, each push would refresh its
+// branch's cache and reconcile the destinations it carried, postponing their 10-minute
+// requeues again and again, so requeues and remote reads would hardly run (100 reads a
+// day). --busy-one-in=1 gives that uniform load. A delete of an object that does not
+// exist is skipped (a watch reports none).
 //
 // One step = one Controller::Handle call. Two clocks run: the wall time of the whole
 // simulated day (core + sim world + this driver) and the time spent inside Handle only
@@ -30,6 +34,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <optional>
 #include <queue>
 #include <string>
 #include <type_traits>
@@ -204,7 +209,7 @@ const char* InputName(const core::Input& input) {
       [](const auto& in) -> const char* {
         using T = std::decay_t<decltype(in)>;
         if constexpr (std::is_same_v<T, core::TimerFired>) return "TimerFired";
-        if constexpr (std::is_same_v<T, core::ResourceChanged>) return "ResourceChanged";
+        if constexpr (std::is_same_v<T, core::ObjectChanged>) return "ObjectChanged";
         if constexpr (std::is_same_v<T, core::MetadataFetched>) return "MetadataFetched";
         if constexpr (std::is_same_v<T, core::PushCompleted>) return "PushCompleted";
         if constexpr (std::is_same_v<T, core::StatusWritten>) return "StatusWritten";
@@ -212,6 +217,11 @@ const char* InputName(const core::Input& input) {
         if constexpr (std::is_same_v<T, core::RepoConfigObserved>) return "RepoConfigObserved";
         if constexpr (std::is_same_v<T, core::ObjectsListed>) return "ObjectsListed";
         if constexpr (std::is_same_v<T, core::CacheSynced>) return "CacheSynced";
+        if constexpr (std::is_same_v<T, core::LeaseAcquired>) return "LeaseAcquired";
+        if constexpr (std::is_same_v<T, core::WatchRuleObserved>) return "WatchRuleObserved";
+        if constexpr (std::is_same_v<T, core::ResourceTypesDiscovered>) {
+          return "ResourceTypesDiscovered";
+        }
         return "other";
       },
       input);
@@ -226,7 +236,7 @@ struct KindStats {
 struct Counts {
   int64_t steps = 0;           // Handle calls
   int64_t timer_steps = 0;     // of which TimerFired
-  int64_t changes = 0;         // ResourceChanged fed
+  int64_t changes = 0;         // ObjectChanged fed
   int64_t changes_pushed = 0;  // FileChanges in successful pushes
   int64_t reads = 0;
   int64_t pushes = 0;
@@ -260,7 +270,7 @@ class World {
 
  private:
   struct DestinationInfo {
-    core::ObjectKey key;
+    core::ObjectKey key;  // its namespace holds the objects it captures
     int repo;
     std::string branch;
   };
@@ -276,7 +286,7 @@ class World {
   // Feeds one input and everything that follows from it, until nothing is in flight.
   void Drain(core::Input input);
   void Step(const core::Input& input);
-  core::ResourceChanged NextChange(int destination);
+  std::optional<core::ObjectChanged> NextChange(int destination);
   int64_t MeanChangeInterval(int destination) const;
   absl::Time NextChangeAt(int destination);
   bool TreesMatch();
@@ -300,6 +310,8 @@ class World {
 };
 
 void World::Setup() {
+  Drain(core::ResourceTypesDiscovered{
+      {core::ResourceTypeInfo{{"", "v1", "configmaps"}, "ConfigMap", true, true}}});
   for (int r = 0; r < flags_.repos; ++r) {
     remote_.CreateRepository(RepoUrl(r));
     core::RepoConfig config;
@@ -312,11 +324,19 @@ void World::Setup() {
     const int branch = d % flags_.branches;
     const int repo = branch % flags_.repos;
     core::Destination dest;
-    dest.key = {"fleet", absl::StrFormat("dest-%05d", d)};
+    dest.key = {absl::StrFormat("ns-%05d", d), absl::StrFormat("dest-%05d", d)};
     dest.creation_time = now_;
-    dest.spec = {
-        {"", absl::StrCat("repo", repo)}, BranchName(branch), absl::StrFormat("clusters/c%05d", d)};
+    dest.spec = {{"fleet", absl::StrCat("repo", repo)},
+                 BranchName(branch),
+                 absl::StrFormat("clusters/c%05d", d)};
     fleet_.push_back({dest.key, repo, dest.spec.branch});
+    core::WatchRule rule;
+    rule.key = {dest.key.namespace_, "capture"};
+    rule.destination_ref = {"", dest.key.name};
+    core::ResourceRule configmaps;
+    configmaps.resources = {"configmaps"};
+    rule.rules = {configmaps};
+    Drain(core::WatchRuleObserved{std::move(rule)});
     Drain(core::DestinationObserved{std::move(dest)});
     // The first change of each destination somewhere in its first interval.
     const uint64_t interval = static_cast<uint64_t>(MeanChangeInterval(d));
@@ -366,30 +386,30 @@ absl::Time World::NextChangeAt(int destination) {
                               static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(mean) + 1)));
 }
 
-// An update (7 in 8) or a delete of one of the destination's objects, with content
-// that differs every time, about the size of a small sanitized ConfigMap. The cluster
-// changes first, then the watch reports it (a resync lists what the cluster holds).
-core::ResourceChanged World::NextChange(int destination) {
+// An update (7 in 8) or a delete of one of the objects in the destination's namespace,
+// with content that differs every time, about the size of a small sanitized ConfigMap.
+// The cluster changes first (giving the uid and resourceVersion), then the watch reports
+// it; a delete of an object that does not exist is no event (nullopt).
+std::optional<core::ObjectChanged> World::NextChange(int destination) {
   const DestinationInfo& info = fleet_[static_cast<size_t>(destination)];
   const std::string object = absl::StrCat("cm", rng_.Below(static_cast<uint64_t>(flags_.objects)));
   const bool remove = rng_.Below(8) == 0;
-  core::ResourceChanged change;
-  change.destination = info.key;
-  change.resource = core::ResourceId{"", "v1", "configmaps", "apps", object};
-  change.op = remove ? core::ChangeOp::kDelete : core::ChangeOp::kUpdate;
-  if (!remove) {
-    change.content = absl::StrCat(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ", object,
-        "\n  namespace: apps\n  labels:\n    app.kubernetes.io/name: web\ndata:\n  revision: \"",
-        ++content_serial_, "\"\n  settings.yaml: |\n    replicas: 3\n    logLevel: info\n");
-  }
-  change.author = absl::StrCat("user", destination % 17, "@example.com");
+  const std::string& ns = info.key.namespace_;
+  const core::ResourceId id{"", "v1", "configmaps", ns, object};
+  const std::string user = absl::StrCat("user", destination % 17, "@example.com");
   if (remove) {
-    cluster_.RemoveObject(info.key, change.resource);
-  } else {
-    cluster_.SetObject(info.key, {change.resource, change.content, change.author});
+    std::optional<core::CapturedObject> gone = cluster_.RemoveObject(id);
+    if (!gone) return std::nullopt;
+    return core::ObjectChanged{id, gone->uid, gone->resource_version, core::ChangeOp::kDelete,
+                               "", user};
   }
-  return change;
+  std::string content = absl::StrCat(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ", object, "\n  namespace: ", ns,
+      "\n  labels:\n    app.kubernetes.io/name: web\ndata:\n  revision: \"", ++content_serial_,
+      "\"\n  settings.yaml: |\n    replicas: 3\n    logLevel: info\n");
+  const core::CapturedObject& stored = cluster_.SetObject(id, std::move(content), user);
+  return core::ObjectChanged{
+      id, stored.uid, stored.resource_version, core::ChangeOp::kUpdate, stored.content, user};
 }
 
 // Every remote tree holds exactly what was pushed, and the remote made exactly the
@@ -427,8 +447,10 @@ RunResult World::Run() {
     const int d = due_.top().destination;
     due_.pop();
     due_.push({NextChangeAt(d), d});
-    ++counts_.changes;
-    Drain(NextChange(d));
+    if (std::optional<core::ObjectChanged> change = NextChange(d)) {
+      ++counts_.changes;
+      Drain(*std::move(change));
+    }
   }
   RunResult result;
   result.wall_s = std::chrono::duration<double>(SteadyClock::now() - start).count();

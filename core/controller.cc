@@ -57,7 +57,10 @@ Output Controller::Handle(const Input& input, absl::Time now) {
                  [&](const RepoConfigDeleted& in) { OnRepoConfigDeleted(in, now); },
                  [&](const DestinationObserved& in) { OnDestinationObserved(in, now); },
                  [&](const DestinationDeleted& in) { OnDestinationDeleted(in); },
-                 [&](const ResourceChanged& in) { OnResourceChanged(in, now); },
+                 [&](const WatchRuleObserved& in) { OnWatchRuleObserved(in, now); },
+                 [&](const WatchRuleDeleted& in) { OnWatchRuleDeleted(in); },
+                 [&](const ResourceTypesDiscovered& in) { OnResourceTypesDiscovered(in); },
+                 [&](const ObjectChanged& in) { OnObjectChanged(in, now); },
                  [&](const MetadataFetched& in) { OnMetadataFetched(in, now); },
                  [&](const PushCompleted& in) { OnPushCompleted(in, now); },
                  [&](const StatusWritten& in) { OnStatusWritten(in, now); },
@@ -206,13 +209,98 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
 
 // ---- Writes ---------------------------------------------------------------------------------
 
-void Controller::OnResourceChanged(const ResourceChanged& in, absl::Time now) {
-  Capture(in.destination, in.resource, in.op, in.content, in.author, /*from_resync=*/false, now);
+void Controller::OnObjectChanged(const ObjectChanged& in, absl::Time now) {
+  if (!RecordVersion(in)) return;  // a duplicate (a relist) or a late event
+  const ResourceTypeInfo type = TypeOf(in.object);
+  for (const ObjectKey& destination :
+       rules_.DestinationsCapturing(type, in.object.namespace_, in.op)) {
+    Capture(destination, in.object, in.op, in.content, in.user, now);
+  }
+}
+
+bool Controller::RecordVersion(const ObjectChanged& in) {
+  auto [it, inserted] = object_versions_.try_emplace(in.object);
+  ObjectVersion& known = it->second;
+  if (!inserted) {
+    if (ResourceVersionOlder(in.resource_version, known.resource_version)) return false;
+    if (known.deleted && in.op == ChangeOp::kDelete) return false;  // a relist's tombstone
+    const bool same = !in.resource_version.empty() &&
+                      in.resource_version == known.resource_version && in.uid == known.uid &&
+                      (in.op == ChangeOp::kDelete) == known.deleted;
+    if (same) return false;
+  }
+  known = ObjectVersion{in.uid, in.resource_version, in.op == ChangeOp::kDelete};
+  return true;
+}
+
+bool Controller::NewerThanListed(const CapturedObject& listed) const {
+  auto it = object_versions_.find(listed.resource);
+  // resourceVersions are revisions of the whole store: comparable across incarnations.
+  return it != object_versions_.end() &&
+         ResourceVersionOlder(listed.resource_version, it->second.resource_version);
+}
+
+ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
+  const GroupVersionResource gvr{object.group, object.version, object.resource};
+  auto it = std::lower_bound(
+      discovered_.begin(), discovered_.end(), gvr,
+      [](const ResourceTypeInfo& type, const GroupVersionResource& g) { return type.gvr < g; });
+  if (it != discovered_.end() && it->gvr == gvr) return *it;
+  // Not (yet) discovered: its namespace tells its scope; taken as the preferred version.
+  return ResourceTypeInfo{gvr, "", !object.namespace_.empty(), true};
+}
+
+bool Controller::Captures(const ObjectKey& destination, const ResourceId& object,
+                          ChangeOp op) const {
+  return rules_.DestinationsCapturing(TypeOf(object), object.namespace_, op).contains(destination);
+}
+
+// ---- Watch rules and discovery ---------------------------------------------------------------
+
+void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now) {
+  const WatchRule* known = rules_.Find(in.rule.key);
+  if (known != nullptr && ResourceVersionOlder(in.rule.resource_version, known->resource_version)) {
+    return;
+  }
+  // A rule added or widened: objects that already exist must reach its destination
+  // without waiting for a change of theirs. A resync in flight lists the old selectors.
+  for (const ObjectKey& grown : rules_.Upsert(in.rule)) {
+    DestinationRecord* rec = FindRecord(grown);
+    if (rec == nullptr) continue;
+    rec->resync_needed = true;
+    rec->resync_in_flight = false;
+    ReconcileSoon(*rec, now);
+  }
+  UpdateWatches();
+}
+
+void Controller::OnWatchRuleDeleted(const WatchRuleDeleted& in) {
+  // Narrowing writes nothing: files of objects no longer captured stay as they were.
+  if (rules_.Erase(in.key)) UpdateWatches();
+}
+
+void Controller::OnResourceTypesDiscovered(const ResourceTypesDiscovered& in) {
+  discovered_ = in.types;
+  std::sort(discovered_.begin(), discovered_.end(),
+            [](const ResourceTypeInfo& a, const ResourceTypeInfo& b) { return a.gvr < b.gvr; });
+  discovered_.erase(std::unique(discovered_.begin(), discovered_.end(),
+                                [](const ResourceTypeInfo& a, const ResourceTypeInfo& b) {
+                                  return a.gvr == b.gvr;
+                                }),
+                    discovered_.end());
+  UpdateWatches();
+}
+
+void Controller::UpdateWatches() {
+  std::set<GroupVersionResource> types = rules_.WatchedTypes(discovered_);
+  if (watched_ == types) return;
+  // Not a write: a standby watches too, so that its cache is warm when it takes over.
+  effects_.push_back(EnsureWatches{std::vector<GroupVersionResource>(types.begin(), types.end())});
+  watched_ = std::move(types);
 }
 
 void Controller::Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
-                         const std::string& content, const std::string& author, bool from_resync,
-                         absl::Time now) {
+                         const std::string& content, const std::string& author, absl::Time now) {
   // A standby writes nothing; the leader it may become resyncs every destination.
   if (!active()) return;
   DestinationRecord* found = FindRecord(destination);
@@ -234,8 +322,6 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
   GITDEST_ASSERT(path->starts_with(base));
   GITDEST_ASSERT(path->size() > base.size());
   GITDEST_ASSERT((*path)[base.size()] == '/');
-  if (from_resync && rec.changed_since_resync.contains(*path)) return;  // the event is newer
-  if (!from_resync && rec.resync_in_flight) rec.changed_since_resync.insert(*path);
   rec.worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,
                                  CommitMessage(op, resource), author, destination},
                       now);
@@ -248,7 +334,6 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   DestinationRecord& rec = *found;
   rec.resync_in_flight = false;
   if (!in.objects.ok() || !in.files.ok()) {
-    rec.changed_since_resync.clear();
     rec.queued_at_resync.clear();
     timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.resync_retry_delay);
     return;  // resync_needed stays: the next reconcile asks again
@@ -256,20 +341,33 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   if (rec.worker) {
     rec.resync_needed = false;
     for (const CapturedObject& object : *in.objects) {
+      // Only what its rules capture; never over a newer event.
+      if (!Captures(in.destination, object.resource, ChangeOp::kUpdate)) continue;
+      if (NewerThanListed(object)) continue;
       Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
-              /*from_resync=*/true, now);
+              now);
     }
     DeleteOrphans(rec, *in.objects, *in.files, now);
   }  // else: no longer admitted; its next admission resyncs it
-  rec.changed_since_resync.clear();
   rec.queued_at_resync.clear();
+  PruneTombstones();
+}
+
+// A tombstone orders a list that may predate the delete; once no list is in flight,
+// every later list is newer than it.
+void Controller::PruneTombstones() {
+  for (const auto& [key, rec] : destinations_) {
+    if (rec.resync_in_flight) return;
+  }
+  std::erase_if(object_versions_, [](const auto& entry) { return entry.second.deleted; });
 }
 
 // Files in the destination's folder that name an object the cluster does not have: its
 // delete was lost (a crash drops the queue), came while the destination was not
 // admitted, or the folder moved over older files. Deleting them keeps the branch true to
 // the cluster; a file gitdest does not write (no object's path) is left alone, and so is
-// a path a watch event changed since the list was asked for (the event is newer).
+// one of an object its rules do not capture deletes of (a narrowed rule), and one the
+// watch reports alive (created after the list, or its delete is still on its way).
 // Writes queued or in flight when the resync was asked for land before these deletes, so
 // the paths they create in the folder (another destination's, from before this one owned
 // it) count as files even if the listing predates them.
@@ -289,7 +387,12 @@ void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<Capture
     const std::optional<ResourceId> id = ParseResourcePath(base, file);
     if (!id) continue;
     const absl::StatusOr<std::string> path = ResourcePath(base, *id);  // x.sops.yaml → x.yaml
-    if (!path.ok() || live.contains(*path) || rec.changed_since_resync.contains(*path)) continue;
+    if (!path.ok() || live.contains(*path)) continue;
+    if (!Captures(rec.destination.key, *id, ChangeOp::kDelete)) continue;
+    if (auto known = object_versions_.find(*id);
+        known != object_versions_.end() && !known->second.deleted) {
+      continue;
+    }
     rec.worker->Enqueue(
         FileChange{file, ChangeOp::kDelete, "", CommitMessage(ChangeOp::kDelete, *id),
                    kResyncAuthor, rec.destination.key},
@@ -413,6 +516,10 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   synced_ = false;
   leader_ = false;
   repo_configs_.clear();
+  rules_ = RuleIndex(rules_.options());
+  discovered_.clear();
+  watched_.reset();
+  object_versions_.clear();
   destinations_.clear();
   destination_slots_ = {};
   records_by_key_.clear();
@@ -446,7 +553,6 @@ void Controller::DropWork(absl::Time now) {
     rec.written.reset();  // whatever a write in flight did, the next leader writes anew
     rec.resync_needed = false;
     rec.resync_in_flight = false;
-    rec.changed_since_resync.clear();
     rec.queued_at_resync.clear();
   }
   workers_ = WorkerManager(options_);

@@ -21,6 +21,7 @@
 #include "core/timer_queue.h"
 #include "core/types.h"
 #include "core/uniqueness.h"
+#include "core/watch_rules.h"
 #include "core/worker_manager.h"
 
 namespace gitdest::core {
@@ -56,12 +57,18 @@ struct DestinationRecord {
   absl::Time writing_since = absl::InfinitePast();
   RequestId resync_request = 0;
   absl::Time resync_since = absl::InfinitePast();
-  // Paths changed by watch events since the resync's list was requested: the list may
-  // be older than those events, so it must not overwrite them.
-  std::set<std::string> changed_since_resync;
   // Paths in its folder that writes queued or in flight when the resync was asked for
   // will create: the folder's listing may predate them, yet they land before its deletes.
   std::set<std::string> queued_at_resync;
+};
+
+// The last version the watch reported of one object: a late event, a duplicate from a
+// relist, or a list older than an event is recognised by it (resourceVersion order).
+struct ObjectVersion {
+  std::string uid;
+  std::string resource_version;
+  bool deleted = false;  // a tombstone, kept while a list that may predate it is in flight
+  friend bool operator==(const ObjectVersion&, const ObjectVersion&) = default;
 };
 
 // The destinations claiming targets on one (normalized URL, branch), and their verdicts
@@ -92,6 +99,7 @@ class Controller {
   const ControllerOptions& options() const { return options_; }
   const std::map<ObjectKey, DestinationRecord>& destinations() const { return destinations_; }
   const std::map<ObjectKey, RepoConfig>& repo_configs() const { return repo_configs_; }
+  const RuleIndex& rules() const { return rules_; }
   bool leader() const { return leader_; }
   const WorkerManager& workers() const { return workers_; }
   // When the destination's next reconcile is due; nullopt if none is scheduled (it
@@ -114,7 +122,20 @@ class Controller {
   void OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now);
   void OnDestinationObserved(const DestinationObserved& in, absl::Time now);
   void OnDestinationDeleted(const DestinationDeleted& in);
-  void OnResourceChanged(const ResourceChanged& in, absl::Time now);
+  void OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now);
+  void OnWatchRuleDeleted(const WatchRuleDeleted& in);
+  void OnResourceTypesDiscovered(const ResourceTypesDiscovered& in);
+  void OnObjectChanged(const ObjectChanged& in, absl::Time now);
+  // Records the version an event reports; false when it is not newer than the one known
+  // (a duplicate, or a late event): then it changes nothing.
+  bool RecordVersion(const ObjectChanged& in);
+  // Whether the watch reported a newer version of the object than a list did.
+  bool NewerThanListed(const CapturedObject& listed) const;
+  // The discovered type of an object; one inferred from its namespace if undiscovered.
+  ResourceTypeInfo TypeOf(const ResourceId& object) const;
+  bool Captures(const ObjectKey& destination, const ResourceId& object, ChangeOp op) const;
+  // Emits EnsureWatches when the set of types to watch changed.
+  void UpdateWatches();
   void OnMetadataFetched(const MetadataFetched& in, absl::Time now);
   void OnPushCompleted(const PushCompleted& in, absl::Time now);
   void OnStatusWritten(const StatusWritten& in, absl::Time now);
@@ -126,12 +147,12 @@ class Controller {
   // Forgets everything in flight and every worker (their queues are rebuilt by resyncs).
   void DropWork(absl::Time now);
   void OnObjectsListed(const ObjectsListed& in, absl::Time now);
+  void PruneTombstones();
   void DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
                      const std::vector<std::string>& listed, absl::Time now);
   // Queues one object's change on the destination's worker, or says why not.
   void Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
-               const std::string& content, const std::string& author, bool from_resync,
-               absl::Time now);
+               const std::string& content, const std::string& author, absl::Time now);
 
   // Reconcile (reconcile.cc).
   void Reconcile(DestinationRecord& rec, absl::Time now);
@@ -169,7 +190,7 @@ class Controller {
   void RetireIfUnused(BranchWorker& worker, absl::Time now);
   // The worker a request in flight belongs to; nullptr (and forgotten) if none.
   BranchWorker* TakeRequest(RequestId request);
-  void Emit(Effect effect);
+  void Emit(Effect effect);  // a decision: only while active()
   // The record of `key` (a hash lookup), or nullptr; RecordOf when it must exist.
   DestinationRecord* FindRecord(const ObjectKey& key) const;
   DestinationRecord& RecordOf(const ObjectKey& key) const;
@@ -187,6 +208,10 @@ class Controller {
   // one restarted) waits for LeaseAcquired; a standby keeps observing meanwhile.
   bool leader_ = false;
   std::map<ObjectKey, RepoConfig> repo_configs_;
+  RuleIndex rules_;
+  std::vector<ResourceTypeInfo> discovered_;               // sorted by gvr
+  std::optional<std::set<GroupVersionResource>> watched_;  // as last emitted
+  std::map<ResourceId, ObjectVersion> object_versions_;
   std::map<ObjectKey, DestinationRecord> destinations_;  // nodes are stable: slots point in
   Slots<DestinationRecord> destination_slots_;
   absl::flat_hash_map<ObjectKey, DestinationRecord*> records_by_key_;  // lookups only

@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "core/types.h"
+#include "core/watch_rules.h"
 
 namespace gitdest::core {
 
@@ -62,6 +63,16 @@ struct ResyncDestination {
   RemoteRef remote;  // its files are on remote.branch, under base_folder
   std::string base_folder;
   absl::Duration timeout;
+  // What to list: the types its rules capture, each in one namespace or in all. The
+  // core filters the answer through the rules again; the adapter decides nothing.
+  std::vector<ListSelector> selectors;
+};
+
+// The resource types the adapter must watch (sorted): every discovered type some rule
+// captures, and nothing else. Emitted whenever that set changes, also by a standby
+// (watching is not writing: a standby's cache must be warm when it takes over).
+struct EnsureWatches {
+  std::vector<GroupVersionResource> types;
 };
 
 // A Kubernetes Event on an object, for changes the core refuses (e.g. a hostile
@@ -73,7 +84,7 @@ struct RecordEvent {
 };
 
 using Effect = std::variant<FetchMetadata, PushBatch, WriteStatus, RequeueAfter, RecordEvent,
-                            ResyncDestination>;
+                            ResyncDestination, EnsureWatches>;
 
 struct Output {
   std::vector<Effect> effects;

@@ -10,7 +10,8 @@ namespace gitdest::core {
 
 bool EffectRunner::HasResult(const Effect& effect) {
   return !std::holds_alternative<RequeueAfter>(effect) &&
-         !std::holds_alternative<RecordEvent>(effect);
+         !std::holds_alternative<RecordEvent>(effect) &&
+         !std::holds_alternative<EnsureWatches>(effect);
 }
 
 void EffectRunner::Run(const Effect& effect, const Done& done) const {
@@ -31,14 +32,15 @@ void EffectRunner::Run(const Effect& effect, const Done& done) const {
           },
           [&](const ResyncDestination& resync) {
             done(ObjectsListed{resync.request, resync.destination,
-                               cluster_->ListCapturedObjects(resync.destination),
+                               cluster_->ListObjects(resync.selectors),
                                git_->ListFiles(resync.remote, resync.base_folder, resync.timeout)});
           },
           [&](const RecordEvent& event) {
             // Events are best effort: losing one loses no state.
             (void)cluster_->RecordEvent(event.object, event.reason, event.message);
           },
-          [&](const RequeueAfter&) {},  // the controller already scheduled it
+          [&](const RequeueAfter&) {},   // the controller already scheduled it
+          [&](const EnsureWatches&) {},  // the adapter's informers: not a port call
       },
       effect);
 }

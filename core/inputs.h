@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "core/naming/resource_path.h"
 #include "core/types.h"
+#include "core/watch_rules.h"
 
 namespace gitdest::core {
 
@@ -27,24 +28,42 @@ struct DestinationDeleted {
   ObjectKey key;
 };
 
-// A captured change of one Kubernetes object, routed to one destination.
-struct ResourceChanged {
-  ObjectKey destination;
-  ResourceId resource;
+// A WatchRule (namespaced) or ClusterWatchRule (key.namespace_ == "") as the API holds it.
+struct WatchRuleObserved {
+  WatchRule rule;
+};
+struct WatchRuleDeleted {
+  ObjectKey key;  // namespace "" for a ClusterWatchRule
+};
+
+// API discovery: every resource type the server serves with list and watch. Replaces
+// what was discovered before (a CRD installed or removed changes it).
+struct ResourceTypesDiscovered {
+  std::vector<ResourceTypeInfo> types;
+};
+
+// A change of one Kubernetes object of a watched type, as the watch delivered it. The
+// core decides which destinations capture it (their rules); the adapter routes nothing.
+struct ObjectChanged {
+  ResourceId object;
+  std::string uid;               // a new one when the object is deleted and created again
+  std::string resource_version;  // orders one object's versions: late events are ignored
   ChangeOp op = ChangeOp::kUpdate;
   std::string content;  // sanitized YAML; empty for deletes
-  std::string author;
+  std::string user;     // the Kubernetes user who made the change ("" if unknown)
 };
 
 // The initial list after a (re)start is complete: the controller now sees every
 // object that exists, so it may decide (controller-runtime's WaitForCacheSync).
 struct CacheSynced {};
 
-// One object a destination captures, as the cluster holds it now.
+// One object as a list returned it.
 struct CapturedObject {
   ResourceId resource;
   std::string content;  // sanitized YAML
   std::string author;
+  std::string uid;
+  std::string resource_version;
 };
 
 // The result of a ResyncDestination effect: every object the destination captures,
@@ -98,7 +117,8 @@ struct LeaseLost {};
 
 using Input =
     std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved, DestinationDeleted,
-                 ResourceChanged, MetadataFetched, PushCompleted, StatusWritten, TimerFired,
-                 ControllerRestarted, CacheSynced, ObjectsListed, LeaseAcquired, LeaseLost>;
+                 WatchRuleObserved, WatchRuleDeleted, ResourceTypesDiscovered, ObjectChanged,
+                 MetadataFetched, PushCompleted, StatusWritten, TimerFired, ControllerRestarted,
+                 CacheSynced, ObjectsListed, LeaseAcquired, LeaseLost>;
 
 }  // namespace gitdest::core

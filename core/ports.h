@@ -61,10 +61,10 @@ class ClusterApi {
   // Records a Kubernetes Event on the object; best effort. Blocking; thread-safe.
   virtual absl::Status RecordEvent(const ObjectKey& object, const std::string& reason,
                                    const std::string& message) = 0;
-  // Every object the destination's watch rules capture, sanitized, as the cluster holds
-  // it now. Blocking; thread-safe.
-  virtual absl::StatusOr<std::vector<CapturedObject>> ListCapturedObjects(
-      const ObjectKey& destination) = 0;
+  // Every object the selectors name, sanitized, as the cluster holds it now, each with
+  // its uid and resourceVersion. Blocking; thread-safe.
+  virtual absl::StatusOr<std::vector<CapturedObject>> ListObjects(
+      const std::vector<ListSelector>& selectors) = 0;
 };
 
 }  // namespace gitdest::core

@@ -24,6 +24,12 @@ uint64_t StableHash(const ObjectKey& key) {
   return h;
 }
 
+void ForgetBranch(DestinationStatus& status) {
+  status.branch_exists = false;
+  status.last_commit_sha.clear();
+  status.last_sync_time = absl::InfinitePast();
+}
+
 bool IsAuthError(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnauthenticated ||
          s.code() == absl::StatusCode::kPermissionDenied;
@@ -46,11 +52,11 @@ void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
       (!rec.resync_in_flight || now - rec.resync_since >= options_.api_timeout)) {
     rec.resync_in_flight = true;
     rec.resync_since = now;
-    rec.changed_since_resync.clear();
     rec.resync_request = ids_.Next();
     rec.queued_at_resync = worker.QueuedWritesUnder(rec.target->base_folder);
     Emit(ResyncDestination{rec.resync_request, rec.destination.key, worker.Ref(),
-                           rec.target->base_folder, options_.api_timeout});
+                           rec.target->base_folder, options_.api_timeout,
+                           rules_.ListSelectorsFor(rec.destination.key, discovered_)});
   }
   Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
 }
@@ -92,7 +98,11 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
     absl::StatusOr<WriteTarget> target =
         ResolveTarget(d.spec, config == repo_configs_.end() ? nullptr : &config->second);
     rec.spec_error = target.status();
+    const std::optional<Group> before =
+        rec.target ? std::optional(GroupOf(*rec.target)) : std::nullopt;
     target_changed = SetTarget(rec, target.ok() ? std::optional(*std::move(target)) : std::nullopt);
+    // What the status says of a branch was read from the old target's repository.
+    if (target_changed && rec.target && before != GroupOf(*rec.target)) ForgetBranch(rec.status);
     rec.worker_key = WorkerKey{RepoConfigKeyOf(d), d.spec.branch};
     rec.target_stale = false;
   }
@@ -113,7 +123,6 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   if (!rec.worker || rec.worker->key() != rec.worker_key || target_changed) {
     rec.resync_needed = true;
     rec.resync_in_flight = false;  // a list in flight was for the old target: ask anew
-    rec.changed_since_resync.clear();
   }
   if (rec.worker && rec.worker->key() != rec.worker_key) Detach(rec);
   // A valid target implies its GitRepoConfig exists, and any change of it since would
@@ -193,6 +202,8 @@ void Controller::Detach(DestinationRecord& rec) {
 // ---- Outcomes ------------------------------------------------------------------------------
 
 void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error, absl::Time now) {
+  // No valid target, no branch: a destination that may not use one reveals nothing of it.
+  ForgetBranch(rec.status);
   ConditionSet set;
   set.ready_reason =
       error.code() == absl::StatusCode::kNotFound ? kReasonRepoConfigNotFound : kReasonInvalidSpec;
@@ -204,6 +215,7 @@ void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error
 }
 
 void Controller::FinishConflict(DestinationRecord& rec, absl::Time now) {
+  ForgetBranch(rec.status);  // it writes nowhere: nothing it once read still applies
   ConditionSet set;
   set.ready_reason = kReasonConflict;
   set.message = ConflictMessage(*rec.target, *rec.lost_to);

@@ -58,9 +58,33 @@ uint64_t Controller::StateHash() const {
         config.spec.push.max_commits, config.spec.push.max_bytes);
     for (const std::string& glob : config.spec.allowed_branches) enc(glob);
   }
+  enc(leader_, rules_.size(), discovered_.size(), watched_.has_value(), object_versions_.size());
+  rules_.ForEach([&](const WatchRule& rule) {
+    enc(rule.key.ToString(), rule.generation, rule.resource_version,
+        rule.destination_ref.ToString(), rule.rules.size());
+    for (const ResourceRule& r : rule.rules) {
+      enc(r.scope, r.operations.size(), r.api_groups.size(), r.api_versions.size(),
+          r.resources.size());
+      for (const auto* list : {&r.operations, &r.api_groups, &r.api_versions, &r.resources}) {
+        for (const std::string& item : *list) enc(item);
+      }
+    }
+  });
+  for (const ResourceTypeInfo& type : discovered_) {
+    enc(type.gvr.ToString(), type.kind, type.namespaced, type.preferred);
+  }
+  if (watched_) {
+    for (const GroupVersionResource& gvr : *watched_) enc(gvr.ToString());
+  }
+  for (const auto& [id, version] : object_versions_) {
+    enc(id.group, id.version, id.resource, id.namespace_, id.name, version.uid,
+        version.resource_version, version.deleted);
+  }
   enc(destinations_.size());
   for (const auto& [key, rec] : destinations_) {
     const Destination& d = rec.destination;
+    enc(d.uid, d.resource_version, rec.queued_at_resync.size());
+    for (const std::string& path : rec.queued_at_resync) enc(path);
     enc(key.ToString(), d.generation, d.creation_time, d.spec.repo_ref.ToString(), d.spec.branch,
         d.spec.base_folder, rec.target ? rec.target->identity : "-",
         rec.lost_to ? rec.lost_to->ToString() : "-",

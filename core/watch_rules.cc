@@ -432,7 +432,10 @@ std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
   if (compiled.valid && Widens(compiled)) grown.insert(compiled.destination);
   const ObjectKey key = rule.key;
   Erase(key);
-  if (compiled.valid) by_destination_[compiled.destination].insert(key);
+  if (compiled.valid) {
+    by_destination_[compiled.destination].insert(key);
+    by_namespace_[key.namespace_].insert(key);
+  }
   rules_.insert_or_assign(key, Entry{std::move(rule), std::move(compiled)});
   return grown;
 }
@@ -464,6 +467,10 @@ bool RuleIndex::Erase(const ObjectKey& rule) {
     GITDEST_ASSERT(erased == 1);
     // No empty sets: an upsert followed by an erase leaves the index as it was.
     if (feeding->second.empty()) by_destination_.erase(feeding);
+    const auto bucket = by_namespace_.find(rule.namespace_);
+    GITDEST_ASSERT(bucket != by_namespace_.end());
+    bucket->second.erase(rule);
+    if (bucket->second.empty()) by_namespace_.erase(bucket);
   }
   rules_.erase(it);
   return true;
@@ -478,11 +485,20 @@ std::set<ObjectKey> RuleIndex::DestinationsCapturing(const ResourceTypeInfo& typ
                                                      absl::string_view object_namespace,
                                                      ChangeOp op) const {
   std::set<ObjectKey> out;
-  for (const auto& [key, entry] : rules_) {
-    if (entry.compiled.Captures(type, object_namespace, op, options_)) {
-      out.insert(entry.compiled.destination);
+  // A WatchRule captures its own namespace only: besides the ClusterWatchRules (bucket
+  // ""), only the rules of the object's namespace can capture it.
+  auto scan = [&](absl::string_view bucket) {
+    const auto rules = by_namespace_.find(bucket);
+    if (rules == by_namespace_.end()) return;
+    for (const ObjectKey& key : rules->second) {
+      const CompiledWatchRule& compiled = rules_.at(key).compiled;
+      if (compiled.Captures(type, object_namespace, op, options_)) {
+        out.insert(compiled.destination);
+      }
     }
-  }
+  };
+  scan("");
+  if (!object_namespace.empty()) scan(object_namespace);
   return out;
 }
 
@@ -497,6 +513,29 @@ std::set<GroupVersionResource> RuleIndex::WatchedTypes(
   compiled.reserve(rules_.size());
   for (const auto& [key, entry] : rules_) compiled.push_back(&entry.compiled);
   return TypesMatchedBy(compiled, discovered, options_);
+}
+
+std::vector<ListSelector> RuleIndex::ListSelectorsFor(
+    const ObjectKey& destination, std::span<const ResourceTypeInfo> discovered) const {
+  std::set<ListSelector> selectors;
+  auto feeding = by_destination_.find(destination);
+  if (feeding == by_destination_.end()) return {};
+  for (const ObjectKey& rule : feeding->second) {
+    for (const RuleMatcher& matcher : rules_.at(rule).compiled.matchers) {
+      for (const ResourceTypeInfo& type : discovered) {
+        if (!matcher.MatchesType(type, options_)) continue;
+        const bool one = matcher.reach == RuleMatcher::Reach::kOneNamespace;
+        selectors.insert(ListSelector{type.gvr, one ? matcher.namespace_ : ""});
+      }
+    }
+  }
+  // A list of every namespace covers a list of one namespace of the same type.
+  std::vector<ListSelector> out;
+  for (const ListSelector& s : selectors) {
+    if (!s.namespace_.empty() && selectors.contains(ListSelector{s.gvr, ""})) continue;
+    out.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace gitdest::core

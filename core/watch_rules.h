@@ -71,6 +71,15 @@ struct ResourceTypeInfo {
   friend bool operator==(const ResourceTypeInfo&, const ResourceTypeInfo&) = default;
 };
 
+// One list a resync asks for: every object of `gvr` in `namespace_` ("" = every
+// namespace, or a cluster-scoped type).
+struct ListSelector {
+  GroupVersionResource gvr;
+  std::string namespace_;
+  friend bool operator==(const ListSelector&, const ListSelector&) = default;
+  friend auto operator<=>(const ListSelector&, const ListSelector&) = default;
+};
+
 // ---- The resources ---------------------------------------------------------------------
 
 inline constexpr char kScopeCluster[] = "Cluster";
@@ -224,10 +233,19 @@ class RuleIndex {
                                             absl::string_view object_namespace, ChangeOp op) const;
   // The valid rules writing to `destination`.
   std::set<ObjectKey> RulesFeeding(const ObjectKey& destination) const;
+  // What a resync of `destination` must list: for every discovered type a valid rule
+  // feeding it captures, the namespace it reaches ("" = all). Sorted, no duplicates.
+  std::vector<ListSelector> ListSelectorsFor(const ObjectKey& destination,
+                                             std::span<const ResourceTypeInfo> discovered) const;
   // WatchedTypes over every rule of the index.
   std::set<GroupVersionResource> WatchedTypes(std::span<const ResourceTypeInfo> discovered) const;
 
   size_t size() const { return rules_.size(); }
+  // Every rule, in key order.
+  template <class F>
+  void ForEach(F&& f) const {
+    for (const auto& [key, entry] : rules_) f(entry.rule);
+  }
   const CaptureOptions& options() const { return options_; }
   friend bool operator==(const RuleIndex&, const RuleIndex&) = default;
 
@@ -243,6 +261,8 @@ class RuleIndex {
   CaptureOptions options_;
   std::map<ObjectKey, Entry> rules_;
   std::map<ObjectKey, std::set<ObjectKey>> by_destination_;  // valid rules only
+  // Valid rules by their own namespace ("" = ClusterWatchRules): routing looks at two.
+  std::map<std::string, std::set<ObjectKey>, std::less<>> by_namespace_;
 };
 
 }  // namespace gitdest::core

@@ -105,6 +105,8 @@ SimOptions WorldOptions(const Args& args, uint64_t seed) {
   o.objects = static_cast<int>(IntFlag(args, "objects", o.objects));
   o.duration = DurationFlag(args, "duration", o.duration);
   o.liveness_bound = DurationFlag(args, "liveness", o.liveness_bound);
+  // Only the determinism check compares them; a trace records them either way.
+  o.state_hashes = args.flags.contains("check-determinism");
   if (o.destinations < 1 || o.branches < 1 || o.objects < 1) {
     Usage("--destinations, --branches and --objects must be at least 1");
   }
@@ -129,11 +131,12 @@ void PrintSummary(const SimOptions& options, const RunResult& r) {
               static_cast<long long>(r.steps), absl::FormatDuration(r.simulated).c_str(),
               static_cast<long long>(r.user_actions), static_cast<long long>(r.crashes));
   std::printf(
-      "  remote: %lld reads, %lld pushes; api: %lld status writes, %lld watch drops, "
-      "%lld admissions refused\n",
+      "  remote: %lld reads, %lld pushes, %lld commits; api: %lld status writes, "
+      "%lld watch drops, %lld admissions refused, %lld rule and %lld GitRepoConfig changes\n",
       static_cast<long long>(r.reads), static_cast<long long>(r.pushes),
-      static_cast<long long>(r.status_writes), static_cast<long long>(r.watch_drops),
-      static_cast<long long>(r.admissions_refused));
+      static_cast<long long>(r.commits), static_cast<long long>(r.status_writes),
+      static_cast<long long>(r.watch_drops), static_cast<long long>(r.admissions_refused),
+      static_cast<long long>(r.rule_changes), static_cast<long long>(r.config_changes));
   std::printf("  faults: %s\n", r.mix.Describe().c_str());
   if (r.outcome != Outcome::kOk) {
     std::printf("  what broke: %s\n  at step %lld, %s\n  reproduce: %s\n", r.message.c_str(),

@@ -1,6 +1,10 @@
 #include "sim/sim_cluster.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 
 namespace gitdest::sim {
 
@@ -9,7 +13,7 @@ void SimCluster::FailNextStatusWrites(int count, absl::Status error) {
 }
 
 std::string SimCluster::BumpResourceVersion(const core::ObjectKey& destination) {
-  std::string version = std::to_string(++revision_);
+  std::string version = NextRevision();
   resource_versions_.insert_or_assign(destination, version);
   return version;
 }
@@ -43,7 +47,7 @@ absl::StatusOr<std::string> SimCluster::WriteDestinationStatus(
   if (inserted) slot->second = &statuses_[destination];
   *slot->second = status;  // assigned in place: the strings keep their buffers
   if (version == resource_versions_.end()) return std::string();
-  version->second = std::to_string(++revision_);
+  version->second = NextRevision();
   return version->second;
 }
 
@@ -53,22 +57,60 @@ absl::Status SimCluster::RecordEvent(const core::ObjectKey& object, const std::s
   return absl::OkStatus();
 }
 
-void SimCluster::SetObject(const core::ObjectKey& destination, const core::CapturedObject& object) {
-  objects_[destination].insert_or_assign(object.resource, object);
+const core::CapturedObject& SimCluster::SetObject(const core::ResourceId& resource,
+                                                  std::string content, std::string author) {
+  auto [it, created] = objects_.try_emplace(resource);
+  core::CapturedObject& object = it->second;
+  if (created) {
+    object.resource = resource;
+    object.uid = absl::StrCat("object-uid-", ++uids_);
+  }
+  object.content = std::move(content);
+  object.author = std::move(author);
+  object.resource_version = NextRevision();
+  return object;
 }
 
-void SimCluster::RemoveObject(const core::ObjectKey& destination,
-                              const core::ResourceId& resource) {
-  auto it = objects_.find(destination);
-  if (it != objects_.end()) it->second.erase(resource);
+std::optional<core::CapturedObject> SimCluster::RemoveObject(const core::ResourceId& resource) {
+  auto it = objects_.find(resource);
+  if (it == objects_.end()) return std::nullopt;
+  core::CapturedObject gone = std::move(it->second);
+  objects_.erase(it);
+  gone.content.clear();
+  gone.resource_version = NextRevision();
+  return gone;
 }
 
-absl::StatusOr<std::vector<core::CapturedObject>> SimCluster::ListCapturedObjects(
-    const core::ObjectKey& destination) {
+const core::CapturedObject* SimCluster::FindObject(const core::ResourceId& resource) const {
+  auto it = objects_.find(resource);
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::vector<core::CapturedObject>> SimCluster::ListObjects(
+    const std::vector<core::ListSelector>& selectors) {
+  ++lists_;
+  std::vector<const core::CapturedObject*> found;
+  for (const core::ListSelector& selector : selectors) {
+    const core::GroupVersionResource& gvr = selector.gvr;
+    // One type's objects are adjacent, and within it one namespace's.
+    auto it = objects_.lower_bound(
+        core::ResourceId{gvr.group, gvr.version, gvr.resource, selector.namespace_, ""});
+    for (; it != objects_.end(); ++it) {
+      const core::ResourceId& id = it->first;
+      if (id.group != gvr.group || id.version != gvr.version || id.resource != gvr.resource) break;
+      if (!selector.namespace_.empty() && id.namespace_ != selector.namespace_) break;
+      found.push_back(&it->second);
+    }
+  }
+  // Selectors may overlap (one namespace and all of them): each object once.
+  auto by_id = [](const core::CapturedObject* a, const core::CapturedObject* b) {
+    return a->resource < b->resource;
+  };
+  std::sort(found.begin(), found.end(), by_id);
+  found.erase(std::unique(found.begin(), found.end()), found.end());
   std::vector<core::CapturedObject> out;
-  auto it = objects_.find(destination);
-  if (it == objects_.end()) return out;
-  for (const auto& [resource, object] : it->second) out.push_back(object);
+  out.reserve(found.size());
+  for (const core::CapturedObject* object : found) out.push_back(*object);
   return out;
 }
 

@@ -20,10 +20,13 @@ struct SimOptions {
   uint64_t seed = 1;
   int destinations = 12;  // size of the pool of destination names
   int branches = 3;
-  int objects = 4;                                    // objects each destination captures
+  int objects = 4;                                    // configmaps in each of 3 namespaces
   absl::Duration duration = absl::Hours(4);           // safety phase: faults on
   absl::Duration liveness_bound = absl::Minutes(45);  // healed: must converge within this
   bool check_invariants = true;
+  // Record Controller::StateHash after every step (RunResult::state_hashes), for the
+  // determinism check; a trace observer gets it either way.
+  bool state_hashes = true;
   core::ControllerOptions core_options;  // the controller's; traces record them
   // The command line that reproduces this run.
   std::string ReproduceCommand() const;
@@ -64,7 +67,9 @@ struct RunResult {
   // Counters for the summary.
   int64_t reads = 0, pushes = 0, status_writes = 0, crashes = 0, user_actions = 0;
   int64_t commits = 0, watch_drops = 0, admissions_refused = 0;
-  // Controller::StateHash after every step (the determinism check compares them).
+  int64_t rule_changes = 0, config_changes = 0;  // WatchRules and GitRepoConfigs written
+  // Controller::StateHash after every step, if SimOptions::state_hashes (the determinism
+  // check compares them).
   std::vector<uint64_t> state_hashes;
 };
 

@@ -1,57 +1,172 @@
 // The simulated world: events, the controller process, the API server and its watch,
-// the remote and its other writers.
+// the remotes and their other writers.
 #include "sim/world.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "core/check.h"
+#include "core/naming/base_folder.h"
+#include "core/naming/repo_url.h"
 #include "core/overloaded.h"
 
 namespace gitdest::sim::internal {
 namespace {
 
-std::string DestName(int i) { return absl::StrCat("d", i); }
-std::string BranchName(int i) { return i == 0 ? "main" : absl::StrCat("env/", i); }
 std::string ObjectName(int i) { return absl::StrCat("cm", i); }
+std::string NamespaceName(int i) { return absl::StrCat("ns-", i); }
 
 core::ResourceId Object(const std::string& ns, const std::string& name) {
   return core::ResourceId{"", "v1", "configmaps", ns, name};
 }
 
+std::string Content(const core::ResourceId& id, int version) {
+  return absl::StrCat("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ", id.name,
+                      "\n  namespace: ", id.namespace_, "\ndata:\n  v: \"", version, "\"\n");
+}
+
+// A destination's own WatchRule, and the ClusterWatchRule some destinations get too.
+core::ObjectKey RuleKey(const core::ObjectKey& destination) {
+  return {destination.namespace_, "watch-" + destination.name};
+}
+core::ObjectKey ClusterRuleKey(const core::ObjectKey& destination) {
+  return {"", "all-" + destination.name};
+}
+
+// Three spellings of one rule: every one captures every change of the namespace's
+// configmaps, so a re-created rule captures what the deleted one did.
+core::WatchRule MakeRule(const core::ObjectKey& destination, uint64_t variant) {
+  core::WatchRule rule;
+  rule.key = RuleKey(destination);
+  rule.destination_ref = {variant == 2 ? destination.namespace_ : "", destination.name};
+  core::ResourceRule captured;
+  captured.resources = {"configmaps"};
+  if (variant == 1) {
+    captured.operations = {"*"};
+    captured.api_groups = {""};
+    captured.api_versions = {"v1"};
+    captured.resources = {"ConfigMaps"};
+  } else if (variant == 2) {
+    captured.operations = {"CREATE", "UPDATE", "DELETE"};
+    captured.scope = core::kScopeNamespaced;
+  }
+  rule.rules = {captured};
+  return rule;
+}
+
+core::WatchRule MakeClusterRule(const core::ObjectKey& destination) {
+  core::WatchRule rule;
+  rule.key = ClusterRuleKey(destination);
+  rule.destination_ref = destination;
+  core::ResourceRule captured;
+  captured.resources = {"configmaps"};
+  captured.scope = core::kScopeNamespaced;
+  rule.rules = {captured};
+  return rule;
+}
+
+// A GitRepoConfig as users create it: every branch allowed, credentials from a Secret of
+// its own namespace.
+ApiRepoConfig NewConfig(const core::ObjectKey& key, const std::string& url) {
+  ApiRepoConfig config;
+  config.url = url;
+  config.allowed_branches = {"main", "env/*"};
+  config.secret_name = key.name + "-credentials";
+  return config;
+}
+
 }  // namespace
+
+std::string BranchName(int i) { return i == 0 ? "main" : absl::StrCat("env/", i); }
+
+const std::vector<core::ResourceTypeInfo>& DiscoveredTypes() {
+  static const auto* const types = new std::vector<core::ResourceTypeInfo>{
+      {kConfigMaps, "ConfigMap", /*namespaced=*/true, /*preferred=*/true},
+      {{"", "v1", "secrets"}, "Secret", true, true},
+      {{"apps", "v1", "deployments"}, "Deployment", true, true},
+      {{"", "v1", "namespaces"}, "Namespace", false, true},
+  };
+  return *types;
+}
+
+core::ResourceTypeInfo TypeOf(const core::ResourceId& object) {
+  const core::GroupVersionResource gvr{object.group, object.version, object.resource};
+  for (const core::ResourceTypeInfo& type : DiscoveredTypes()) {
+    if (type.gvr == gvr) return type;
+  }
+  return core::ResourceTypeInfo{gvr, "", !object.namespace_.empty(), true};
+}
 
 World::World(const SimOptions& options, const StepObserver& observer)
     : options_(options),
       observer_(observer),
       prng_(options.seed),
       mix_(ChooseFaultMix(options.seed)) {
-  remote_.CreateRepository(kRemoteUrl);
+  for (const char* url : kRepositories) {
+    remote_.CreateRepository(url);
+    tips_.try_emplace(*core::NormalizeRepoUrl(url));
+  }
+  for (int i = 0; i < options_.destinations; ++i) {
+    pool_.push_back({NamespaceName(i % kNamespaces), absl::StrCat("d", i)});
+  }
   controller_ = std::make_unique<core::Controller>(options_.core_options, epoch_);
   result_.mix = mix_;
+  // Every namespace starts with its objects; nothing watches them until a rule exists.
+  for (int ns = 0; ns < kNamespaces; ++ns) {
+    for (int i = 0; i < options_.objects; ++i) {
+      const core::ResourceId id = Object(NamespaceName(ns), ObjectName(i));
+      cluster_.SetObject(id, Content(id, ++content_version_[id]), "seed");
+    }
+  }
+  Schedule(now_, Deliver{core::ResourceTypesDiscovered{DiscoveredTypes()}, epoch_});
+  PutConfig(kRepoKey, NewConfig(kRepoKey, kUrlSpellings[0]));
+  PutConfig(kRepoBKey, NewConfig(kRepoBKey, kRepoBUrls[prng_.Below(3)]));
   Schedule(now_, UserTick{});
   Schedule(now_ + absl::Minutes(1), ExternalTick{});
   Schedule(now_ + absl::Minutes(1), CrashTick{});
-  Watch("repo", core::RepoConfigObserved{RepoConfig()}, /*reliable=*/true);
   Schedule(now_, LeaseReturns{epoch_});
 }
 
-core::RepoConfig World::RepoConfig() const {
+// ---- the API's objects as the core sees them ----------------------------------------------
+
+std::optional<core::RepoConfig> World::RepoConfig(const core::ObjectKey& key) const {
+  auto it = configs_.find(key);
+  if (it == configs_.end()) return std::nullopt;
   core::RepoConfig config;
-  config.key = kRepoKey;
-  config.spec.repo_url = kUrlSpellings[url_spelling_];
-  config.spec.allowed_branches = {"main", "env/*"};
+  config.key = key;
+  config.generation = it->second.generation;
+  config.resource_version = it->second.resource_version;
+  config.spec.repo_url = it->second.url;
+  config.spec.allowed_branches = it->second.allowed_branches;
+  config.spec.secret_name = it->second.secret_name;
   config.spec.push.interval = absl::Seconds(10);
   config.spec.push.max_commits = 8;
   return config;
 }
 
-core::Destination World::ToDestination(const std::string& name, const ApiDestination& d) const {
+core::Destination World::ToDestination(const core::ObjectKey& key, const ApiDestination& d) const {
   core::Destination dest;
-  dest.key = {"team", name};
+  dest.key = key;
   dest.uid = d.uid;
-  dest.resource_version = cluster_.ResourceVersion(dest.key);
+  dest.resource_version = cluster_.ResourceVersion(key);
   dest.generation = d.generation;
   dest.creation_time = d.created;
-  dest.spec = {{"", "repo"}, d.branch, d.folder};
+  dest.spec = {d.repo_ref, d.branch, d.folder};
   return dest;
+}
+
+absl::StatusOr<core::WriteTarget> World::TargetOf(const core::ObjectKey& key,
+                                                  const ApiDestination& d) const {
+  const core::Destination dest = ToDestination(key, d);
+  const std::optional<core::RepoConfig> config =
+      RepoConfig(core::Controller::RepoConfigKeyOf(dest));
+  return core::ResolveTarget(dest.spec, config ? &*config : nullptr);
+}
+
+core::RuleIndex World::ApiRuleIndex() const {
+  core::RuleIndex index;
+  for (const auto& [key, rule] : rules_) index.Upsert(rule);
+  return index;
 }
 
 // ---- the run ----------------------------------------------------------------------------
@@ -82,6 +197,7 @@ RunResult World::Run() {
   result_.simulated = now_ - kEpoch;
   result_.reads = remote_.reads();
   result_.pushes = remote_.pushes();
+  result_.commits = remote_.commits();
   result_.status_writes = cluster_.status_writes();
   return result_;
 }
@@ -104,18 +220,7 @@ void World::Dispatch(const Event& event) {
                    ExternalWrite();
                    Schedule(now_ + absl::Minutes(1), ExternalTick{});
                  },
-                 [&](const CrashTick&) {
-                   if (healed_) return;
-                   // crashes_per_day spread over the day's 1440 minutes.
-                   if (static_cast<int>(prng_.Below(1440)) < mix_.crashes_per_day) Crash();
-                   if (static_cast<int>(prng_.Below(1440)) < mix_.lease_losses_per_day) {
-                     LoseLease();
-                   }
-                   if (static_cast<int>(prng_.Below(1440)) < mix_.outages_per_day) {
-                     outage_until_ = now_ + prng_.Millis(60'000, 900'000);
-                   }
-                   Schedule(now_ + absl::Minutes(1), CrashTick{});
-                 },
+                 [&](const CrashTick&) { OnCrashTick(); },
                  [&](const Relist&) {
                    relist_pending_ = false;
                    RelistAll();
@@ -129,16 +234,27 @@ void World::Dispatch(const Event& event) {
              event);
 }
 
+void World::OnCrashTick() {
+  if (healed_) return;
+  // Rates per day spread over the day's 1440 minutes.
+  if (static_cast<int>(prng_.Below(1440)) < mix_.crashes_per_day) Crash();
+  if (static_cast<int>(prng_.Below(1440)) < mix_.lease_losses_per_day) LoseLease();
+  if (static_cast<int>(prng_.Below(1440)) < mix_.outages_per_day) {
+    outage_until_ = now_ + prng_.Millis(60'000, 900'000);
+  }
+  Schedule(now_ + absl::Minutes(1), CrashTick{});
+}
+
 // ---- the controller process ---------------------------------------------------------------
 
 void World::Handle(const core::Input& input) {
-  RecordTips();
   if (const auto* deleted = std::get_if<core::DestinationDeleted>(&input)) {
     last_finished_.erase(deleted->key);  // a later one of that name starts from nothing
   }
   core::Output out = controller_->Handle(input, now_);
-  const uint64_t hash = controller_->StateHash();
-  result_.state_hashes.push_back(hash);
+  // Hashing the whole state costs more than the step itself: only when someone compares.
+  const uint64_t hash = options_.state_hashes || observer_ ? controller_->StateHash() : 0;
+  if (options_.state_hashes) result_.state_hashes.push_back(hash);
   if (observer_) observer_(StepRecord{result_.steps, now_, &input, &out, hash});
   ++result_.steps;
   if (options_.check_invariants) CheckStep(out);
@@ -150,10 +266,33 @@ void World::Handle(const core::Input& input) {
 }
 
 void World::Execute(const core::Effect& effect) {
+  if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) {
+    return OnEnsureWatches(*ensure);
+  }
   if (!core::EffectRunner::HasResult(effect)) {
     runner_.Run(effect, [](core::Input) {});
     return;
   }
+  InjectFaults(effect);
+  std::optional<core::Input> answer;
+  runner_.Run(effect, [&](core::Input result) { answer = std::move(result); });
+  remote_.ClearFaults();
+  cluster_.ClearFaults();
+  if (const auto* written = answer ? std::get_if<core::StatusWritten>(&*answer) : nullptr) {
+    // A status write changes the object: its watch reports the new resourceVersion, as
+    // the API server's does — also when the write's own answer is lost.
+    if (written->resource_version.ok() && api_.contains(written->destination)) {
+      WatchDestination(written->destination);
+    }
+  }
+  // A push changes the remote now, whenever its answer arrives.
+  if (std::holds_alternative<core::PushBatch>(effect)) RecordTips();
+  if (!answer) return;
+  if (prng_.Chance(mix_.lost_answer)) return;  // the core's deadline must fire
+  Schedule(now_ + Latency(), Deliver{*std::move(answer), epoch_});
+}
+
+void World::InjectFaults(const core::Effect& effect) {
   const bool outage = now_ < outage_until_ && !healed_;
   if (std::holds_alternative<core::FetchMetadata>(effect)) {
     if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
@@ -176,22 +315,6 @@ void World::Execute(const core::Effect& effect) {
       cluster_.FailNextStatusWrites(1, absl::AbortedError("409: the object has been modified"));
     }
   }
-  std::optional<core::Input> answer;
-  runner_.Run(effect, [&](core::Input result) { answer = std::move(result); });
-  remote_.ClearFaults();
-  cluster_.ClearFaults();
-  if (const auto* written = answer ? std::get_if<core::StatusWritten>(&*answer) : nullptr) {
-    // A status write changes the object: its watch reports the new resourceVersion, as
-    // the API server's does — also when the write's own answer is lost.
-    auto it = api_.find(written->destination.name);
-    if (written->resource_version.ok() && it != api_.end()) {
-      Watch(it->first, core::DestinationObserved{ToDestination(it->first, it->second)});
-    }
-  }
-  RecordTips();  // a push changes the remote now, whenever its answer arrives
-  if (!answer) return;
-  if (prng_.Chance(mix_.lost_answer)) return;  // the core's deadline must fire
-  Schedule(now_ + Latency(), Deliver{*std::move(answer), epoch_});
 }
 
 // The lease expires (a long pause, a partition from the API server): the replica must
@@ -211,171 +334,349 @@ void World::Crash() {
   ++epoch_;  // answers and events addressed to the old process are lost with it
   controller_ = std::make_unique<core::Controller>(options_.core_options, epoch_);
   wake_at_ = absl::InfiniteFuture();
-  leader_ = false;  // granted again with its initial list
+  leader_ = false;   // granted again with its initial list
+  watched_.clear();  // its informers died with it
+  informer_.clear();
   last_read_start_.clear();
   last_finished_.clear();
   Handle(core::ControllerRestarted{epoch_});
   DeliverRestart(now_ + absl::Seconds(1));
 }
 
-// The initial list of a (re)started controller, then CacheSynced, then the lease.
+// Discovery and the initial list of a (re)started controller, then CacheSynced, then
+// the lease. Objects come from the informers its EnsureWatches starts.
 void World::DeliverRestart(absl::Time at) {
-  Schedule(at, Deliver{core::RepoConfigObserved{RepoConfig()}, epoch_});
-  for (const auto& [name, d] : api_) {
-    Schedule(at, Deliver{core::DestinationObserved{ToDestination(name, d)}, epoch_});
+  Schedule(at, Deliver{core::ResourceTypesDiscovered{DiscoveredTypes()}, epoch_});
+  for (const auto& [key, config] : configs_) {
+    Schedule(at, Deliver{core::RepoConfigObserved{*RepoConfig(key)}, epoch_});
+  }
+  for (const auto& [key, d] : api_) {
+    Schedule(at, Deliver{core::DestinationObserved{ToDestination(key, d)}, epoch_});
+  }
+  for (const auto& [key, rule] : rules_) {
+    Schedule(at, Deliver{core::WatchRuleObserved{rule}, epoch_});
   }
   Schedule(at, Deliver{core::CacheSynced{}, epoch_});
   Schedule(at, LeaseReturns{epoch_});
 }
 
+void World::OnEnsureWatches(const core::EnsureWatches& ensure) {
+  const bool had = watched_.contains(kConfigMaps);
+  watched_ = std::set<core::GroupVersionResource>(ensure.types.begin(), ensure.types.end());
+  const bool has = watched_.contains(kConfigMaps);
+  if (had && !has) informer_.clear();  // the informer stops, its store with it
+  if (had || !has) return;
+  // A new informer lists before it watches: every object, as a relist would.
+  for (const auto& [id, object] : cluster_.objects()) {
+    WatchObject(core::ObjectChanged{id, object.uid, object.resource_version,
+                                    core::ChangeOp::kUpdate, object.content, object.author},
+                /*reliable=*/true);
+  }
+}
+
 // ---- the API server and its watch -----------------------------------------------------------
 
 // Delivers a watch event for one object key: per key in order (as a watch does), with a
-// delay; possibly duplicated, or lost — then the watch notices and relists.
-void World::Watch(const std::string& key, core::Input input, bool reliable) {
+// delay; possibly duplicated, or lost — then the watch notices and relists. False when
+// it was lost.
+bool World::Watch(const std::string& key, core::Input input, bool reliable) {
   if (!reliable && prng_.Chance(mix_.watch_drop)) {
     ++result_.watch_drops;
     // The watch broke: it reconnects with one relist, whatever else it lost meanwhile.
     if (!relist_pending_) Schedule(now_ + prng_.Millis(1'000, 30'000), Relist{});
     relist_pending_ = true;
-    return;
+    return false;
   }
   const absl::Duration delay = prng_.Millis(0, absl::ToInt64Milliseconds(mix_.watch_delay_max));
   absl::Time& last = watch_last_[key];
   last = std::max(last, now_ + delay);
-  Schedule(last, Deliver{input, epoch_});
   if (!reliable && prng_.Chance(mix_.watch_duplicate)) Schedule(last, Deliver{input, epoch_});
+  Schedule(last, Deliver{std::move(input), epoch_});
+  return true;
 }
 
-void World::RelistAll() {
-  Watch("repo", core::RepoConfigObserved{RepoConfig()}, true);
-  for (const std::string& name : ever_created_) {
-    auto it = api_.find(name);
-    if (it == api_.end()) {
-      Watch(name, core::DestinationDeleted{{"team", name}}, true);
-      continue;
-    }
-    Watch(name, core::DestinationObserved{ToDestination(name, it->second)}, true);
-    const core::ObjectKey key{"team", name};
-    const auto listed = cluster_.ListCapturedObjects(key);
-    std::set<std::string> live;
-    for (const core::CapturedObject& o : *listed) {
-      live.insert(o.resource.name);
-      Watch(name + "/" + o.resource.name,
-            core::ResourceChanged{key, o.resource, core::ChangeOp::kUpdate, o.content, o.author},
-            true);
-    }
-    for (int i = 0; i < options_.objects; ++i) {
-      if (live.contains(ObjectName(i))) continue;
-      Watch(name + "/" + ObjectName(i),
-            core::ResourceChanged{key, Object(name, ObjectName(i)), core::ChangeOp::kDelete, "",
-                                  "relist"},
-            true);
-    }
-  }
-}
-
-// The webhook's verdict on a create or update (when it is on).
-bool World::Admitted(const std::string& name, const ApiDestination& d) {
-  if (!mix_.admission_webhook) return true;
-  const core::RepoConfig config = RepoConfig();
-  auto target = core::ResolveTarget(ToDestination(name, d).spec, &config);
-  if (!target.ok()) return false;  // the webhook refuses invalid specs too
-  std::vector<core::Claim> existing;
-  for (const auto& [other, od] : api_) {
-    auto t = core::ResolveTarget(ToDestination(other, od).spec, &config);
-    if (t.ok()) existing.push_back(core::Claim{{"team", other}, od.created, *t});
-  }
-  return core::CheckAdmission(core::Claim{{"team", name}, d.created, *target}, existing).ok();
-}
-
-void World::CreateOrUpdate(const std::string& name, const std::string& branch,
-                           const std::string& folder) {
-  auto it = api_.find(name);
-  ApiDestination d = it == api_.end() ? ApiDestination{} : it->second;
-  if (it == api_.end()) {
-    d.created = absl::FromUnixSeconds(absl::ToUnixSeconds(now_));
-    d.uid = absl::StrCat("uid-", ++uids_);
+void World::WatchConfig(const core::ObjectKey& key, bool reliable) {
+  const std::string watch_key = absl::StrCat("config/", key.ToString());
+  if (std::optional<core::RepoConfig> config = RepoConfig(key)) {
+    Watch(watch_key, core::RepoConfigObserved{*std::move(config)}, reliable);
   } else {
-    ++d.generation;
+    Watch(watch_key, core::RepoConfigDeleted{key}, reliable);
   }
-  d.branch = branch;
-  d.folder = folder;
-  if (!Admitted(name, d)) {
-    ++result_.admissions_refused;
-    return;
-  }
-  api_[name] = d;
-  cluster_.BumpResourceVersion({"team", name});
-  ever_created_.insert(name);
-  folders_ever_[name].insert(folder);
-  Watch(name, core::DestinationObserved{ToDestination(name, d)});
 }
+
+void World::WatchDestination(const core::ObjectKey& key, bool reliable) {
+  const std::string watch_key = absl::StrCat("destination/", key.ToString());
+  auto it = api_.find(key);
+  if (it != api_.end()) {
+    Watch(watch_key, core::DestinationObserved{ToDestination(key, it->second)}, reliable);
+  } else {
+    Watch(watch_key, core::DestinationDeleted{key}, reliable);
+  }
+}
+
+void World::WatchRule(const core::ObjectKey& key, bool reliable) {
+  const std::string watch_key = absl::StrCat("rule/", key.ToString());
+  auto it = rules_.find(key);
+  if (it != rules_.end()) {
+    Watch(watch_key, core::WatchRuleObserved{it->second}, reliable);
+  } else {
+    Watch(watch_key, core::WatchRuleDeleted{key}, reliable);
+  }
+}
+
+void World::WatchObject(core::ObjectChanged change, bool reliable) {
+  if (!watched_.contains(kConfigMaps)) return;  // no informer: nobody hears of it
+  const core::ResourceId id = change.object;
+  const bool deleted = change.op == core::ChangeOp::kDelete;
+  const std::string uid = change.uid;
+  if (!Watch(absl::StrCat("object/", id.namespace_, "/", id.name), std::move(change), reliable)) {
+    return;  // the informer's store missed it too: the relist repairs both
+  }
+  if (deleted) {
+    informer_.erase(id);
+  } else {
+    informer_.insert_or_assign(id, uid);
+  }
+}
+
+// The reflector's reconnect: every object of the API again (a duplicate to a controller
+// that has seen it), and a delete for every one that is gone.
+void World::RelistAll() {
+  for (const core::ObjectKey& key : configs_ever_) WatchConfig(key, /*reliable=*/true);
+  for (const core::ObjectKey& key : destinations_ever_) WatchDestination(key, true);
+  for (const core::ObjectKey& key : rules_ever_) WatchRule(key, true);
+  RelistObjects();
+}
+
+// Every live object with its current version (unchanged ones are duplicates the core
+// ignores: a relist must not write), and a delete for each object the informer's store
+// holds that the list lacks, with the version its delete event carried.
+void World::RelistObjects() {
+  if (!watched_.contains(kConfigMaps)) return;
+  std::vector<core::ResourceId> gone;
+  for (const auto& [id, uid] : informer_) {
+    if (cluster_.FindObject(id) == nullptr) gone.push_back(id);
+  }
+  for (const auto& [id, object] : cluster_.objects()) {
+    WatchObject(core::ObjectChanged{id, object.uid, object.resource_version,
+                                    core::ChangeOp::kUpdate, object.content, object.author},
+                /*reliable=*/true);
+  }
+  for (const core::ResourceId& id : gone) {
+    auto deleted = gone_.find(id);
+    GITDEST_ASSERT(deleted != gone_.end());  // every delete is remembered until re-created
+    const core::CapturedObject& last = deleted->second;
+    WatchObject(core::ObjectChanged{id, last.uid, last.resource_version, core::ChangeOp::kDelete,
+                                    "", "relist"},
+                true);
+  }
+}
+
+// ---- users ------------------------------------------------------------------------------
 
 void World::UserAction() {
   ++result_.user_actions;
-  const std::string name = DestName(static_cast<int>(prng_.Below(options_.destinations)));
+  const core::ObjectKey key = pool_[prng_.Below(pool_.size())];
+  const bool exists = api_.contains(key);
   const uint64_t roll = prng_.Below(100);
-  if (roll < 12 || (roll < 60 && !api_.contains(name))) {
+  if (roll < 12 || (roll < 60 && !exists)) {
     // Folders chosen to collide: equal, nested, equal after normalization; rarely invalid.
-    const std::string folders[] = {"apps",        "apps/web",    "apps/./web",
-                                   "shared",      "own-" + name, "own-" + name + "/sub",
-                                   "own-" + name, "../escape"};
+    const std::string folders[] = {"apps",
+                                   "apps/web",
+                                   "apps/./web",
+                                   "shared",
+                                   "own-" + key.name,
+                                   "own-" + key.name + "/sub",
+                                   "own-" + key.name,
+                                   "../escape"};
     const uint64_t folder = prng_.Chance(30) ? 7 : prng_.Below(7);
-    CreateOrUpdate(name, BranchName(static_cast<int>(prng_.Below(options_.branches))),
+    CreateOrUpdate(key, BranchName(static_cast<int>(prng_.Below(options_.branches))),
                    folders[folder]);
-  } else if (roll < 18 && api_.contains(name)) {
-    api_.erase(name);
-    cluster_.ForgetResourceVersion({"team", name});
-    for (int i = 0; i < options_.objects; ++i) {
-      cluster_.RemoveObject({"team", name}, Object(name, ObjectName(i)));
-    }
-    Watch(name, core::DestinationDeleted{{"team", name}});
+  } else if (roll < 18 && exists) {
+    DeleteDestination(key);
   } else if (roll < 20) {
-    url_spelling_ = static_cast<int>(prng_.Below(3));
-    Watch("repo", core::RepoConfigObserved{RepoConfig()});
+    auto it = configs_.find(kRepoKey);
+    if (it == configs_.end()) return;
+    ApiRepoConfig config = it->second;
+    config.url = kUrlSpellings[prng_.Below(3)];  // one repository, spelled anew
+    PutConfig(kRepoKey, std::move(config));
+  } else if (roll < 22) {
+    ToggleRule(key);
+  } else if (roll < 23) {
+    ToggleClusterRule(key);
+  } else if (roll < 25) {
+    ChangeConfig();
   } else {
     ChangeObject();
   }
 }
 
-void World::ChangeObject() {
-  if (api_.empty()) return;
-  auto it = api_.begin();
-  std::advance(it, static_cast<long>(prng_.Below(api_.size())));
-  const std::string& name = it->first;
-  const core::ObjectKey key{"team", name};
-  const core::ResourceId id =
-      Object(name, ObjectName(static_cast<int>(prng_.Below(options_.objects))));
-  const std::string watch_key = name + "/" + id.name;
-  const std::string author = absl::StrCat("user-", prng_.Below(3));
-  if (prng_.Chance(150)) {
-    cluster_.RemoveObject(key, id);
-    Watch(watch_key, core::ResourceChanged{key, id, core::ChangeOp::kDelete, "", author});
+// The webhook's verdict on a create or update (when it is on).
+bool World::Admitted(const core::ObjectKey& key, const ApiDestination& d) {
+  if (!mix_.admission_webhook) return true;
+  absl::StatusOr<core::WriteTarget> target = TargetOf(key, d);
+  // Invalid specs are refused; a GitRepoConfig may be created after its destinations.
+  if (!target.ok()) return target.status().code() == absl::StatusCode::kNotFound;
+  std::vector<core::Claim> existing;
+  for (const auto& [other, od] : api_) {
+    absl::StatusOr<core::WriteTarget> t = TargetOf(other, od);
+    if (t.ok()) existing.push_back(core::Claim{other, od.created, *std::move(t)});
+  }
+  return core::CheckAdmission(core::Claim{key, d.created, *target}, existing).ok();
+}
+
+void World::CreateOrUpdate(const core::ObjectKey& key, const std::string& branch,
+                           const std::string& folder) {
+  auto it = api_.find(key);
+  const bool created = it == api_.end();
+  ApiDestination d = created ? ApiDestination{} : it->second;
+  if (created) {
+    d.created = absl::FromUnixSeconds(absl::ToUnixSeconds(now_));
+    d.uid = absl::StrCat("uid-", ++uids_);
+  } else {
+    ++d.generation;
+  }
+  // Mostly the shared GitRepoConfig in another namespace; now and then repo-b, by its
+  // namespace or (in its own namespace) by name alone.
+  d.repo_ref = kRepoKey;
+  if (prng_.Chance(250)) {
+    d.repo_ref =
+        key.namespace_ == kRepoBKey.namespace_ ? core::ObjectKey{"", kRepoBKey.name} : kRepoBKey;
+  }
+  d.branch = branch;
+  d.folder = folder;
+  if (!Admitted(key, d)) {
+    ++result_.admissions_refused;
     return;
   }
-  const std::string content = absl::StrCat("apiVersion: v1\nkind: ConfigMap\ndata:\n  v: \"",
-                                           ++content_version_[watch_key], "\"\n");
-  cluster_.SetObject(key, core::CapturedObject{id, content, author});
-  Watch(watch_key, core::ResourceChanged{key, id, core::ChangeOp::kUpdate, content, author});
+  api_[key] = d;
+  cluster_.BumpResourceVersion(key);
+  destinations_ever_.insert(key);
+  if (absl::StatusOr<std::string> normalized = core::NormalizeBaseFolder(folder); normalized.ok()) {
+    folders_ever_[key].insert(*std::move(normalized));
+  }
+  WatchDestination(key);
+  // A user applies a new destination together with its rule.
+  if (created && !rules_.contains(RuleKey(key))) PutRule(MakeRule(key, prng_.Below(3)));
+}
+
+void World::DeleteDestination(const core::ObjectKey& key) {
+  api_.erase(key);
+  cluster_.ForgetResourceVersion(key);
+  WatchDestination(key);
+  // Its rule goes with it, or stays behind pointing at nothing.
+  if (prng_.Chance(500) && rules_.contains(RuleKey(key))) DeleteRule(RuleKey(key));
+}
+
+void World::ToggleRule(const core::ObjectKey& destination) {
+  const core::ObjectKey key = RuleKey(destination);
+  if (!rules_.contains(key) || prng_.Chance(300)) {
+    PutRule(MakeRule(destination, prng_.Below(3)));  // created, or respelled
+  } else {
+    DeleteRule(key);
+  }
+}
+
+void World::ToggleClusterRule(const core::ObjectKey& destination) {
+  const core::ObjectKey key = ClusterRuleKey(destination);
+  if (rules_.contains(key)) {
+    DeleteRule(key);
+  } else {
+    PutRule(MakeClusterRule(destination));
+  }
+}
+
+void World::PutRule(core::WatchRule rule) {
+  ++result_.rule_changes;
+  auto it = rules_.find(rule.key);
+  rule.generation = it == rules_.end() ? 1 : it->second.generation + 1;
+  rule.resource_version = cluster_.NextRevision();
+  const core::ObjectKey key = rule.key;
+  rules_.insert_or_assign(key, std::move(rule));
+  rules_ever_.insert(key);
+  WatchRule(key);
+}
+
+void World::DeleteRule(const core::ObjectKey& key) {
+  ++result_.rule_changes;
+  rules_.erase(key);
+  WatchRule(key);
+}
+
+// A GitRepoConfig is deleted while destinations use it, created again, or changed: repo-b
+// re-pointed to the other repository, or its allowed branches narrowed and widened.
+void World::ChangeConfig() {
+  const core::ObjectKey key = prng_.Chance(500) ? kRepoKey : kRepoBKey;
+  auto it = configs_.find(key);
+  if (it == configs_.end()) {
+    const auto& urls = key == kRepoKey ? kUrlSpellings : kRepoBUrls;
+    PutConfig(key, NewConfig(key, urls[prng_.Below(3)]));
+    return;
+  }
+  if (prng_.Chance(333)) {
+    ++result_.config_changes;
+    configs_.erase(it);
+    WatchConfig(key);
+    return;
+  }
+  ApiRepoConfig config = it->second;
+  if (key == kRepoKey) {
+    config.url = kUrlSpellings[prng_.Below(3)];
+  } else if (prng_.Chance(500)) {
+    config.url = kRepoBUrls[prng_.Below(3)];
+  } else if (config.allowed_branches.size() > 1) {
+    config.allowed_branches = {"main"};
+  } else {
+    config.allowed_branches = {"main", "env/*"};
+  }
+  PutConfig(key, std::move(config));
+}
+
+void World::PutConfig(const core::ObjectKey& key, ApiRepoConfig config) {
+  ++result_.config_changes;
+  auto it = configs_.find(key);
+  config.generation = it == configs_.end() ? 1 : it->second.generation + 1;
+  config.resource_version = cluster_.NextRevision();
+  configs_.insert_or_assign(key, std::move(config));
+  configs_ever_.insert(key);
+  WatchConfig(key);
+}
+
+// A configmap of some namespace is created, updated or deleted (and created again later,
+// with a new uid).
+void World::ChangeObject() {
+  const core::ResourceId id = Object(NamespaceName(static_cast<int>(prng_.Below(kNamespaces))),
+                                     ObjectName(static_cast<int>(prng_.Below(options_.objects))));
+  const std::string author = absl::StrCat("user-", prng_.Below(3));
+  const bool exists = cluster_.FindObject(id) != nullptr;
+  if (exists && prng_.Chance(150)) {
+    core::CapturedObject gone = *cluster_.RemoveObject(id);
+    gone_.insert_or_assign(id, gone);
+    WatchObject(core::ObjectChanged{id, gone.uid, gone.resource_version, core::ChangeOp::kDelete,
+                                    "", author});
+    return;
+  }
+  const core::CapturedObject& stored =
+      cluster_.SetObject(id, Content(id, ++content_version_[id]), author);
+  gone_.erase(id);
+  WatchObject(core::ObjectChanged{id, stored.uid, stored.resource_version,
+                                  exists ? core::ChangeOp::kUpdate : core::ChangeOp::kCreate,
+                                  stored.content, author});
 }
 
 // Other writers on the same branches: commits outside every destination's folder (which
 // make the controller's pushes conflict), and now and then a deleted or force-pushed one.
 void World::ExternalWrite() {
+  const std::string url = kRepositories[prng_.Below(2)];
   const std::string branch = BranchName(static_cast<int>(prng_.Below(options_.branches)));
   if (static_cast<int>(prng_.Below(1440)) < mix_.branch_deletes_per_day) {
-    remote_.DeleteBranch(kRemoteUrl, branch);
-    return;
+    remote_.DeleteBranch(url, branch);
+  } else if (static_cast<int>(prng_.Below(1440)) < mix_.force_moves_per_day) {
+    remote_.ForceMoveBack(url, branch);
+  } else if (static_cast<int>(prng_.Below(60)) < mix_.external_commits_per_hour) {
+    remote_.ExternalCommit(url, branch, "external/notes.txt", absl::StrCat("note ", prng_.Next()));
   }
-  if (static_cast<int>(prng_.Below(1440)) < mix_.force_moves_per_day) {
-    remote_.ForceMoveBack(kRemoteUrl, branch);
-    return;
-  }
-  if (static_cast<int>(prng_.Below(60)) < mix_.external_commits_per_hour) {
-    remote_.ExternalCommit(kRemoteUrl, branch, "external/notes.txt",
-                           absl::StrCat("note ", prng_.Next()));
-  }
+  RecordTips();  // pushes and these are all that change a remote
 }
 
 }  // namespace gitdest::sim::internal

@@ -1,5 +1,5 @@
 // The simulated world behind RunSimulation (internal to sim/): an event queue in
-// simulated time, the API server and its watch, the remote, the controller process,
+// simulated time, the API server and its watch, the remotes, the controller process,
 // and the checks run after every step.
 #pragma once
 
@@ -22,13 +22,31 @@
 
 namespace gitdest::sim::internal {
 
-// The one repository, spelled the ways users spell it: the controller must see one.
+// Two repositories. "infra/repo" names A, spelled the ways users spell it (the controller
+// must see one repository); "ns-1/repo-b" names A in yet another spelling, or B.
 inline const char* const kUrlSpellings[] = {"https://git.example.com/org/repo.git",
                                             "https://GIT.example.com/org/repo/",
                                             "https://git.example.com/org/repo"};
-inline constexpr char kRemoteUrl[] = "https://git.example.com/org/repo.git";
-inline const core::ObjectKey kRepoKey{"team", "repo"};
+// Another repository only: two GitRepoConfigs naming one repository get one worker each,
+// which the core does not yet serialize (see docs/simulation.md).
+inline const char* const kRepoBUrls[] = {"https://git.example.com:443/org/other.git/",
+                                         "https://git.example.com/org/other.git",
+                                         "https://GIT.example.com/org/other/"};
+inline const char* const kRepositories[] = {"https://git.example.com/org/repo.git",
+                                            "https://git.example.com/org/other.git"};
+inline const core::ObjectKey kRepoKey{"infra", "repo"};
+inline const core::ObjectKey kRepoBKey{"ns-1", "repo-b"};
+inline constexpr int kNamespaces = 3;  // ns-0, ns-1, ns-2
+inline const core::GroupVersionResource kConfigMaps{"", "v1", "configmaps"};
 inline const absl::Time kEpoch = absl::FromUnixSeconds(1'700'000'000);
+
+// Branch i of every repository: "main", "env/1", "env/2", ...
+std::string BranchName(int i);
+// What API discovery reports: configmaps (the objects of the world) and a few types no
+// rule captures, which must not be watched.
+const std::vector<core::ResourceTypeInfo>& DiscoveredTypes();
+// An object's type as discovered (inferred from its namespace if not).
+core::ResourceTypeInfo TypeOf(const core::ResourceId& object);
 
 // Events of the simulated world, ordered by (time, insertion).
 struct Deliver {  // an input reaches the controller, unless its process died since
@@ -47,12 +65,23 @@ struct LeaseReturns {  // the lease is granted to the controller process of `epo
 };
 using Event = std::variant<Deliver, Wake, UserTick, ExternalTick, CrashTick, Relist, LeaseReturns>;
 
+// A GitDestination as the API server holds it.
 struct ApiDestination {
   std::string uid;  // a new one for every creation
+  core::ObjectKey repo_ref;
   std::string branch;
   std::string folder;
   absl::Time created;
   int64_t generation = 1;
+};
+
+// A GitRepoConfig as the API server holds it.
+struct ApiRepoConfig {
+  std::string url;
+  std::vector<std::string> allowed_branches;
+  std::string secret_name;
+  int64_t generation = 1;
+  std::string resource_version;
 };
 
 class World {
@@ -66,31 +95,63 @@ class World {
     queue_.emplace(std::pair(at, seq_++), std::move(event));
   }
   void Dispatch(const Event& event);
+  void OnCrashTick();
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }
 
   // ---- the controller ------------------------------------------------------------
   void Handle(const core::Input& input);
   void Execute(const core::Effect& effect);
+  void InjectFaults(const core::Effect& effect);
   void Crash();
   void LoseLease();
   void DeliverRestart(absl::Time at);
+  // The adapter's informers follow EnsureWatches: a type newly watched is listed.
+  void OnEnsureWatches(const core::EnsureWatches& ensure);
 
   // ---- the API server and its watch -----------------------------------------------
-  void Watch(const std::string& key, core::Input input, bool reliable = false);
+  bool Watch(const std::string& key, core::Input input, bool reliable = false);
+  void WatchConfig(const core::ObjectKey& key, bool reliable = false);
+  void WatchDestination(const core::ObjectKey& key, bool reliable = false);
+  void WatchRule(const core::ObjectKey& key, bool reliable = false);
+  // An object's change reaches the controller only while its type is watched.
+  void WatchObject(core::ObjectChanged change, bool reliable = false);
   void RelistAll();
+  void RelistObjects();
+
+  // ---- users ------------------------------------------------------------------------
   void UserAction();
-  void CreateOrUpdate(const std::string& name, const std::string& branch,
+  void CreateOrUpdate(const core::ObjectKey& key, const std::string& branch,
                       const std::string& folder);
-  bool Admitted(const std::string& name, const ApiDestination& d);
-  core::Destination ToDestination(const std::string& name, const ApiDestination& d) const;
-  core::RepoConfig RepoConfig() const;
+  void DeleteDestination(const core::ObjectKey& key);
+  bool Admitted(const core::ObjectKey& key, const ApiDestination& d);
+  void ToggleRule(const core::ObjectKey& destination);
+  void ToggleClusterRule(const core::ObjectKey& destination);
+  void PutRule(core::WatchRule rule);
+  void DeleteRule(const core::ObjectKey& key);
+  void ChangeConfig();
+  void PutConfig(const core::ObjectKey& key, ApiRepoConfig config);
   void ChangeObject();
   void ExternalWrite();
 
+  // ---- the API's objects as the core sees them ------------------------------------------
+  core::Destination ToDestination(const core::ObjectKey& key, const ApiDestination& d) const;
+  std::optional<core::RepoConfig> RepoConfig(const core::ObjectKey& key) const;
+  // The target the API's state gives a destination; an error when it has none.
+  absl::StatusOr<core::WriteTarget> TargetOf(const core::ObjectKey& key,
+                                             const ApiDestination& d) const;
+  // Every rule the API holds, indexed as the core indexes its own.
+  core::RuleIndex ApiRuleIndex() const;
+
   // ---- checks ----------------------------------------------------------------------
   void CheckStep(const core::Output& out);
-  void CheckStaleness(const core::ObjectKey& key, const core::DestinationStatus& st);
+  void CheckEffect(const core::Effect& effect);
+  void CheckReconciled(const core::ObjectKey& key, const core::DestinationRecord& rec);
+  void CheckStaleness(const core::ObjectKey& key, const core::DestinationRecord& rec);
   void CheckConvergence();
+  void CheckFolderConverged(const core::ObjectKey& key, const core::WriteTarget& target,
+                            const core::RuleIndex& rules);
+  void CheckStatusConverged(const core::ObjectKey& key, const core::WriteTarget& target);
+  void CheckWatchesConverged();
   void Fail(Outcome outcome, std::string message);
   void RecordTips();
 
@@ -111,22 +172,38 @@ class World {
   // Whether the controller holds the lease, as the world granted it (invariant 8).
   bool leader_ = false;
   uint64_t uids_ = 0;
-  absl::Time outage_until_ = absl::InfinitePast();  // the remote answers nothing but errors
+  absl::Time outage_until_ = absl::InfinitePast();  // the remotes answer nothing but errors
 
   // The API server.
-  int url_spelling_ = 0;
-  std::map<std::string, ApiDestination> api_;
-  std::set<std::string> ever_created_;
+  std::vector<core::ObjectKey> pool_;  // every destination name users pick from
+  std::map<core::ObjectKey, ApiRepoConfig> configs_;
+  std::map<core::ObjectKey, ApiDestination> api_;
+  std::map<core::ObjectKey, core::WatchRule> rules_;  // WatchRules and ClusterWatchRules
+  // Every key that ever existed: a relist reports the ones gone as deleted.
+  std::set<core::ObjectKey> configs_ever_, destinations_ever_, rules_ever_;
+  // Deleted objects as their delete event carried them (uid, the deletion's revision).
+  std::map<core::ResourceId, core::CapturedObject> gone_;
+  std::map<core::ResourceId, int> content_version_;
   std::map<std::string, absl::Time> watch_last_;  // per-key delivery order
   bool relist_pending_ = false;
 
+  // The controller process's informers: the types it asked to watch, and what the
+  // configmaps informer's store holds (object → uid), from which a relist infers deletes.
+  std::set<core::GroupVersionResource> watched_;
+  std::map<core::ResourceId, std::string> informer_;
+
   // What the checks remember.
   RunResult result_;
-  std::map<core::WorkerKey, absl::Time> last_read_start_;
-  std::map<core::ObjectKey, core::DestinationStatus> last_finished_;
-  std::map<std::string, std::set<std::string>> folders_ever_;
-  TipHistory tips_;
-  std::map<std::string, int> content_version_;
+  // When each worker last started a read, per repository it read (normalized URL).
+  std::map<std::pair<core::WorkerKey, std::string>, absl::Time> last_read_start_;
+  struct Finished {
+    core::DestinationStatus status;
+    std::string repo_url;  // normalized; "" when it had no target
+    std::string branch;
+  };
+  std::map<core::ObjectKey, Finished> last_finished_;
+  std::map<core::ObjectKey, std::set<std::string>> folders_ever_;  // normalized
+  std::map<std::string, TipHistory> tips_;                         // by normalized repository URL
 };
 
 }  // namespace gitdest::sim::internal

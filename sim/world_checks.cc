@@ -1,17 +1,32 @@
 // The checks of the simulated world: the design's invariants after every step (safety)
 // and convergence once the faults have healed (liveness).
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/conditions.h"
-#include "core/naming/base_folder.h"
+#include "core/naming/branch_name.h"
+#include "core/naming/repo_url.h"
 #include "core/naming/resource_path.h"
 #include "core/uniqueness.h"
 #include "sim/world.h"
 
 namespace gitdest::sim::internal {
+namespace {
+
+std::string Join(const std::set<core::GroupVersionResource>& types) {
+  return absl::StrCat("{",
+                      absl::StrJoin(types, ", ",
+                                    [](std::string* out, const auto& gvr) {
+                                      absl::StrAppend(out, gvr.ToString());
+                                    }),
+                      "}");
+}
+
+}  // namespace
 
 void World::Fail(Outcome outcome, std::string message) {
   if (result_.outcome != Outcome::kOk) return;
@@ -21,128 +36,251 @@ void World::Fail(Outcome outcome, std::string message) {
   result_.failed_at = now_;
 }
 
-void World::RecordTips() { tips_.Record(remote_, kRemoteUrl, now_); }
+void World::RecordTips() {
+  for (auto& [url, tips] : tips_) tips.Record(remote_, url, now_);
+}
 
 void World::CheckStep(const core::Output& out) {
   if (absl::Status s = controller_->CheckInvariants(); !s.ok()) {
     return Fail(Outcome::kSafetyViolation, std::string(s.message()));
   }
-  if (!leader_ && !out.effects.empty()) {
+  // Watching is not writing: a standby keeps its informers as the leader does.
+  const auto writes = std::count_if(out.effects.begin(), out.effects.end(), [](const auto& e) {
+    return !std::holds_alternative<core::EnsureWatches>(e);
+  });
+  if (!leader_ && writes > 0) {
     return Fail(Outcome::kSafetyViolation,
-                absl::StrCat("invariant 8 (only the leader writes): ", out.effects.size(),
+                absl::StrCat("invariant 8 (only the leader writes): ", writes,
                              " effects emitted without the lease"));
   }
-  const absl::Duration ttl = options_.core_options.metadata_cache_ttl;
   for (const core::Effect& effect : out.effects) {
-    if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
-      const core::WorkerKey worker{read->remote.repo_config, read->remote.branch};
-      auto last = last_read_start_.find(worker);
-      if (last != last_read_start_.end() && now_ - last->second < ttl) {
+    CheckEffect(effect);
+    if (result_.outcome != Outcome::kOk) return;
+  }
+}
+
+void World::CheckEffect(const core::Effect& effect) {
+  const absl::Duration ttl = options_.core_options.metadata_cache_ttl;
+  if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+    // Per worker and repository: a GitRepoConfig re-pointed (or deleted and created
+    // again with another repoUrl) names another branch, which must be read anew.
+    absl::StatusOr<std::string> url = core::NormalizeRepoUrl(read->remote.url);
+    const std::pair<core::WorkerKey, std::string> branch{
+        {read->remote.repo_config, read->remote.branch}, url.ok() ? *url : read->remote.url};
+    auto last = last_read_start_.find(branch);
+    if (last != last_read_start_.end() && now_ - last->second < ttl) {
+      return Fail(Outcome::kSafetyViolation,
+                  absl::StrCat("invariant 2 (one read per TTL): ", branch.first.ToString(), " (",
+                               branch.second, ") read again after ",
+                               absl::FormatDuration(now_ - last->second)));
+    }
+    last_read_start_[branch] = now_;
+  } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+    for (const core::FileChange& change : push->changes) {
+      bool inside = false;
+      for (const std::string& folder : folders_ever_[change.destination]) {
+        inside |= change.path.size() > folder.size() && change.path.starts_with(folder) &&
+                  change.path[folder.size()] == '/';
+      }
+      if (!inside) {
         return Fail(Outcome::kSafetyViolation,
-                    absl::StrCat("invariant 2 (one read per TTL): ", worker.ToString(),
-                                 " read again after ", absl::FormatDuration(now_ - last->second)));
+                    absl::StrCat("invariant 5 (own folder): ", change.path, " pushed for ",
+                                 change.destination.ToString()));
       }
-      last_read_start_[worker] = now_;
-    } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
-      for (const core::FileChange& change : push->changes) {
-        bool inside = false;
-        for (const std::string& folder : folders_ever_[change.destination.name]) {
-          auto normalized = core::NormalizeBaseFolder(folder);
-          inside |= normalized.ok() && change.path.rfind(*normalized + "/", 0) == 0;
-        }
-        if (!inside) {
-          return Fail(Outcome::kSafetyViolation,
-                      absl::StrCat("invariant 5 (own folder): ", change.path, " pushed for ",
-                                   change.destination.ToString()));
-        }
-      }
-    } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
-      auto it = controller_->destinations().find(requeue->destination);
-      if (it != controller_->destinations().end()) CheckStaleness(it->first, it->second.status);
+    }
+  } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
+    auto it = controller_->destinations().find(requeue->destination);
+    if (it != controller_->destinations().end()) CheckReconciled(it->first, it->second);
+  } else if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) {
+    std::set<core::GroupVersionResource> discovered;
+    for (const core::ResourceTypeInfo& type : DiscoveredTypes()) discovered.insert(type.gvr);
+    const bool sorted =
+        std::is_sorted(ensure->types.begin(), ensure->types.end()) &&
+        std::adjacent_find(ensure->types.begin(), ensure->types.end()) == ensure->types.end();
+    const bool known = std::all_of(ensure->types.begin(), ensure->types.end(),
+                                   [&](const auto& gvr) { return discovered.contains(gvr); });
+    if (!sorted || !known) {
+      return Fail(Outcome::kSafetyViolation,
+                  "EnsureWatches names a type twice, out of order, or one not discovered");
     }
   }
 }
 
-// Invariants 3 and 4 for one finished reconcile.
-void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationStatus& st) {
+// A finished reconcile: Ready only with a GitRepoConfig and a valid spec, and no data of a
+// repository or branch its GitRepoConfig does not (or no longer) name (invariant 10).
+void World::CheckReconciled(const core::ObjectKey& key, const core::DestinationRecord& rec) {
+  const core::DestinationStatus& st = rec.status;
   const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
   if (ready == nullptr) return;
-  const std::string& branch = controller_->destinations().at(key).destination.spec.branch;
+  const bool is_ready = ready->status == core::ConditionStatus::kTrue;
+  auto config =
+      controller_->repo_configs().find(core::Controller::RepoConfigKeyOf(rec.destination));
+  const bool has_config = config != controller_->repo_configs().end();
+  if (is_ready && (!has_config || !rec.target)) {
+    return Fail(Outcome::kSafetyViolation,
+                absl::StrCat(key.ToString(), " is Ready although ",
+                             has_config ? "its spec is invalid" : "its GitRepoConfig is gone"));
+  }
+  if (!rec.target) {
+    auto allows = [&](const std::string& glob) {
+      return core::BranchMatchesGlob(rec.destination.spec.branch, glob);
+    };
+    const bool branch_refused =
+        has_config && std::none_of(config->second.spec.allowed_branches.begin(),
+                                   config->second.spec.allowed_branches.end(), allows);
+    if ((!has_config || branch_refused) && (st.branch_exists || !st.last_commit_sha.empty())) {
+      return Fail(Outcome::kSafetyViolation,
+                  absl::StrCat("invariant 10 (no data of a branch not allowed): ", key.ToString(),
+                               has_config ? " may not use its branch" : " has no GitRepoConfig",
+                               ", yet its status shows branchExists=", st.branch_exists,
+                               " lastCommitSHA=\"", st.last_commit_sha, "\""));
+    }
+    last_finished_[key] = Finished{st, "", ""};
+    return;
+  }
+  CheckStaleness(key, rec);
+}
+
+// Invariants 3 and 4 for one finished reconcile of a destination with a target, and 10:
+// no commit of a repository its GitRepoConfig no longer names.
+void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationRecord& rec) {
+  const core::DestinationStatus& st = rec.status;
+  const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
+  const core::WriteTarget& target = *rec.target;
+  static const TipHistory kNoHistory;
+  auto tips_it = tips_.find(target.repo_url);
+  const TipHistory& tips = tips_it == tips_.end() ? kNoHistory : tips_it->second;
   if (ready->status == core::ConditionStatus::kTrue) {
     if (st.last_sync_time <= now_ - options_.core_options.metadata_cache_ttl ||
-        !tips_.SeenBetween(branch, st.last_commit_sha, st.last_sync_time, now_)) {
+        !tips.SeenBetween(target.branch, st.last_commit_sha, st.last_sync_time, now_)) {
       return Fail(Outcome::kSafetyViolation,
                   absl::StrCat("invariant 3 (bounded staleness): ", key.ToString(), " reports ",
                                st.last_commit_sha, " read at ", absl::FormatTime(st.last_sync_time),
-                               ", which the branch did not have within the TTL"));
+                               ", which ", target.branch, " of ", target.repo_url,
+                               " did not have within the TTL"));
+    }
+  } else if (!st.last_commit_sha.empty()) {
+    bool seen = false;
+    for (int b = 0; b < options_.branches && !seen; ++b) {
+      seen = tips.SeenBetween(BranchName(b), st.last_commit_sha, absl::InfinitePast(), now_);
+    }
+    if (!seen) {
+      return Fail(Outcome::kSafetyViolation,
+                  absl::StrCat("invariant 10 (only its repository): ", key.ToString(),
+                               " shows commit ", st.last_commit_sha, ", which ", target.repo_url,
+                               " (the repository its GitRepoConfig names) never had"));
     }
   }
   auto before = last_finished_.find(key);
-  if (ready->reason == core::kReasonFetchFailed && before != last_finished_.end() &&
-      (st.branch_exists != before->second.branch_exists ||
-       st.last_commit_sha != before->second.last_commit_sha ||
-       st.last_sync_time != before->second.last_sync_time)) {
+  const bool same_target = before != last_finished_.end() &&
+                           before->second.repo_url == target.repo_url &&
+                           before->second.branch == target.branch;
+  const core::DestinationStatus* prev = same_target ? &before->second.status : nullptr;
+  // A failed read keeps the values read before, or shows none (the core forgets what it
+  // read of a target the destination left, even if it came back): it never invents any.
+  const bool none =
+      !st.branch_exists && st.last_commit_sha.empty() && st.last_sync_time == absl::InfinitePast();
+  if (ready->reason == core::kReasonFetchFailed && prev != nullptr && !none &&
+      (st.branch_exists != prev->branch_exists || st.last_commit_sha != prev->last_commit_sha ||
+       st.last_sync_time != prev->last_sync_time)) {
     return Fail(Outcome::kSafetyViolation,
                 absl::StrCat("invariant 4 (failed read keeps values): ", key.ToString()));
   }
-  last_finished_[key] = st;
+  last_finished_[key] = Finished{st, target.repo_url, target.branch};
 }
 
-// Liveness: after the healed phase every admitted destination's objects are in its
-// branch with their latest content, and its status matches the remote.
+// ---- liveness ----------------------------------------------------------------------------
+
+// After the healed phase every destination that has a GitRepoConfig and a valid spec and
+// wins uniqueness holds what its rules capture, and its status matches the remote; the
+// controller watches exactly what its rules capture.
 void World::CheckConvergence() {
-  const core::RepoConfig config = RepoConfig();
   std::vector<core::Claim> claims;
-  for (const auto& [name, d] : api_) {
-    auto target = core::ResolveTarget(ToDestination(name, d).spec, &config);
-    if (target.ok()) claims.push_back(core::Claim{{"team", name}, d.created, *target});
+  std::map<core::ObjectKey, core::WriteTarget> targets;
+  for (const auto& [key, d] : api_) {
+    absl::StatusOr<core::WriteTarget> target = TargetOf(key, d);
+    if (!target.ok()) continue;  // no GitRepoConfig, or invalid: not expected to converge
+    claims.push_back(core::Claim{key, d.created, *target});
+    targets.emplace(key, *std::move(target));
   }
+  const core::RuleIndex rules = ApiRuleIndex();
   for (const auto& [key, lost_to] : core::ResolveConflicts(claims)) {
     if (lost_to) continue;
-    const ApiDestination& d = api_.at(key.name);
-    const Tree tree = remote_.TreeAt(kRemoteUrl, d.branch);
-    const std::string folder = *core::NormalizeBaseFolder(d.folder);
-    const auto objects = cluster_.ListCapturedObjects(key);
-    std::set<std::string> live;
-    for (const core::CapturedObject& o : *objects) {
-      auto path = core::ResourcePath(folder, o.resource);
-      auto file = tree.find(*path);
-      if (file == tree.end() || file->second != o.content) {
-        return Fail(Outcome::kLivenessFailure,
-                    absl::StrCat("liveness: ", *path, " of ", key.ToString(),
-                                 file == tree.end() ? " is missing" : " has stale content",
-                                 " after the healed phase"));
-      }
-      live.insert(*std::move(path));
+    CheckFolderConverged(key, targets.at(key), rules);
+    if (result_.outcome != Outcome::kOk) return;
+    CheckStatusConverged(key, targets.at(key));
+    if (result_.outcome != Outcome::kOk) return;
+  }
+  CheckWatchesConverged();
+}
+
+// Invariant 9: every object its rules capture is in its folder with its latest content,
+// and no file there names a captured object the cluster no longer has. Files of objects
+// its rules no longer capture stay as they were (narrowing a rule writes nothing).
+void World::CheckFolderConverged(const core::ObjectKey& key, const core::WriteTarget& target,
+                                 const core::RuleIndex& rules) {
+  const Tree tree = remote_.TreeAt(target.repo_url, target.branch);
+  const std::string& folder = target.base_folder;
+  auto captures = [&](const core::ResourceId& id, core::ChangeOp op) {
+    return rules.DestinationsCapturing(TypeOf(id), id.namespace_, op).contains(key);
+  };
+  std::set<std::string> live;
+  for (const auto& [id, object] : cluster_.objects()) {
+    if (!captures(id, core::ChangeOp::kUpdate)) continue;
+    absl::StatusOr<std::string> path = core::ResourcePath(folder, id);
+    auto file = tree.find(*path);
+    if (file == tree.end() || file->second != object.content) {
+      return Fail(
+          Outcome::kLivenessFailure,
+          absl::StrCat("liveness: ", *path, " of ", key.ToString(), " in ", target.repo_url, "@",
+                       target.branch, file == tree.end() ? " is missing" : " has stale content",
+                       " after the healed phase"));
     }
-    // And nothing else: a file in its folder that names an object names a live one (a
-    // delete lost with a crash, or missed while not admitted, leaves no file behind).
-    for (auto file = tree.lower_bound(folder + "/");
-         file != tree.end() && file->first.starts_with(folder + "/"); ++file) {
-      std::optional<core::ResourceId> id = core::ParseResourcePath(folder, file->first);
-      if (id && !live.contains(*core::ResourcePath(folder, *id))) {
-        return Fail(Outcome::kLivenessFailure,
-                    absl::StrCat("liveness: ", file->first, " in the folder of ", key.ToString(),
-                                 " names no object of the cluster after the healed phase"));
-      }
-    }
-    auto rec = controller_->destinations().find(key);
-    const core::Condition* ready =
-        rec == controller_->destinations().end()
-            ? nullptr
-            : core::FindCondition(rec->second.status, core::kConditionReady);
-    if (ready == nullptr || ready->status != core::ConditionStatus::kTrue ||
-        rec->second.status.last_commit_sha != remote_.Tip(kRemoteUrl, d.branch)) {
+    live.insert(*std::move(path));
+  }
+  for (auto file = tree.lower_bound(folder + "/");
+       file != tree.end() && file->first.starts_with(folder + "/"); ++file) {
+    std::optional<core::ResourceId> id = core::ParseResourcePath(folder, file->first);
+    if (!id || !captures(*id, core::ChangeOp::kDelete)) continue;
+    if (!live.contains(*core::ResourcePath(folder, *id))) {
       return Fail(Outcome::kLivenessFailure,
-                  absl::StrCat("liveness: the status of ", key.ToString(),
-                               " did not converge to the remote branch ", d.branch));
+                  absl::StrCat("liveness: ", file->first, " in the folder of ", key.ToString(),
+                               " names no object of the cluster after the healed phase"));
     }
-    auto written = cluster_.statuses().find(key);
-    if (written == cluster_.statuses().end() || written->second != rec->second.status) {
-      return Fail(Outcome::kLivenessFailure,
-                  absl::StrCat("liveness: the API's status of ", key.ToString(),
-                               " differs from the controller's"));
-    }
+  }
+}
+
+void World::CheckStatusConverged(const core::ObjectKey& key, const core::WriteTarget& target) {
+  auto rec = controller_->destinations().find(key);
+  const core::Condition* ready =
+      rec == controller_->destinations().end()
+          ? nullptr
+          : core::FindCondition(rec->second.status, core::kConditionReady);
+  if (ready == nullptr || ready->status != core::ConditionStatus::kTrue ||
+      rec->second.status.last_commit_sha != remote_.Tip(target.repo_url, target.branch)) {
+    return Fail(Outcome::kLivenessFailure, absl::StrCat("liveness: the status of ", key.ToString(),
+                                                        " did not converge to the remote branch ",
+                                                        target.repo_url, "@", target.branch));
+  }
+  auto written = cluster_.statuses().find(key);
+  if (written == cluster_.statuses().end() || written->second != rec->second.status) {
+    return Fail(Outcome::kLivenessFailure,
+                absl::StrCat("liveness: the API's status of ", key.ToString(),
+                             " differs from the controller's"));
+  }
+}
+
+// The controller's last EnsureWatches names every discovered type a rule captures (here:
+// configmaps whenever some rule exists) and nothing else.
+void World::CheckWatchesConverged() {
+  std::vector<const core::WatchRule*> rules;
+  for (const auto& [key, rule] : rules_) rules.push_back(&rule);
+  const std::set<core::GroupVersionResource> expected =
+      core::WatchedTypes(rules, DiscoveredTypes());
+  if (watched_ != expected) {
+    Fail(Outcome::kLivenessFailure,
+         absl::StrCat("liveness: the controller watches ", Join(watched_), " but its ",
+                      rules.size(), " rules capture ", Join(expected)));
   }
 }
 

@@ -7,7 +7,9 @@ GITDEST_TRACE_FIELDS(core::FetchMetadata, request, remote, known_tip, timeout);
 GITDEST_TRACE_FIELDS(core::PushBatch, request, remote, expected_tip, changes, timeout);
 GITDEST_TRACE_FIELDS(core::WriteStatus, request, destination, resource_version, status);
 GITDEST_TRACE_FIELDS(core::RequeueAfter, destination, delay);
-GITDEST_TRACE_FIELDS(core::ResyncDestination, request, destination, remote, base_folder, timeout);
+GITDEST_TRACE_FIELDS(core::ResyncDestination, request, destination, remote, base_folder, timeout,
+                     selectors);
+GITDEST_TRACE_FIELDS(core::EnsureWatches, types);
 GITDEST_TRACE_FIELDS(core::RecordEvent, object, reason, message);
 
 Json Codec<core::Effect>::Encode(const core::Effect& effect) { return WriteVariant(effect); }

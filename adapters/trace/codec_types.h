@@ -9,6 +9,7 @@
 #include "core/naming/resource_path.h"
 #include "core/options.h"
 #include "core/types.h"
+#include "core/watch_rules.h"
 
 namespace gitdest::trace::internal {
 
@@ -56,6 +57,11 @@ GITDEST_TRACE_FIELDS(core::PullReport, exists_on_remote, head, incoming_changes,
 GITDEST_TRACE_FIELDS(core::PushResult, outcome, tip, history_rewritten);
 GITDEST_TRACE_FIELDS(core::RemoteRef, repo_config, url, secret, branch);
 GITDEST_TRACE_FIELDS(core::FileChange, path, op, content, message, author, destination);
+GITDEST_TRACE_FIELDS(core::GroupVersionResource, group, version, resource);
+GITDEST_TRACE_FIELDS(core::ResourceTypeInfo, gvr, kind, namespaced, preferred);
+GITDEST_TRACE_FIELDS(core::ListSelector, gvr, namespace_);
+GITDEST_TRACE_FIELDS(core::ResourceRule, operations, api_groups, api_versions, resources, scope);
+GITDEST_TRACE_FIELDS(core::WatchRule, key, generation, resource_version, destination_ref, rules);
 GITDEST_TRACE_FIELDS(core::ControllerOptions, metadata_cache_ttl, read_timeout, push_timeout,
                      read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,

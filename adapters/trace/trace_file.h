@@ -6,7 +6,7 @@
 // A trace file is a header line followed by one line per step:
 //
 //   {"command":"gitdest-sim run --seed=7","epoch":0,"format":"gitdest-trace",
-//    "options":{...},"seed":7,"version":3}
+//    "options":{...},"seed":7,"version":4}
 //   {"at":1700000000000000000,"effects":[{"request":1,...,"type":"FetchMetadata"}],
 //    "input":{"destination":{...},"type":"DestinationObserved"},
 //    "state_hash":"8f0c2a9d1e4b7c36","step":1,"wake_at":"+inf"}
@@ -57,8 +57,9 @@
 namespace gitdest::trace {
 
 // 1: the first format. 2: resyncs list the folder's files. 3: RemoteRef on Git
-// effects, outcomes as data, conditional status writes, leases.
-inline constexpr int kTraceVersion = 3;
+// effects, outcomes as data, conditional status writes, leases. 4: object changes routed
+// by watch rules, discovery, watches.
+inline constexpr int kTraceVersion = 4;
 
 // The first line of a trace file.
 struct TraceHeader {

@@ -73,6 +73,15 @@ void Sut::Create(const std::string& name, const ModelDestination& d) {
   h.Feed(core::DestinationObserved{dest});
 }
 
+void Sut::Rule(const std::string& name, bool captures) {
+  const core::WatchRule rule = testing::CaptureConfigMaps(name);
+  if (captures) {
+    h.Feed(core::WatchRuleObserved{rule});
+  } else {
+    h.Feed(core::WatchRuleDeleted{rule.key});
+  }
+}
+
 void Sut::AfterStep(const Model& model) {
   last_model = model;
   RC_ASSERT(h.violation().ok());
@@ -116,7 +125,10 @@ void Sut::AfterStep(const Model& model) {
       // Invariant 4: a failed read surfaces its error and keeps the previous values.
       RC_ASSERT(ready->status == core::ConditionStatus::kFalse);
       RC_ASSERT(!ready->message.empty());
-      if (auto before = last_finished.find(key); before != last_finished.end()) {
+      // Or shows none: what was read of a target the destination left is forgotten.
+      const bool none = !st.branch_exists && st.last_commit_sha.empty() &&
+                        st.last_sync_time == absl::InfinitePast();
+      if (auto before = last_finished.find(key); before != last_finished.end() && !none) {
         RC_ASSERT(st.branch_exists == before->second.branch_exists);
         RC_ASSERT(st.last_commit_sha == before->second.last_commit_sha);
         RC_ASSERT(st.last_sync_time == before->second.last_sync_time);
@@ -150,7 +162,15 @@ void Sut::Restart(const Model& model) {
   last_read_start.clear();
   last_finished.clear();
   h.Feed(core::RepoConfigObserved{testing::MakeRepoConfig("repo")});
-  for (const auto& [name, d] : model.destinations) Create(name, d);
+  for (const auto& [name, d] : model.destinations) {
+    if (d.captures) Rule(name, true);
+    Create(name, d);
+  }
+  // The informers' initial list: every object at the version the cluster holds.
+  for (const auto& [id, o] : h.cluster.objects()) {
+    h.Feed(core::ObjectChanged{o.resource, o.uid, o.resource_version, core::ChangeOp::kCreate,
+                               o.content, o.author});
+  }
   h.Feed(core::CacheSynced{});
   h.Feed(core::LeaseAcquired{});
 }
@@ -175,10 +195,12 @@ void Sut::Converge(const Model& model) {
     const ModelDestination& d = model.destinations.at(name);
     const sim::Tree tree = h.remote.TreeAt(testing::kRepoUrl, d.branch);
     const std::string folder = *ModelFolder(d.folder);
-    for (const auto& [object, content] : d.objects) {
-      auto file = tree.find(PathOf(folder, object));
-      RC_ASSERT(file != tree.end());
-      RC_ASSERT(file->second == content);
+    if (d.captures) {
+      for (const auto& [object, content] : model.objects) {
+        auto file = tree.find(PathOf(folder, object));
+        RC_ASSERT(file != tree.end());
+        RC_ASSERT(file->second == content);
+      }
     }
     for (const std::string& object : d.deleted) RC_ASSERT(!tree.contains(PathOf(folder, object)));
     const auto& rec = h.controller().destinations().at(Key(name));

@@ -1,7 +1,17 @@
 // The reference model and the system under test of the stateful property test.
 //
-// Model: what the cluster holds (repo config, destinations, the objects each captures)
+// Model: what the cluster holds (repo config, destinations, their rules, the ConfigMaps)
 // and, computed independently of the core, which destinations must be admitted.
+//
+// Capture: each destination dN has its own ClusterWatchRule "capture-dN" capturing every
+// ConfigMap, so every object reaches every destination whose rule exists. Chosen over
+// objects in a namespace per destination because the model stays one object map while
+// the core's routing fans each change out to several destinations on shared branches,
+// which is where routing can go wrong (a WatchRule reaches only its own namespace, and the
+// destinations all live in "team", so per-destination isolation would need a namespace
+// per destination as well). A rule may be deleted and re-created (ToggleRule): while it
+// is gone the destination captures nothing, and when it returns a resync must bring the
+// folder up to date.
 // Sut: the real core in the harness world, plus the bookkeeping the checks need (the
 // remote's tip history, read start times per branch).
 #pragma once
@@ -30,12 +40,15 @@ struct ModelDestination {
   std::string folder;
   absl::Time created;
   int64_t generation = 1;
-  std::map<std::string, std::string> objects;  // live objects it captures: name → content
-  std::set<std::string> deleted;  // deleted since the last restart (a crash may lose those)
+  bool captures = true;  // its ClusterWatchRule exists
+  // Objects deleted while it was admitted and captured them, since the last restart (a
+  // crash may lose those) or folder change: their files must be gone.
+  std::set<std::string> deleted;
 };
 
 struct Model {
   std::map<std::string, ModelDestination> destinations;
+  std::map<std::string, std::string> objects;  // the live ConfigMaps prod/<name> → content
   absl::Time now = absl::FromUnixSeconds(1'700'000'000);  // the harness's start
 
   // Creation timestamps have one-second precision, as in Kubernetes.
@@ -61,6 +74,8 @@ struct Sut {
 
   core::ObjectKey Key(const std::string& name) const { return {"team", name}; }
   void Create(const std::string& name, const ModelDestination& d);
+  // Feeds the destination's rule (captures) or its deletion.
+  void Rule(const std::string& name, bool captures);
   // After every command: record the world and check every property.
   void AfterStep(const Model& model);
   // Liveness: heal every fault, let time pass, and check that each admitted

@@ -1,6 +1,7 @@
 // Stateful property test (rc::state) of the core against a reference model: random
-// sequences of destination create/update/delete, captured changes, time, read and
-// push results with faults (outage, auth, conflict), status write failures, external
+// sequences of destination create/update/delete, their watch rules deleted and created
+// again, object changes (each routed to every destination whose rule exists), time, read
+// and push results with faults (outage, auth, conflict), status write failures, external
 // writers and controller restarts. After every command the design's invariants are
 // checked (Sut::AfterStep); at the end every fault heals and the run must converge.
 //
@@ -32,10 +33,11 @@ struct AddDestination : Command {
 
   void checkPreconditions(const Model& m) const override { RC_PRE(!m.destinations.contains(name)); }
   void apply(Model& m) const override {
-    m.destinations[name] = ModelDestination{branch, folder, m.CreationTime(), 1, {}, {}};
+    m.destinations[name] = ModelDestination{branch, folder, m.CreationTime(), 1, true, {}};
   }
   void run(const Model& m, Sut& s) const override {
     Model next = nextState(m);
+    s.Rule(name, true);
     s.Create(name, next.destinations.at(name));
     s.AfterStep(next);
   }
@@ -74,49 +76,59 @@ struct DeleteDestination : Command {
   void checkPreconditions(const Model& m) const override { RC_PRE(m.destinations.contains(name)); }
   void apply(Model& m) const override { m.destinations.erase(name); }
   void run(const Model& m, Sut& s) const override {
-    for (const std::string& object : kObjects) {
-      s.h.cluster.RemoveObject(s.Key(name), testing::ConfigMap("prod", object));
-    }
     s.h.Feed(core::DestinationDeleted{s.Key(name)});
+    s.Rule(name, false);                 // removed with it (a GitOps tool prunes both)
     s.last_finished.erase(s.Key(name));  // a new incarnation starts from nothing
     s.AfterStep(nextState(m));
   }
   void show(std::ostream& os) const override { os << "Delete(" << name << ")"; }
 };
 
-struct ChangeObject : Command {
+// A rule deleted stops capture at once; created again, it resyncs its destination.
+struct ToggleRule : Command {
   std::string name;
+  explicit ToggleRule(const Model& m) : name(ExistingName(m)) {}
+  void checkPreconditions(const Model& m) const override { RC_PRE(m.destinations.contains(name)); }
+  void apply(Model& m) const override {
+    ModelDestination& d = m.destinations.at(name);
+    d.captures = !d.captures;
+  }
+  void run(const Model& m, Sut& s) const override {
+    Model next = nextState(m);
+    s.Rule(name, next.destinations.at(name).captures);
+    s.AfterStep(next);
+  }
+  void show(std::ostream& os) const override { os << "ToggleRule(" << name << ")"; }
+};
+
+// A change of one ConfigMap: the cluster changes, then its watch reports it.
+struct ChangeObject : Command {
   std::string object = *rc::gen::elementOf(kObjects);
   bool remove = *rc::gen::weightedElement<bool>({{4, false}, {1, true}});
   std::string content = "v" + std::to_string(*rc::gen::inRange(0, 1000));
-  explicit ChangeObject(const Model& m) : name(ExistingName(m)) {}
 
-  void checkPreconditions(const Model& m) const override { RC_PRE(m.destinations.contains(name)); }
   void apply(Model& m) const override {
-    const bool admitted = m.ExpectedAdmitted().contains(name);
-    ModelDestination& d = m.destinations.at(name);
-    if (remove) {
-      d.objects.erase(object);
-      if (admitted) d.deleted.insert(object);
-    } else {
-      d.objects[object] = content;
-      d.deleted.erase(object);
+    const std::set<std::string> admitted = m.ExpectedAdmitted();
+    if (remove && m.objects.erase(object) == 0) return;  // no such object: no event
+    if (!remove) m.objects[object] = content;
+    for (auto& [name, d] : m.destinations) {
+      if (!remove) {
+        d.deleted.erase(object);
+      } else if (admitted.contains(name) && d.captures) {
+        d.deleted.insert(object);
+      }
     }
   }
   void run(const Model& m, Sut& s) const override {
     const core::ResourceId id = testing::ConfigMap("prod", object);
-    if (remove) {
-      s.h.cluster.RemoveObject(s.Key(name), id);
-    } else {
-      s.h.cluster.SetObject(s.Key(name), core::CapturedObject{id, content, "alice"});
+    if (!remove || s.h.cluster.FindObject(id) != nullptr) {
+      s.h.Feed(
+          s.h.Changed(id, remove ? core::ChangeOp::kDelete : core::ChangeOp::kUpdate, content));
     }
-    s.h.Feed(core::ResourceChanged{s.Key(name), testing::ConfigMap("prod", object),
-                                   remove ? core::ChangeOp::kDelete : core::ChangeOp::kUpdate,
-                                   remove ? "" : content, "alice"});
     s.AfterStep(nextState(m));
   }
   void show(std::ostream& os) const override {
-    os << "Change(" << name << ", " << object << ", " << (remove ? "<delete>" : content) << ")";
+    os << "Change(" << object << ", " << (remove ? "<delete>" : content) << ")";
   }
 };
 
@@ -228,12 +240,12 @@ RC_GTEST_PROP(ReconcileProperty, InvariantsHoldAndEveryRunConverges, ()) {
   options.max_pending_changes = *rc::gen::element<size_t>(2, 3, 4, 10000);
   RC_TAG(options.max_pending_changes < 10000 ? "tiny queue" : "default queue");
   Sut sut(options);
-  rc::state::check(
-      model, sut,
-      rc::state::gen::execOneOfWithArgs<
-          AddDestination, AddDestination, UpdateDestination, DeleteDestination, ChangeObject,
-          ChangeObject, ChangeObject, AdvanceTime, AdvanceTime, DeliverReads, DeliverReads,
-          DeliverPushes, DeliverPushes, DeliverStatusWrites, ExternalWriter, Restart, Check>());
+  rc::state::check(model, sut,
+                   rc::state::gen::execOneOfWithArgs<
+                       AddDestination, AddDestination, UpdateDestination, DeleteDestination,
+                       ToggleRule, ChangeObject, ChangeObject, ChangeObject, AdvanceTime,
+                       AdvanceTime, DeliverReads, DeliverReads, DeliverPushes, DeliverPushes,
+                       DeliverStatusWrites, DeliverResyncs, ExternalWriter, Restart, Check>());
   // Liveness: the model as of the last command (rc::state::check keeps its own copy).
   sut.Converge(sut.last_model);
 }

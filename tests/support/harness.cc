@@ -1,5 +1,7 @@
 #include "tests/support/harness.h"
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -30,10 +32,57 @@ core::ResourceId ConfigMap(const std::string& ns, const std::string& name) {
   return core::ResourceId{"", "v1", "configmaps", ns, name};
 }
 
+core::ResourceTypeInfo ConfigMapType() {
+  return core::ResourceTypeInfo{{"", "v1", "configmaps"},
+                                "ConfigMap",
+                                /*namespaced=*/true,
+                                /*preferred=*/true};
+}
+
+core::WatchRule CaptureConfigMaps(const std::string& destination) {
+  core::WatchRule rule;
+  rule.key = {"", "capture-" + destination};
+  rule.destination_ref = {"team", destination};
+  core::ResourceRule configmaps;
+  configmaps.resources = {"configmaps"};
+  configmaps.scope = core::kScopeNamespaced;
+  rule.rules = {configmaps};
+  return rule;
+}
+
+core::WatchRule CaptureConfigMapsIn(const std::string& ns, const std::string& destination) {
+  core::WatchRule rule;
+  rule.key = {ns, "capture-" + destination};
+  rule.destination_ref = {"", destination};
+  core::ResourceRule configmaps;
+  configmaps.resources = {"configmaps"};
+  rule.rules = {configmaps};
+  return rule;
+}
+
+core::CapturedObject Listed(const core::ObjectChanged& change) {
+  return core::CapturedObject{change.object, change.content, change.user, change.uid,
+                              change.resource_version};
+}
+
 Harness::Harness(core::ControllerOptions options)
     : options_(options), controller_(std::make_unique<core::Controller>(options_)) {
   remote.CreateRepository(kRepoUrl);
   Feed(core::LeaseAcquired{});  // the only replica: it holds the lease from the start
+  Feed(core::ResourceTypesDiscovered{{ConfigMapType()}});
+}
+
+core::ObjectChanged Harness::Changed(const core::ResourceId& object, core::ChangeOp op,
+                                     const std::string& content, const std::string& user) {
+  if (op != core::ChangeOp::kDelete) {
+    const core::CapturedObject& stored = cluster.SetObject(object, content, user);
+    return core::ObjectChanged{object, stored.uid, stored.resource_version, op, content, user};
+  }
+  std::optional<core::CapturedObject> gone = cluster.RemoveObject(object);
+  // Deleting what never existed: a watch would report nothing; the tests that do it ask
+  // for an event anyway, as of an object created and deleted between two relists.
+  if (!gone) gone = core::CapturedObject{object, "", user, "never-listed", cluster.NextRevision()};
+  return core::ObjectChanged{object, gone->uid, gone->resource_version, op, "", user};
 }
 
 void Harness::Absorb(core::Output out) {
@@ -53,7 +102,8 @@ void Harness::Absorb(core::Output out) {
       }
       continue;
     }
-    if (std::holds_alternative<core::RecordEvent>(effect)) {
+    if (const auto* watches = std::get_if<core::EnsureWatches>(&effect)) watched_ = watches->types;
+    if (!core::EffectRunner::HasResult(effect)) {  // an event, or the adapter's watches
       runner_.Run(effect, [](core::Input) {});
       continue;
     }
@@ -110,7 +160,7 @@ bool Harness::AdvanceSettling(absl::Duration d) {
 }
 
 template <class E>
-int Harness::Deliver() {
+int Harness::Deliver(const std::function<void(core::Input&)>& edit) {
   std::deque<core::Effect> keep;
   std::vector<core::Input> results;
   while (!in_flight_.empty()) {
@@ -124,7 +174,10 @@ int Harness::Deliver() {
   }
   in_flight_ = std::move(keep);
   RecordTips();
-  for (const core::Input& input : results) Feed(input);
+  for (core::Input& input : results) {
+    if (edit) edit(input);
+    Feed(input);
+  }
   return static_cast<int>(results.size());
 }
 
@@ -132,6 +185,11 @@ int Harness::DeliverReads() { return Deliver<core::FetchMetadata>(); }
 int Harness::DeliverPushes() { return Deliver<core::PushBatch>(); }
 int Harness::DeliverStatusWrites() { return Deliver<core::WriteStatus>(); }
 int Harness::DeliverResyncs() { return Deliver<core::ResyncDestination>(); }
+
+int Harness::DeliverResyncsListing(const std::vector<core::CapturedObject>& objects) {
+  return Deliver<core::ResyncDestination>(
+      [&](core::Input& input) { std::get<core::ObjectsListed>(input).objects = objects; });
+}
 
 bool Harness::Settle() {
   for (int rounds = 0; !in_flight_.empty(); ++rounds) {
@@ -150,7 +208,9 @@ bool Harness::Settle() {
 void Harness::Restart() {
   in_flight_.clear();
   controller_ = std::make_unique<core::Controller>(options_, ++epoch_);
+  watched_.clear();  // the adapter's informers die with the process
   Feed(core::ControllerRestarted{epoch_});
+  Feed(core::ResourceTypesDiscovered{{ConfigMapType()}});
 }
 
 std::vector<Harness::Finished> Harness::TakeFinished() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,16 @@ core::Destination MakeDestination(const std::string& name, const std::string& br
                                   const std::string& folder, absl::Time created,
                                   const std::string& repo = "repo");
 core::ResourceId ConfigMap(const std::string& ns, const std::string& name);
+// API discovery's ConfigMap: v1 configmaps, namespaced, the preferred version.
+core::ResourceTypeInfo ConfigMapType();
+// The ClusterWatchRule "capture-<destination>": ConfigMaps in every namespace, written to
+// the GitDestination team/<destination>.
+core::WatchRule CaptureConfigMaps(const std::string& destination);
+// The WatchRule ns/capture-<destination>: the ConfigMaps of namespace `ns` only, written
+// to the GitDestination ns/<destination> (a WatchRule writes only to its own namespace).
+core::WatchRule CaptureConfigMapsIn(const std::string& ns, const std::string& destination);
+// The object as a list returns it once `change` (not a delete) happened.
+core::CapturedObject Listed(const core::ObjectChanged& change);
 
 class Harness {
  public:
@@ -38,6 +49,11 @@ class Harness {
 
   // Feeds one input at the current time; its effects are held in flight.
   void Feed(const core::Input& input);
+  // A change of `object` as a watch delivers it, with the uid and resourceVersion the
+  // cluster gave it (a new uid once it was deleted; versions only grow). The cluster
+  // changes first, so that a resync lists what the event says. Not fed: the caller does.
+  core::ObjectChanged Changed(const core::ResourceId& object, core::ChangeOp op,
+                              const std::string& content, const std::string& user = "alice");
   // Moves time forward by `d`, firing every timer due on the way.
   void Advance(absl::Duration d);
   // Like Advance, but delivers every effect as soon as it is emitted: a world where
@@ -48,10 +64,14 @@ class Harness {
   int DeliverPushes();
   int DeliverStatusWrites();
   int DeliverResyncs();
+  // DeliverResyncs, each list answered with `objects` instead: what a cache behind the
+  // watch (or a list that raced an event) returns.
+  int DeliverResyncsListing(const std::vector<core::CapturedObject>& objects);
   // Delivers everything, repeatedly, until nothing is in flight; false if it never ends.
   bool Settle();
-  // Loses the controller's memory; results in flight are lost with the process. The
-  // caller re-lists what the cluster holds, then feeds CacheSynced.
+  // Loses the controller's memory; results in flight are lost with the process. API
+  // discovery runs again; the caller re-lists what the cluster holds (rules, objects),
+  // then feeds CacheSynced.
   void Restart();
 
   // What happened, for assertions.
@@ -77,13 +97,16 @@ class Harness {
   // The first broken invariant seen after any step (OK if none).
   const absl::Status& violation() const { return violation_; }
   const std::deque<core::Effect>& held() const { return in_flight_; }
+  // The types the last EnsureWatches named (none before the first).
+  const std::vector<core::GroupVersionResource>& watched() const { return watched_; }
 
   sim::SimRemote remote;
   sim::SimCluster cluster;
 
  private:
+  // Executes the held effects of kind E; `edit` may change each result before it is fed.
   template <class E>
-  int Deliver();
+  int Deliver(const std::function<void(core::Input&)>& edit = nullptr);
   void Absorb(core::Output out);
 
   core::ControllerOptions options_;
@@ -98,6 +121,7 @@ class Harness {
   std::vector<core::FetchMetadata> reads_issued_;
   absl::Status violation_;
   sim::TipHistory tips_;
+  std::vector<core::GroupVersionResource> watched_;
 };
 
 }  // namespace gitdest::testing

@@ -21,6 +21,7 @@ class ReconcileTest : public ::testing::Test {
 
   void AddDestination(const std::string& name, const std::string& folder,
                       const std::string& branch = "main") {
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps(name)});
     h.Feed(core::DestinationObserved{MakeDestination(name, branch, folder, h.now())});
   }
   const DestinationStatus& Status(const std::string& name) {
@@ -165,6 +166,7 @@ TEST_F(ReconcileTest, CrossNamespaceRepoRefCarriesTheSecretsNamespace) {
   h.Feed(core::RepoConfigObserved{shared});
   core::Destination d = MakeDestination("a", "main", "clusters/a", h.now());
   d.spec.repo_ref = {"infra", "shared"};
+  h.Feed(core::WatchRuleObserved{CaptureConfigMaps("a")});
   h.Feed(core::DestinationObserved{d});
   const ObjectKey secret{"infra", "git-creds"};
   ASSERT_EQ(h.reads_issued().size(), 1u);
@@ -179,8 +181,7 @@ TEST_F(ReconcileTest, CrossNamespaceRepoRefCarriesTheSecretsNamespace) {
   }
   EXPECT_EQ(resyncs, 1);
   h.Settle();
-  h.Feed(core::ResourceChanged{
-      {"team", "a"}, ConfigMap("prod", "cm"), core::ChangeOp::kUpdate, "v", "alice"});
+  h.Feed(h.Changed(ConfigMap("prod", "cm"), core::ChangeOp::kUpdate, "v"));
   h.Advance(absl::Seconds(10));
   ASSERT_EQ(h.held().size(), 1u);
   EXPECT_EQ(std::get<core::PushBatch>(h.held().front()).remote.secret, secret);

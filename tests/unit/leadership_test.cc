@@ -15,6 +15,7 @@ class LeadershipTest : public ::testing::Test {
  protected:
   void SetUp() override {
     h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps("a")});
     Observe(MakeDestination("a", "main", "clusters/a", h.now()));
     h.Settle();
   }
@@ -29,9 +30,7 @@ class LeadershipTest : public ::testing::Test {
     return h.controller().destinations().at(ObjectKey{"team", name}).destination;
   }
   void Change(const std::string& object, const std::string& content) {
-    h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", object), content, "alice"});
-    h.Feed(core::ResourceChanged{
-        {"team", "a"}, ConfigMap("prod", object), core::ChangeOp::kUpdate, content, "alice"});
+    h.Feed(h.Changed(ConfigMap("prod", object), core::ChangeOp::kUpdate, content));
   }
   sim::Tree Tree() const { return h.remote.TreeAt(kRepoUrl, "main"); }
 
@@ -116,6 +115,28 @@ TEST_F(LeadershipTest, ADestinationRecreatedUnderItsNameIsANewObject) {
   EXPECT_EQ(h.controller().destinations().size(), epoch_slots);
   EXPECT_EQ(Known("a").uid, "new-uid");
   EXPECT_EQ(Known("a").creation_time, again.creation_time);
+}
+
+// Watching is not writing: a standby keeps its watches current (its cache must be warm
+// when it takes over) and emits nothing else.
+TEST_F(LeadershipTest, AStandbyKeepsItsWatchesCurrentAndWritesNothing) {
+  h.Feed(core::LeaseLost{});
+  h.TakeEffects();
+  const core::ResourceTypeInfo deployments{{"apps", "v1", "deployments"}, "Deployment", true, true};
+  h.Feed(core::ResourceTypesDiscovered{{ConfigMapType(), deployments}});
+  core::WatchRule rule = CaptureConfigMaps("a");
+  rule.key.name = "capture-deployments";
+  rule.rules[0].resources = {"deployments"};
+  h.Feed(core::WatchRuleObserved{rule});  // widens what "a" captures: no resync by a standby
+  std::vector<Harness::TimedEffect> effects = h.TakeEffects();
+  ASSERT_EQ(effects.size(), 1u);
+  const auto* watches = std::get_if<core::EnsureWatches>(&effects[0].effect);
+  ASSERT_NE(watches, nullptr);
+  EXPECT_EQ(watches->types,
+            (std::vector<core::GroupVersionResource>{ConfigMapType().gvr, deployments.gvr}));
+  Change("one", "1");
+  h.Advance(absl::Minutes(30));
+  EXPECT_TRUE(h.TakeEffects().empty());
 }
 
 }  // namespace

@@ -36,11 +36,11 @@ class MutationKillersTest : public ::testing::Test {
   void TearDown() override { EXPECT_TRUE(h.violation().ok()) << h.violation(); }
 
   void AddDestination(const std::string& name, const std::string& folder) {
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps(name)});
     h.Feed(core::DestinationObserved{MakeDestination(name, "main", folder, h.now())});
   }
   void Change(const std::string& object, const std::string& content) {
-    h.Feed(core::ResourceChanged{
-        {"team", "a"}, ConfigMap("prod", object), core::ChangeOp::kUpdate, content, "alice"});
+    h.Feed(h.Changed(ConfigMap("prod", object), core::ChangeOp::kUpdate, content));
   }
   const core::DestinationStatus& Status(const std::string& name) {
     return h.controller().destinations().at(ObjectKey{"team", name}).status;

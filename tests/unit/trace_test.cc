@@ -84,8 +84,16 @@ GITDEST_MEMBERS(core::RepoConfigObserved, config)
 GITDEST_MEMBERS(core::RepoConfigDeleted, key)
 GITDEST_MEMBERS(core::DestinationObserved, destination)
 GITDEST_MEMBERS(core::DestinationDeleted, key)
-GITDEST_MEMBERS(core::ResourceChanged, destination, resource, op, content, author)
-GITDEST_MEMBERS(core::CapturedObject, resource, content, author)
+GITDEST_MEMBERS(core::GroupVersionResource, group, version, resource)
+GITDEST_MEMBERS(core::ResourceTypeInfo, gvr, kind, namespaced, preferred)
+GITDEST_MEMBERS(core::ListSelector, gvr, namespace_)
+GITDEST_MEMBERS(core::ResourceRule, operations, api_groups, api_versions, resources, scope)
+GITDEST_MEMBERS(core::WatchRule, key, generation, resource_version, destination_ref, rules)
+GITDEST_MEMBERS(core::WatchRuleObserved, rule)
+GITDEST_MEMBERS(core::WatchRuleDeleted, key)
+GITDEST_MEMBERS(core::ResourceTypesDiscovered, types)
+GITDEST_MEMBERS(core::ObjectChanged, object, uid, resource_version, op, content, user)
+GITDEST_MEMBERS(core::CapturedObject, resource, content, author, uid, resource_version)
 GITDEST_MEMBERS(core::ObjectsListed, request, destination, objects, files)
 GITDEST_MEMBERS(core::MetadataFetched, request, result)
 GITDEST_MEMBERS(core::PushCompleted, request, result)
@@ -95,7 +103,9 @@ GITDEST_MEMBERS(core::FetchMetadata, request, remote, known_tip, timeout)
 GITDEST_MEMBERS(core::PushBatch, request, remote, expected_tip, changes, timeout)
 GITDEST_MEMBERS(core::WriteStatus, request, destination, resource_version, status)
 GITDEST_MEMBERS(core::RequeueAfter, destination, delay)
-GITDEST_MEMBERS(core::ResyncDestination, request, destination, remote, base_folder, timeout)
+GITDEST_MEMBERS(core::ResyncDestination, request, destination, remote, base_folder, timeout,
+                selectors)
+GITDEST_MEMBERS(core::EnsureWatches, types)
 GITDEST_MEMBERS(core::RecordEvent, object, reason, message)
 GITDEST_MEMBERS(TraceHeader, version, seed, command, options, epoch)
 GITDEST_MEMBERS(TraceStep, step, at, input, effects, wake_at, state_hash)
@@ -519,6 +529,79 @@ TEST(TraceCodecTest, GoldenRemotesOutcomesAndLeases) {
                        R"("repo_url_had_credentials":false,)"));
 }
 
+core::ResourceId SomeConfigMap() {
+  return {
+      .group = "", .version = "v1", .resource = "configmaps", .namespace_ = "prod", .name = "cm"};
+}
+
+core::WatchRule SomeRule() {
+  return {.key = {"", "capture-a"},
+          .generation = 2,
+          .resource_version = "9",
+          .destination_ref = {"team", "a"},
+          .rules = {{.operations = {"*"},
+                     .api_groups = {""},
+                     .api_versions = {},
+                     .resources = {"configmaps"},
+                     .scope = "Namespaced"}}};
+}
+
+// Version 4: object changes as the watch delivers them, watch rules, discovery, watches,
+// and what a resync lists.
+TEST(TraceCodecTest, GoldenObjectChangesRulesDiscoveryAndWatches) {
+  EXPECT_EQ(EncodeInput(core::ObjectChanged{.object = SomeConfigMap(),
+                                            .uid = "u1",
+                                            .resource_version = "42",
+                                            .op = core::ChangeOp::kDelete,
+                                            .content = "",
+                                            .user = "alice"}),
+            R"({"content":"","object":{"group":"","name":"cm","namespace":"prod",)"
+            R"("resource":"configmaps","version":"v1"},"op":"delete","resource_version":"42",)"
+            R"("type":"ObjectChanged","uid":"u1","user":"alice"})");
+  EXPECT_EQ(EncodeInput(core::WatchRuleObserved{SomeRule()}),
+            R"({"rule":{"destination_ref":{"name":"a","namespace":"team"},"generation":2,)"
+            R"("key":{"name":"capture-a","namespace":""},"resource_version":"9",)"
+            R"("rules":[{"api_groups":[""],"api_versions":[],"operations":["*"],)"
+            R"("resources":["configmaps"],"scope":"Namespaced"}]},"type":"WatchRuleObserved"})");
+  EXPECT_EQ(EncodeInput(core::WatchRuleDeleted{{"team", "rule"}}),
+            R"({"key":{"name":"rule","namespace":"team"},"type":"WatchRuleDeleted"})");
+  const core::GroupVersionResource configmaps{
+      .group = "", .version = "v1", .resource = "configmaps"};
+  EXPECT_EQ(EncodeInput(core::ResourceTypesDiscovered{
+                {{.gvr = configmaps, .kind = "ConfigMap", .namespaced = true, .preferred = true}}}),
+            R"({"type":"ResourceTypesDiscovered","types":[{"gvr":{"group":"",)"
+            R"("resource":"configmaps","version":"v1"},"kind":"ConfigMap","namespaced":true,)"
+            R"("preferred":true}]})");
+  EXPECT_EQ(EncodeEffect(core::EnsureWatches{{configmaps}}),
+            R"({"type":"EnsureWatches","types":[{"group":"","resource":"configmaps",)"
+            R"("version":"v1"}]})");
+  EXPECT_EQ(EncodeEffect(core::ResyncDestination{.request = 3,
+                                                 .destination = {"team", "a"},
+                                                 .remote = Remote(),
+                                                 .base_folder = "clusters/a",
+                                                 .timeout = absl::Seconds(30),
+                                                 .selectors = {{configmaps, "prod"}}}),
+            R"({"base_folder":"clusters/a","destination":{"name":"a","namespace":"team"},)"
+            R"("remote":{"branch":"main","repo_config":{"name":"repo","namespace":"team"},)"
+            R"("secret":{"name":"creds","namespace":"team"},)"
+            R"("url":"https://git.example.com/org/repo.git"},"request":3,)"
+            R"("selectors":[{"gvr":{"group":"","resource":"configmaps","version":"v1"},)"
+            R"("namespace":"prod"}],"timeout":30000000000,"type":"ResyncDestination"})");
+  const core::CapturedObject listed{.resource = SomeConfigMap(),
+                                    .content = "k: v\n",
+                                    .author = "bob",
+                                    .uid = "u1",
+                                    .resource_version = "41"};
+  EXPECT_TRUE(
+      Contains(EncodeInput(core::ObjectsListed{.request = 3,
+                                               .destination = {"team", "a"},
+                                               .objects = std::vector<core::CapturedObject>{listed},
+                                               .files = std::vector<std::string>{}}),
+               R"("objects":{"ok":[{"author":"bob","content":"k: v\n","resource":{"group":"",)"
+               R"("name":"cm","namespace":"prod","resource":"configmaps","version":"v1"},)"
+               R"("resource_version":"41","uid":"u1"}]})"));
+}
+
 TEST(TraceCodecTest, GoldenHeader) {
   TraceHeader header;
   header.seed = 7;
@@ -530,7 +613,7 @@ TEST(TraceCodecTest, GoldenHeader) {
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":3})"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":4})"));
 }
 
 TEST(TraceCodecTest, SpecialValuesRoundTrip) {
@@ -583,6 +666,15 @@ TEST(TraceDecodeTest, ErrorsNameTheField) {
   const core::Input pushed = core::PushCompleted{.request = 4, .result = core::PushResult{}};
   const core::Input written =
       core::StatusWritten{.request = 5, .destination = {"team", "a"}, .resource_version = "8"};
+  const core::Input changed = core::ObjectChanged{.object = SomeConfigMap(),
+                                                  .uid = "u1",
+                                                  .resource_version = "5",
+                                                  .op = core::ChangeOp::kUpdate,
+                                                  .content = "x",
+                                                  .user = "bob"};
+  const core::Input rule = core::WatchRuleObserved{SomeRule()};
+  const core::Input discovered = core::ResourceTypesDiscovered{
+      {{.gvr = {"", "v1", "configmaps"}, .kind = "ConfigMap", .namespaced = true}}};
   const Json discarded(Json::value_t::discarded);
   const std::vector<BadLine> cases = {
       {observed, "/input/destination/spec/branch", discarded,
@@ -630,6 +722,17 @@ TEST(TraceDecodeTest, ErrorsNameTheField) {
        "input.resource_version: expected object, got string"},
       {written, "/input/resource_version/ok", 8,
        "input.resource_version.ok: expected string, got number"},
+      {changed, "/input/uid", discarded, "input.uid: missing field"},
+      {changed, "/input/author", "bob", "input.author: unknown field"},  // version 3's name
+      {changed, "/input/type", "ResourceChanged", R"(input.type: unknown type "ResourceChanged")"},
+      {changed, "/input/op", "patch", R"(input.op: unknown value "patch")"},
+      {rule, "/input/rule/rules/0/scope", discarded, "input.rule.rules[0].scope: missing field"},
+      {rule, "/input/rule/rules/0/resources", "configmaps",
+       "input.rule.rules[0].resources: expected array, got string"},
+      {discovered, "/input/types/0/namespaced", "yes",
+       "input.types[0].namespaced: expected boolean, got string"},
+      {discovered, "/input/types/0/gvr/group", discarded,
+       "input.types[0].gvr.group: missing field"},
       {core::LeaseLost{}, "/input/holder", "x", "input.holder: unknown field"},
       {core::ControllerRestarted{}, "/input/epoch", uint64_t{1} << 32,
        "input.epoch: integer 4294967296 out of range"},
@@ -674,7 +777,7 @@ TEST(TraceDecodeTest, MalformedLines) {
 // Another version is refused for what it is, before any field it may lack or spell
 // differently.
 TEST(TraceDecodeTest, OtherVersionsAreRefused) {
-  for (const int version : {0, 1, 2, kTraceVersion + 1}) {
+  for (const int version : {0, 1, 2, 3, kTraceVersion + 1}) {
     Json j = Json::parse(EncodeHeader(TraceHeader{}));
     j["version"] = version;
     j["options"] = Json::object();  // as if its options had other fields
@@ -687,7 +790,7 @@ TEST(TraceDecodeTest, OtherVersionsAreRefused) {
                               " is not supported (this build reads version ", kTraceVersion, ";")));
   }
   Json j = Json::parse(EncodeHeader(TraceHeader{}));
-  j["version"] = "3";
+  j["version"] = "4";
   EXPECT_TRUE(
       Contains(DecodeHeader(j.dump()).status().message(), "version: expected integer, got string"));
 }
@@ -768,12 +871,17 @@ const E* FindEffect(const core::Output& out) {
 
 class ReplayTest : public ::testing::Test {
  protected:
-  // The lease, a RepoConfig, two destinations sharing one read, the read's answer, a
-  // captured change, the push timer 10 s later and the push's success, with every status
-  // write and resync answered.
+  // The lease, discovery, a RepoConfig, a rule capturing ConfigMaps for "a", two
+  // destinations sharing one read, the read's answer, a captured change, the push timer
+  // 10 s later and the push's success, with every status write and resync answered.
   void SetUp() override {
     r.Feed(core::LeaseAcquired{});
+    r.Feed(core::ResourceTypesDiscovered{{{.gvr = {"", "v1", "configmaps"},
+                                           .kind = "ConfigMap",
+                                           .namespaced = true,
+                                           .preferred = true}}});
     r.Feed(core::RepoConfigObserved{MakeRepoConfig()});
+    r.Feed(core::WatchRuleObserved{SomeRule()});
     const core::Output first = r.Feed(core::DestinationObserved{MakeDestination("a", r.now())});
     const auto* fetch = FindEffect<core::FetchMetadata>(first);
     ASSERT_NE(fetch, nullptr);
@@ -788,15 +896,12 @@ class ReplayTest : public ::testing::Test {
     r.AnswerChores();
     r.Advance(absl::Seconds(1));
     change_step = r.last_step() + 1;
-    r.Feed(core::ResourceChanged{.destination = {"team", "a"},
-                                 .resource = {.group = "",
-                                              .version = "v1",
-                                              .resource = "configmaps",
-                                              .namespace_ = "team",
-                                              .name = "cm"},
-                                 .op = core::ChangeOp::kCreate,
-                                 .content = "data:\n  k: v\n",
-                                 .author = "alice"});
+    r.Feed(core::ObjectChanged{.object = SomeConfigMap(),
+                               .uid = "u1",
+                               .resource_version = "5",
+                               .op = core::ChangeOp::kCreate,
+                               .content = "data:\n  k: v\n",
+                               .user = "alice"});
     r.Advance(absl::Seconds(10));
     timer_step = r.last_step() + 1;
     const core::Output timer = r.Feed(core::TimerFired{});
@@ -827,7 +932,7 @@ class ReplayTest : public ::testing::Test {
 };
 
 TEST_F(ReplayTest, RecordedScenarioReplays) {
-  ASSERT_GE(r.last_step(), 9);
+  ASSERT_GE(r.last_step(), 11);
   const ReplayResult result = ReplayLines(r.lines());
   EXPECT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(result.steps, r.last_step());
@@ -840,6 +945,28 @@ TEST_F(ReplayTest, LeaseLostAndRegainedReplays) {
   r.Advance(absl::Seconds(1));
   const core::Output regained = r.Feed(core::LeaseAcquired{});
   EXPECT_LT(regained.wake_at, absl::InfiniteFuture());
+  r.Advance(absl::Seconds(1));
+  r.Feed(core::TimerFired{});
+  r.AnswerChores();
+  const ReplayResult result = ReplayLines(r.lines());
+  EXPECT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.steps, r.last_step());
+}
+
+// Rules and discovery change under a running core, also while it is a standby (which
+// still plans its watches).
+TEST_F(ReplayTest, RuleAndDiscoveryChangesReplay) {
+  r.Advance(absl::Seconds(1));
+  r.Feed(core::WatchRuleDeleted{SomeRule().key});
+  r.Feed(core::LeaseLost{});
+  r.Feed(core::ResourceTypesDiscovered{});
+  r.Feed(core::WatchRuleObserved{SomeRule()});
+  r.Feed(core::ResourceTypesDiscovered{{{.gvr = {"", "v1", "configmaps"},
+                                         .kind = "ConfigMap",
+                                         .namespaced = true,
+                                         .preferred = true}}});
+  r.Advance(absl::Seconds(1));
+  r.Feed(core::LeaseAcquired{});
   r.Advance(absl::Seconds(1));
   r.Feed(core::TimerFired{});
   r.AnswerChores();

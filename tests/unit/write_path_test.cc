@@ -22,14 +22,25 @@ class WritePathTest : public ::testing::Test {
   explicit WritePathTest(core::ControllerOptions options = {}) : h(options) {}
   void SetUp() override {
     h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
-    h.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", h.now())});
+    AddDestination("a", "clusters/a");
     h.Settle();
   }
   void TearDown() override { EXPECT_TRUE(h.violation().ok()) << h.violation(); }
 
-  void Change(const std::string& name, const std::string& content, ChangeOp op = ChangeOp::kUpdate,
-              const std::string& dest = "a") {
-    h.Feed(core::ResourceChanged{{"team", dest}, ConfigMap("prod", name), op, content, "alice"});
+  // Every destination captures every ConfigMap (CaptureConfigMaps).
+  void AddDestination(const std::string& name, const std::string& folder,
+                      const std::string& branch = "main", int64_t generation = 1) {
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps(name)});
+    core::Destination d = MakeDestination(name, branch, folder, h.now());
+    d.generation = generation;
+    h.Feed(core::DestinationObserved{d});
+  }
+  // A change of the ConfigMap prod/<name>, as the cluster and then its watch see it.
+  core::ObjectChanged Change(const std::string& name, const std::string& content,
+                             ChangeOp op = ChangeOp::kUpdate) {
+    core::ObjectChanged change = h.Changed(ConfigMap("prod", name), op, content);
+    h.Feed(change);
+    return change;
   }
   sim::Tree Tree() const { return h.remote.TreeAt(kRepoUrl, "main"); }
   int Pushes() const {
@@ -157,8 +168,7 @@ TEST_F(WritePathTest, DeleteRemovesTheFileAndIdenticalContentCommitsNothing) {
 }
 
 TEST_F(WritePathTest, HostileNamesAreRefusedWithAnEvent) {
-  h.Feed(core::ResourceChanged{
-      {"team", "a"}, ConfigMap("prod", "../../../etc/passwd"), ChangeOp::kCreate, "x", "mallory"});
+  h.Feed(h.Changed(ConfigMap("prod", "../../../etc/passwd"), ChangeOp::kCreate, "x", "mallory"));
   h.Advance(absl::Seconds(10));
   EXPECT_EQ(Pushes(), 0);
   ASSERT_FALSE(h.cluster.events().empty());
@@ -166,8 +176,14 @@ TEST_F(WritePathTest, HostileNamesAreRefusedWithAnEvent) {
 }
 
 TEST_F(WritePathTest, ChangesForAnUnreadyDestinationAreRefusedWithAnEvent) {
-  Change("one", "1", ChangeOp::kCreate, "missing");
+  AddDestination("unready", "../escape");  // an invalid spec: never admitted
+  h.Settle();
+  Change("one", "1", ChangeOp::kCreate);
+  ASSERT_FALSE(h.cluster.events().empty());
+  EXPECT_EQ(h.cluster.events().back().object, (ObjectKey{"team", "unready"}));
   EXPECT_EQ(h.cluster.events().back().reason, "ChangeNotWritten");
+  h.AdvanceSettling(absl::Seconds(10));
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");  // the ready one writes
 }
 
 TEST_F(WritePathTest, WorkerOutlivesItsLastDestinationUntilWritesArePushed) {
@@ -181,13 +197,11 @@ TEST_F(WritePathTest, WorkerOutlivesItsLastDestinationUntilWritesArePushed) {
 }
 
 TEST_F(WritePathTest, DeletedBranchIsRewrittenFromTheCluster) {
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
   Change("one", "1");
   h.AdvanceSettling(absl::Seconds(10));
   ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
   h.remote.DeleteBranch(kRepoUrl, "main");  // someone else deletes the branch
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "two"), "2", "alice"});
-  Change("two", "2");  // its push conflicts: the branch is gone
+  Change("two", "2");                       // its push conflicts: the branch is gone
   h.AdvanceSettling(absl::Seconds(30));
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");  // written again
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/two.yaml"), "2");
@@ -196,13 +210,10 @@ TEST_F(WritePathTest, DeletedBranchIsRewrittenFromTheCluster) {
 // Found by the property test: a destination moved to another branch while the list of
 // its first resync was in flight must be resynced on the new branch in full.
 TEST_F(WritePathTest, RetargetDuringAResyncListsAgainForTheNewTarget) {
-  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "c/d", h.now())});
+  AddDestination("b", "c/d");
   ASSERT_EQ(h.in_flight(), 2u);  // its read and its resync
-  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "v0", "alice"});
-  Change("cm0", "v0", ChangeOp::kUpdate, "b");
-  core::Destination moved = MakeDestination("b", "dev", "c/d", h.now());
-  moved.generation = 2;
-  h.Feed(core::DestinationObserved{moved});
+  Change("cm0", "v0");
+  AddDestination("b", "c/d", "dev", /*generation=*/2);
   h.AdvanceSettling(absl::Minutes(1));
   EXPECT_EQ(h.remote.TreeAt(kRepoUrl, "dev").at("c/d/v1/configmaps/prod/cm0.yaml"), "v0");
 }
@@ -210,30 +221,27 @@ TEST_F(WritePathTest, RetargetDuringAResyncListsAgainForTheNewTarget) {
 // Found by the simulator: a resync's list may be older than a watch event that
 // arrived while it was in flight; the newer event wins.
 TEST_F(WritePathTest, AResyncListNeverOverwritesANewerEvent) {
-  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "old", "alice"});
-  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "x", h.now())});
+  Change("cm0", "old");
+  AddDestination("b", "x");
   h.Settle();
-  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "new", "alice"});
-  core::Destination moved = MakeDestination("b", "main", "y", h.now());
-  moved.generation = 2;
-  h.Feed(core::DestinationObserved{moved});        // resync #2: its list will say "new"…
-  Change("cm0", "newer", ChangeOp::kUpdate, "b");  // …but this event is newer than it
-  ASSERT_EQ(h.DeliverResyncs(), 1);
-  h.cluster.SetObject({"team", "b"}, {ConfigMap("prod", "cm0"), "newer", "alice"});
+  const core::ObjectChanged late = h.Changed(ConfigMap("prod", "cm0"), ChangeOp::kUpdate, "new");
+  AddDestination("b", "y", "main", /*generation=*/2);     // resync #2: its list will say "new"…
+  Change("cm0", "newer");                                 // …but this event is newer
+  ASSERT_EQ(h.DeliverResyncsListing({Listed(late)}), 1);  // a cache behind the watch
+  h.Feed(late);  // and the event of "new" arrives last of all
   h.AdvanceSettling(absl::Minutes(1));
   EXPECT_EQ(Tree().at("y/v1/configmaps/prod/cm0.yaml"), "newer");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/cm0.yaml"), "newer");
 }
 
 TEST_F(WritePathTest, ForcePushedBranchIsRewrittenFromTheCluster) {
   h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "x");
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
   Change("one", "1");
   h.AdvanceSettling(absl::Seconds(40));  // read the tip, then push "one" on it
   ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
   h.remote.ForceMoveBack(kRepoUrl, "main");  // someone force-pushes our commit away
   ASSERT_FALSE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
   ASSERT_TRUE(Tree().contains("other/file"));
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "two"), "2", "alice"});
   Change("two", "2");  // its push conflicts, and the tip found lacks our commit
   h.AdvanceSettling(absl::Seconds(30));
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/one.yaml"), "1");
@@ -242,7 +250,6 @@ TEST_F(WritePathTest, ForcePushedBranchIsRewrittenFromTheCluster) {
 
 TEST_F(WritePathTest, ForcePushIsDetectedByAReadWithoutAPush) {
   h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "x");  // the branch outlives the push
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
   Change("one", "1");
   h.AdvanceSettling(absl::Seconds(40));
   ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
@@ -259,7 +266,6 @@ TEST_F(WritePathTest, ForcePushIsDetectedByAReadWithoutAPush) {
 // possibly rewritten: the destination writes again (identical content commits nothing).
 TEST_F(WritePathTest, ForcePushBehindAnUnknownAncestryIsRewrittenToo) {
   h.remote.ExternalCommit(kRepoUrl, "main", "other/file", "x");
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "one"), "1", "alice"});
   Change("one", "1");
   h.AdvanceSettling(absl::Seconds(40));
   ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
@@ -279,14 +285,16 @@ TEST(ResyncTest, DeletesFilesOfObjectsTheClusterNoLongerHas) {
   h.remote.ExternalCommit(kRepoUrl, "main", "clusters/a/v1/configmaps/prod/newer.yaml", "old");
   h.remote.ExternalCommit(kRepoUrl, "main", "clusters/a/README.md", "notes");
   h.remote.ExternalCommit(kRepoUrl, "main", "clusters/b/v1/configmaps/prod/gone.yaml", "b's");
-  h.cluster.SetObject({"team", "a"}, {ConfigMap("prod", "live"), "now", "alice"});
+  h.Feed(h.Changed(ConfigMap("prod", "live"), ChangeOp::kUpdate, "now"));  // before any rule
   h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+  h.Feed(core::WatchRuleObserved{CaptureConfigMaps("a")});
   h.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", h.now())});
   int resyncs = 0;
   for (const auto& e : h.held()) resyncs += std::holds_alternative<core::ResyncDestination>(e);
   ASSERT_EQ(resyncs, 1);  // held: a watch event comes first, while the list is asked for
-  h.Feed(core::ResourceChanged{
-      {"team", "a"}, ConfigMap("prod", "newer"), ChangeOp::kUpdate, "event", "bob"});
+  h.Feed(h.Changed(ConfigMap("prod", "newer"), ChangeOp::kUpdate, "event", "bob"));
+  const core::CapturedObject live = *h.cluster.FindObject(ConfigMap("prod", "live"));
+  ASSERT_EQ(h.DeliverResyncsListing({live}), 1);  // the list predates the event
   h.AdvanceSettling(absl::Minutes(1));
   const sim::Tree tree = h.remote.TreeAt(kRepoUrl, "main");
   EXPECT_FALSE(tree.contains("clusters/a/v1/configmaps/prod/gone.yaml"));
