@@ -33,6 +33,29 @@ namespace gitdest::core {
 // segments, a query or fragment, a file:// URL naming a remote host.
 absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url);
 
+// Returns the identity of the repository that `url` names: two URLs with one identity
+// are one repository, as hosted Git servers (GitHub, GitLab, Gitea, ...) serve it,
+// whatever the transport. Uniqueness of write targets compares identities, never
+// spellings. The identity is
+//   - `//host[:port]/path` for a remote: the host lower-cased; the port only when it
+//     is not the default of the URL's own scheme (https 443, http 80, ssh 22, git
+//     9418), so `https://h:22/r` keeps `:22` but `ssh://h:22/r` does not; the path of
+//     NormalizeRepoUrl (`.git` and `/` trimmed repeatedly, any case) with its ASCII
+//     letters lower-cased, because servers match owner and repository names
+//     case-insensitively; scheme and login (ssh user, token) left out, so
+//     `https://GitHub.com/Org/Repo/`, `https://github.com/org/repo.git`,
+//     `git@github.com:org/repo.git` and `ssh://git@github.com/org/repo` all are
+//     `//github.com/org/repo`;
+//   - `file:///path` for a file:// URL: a local path keeps its case (a file system
+//     may be case-sensitive), and a file identity never equals a remote's.
+// Folding too much (two repositories whose names differ only in case, on a
+// case-sensitive server) can only refuse a destination that might have been allowed:
+// the safe direction. Accepts what NormalizeRepoUrl accepts, with the same errors, and
+// also an identity, which it returns unchanged: RepoIdentity(*RepoIdentity(u)) ==
+// *RepoIdentity(u). An identity is for comparing and keying only; Git is always
+// reached through the configured URL.
+absl::StatusOr<std::string> RepoIdentity(absl::string_view url);
+
 // Returns `url` with its credentials removed, safe for logs and messages; never
 // fails. The userinfo is the text between `://` (or the start, for scp-like and
 // unparseable input) and the last `@` before the host. `user:secret@` keeps only
