@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/check.h"
 #include "core/naming/base_folder.h"
 #include "core/naming/branch_name.h"
 #include "core/naming/identity.h"
@@ -41,8 +42,10 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
   }
   absl::StatusOr<std::string> folder = NormalizeBaseFolder(spec.base_folder);
   if (!folder.ok()) return folder.status();
-  WriteTarget target{*std::move(url), spec.branch, *std::move(folder), ""};
-  target.identity = DestinationIdentity(target.repo_url, target.branch, target.base_folder);
+  absl::StatusOr<std::string> repository = RepoIdentity(config->spec.repo_url);
+  GITDEST_ASSERT(repository.ok());  // it accepts every URL that NormalizeRepoUrl accepts
+  WriteTarget target{*std::move(url), *std::move(repository), spec.branch, *std::move(folder), ""};
+  target.identity = DestinationIdentity(target.repository, target.branch, target.base_folder);
   return target;
 }
 
@@ -52,7 +55,7 @@ bool ClaimPrecedes(const Claim& a, const Claim& b) {
 }
 
 bool TargetsConflict(const WriteTarget& a, const WriteTarget& b) {
-  return a.repo_url == b.repo_url && a.branch == b.branch &&
+  return a.repository == b.repository && a.branch == b.branch &&
          FoldersOverlap(a.base_folder, b.base_folder);
 }
 

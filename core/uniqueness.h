@@ -17,12 +17,15 @@
 
 namespace gitdest::core {
 
-// The normalized triple a valid destination writes to.
+// The normalized triple a valid destination writes to: (repository, branch,
+// base_folder). Spellings of one repository (https or ssh, case, `.git`) share one
+// `repository`, so uniqueness compares it, never `repo_url`.
 struct WriteTarget {
-  std::string repo_url;     // NormalizeRepoUrl
+  std::string repo_url;     // NormalizeRepoUrl: the spelling for messages
+  std::string repository;   // RepoIdentity: what uniqueness compares
   std::string branch;       // a valid branch name
   std::string base_folder;  // NormalizeBaseFolder
-  std::string identity;     // DestinationIdentity of the three
+  std::string identity;     // DestinationIdentity of repository, branch and base_folder
   friend bool operator==(const WriteTarget&, const WriteTarget&) = default;
 };
 
@@ -42,7 +45,7 @@ struct Claim {
 // precision, so ties are broken by namespace/name.
 bool ClaimPrecedes(const Claim& a, const Claim& b);
 
-// Same repository and branch, and equal or nested folders.
+// Same repository (identity, not spelling) and branch, and equal or nested folders.
 bool TargetsConflict(const WriteTarget& a, const WriteTarget& b);
 
 // Admission: OK, or AlreadyExists naming the existing destination that `candidate`

@@ -2,6 +2,8 @@
 // the remote and its other writers.
 #include "sim/world.h"
 
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "core/overloaded.h"
 
@@ -284,7 +286,7 @@ void World::UserAction() {
     }
     Watch(name, core::DestinationDeleted{{"team", name}});
   } else if (roll < 20) {
-    url_spelling_ = static_cast<int>(prng_.Below(3));
+    url_spelling_ = static_cast<int>(prng_.Below(std::size(kUrlSpellings)));
     Watch("repo", core::RepoConfigObserved{RepoConfig()});
   } else {
     ChangeObject();

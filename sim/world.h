@@ -23,9 +23,10 @@
 namespace gitdest::sim::internal {
 
 // The one repository, spelled the ways users spell it: the controller must see one.
-inline const char* const kUrlSpellings[] = {"https://git.example.com/org/repo.git",
-                                            "https://GIT.example.com/org/repo/",
-                                            "https://git.example.com/org/repo"};
+inline const char* const kUrlSpellings[] = {
+    "https://git.example.com/org/repo.git", "https://GIT.example.com/org/repo/",
+    "https://git.example.com/org/repo", "git@git.example.com:Org/Repo.git",
+    "ssh://git@git.example.com/org/repo"};
 inline constexpr char kRemoteUrl[] = "https://git.example.com/org/repo.git";
 inline const core::ObjectKey kRepoKey{"team", "repo"};
 inline const absl::Time kEpoch = absl::FromUnixSeconds(1'700'000'000);

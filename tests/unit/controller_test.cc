@@ -270,6 +270,20 @@ TEST_F(ReconcileTest, RepoUrlChangeRechecksUniqueness) {
   EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
 }
 
+// One repository reached over ssh by one GitRepoConfig and over https by another: the
+// destinations share (repository, branch, folder), so the newer one loses.
+TEST_F(ReconcileTest, SshAndHttpsSpellingsThroughTwoConfigsConflict) {
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("mirror", "git@GIT.example.com:Org/Repo")});
+  AddDestination("a", "shared");
+  h.Advance(absl::Seconds(1));
+  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "shared/x", h.now(), "mirror")});
+  h.Settle();
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(ReadyReason("b"), core::kReasonConflict);
+  EXPECT_NE(core::FindCondition(Status("b"), core::kConditionReady)->message.find("team/a"),
+            std::string::npos);
+}
+
 TEST_F(ReconcileTest, RespelledRepoUrlKeepsTheCacheAndAdmission) {
   AddDestination("a", "apps");
   h.Settle();

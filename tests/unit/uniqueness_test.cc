@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace gitdest::core {
 namespace {
@@ -30,6 +35,7 @@ TEST(ResolveTargetTest, NormalizesEveryPart) {
   auto target = ResolveTarget({{"ns", "repo"}, "main", "clusters/./prod/"}, &config);
   ASSERT_TRUE(target.ok()) << target.status();
   EXPECT_EQ(target->repo_url, "https://h/org/Repo");
+  EXPECT_EQ(target->repository, "//h/org/repo");
   EXPECT_EQ(target->base_folder, "clusters/prod");
   EXPECT_EQ(target->identity.size(), 64u);
 }
@@ -68,6 +74,42 @@ TEST(CheckAdmissionTest, RefusesSameTripleAndNestingNamingTheOther) {
           .ok());
   // An update of the same object does not conflict with itself.
   EXPECT_TRUE(CheckAdmission(MakeClaim("prod", "clusters/prod", t0), existing).ok());
+}
+
+// Hosted servers serve one repository under every spelling: two GitRepoConfigs that
+// spell it differently must not let two destinations write one folder.
+TEST(CheckAdmissionTest, RespellingsOfOneRepositoryThroughTwoConfigsConflict) {
+  const std::vector<std::pair<std::string, std::string>> spellings = {
+      {"https://GitHub.com/Org/Repo/", "https://github.com/org/repo.git"},
+      {"git@github.com:org/repo.git", "https://github.com/org/repo"},
+      {"ssh://git@github.com:22/Org/Repo", "https://github.com:443/org/repo"},
+  };
+  for (const auto& [first_url, second_url] : spellings) {
+    SCOPED_TRACE(absl::StrCat(first_url, " then ", second_url));
+    RepoConfig first = Config(first_url);
+    RepoConfig second = Config(second_url);
+    second.key = {"other-ns", "mirror"};
+    auto a = ResolveTarget({{"ns", "repo"}, "main", "clusters/prod"}, &first);
+    auto b = ResolveTarget({{"other-ns", "mirror"}, "main", "clusters/prod"}, &second);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->identity, b->identity);
+    const Claim older{{"ns", "a"}, t0, *a};
+    const Claim newer{{"other-ns", "b"}, t0 + absl::Seconds(1), *b};
+    const absl::Status admission = CheckAdmission(newer, std::vector<Claim>{older});
+    EXPECT_EQ(admission.code(), absl::StatusCode::kAlreadyExists) << admission;
+    EXPECT_NE(admission.message().find("ns/a"), absl::string_view::npos) << admission;
+    const auto verdicts = ResolveConflicts({newer, older});
+    EXPECT_FALSE(verdicts.at({"ns", "a"}).has_value());
+    EXPECT_EQ(verdicts.at({"other-ns", "b"}), (ObjectKey{"ns", "a"}));
+  }
+  // A file:// path keeps its case: two local repositories, no conflict.
+  RepoConfig upper = Config("file:///srv/Repo");
+  RepoConfig lower = Config("file:///srv/repo");
+  auto a = ResolveTarget({{"ns", "repo"}, "main", "f"}, &upper);
+  auto b = ResolveTarget({{"ns", "repo"}, "main", "f"}, &lower);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(
+      CheckAdmission(Claim{{"ns", "b"}, t0, *b}, std::vector<Claim>{{{"ns", "a"}, t0, *a}}).ok());
 }
 
 TEST(ResolveConflictsTest, OldestWinsTiesByNameAndLosersDoNotBlock) {
