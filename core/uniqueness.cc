@@ -27,11 +27,12 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
                                             spec.repo_ref.ToString(),
                                             " not found; create it or fix spec.repoRef.name"));
   }
-  absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
-  if (!url.ok()) {
+  if (absl::Status s = ValidateRepoUrl(config->spec.repo_url); !s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": ", url.status().message()));
+        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": ", s.message()));
   }
+  absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
+  GITDEST_ASSERT(url.ok());  // ValidateRepoUrl accepts only what it accepts
   if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;
   if (!BranchAllowed(spec.branch, config->spec.allowed_branches)) {
     return absl::InvalidArgumentError(

@@ -103,12 +103,20 @@ absl::Status CheckCharacters(absl::string_view url) {
 }
 
 struct UrlParts {
-  std::string scheme;  // canonical, lower-case; empty for an identity `//host/path`
-  std::string user;    // ssh login only
-  std::string host;    // lower-case; empty for file://
-  std::string port;    // decimal, empty when default
-  std::string path;    // raw, starts with '/' unless empty; ParseUrl normalizes it
+  std::string scheme;         // canonical, lower-case; empty for an identity `//host/path`
+  std::string user;           // ssh login only
+  std::string host;           // lower-case; empty for file://
+  std::string port;           // decimal, empty when default
+  std::string path;           // raw, starts with '/' unless empty; ParseUrl normalizes it
+  bool has_userinfo = false;  // `...@` before the host, whatever the scheme
+  bool has_password = false;  // a `:` in that userinfo: a secret follows it
 };
+
+// What the userinfo `text` (before its `@`) says about credentials.
+void NoteUserinfo(absl::string_view text, UrlParts& parts) {
+  parts.has_userinfo = true;
+  parts.has_password = text.find(':') != kNpos;
+}
 
 absl::StatusOr<std::string> NormalizeHost(absl::string_view url, absl::string_view host) {
   if (host.empty()) {
@@ -213,6 +221,7 @@ absl::StatusOr<UrlParts> ParseAuthorityAndPath(absl::string_view url, std::strin
   const size_t at = authority.rfind('@');
   const absl::string_view userinfo = at == kNpos ? absl::string_view() : authority.substr(0, at);
   const absl::string_view host_port = at == kNpos ? authority : authority.substr(at + 1);
+  if (at != kNpos) NoteUserinfo(userinfo, parts);
   if (parts.scheme == "file") {
     if (!host_port.empty() && !absl::EqualsIgnoreCase(host_port, "localhost")) {
       return UrlError(url, "a file:// URL names a local path, not a host",
@@ -247,6 +256,7 @@ absl::StatusOr<UrlParts> ParseScpLike(absl::string_view url) {
   parts.scheme = "ssh";
   const size_t at = ScpUserinfoEnd(url.substr(0, std::min(first_slash, url.size())));
   if (at != kNpos) {
+    NoteUserinfo(url.substr(0, at), parts);
     if (absl::Status status = SetSshUser(url, url.substr(0, at), parts); !status.ok()) {
       return status;
     }
@@ -337,6 +347,19 @@ absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url) {
   if (!parts.ok()) return parts.status();
   return absl::StrCat(parts->scheme, "://", parts->user, parts->user.empty() ? "" : "@",
                       parts->host, parts->port.empty() ? "" : ":", parts->port, parts->path);
+}
+
+absl::Status ValidateRepoUrl(absl::string_view url) {
+  absl::StatusOr<UrlParts> parts = ParseUrl(url, /*accept_identity=*/false);
+  if (!parts.ok()) return parts.status();
+  constexpr absl::string_view kFix =
+      "remove it and put the credentials in the Secret that spec.secretRef names";
+  if (parts->has_password) return UrlError(url, "carries a password", kFix);
+  if (parts->has_userinfo && parts->scheme != "ssh") {
+    // Over https a token often poses as the user name (`https://<token>@host/...`).
+    return UrlError(url, "carries a user name or token before the host", kFix);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RepoIdentity(absl::string_view url) {

@@ -33,6 +33,17 @@ namespace gitdest::core {
 // segments, a query or fragment, a file:// URL naming a remote host.
 absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url);
 
+// OK iff `url` is a repoUrl a GitRepoConfig may hold: NormalizeRepoUrl accepts it
+// (same errors) and it carries no credentials, which belong in the Secret that
+// spec.secretRef names, never in a field that reaches logs, events and statuses.
+// Refused (InvalidArgument naming spec.repoUrl and spec.secretRef, the URL quoted
+// through RedactUrl so the secret is not repeated): a password in any scheme
+// (`https://user:token@h/r`, `ssh://git:pw@h/r`, `git:pw@h:r`), and any userinfo on
+// https, http, git and file URLs, a bare one too (`https://token@h/r`: a token often
+// poses as the user name, and a real user name belongs in the Secret as well). An
+// ssh or scp-like login (`git@`) is kept: it names the account, not a secret.
+absl::Status ValidateRepoUrl(absl::string_view url);
+
 // Returns the identity of the repository that `url` names: two URLs with one identity
 // are one repository, as hosted Git servers (GitHub, GitLab, Gitea, ...) serve it,
 // whatever the transport. Uniqueness of write targets compares identities, never

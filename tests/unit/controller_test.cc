@@ -229,6 +229,18 @@ TEST_F(ReconcileTest, MissingRepoConfigAndDisallowedBranch) {
       std::string::npos);
 }
 
+TEST_F(ReconcileTest, CredentialsInRepoUrlAreAnInvalidSpecThatDoesNotRepeatThem) {
+  h.Feed(core::RepoConfigObserved{
+      MakeRepoConfig("leaky", "https://bot:s3cretTOKEN@git.example.com/org/repo.git")});
+  h.Feed(core::DestinationObserved{MakeDestination("x", "main", "f", h.now(), "leaky")});
+  EXPECT_EQ(Ready("x"), ConditionStatus::kFalse);
+  EXPECT_EQ(ReadyReason("x"), core::kReasonInvalidSpec);
+  const std::string& message = core::FindCondition(Status("x"), core::kConditionReady)->message;
+  EXPECT_NE(message.find("spec.secretRef"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cretTOKEN"), std::string::npos) << message;
+  EXPECT_TRUE(h.reads_issued().empty());  // nothing reached the remote with that URL
+}
+
 TEST_F(ReconcileTest, OldestDestinationWinsAConflictAndTheLoserFollowsOnDelete) {
   AddDestination("first", "clusters/prod");
   h.Advance(absl::Seconds(1));

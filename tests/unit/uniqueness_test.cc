@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace gitdest::core {
@@ -54,6 +55,25 @@ TEST(ResolveTargetTest, ErrorsNameTheFieldAndTheFix) {
   RepoConfig bad_url = Config("not a url");
   auto url = ResolveTarget({{"ns", "repo"}, "main", "f"}, &bad_url);
   EXPECT_NE(url.status().message().find("spec.repoUrl"), absl::string_view::npos);
+}
+
+// Credentials belong in the Secret: a URL that carries them is a bad spec, and the
+// message that says so must not repeat the secret.
+TEST(ResolveTargetTest, RefusesCredentialsInTheUrl) {
+  for (const std::string url : {"https://user:s3cretTOKEN@h/org/repo", "https://s3cretTOKEN@h/r",
+                                "git:s3cretTOKEN@h:org/repo"}) {
+    SCOPED_TRACE(url);
+    RepoConfig config = Config(url);
+    auto target = ResolveTarget({{"ns", "repo"}, "main", "f"}, &config);
+    ASSERT_FALSE(target.ok());
+    EXPECT_EQ(target.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(target.status().message());
+    EXPECT_TRUE(absl::StrContains(message, "GitRepoConfig ns/repo: spec.repoUrl ")) << message;
+    EXPECT_TRUE(absl::StrContains(message, "spec.secretRef")) << message;
+    EXPECT_FALSE(absl::StrContains(message, "s3cretTOKEN")) << message;
+  }
+  RepoConfig login = Config("git@h:org/repo");  // an ssh login is not a credential
+  EXPECT_TRUE(ResolveTarget({{"ns", "repo"}, "main", "f"}, &login).ok());
 }
 
 TEST(CheckAdmissionTest, RefusesSameTripleAndNestingNamingTheOther) {

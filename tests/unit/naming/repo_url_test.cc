@@ -260,6 +260,45 @@ TEST(NormalizeRepoUrlTest, NeitherResultNorErrorCarriesTheSecret) {
   }
 }
 
+TEST(ValidateRepoUrlTest, RefusesCredentialsPointingToTheSecret) {
+  const std::vector<std::string> urls = {
+      "https://user:s3cretTOKEN@github.com/org/repo.git",
+      "https://s3cretTOKEN@github.com/org/repo",  // a token as the user name
+      "https://:s3cretTOKEN@h/r",
+      "HTTP://x-access-token:s3cretTOKEN@h/r",
+      "git://user:s3cretTOKEN@h/r",
+      "ssh://git:s3cretTOKEN@h/r",
+      "git+ssh://git:s3cretTOKEN@h:2222/r",
+      "git:s3cretTOKEN@github.com:org/repo.git",
+      "file://s3cretTOKEN@localhost/srv/r",
+  };
+  for (const std::string& url : urls) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(NormalizeRepoUrl(url).ok());  // well-formed: refused for its credentials only
+    const absl::Status status = ValidateRepoUrl(url);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(status.message(), "spec.repoUrl ")) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "Secret that spec.secretRef names")) << status;
+    EXPECT_FALSE(absl::StrContains(status.message(), "s3cretTOKEN")) << status;
+  }
+  // A bare user on https is refused too: a user name belongs in the Secret as well.
+  EXPECT_EQ(ValidateRepoUrl("https://alice@h/r").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateRepoUrlTest, AcceptsUrlsWithoutCredentials) {
+  for (const std::string url :
+       {"https://github.com/org/repo.git", "http://h:8080/r", "git://h/r", "file:///srv/Repo",
+        "ssh://git@github.com/org/repo", "git@github.com:org/repo.git", "github.com:org/repo",
+        "ssh://h/r", "https://h/org/repo@v2"}) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(ValidateRepoUrl(url).ok()) << ValidateRepoUrl(url);
+  }
+  // Malformed URLs get NormalizeRepoUrl's own message.
+  EXPECT_EQ(ValidateRepoUrl("ftp://h/r").message(),
+            NormalizeRepoUrl("ftp://h/r").status().message());
+}
+
 TEST(RedactUrlTest, RemovesCredentialsOnly) {
   const std::vector<NormalizeCase> cases = {
       {"https://user:tok@h/r", "https://user@h/r"},
@@ -511,6 +550,21 @@ RC_GTEST_PROP(RepoUrlProperty, SecretTokenNeverSurvives, ()) {
       normalized.ok() ? *normalized : std::string(normalized.status().message());
   RC_ASSERT(!absl::StrContains(out, "SeCrEt"));
   RC_ASSERT(!absl::StrContains(RedactUrl(url), "SeCrEt"));
+  const absl::Status validated = ValidateRepoUrl(url);
+  RC_ASSERT(!validated.ok());
+  RC_ASSERT(!absl::StrContains(validated.message(), "SeCrEt"));
+}
+
+RC_GTEST_PROP(RepoUrlProperty, AValidUrlHasNothingToRedact, ()) {
+  const std::string input = *AnyUrlInput();
+  const absl::Status validated = ValidateRepoUrl(input);
+  RC_CLASSIFY(validated.ok());
+  if (!validated.ok()) {
+    RC_ASSERT(absl::StartsWith(validated.message(), "spec.repoUrl "));
+    return;
+  }
+  RC_ASSERT(NormalizeRepoUrl(input).ok());
+  RC_ASSERT(RedactUrl(input) == input);
 }
 
 }  // namespace
