@@ -198,6 +198,14 @@ void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error
   ConditionSet set;
   set.ready_reason =
       error.code() == absl::StatusCode::kNotFound ? kReasonRepoConfigNotFound : kReasonInvalidSpec;
+  if (error.code() == absl::StatusCode::kPermissionDenied) {
+    // A destination that may not use its branch must not reveal it either: what an
+    // earlier, allowed reconcile read of the branch goes.
+    set.ready_reason = kReasonBranchNotAllowed;
+    rec.status.branch_exists = false;
+    rec.status.last_commit_sha.clear();
+    rec.status.last_sync_time = absl::InfinitePast();
+  }
   set.message = std::string(error.message());
   set.stalled = true;  // a human must change a spec; retried slowly in case one did
   ApplyConditions(set, rec.destination.generation, now, rec.status);

@@ -35,7 +35,7 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
   GITDEST_ASSERT(url.ok());  // ValidateRepoUrl accepts only what it accepts
   if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;
   if (!BranchAllowed(spec.branch, config->spec.allowed_branches)) {
-    return absl::InvalidArgumentError(
+    return absl::PermissionDeniedError(
         absl::StrCat("spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ",
                      config->key.ToString(), " (spec.allowedBranches: [",
                      absl::StrJoin(config->spec.allowed_branches, ", "),

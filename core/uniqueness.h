@@ -30,8 +30,10 @@ struct WriteTarget {
 };
 
 // Validates a destination's spec against its GitRepoConfig (nullptr: not found).
-// Errors: NotFound for a missing GitRepoConfig, InvalidArgument for a bad field or
-// a branch outside allowedBranches, each naming the field and the fix.
+// Errors, each naming the field and the fix: NotFound — the GitRepoConfig is missing;
+// PermissionDenied — spec.branch is valid but outside the GitRepoConfig's
+// allowedBranches (the destination may not see that branch); InvalidArgument — a bad
+// field (repoUrl, with credentials too; branch name; baseFolder).
 absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config);
 
 // A destination's claim on a target, with what orders claims: the oldest wins.

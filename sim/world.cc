@@ -38,7 +38,8 @@ core::RepoConfig World::RepoConfig() const {
   core::RepoConfig config;
   config.key = kRepoKey;
   config.spec.repo_url = kUrlSpellings[url_spelling_];
-  config.spec.allowed_branches = {"main", "env/*"};
+  config.spec.allowed_branches = branches_narrowed_ ? std::vector<std::string>{"main"}
+                                                    : std::vector<std::string>{"main", "env/*"};
   config.spec.push.interval = absl::Seconds(10);
   config.spec.push.max_commits = 8;
   return config;
@@ -287,6 +288,11 @@ void World::UserAction() {
     Watch(name, core::DestinationDeleted{{"team", name}});
   } else if (roll < 20) {
     url_spelling_ = static_cast<int>(prng_.Below(std::size(kUrlSpellings)));
+    Watch("repo", core::RepoConfigObserved{RepoConfig()});
+  } else if (roll < 22) {
+    // Now and then allowedBranches narrows to "main", refusing the env/* destinations
+    // their branch; the next such action widens it again.
+    branches_narrowed_ = !branches_narrowed_ && prng_.Chance(250);
     Watch("repo", core::RepoConfigObserved{RepoConfig()});
   } else {
     ChangeObject();

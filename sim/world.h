@@ -108,6 +108,7 @@ class World {
 
   // The API server.
   int url_spelling_ = 0;
+  bool branches_narrowed_ = false;  // allowedBranches is {"main"}, not {"main", "env/*"}
   std::map<std::string, ApiDestination> api_;
   std::set<std::string> ever_created_;
   std::map<std::string, absl::Time> watch_last_;  // per-key delivery order

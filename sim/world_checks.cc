@@ -12,6 +12,35 @@
 #include "sim/world.h"
 
 namespace gitdest::sim::internal {
+namespace {
+
+// Invariant 10: a destination refused its branch shows nothing read from that branch.
+bool RevealsBranch(const core::DestinationStatus& st) {
+  return st.branch_exists || !st.last_commit_sha.empty() ||
+         st.last_sync_time != absl::InfinitePast();
+}
+
+// Liveness of a destination refused its branch: it says so, reveals nothing of the
+// branch, and the API holds the controller's status. An error message, or nullopt.
+std::optional<std::string> RefusedBranchNotConverged(const core::ObjectKey& key,
+                                                     const core::Controller& controller,
+                                                     const SimCluster& cluster) {
+  auto rec = controller.destinations().find(key);
+  if (rec == controller.destinations().end()) return key.ToString() + " is unknown";
+  const core::DestinationStatus& st = rec->second.status;
+  const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
+  if (ready == nullptr || ready->status != core::ConditionStatus::kFalse ||
+      ready->reason != core::kReasonBranchNotAllowed || RevealsBranch(st)) {
+    return key.ToString() + " does not show that its branch is not allowed";
+  }
+  auto written = cluster.statuses().find(key);
+  if (written == cluster.statuses().end() || written->second != st) {
+    return absl::StrCat("the API's status of ", key.ToString(), " differs from the controller's");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 void World::Fail(Outcome outcome, std::string message) {
   if (result_.outcome != Outcome::kOk) return;
@@ -62,6 +91,12 @@ void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationSt
   const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
   if (ready == nullptr) return;
   const std::string& branch = controller_->destinations().at(key).destination.spec.branch;
+  if (ready->reason == core::kReasonBranchNotAllowed && RevealsBranch(st)) {
+    return Fail(Outcome::kSafetyViolation,
+                absl::StrCat("invariant 10 (a refused branch reveals nothing): ", key.ToString(),
+                             " may not use ", branch, " yet reports ", st.last_commit_sha,
+                             " read at ", absl::FormatTime(st.last_sync_time)));
+  }
   if (ready->status == core::ConditionStatus::kTrue) {
     if (st.last_sync_time <= now_ - options_.core_options.metadata_cache_ttl ||
         !tips_.SeenBetween(branch, st.last_commit_sha, st.last_sync_time, now_)) {
@@ -90,6 +125,11 @@ void World::CheckConvergence() {
   for (const auto& [name, d] : api_) {
     auto target = core::ResolveTarget(ToDestination(name, d).spec, &config);
     if (target.ok()) claims.push_back(core::Claim{{"team", name}, d.created, *target});
+    if (target.status().code() != absl::StatusCode::kPermissionDenied) continue;
+    // Not admitted: its branch is not allowed (allowedBranches narrowed, say).
+    if (auto problem = RefusedBranchNotConverged({"team", name}, *controller_, cluster_)) {
+      return Fail(Outcome::kLivenessFailure, "liveness: " + *problem + " after the healed phase");
+    }
   }
   for (const auto& [key, lost_to] : core::ResolveConflicts(claims)) {
     if (lost_to) continue;

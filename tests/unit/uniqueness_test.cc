@@ -47,8 +47,11 @@ TEST(ResolveTargetTest, ErrorsNameTheFieldAndTheFix) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("spec.repoRef"), absl::string_view::npos);
   auto branch = ResolveTarget({{"ns", "repo"}, "dev", "f"}, &config);
+  EXPECT_EQ(branch.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(branch.status().message().find("spec.branch"), absl::string_view::npos);
+  EXPECT_NE(branch.status().message().find("spec.allowedBranches"), absl::string_view::npos);
   auto bad_ref = ResolveTarget({{"ns", "repo"}, "main..x", "f"}, &config);
+  EXPECT_EQ(bad_ref.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad_ref.status().message().find("spec.branch"), absl::string_view::npos);
   auto root = ResolveTarget({{"ns", "repo"}, "main", "."}, &config);
   EXPECT_NE(root.status().message().find("spec.baseFolder"), absl::string_view::npos);
