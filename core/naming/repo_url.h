@@ -11,9 +11,10 @@
 
 namespace gitdest::core {
 
-// Returns the canonical form of a Git remote URL, used as part of a destination's
-// identity. Accepted forms: https://, http://, ssh:// (also spelled git+ssh:// or
-// ssh+git://), git://, file:// and scp-like `[user@]host:path`. Canonicalisation:
+// Returns the canonical form of a Git remote URL, the spelling that messages show
+// (uniqueness compares RepoIdentity, which also merges transports). Accepted forms:
+// https://, http://, ssh:// (also spelled git+ssh:// or ssh+git://), git://, file://
+// and scp-like `[user@]host:path`. Canonicalisation:
 //   - userinfo is dropped: `user:secret@` always, and for http(s)/git also a bare
 //     user (`https://<token>@host/…` is how tokens are usually passed); ssh keeps a
 //     bare user (`git@`) because it is the login, never a secret;
