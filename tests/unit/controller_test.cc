@@ -233,7 +233,7 @@ TEST_F(ReconcileTest, CredentialsInRepoUrlAreAnInvalidSpecThatDoesNotRepeatThem)
   h.Feed(core::RepoConfigObserved{
       MakeRepoConfig("leaky", "https://bot:s3cretTOKEN@git.example.com/org/repo.git")});
   h.Feed(core::DestinationObserved{MakeDestination("x", "main", "f", h.now(), "leaky")});
-  EXPECT_EQ(Ready("x"), ConditionStatus::kFalse);
+  ASSERT_EQ(Ready("x"), ConditionStatus::kFalse);
   EXPECT_EQ(ReadyReason("x"), core::kReasonInvalidSpec);
   const std::string& message = core::FindCondition(Status("x"), core::kConditionReady)->message;
   EXPECT_NE(message.find("spec.secretRef"), std::string::npos) << message;
@@ -253,7 +253,7 @@ TEST_F(ReconcileTest, NarrowedAllowedBranchesClearWhatTheBranchRevealed) {
   h.Advance(absl::Seconds(5));
   h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo", kRepoUrl, {"main"})});
   ASSERT_TRUE(h.Settle());
-  EXPECT_EQ(Ready("a"), ConditionStatus::kFalse);
+  ASSERT_EQ(Ready("a"), ConditionStatus::kFalse);
   EXPECT_EQ(ReadyReason("a"), core::kReasonBranchNotAllowed);
   const core::Condition* stalled = core::FindCondition(Status("a"), core::kConditionStalled);
   ASSERT_NE(stalled, nullptr);
