@@ -359,6 +359,11 @@ absl::Status ValidateRepoUrl(absl::string_view url) {
     // Over https a token often poses as the user name (`https://<token>@host/...`).
     return UrlError(url, "carries a user name or token before the host", kFix);
   }
+  if (parts->has_userinfo && parts->user.empty()) {
+    // Not a secret, but not a login either: what RedactUrl would strip is refused.
+    return UrlError(url, "has an empty ssh login before \"@\"",
+                    "name the login (usually \"git@\") or remove the \"@\"");
+  }
   return absl::OkStatus();
 }
 

@@ -42,7 +42,9 @@ absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url);
 // (`https://user:token@h/r`, `ssh://git:pw@h/r`, `git:pw@h:r`), and any userinfo on
 // https, http, git and file URLs, a bare one too (`https://token@h/r`: a token often
 // poses as the user name, and a real user name belongs in the Secret as well). An
-// ssh or scp-like login (`git@`) is kept: it names the account, not a secret.
+// ssh or scp-like login (`git@`) is kept: it names the account, not a secret; an
+// empty one (`@host:org/repo`) is refused. So a valid URL has nothing to redact:
+// RedactUrl(u) == u.
 absl::Status ValidateRepoUrl(absl::string_view url);
 
 // Returns the identity of the repository that `url` names: two URLs with one identity

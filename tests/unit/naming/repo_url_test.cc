@@ -284,6 +284,11 @@ TEST(ValidateRepoUrlTest, RefusesCredentialsPointingToTheSecret) {
   }
   // A bare user on https is refused too: a user name belongs in the Secret as well.
   EXPECT_EQ(ValidateRepoUrl("https://alice@h/r").code(), absl::StatusCode::kInvalidArgument);
+  // An empty ssh login is no credential, but RedactUrl would strip it: refused as well.
+  for (const std::string url : {"@h:org/r", "ssh://@h/org/r"}) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(absl::StrContains(ValidateRepoUrl(url).message(), "empty ssh login"));
+  }
 }
 
 TEST(ValidateRepoUrlTest, AcceptsUrlsWithoutCredentials) {
