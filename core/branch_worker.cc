@@ -34,14 +34,15 @@ BranchWorker::BranchWorker(WorkerKey key, uint32_t slot, Remote remote,
 
 namespace {
 bool SameRepository(const std::string& a, const std::string& b) {
-  absl::StatusOr<std::string> na = NormalizeRepoUrl(a);
-  absl::StatusOr<std::string> nb = NormalizeRepoUrl(b);
+  absl::StatusOr<std::string> na = RepoIdentity(a);
+  absl::StatusOr<std::string> nb = RepoIdentity(b);
   return na.ok() && nb.ok() ? *na == *nb : a == b;
 }
 }  // namespace
 
 void BranchWorker::UpdateRemote(const Remote& remote) {
-  // A respelling of the same URL (`Repo.git` → `repo/`) keeps what was read.
+  // A respelling of the same repository (`Repo.git` → `repo/`, https → ssh) keeps what
+  // was read.
   if (!SameRepository(remote.url, remote_.url)) {
     // Another repository: nothing read from the old one describes it. A read in
     // flight still completes for its waiters, but its result is not cached.

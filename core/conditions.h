@@ -14,6 +14,7 @@ inline constexpr char kReasonSynced[] = "Synced";
 inline constexpr char kReasonInvalidSpec[] = "InvalidSpec";
 inline constexpr char kReasonRepoConfigNotFound[] = "RepoConfigNotFound";
 inline constexpr char kReasonConflict[] = "Conflict";
+inline constexpr char kReasonBranchNotAllowed[] = "BranchNotAllowed";
 inline constexpr char kReasonFetchFailed[] = "FetchFailed";
 inline constexpr char kReasonPushFailed[] = "PushFailed";
 inline constexpr char kReasonPushRetrying[] = "PushRetrying";

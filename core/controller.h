@@ -35,7 +35,7 @@ struct DestinationRecord {
   absl::Duration requeue_interval;    // the jittered periodic requeue, fixed by its key
   std::optional<WriteTarget> target;  // set while the spec is valid
   WorkerKey worker_key;               // the worker its target writes through, while valid
-  GroupState* group = nullptr;        // the group of its target's (URL, branch), while valid
+  GroupState* group = nullptr;        // the group of its target's (repository, branch), while valid
   absl::Status spec_error;            // why it is not, otherwise
   bool target_stale = true;           // the spec or its GitRepoConfig changed since it was resolved
   std::optional<ObjectKey> lost_to;   // set while it loses a uniqueness conflict
@@ -71,7 +71,7 @@ struct ObjectVersion {
   friend bool operator==(const ObjectVersion&, const ObjectVersion&) = default;
 };
 
-// The destinations claiming targets on one (normalized URL, branch), and their verdicts
+// The destinations claiming targets on one (repository, branch), and their verdicts
 // (nullopt: not computed since the claims last changed).
 struct GroupState {
   std::set<ObjectKey> members;
@@ -109,8 +109,8 @@ class Controller {
   static ObjectKey RepoConfigKeyOf(const Destination& destination);
 
  private:
-  using Group = std::pair<std::string, std::string>;  // (normalized URL, branch)
-  static Group GroupOf(const WriteTarget& t) { return {t.repo_url, t.branch}; }
+  using Group = std::pair<std::string, std::string>;  // (repository identity, branch)
+  static Group GroupOf(const WriteTarget& t) { return {t.repository, t.branch}; }
   // Timer ids: a destination's is its slot, a worker's its slot with bit 32 set.
   static TimerId DestinationTimer(const DestinationRecord& rec) { return rec.slot; }
   static TimerId WorkerTimer(const BranchWorker& worker) {

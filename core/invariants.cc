@@ -19,7 +19,7 @@ absl::Status Controller::CheckAdmitted() const {
     std::vector<const DestinationRecord*> admitted;
     for (const ObjectKey& key : state.members) {
       const DestinationRecord& rec = destinations_.at(key);
-      if (!rec.target || rec.target->repo_url != group.first ||
+      if (!rec.target || rec.target->repository != group.first ||
           rec.target->branch != group.second) {
         return absl::InternalError(absl::StrCat("group index: ", key.ToString(),
                                                 " is listed under a target it does not have"));

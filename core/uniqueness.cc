@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/check.h"
 #include "core/naming/base_folder.h"
 #include "core/naming/branch_name.h"
 #include "core/naming/identity.h"
@@ -26,14 +27,22 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
                                             spec.repo_ref.ToString(),
                                             " not found; create it or fix spec.repoRef.name"));
   }
-  absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
-  if (!url.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": ", url.status().message()));
+  if (config->spec.repo_url_had_credentials) {
+    // Redacted where it entered; the adapter saw the password, the core never does.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "GitRepoConfig ", config->key.ToString(), ": spec.repoUrl ", config->spec.repo_url,
+        " carried credentials, which are refused; put them in the Secret that "
+        "spec.secretRef names and remove them from the URL"));
   }
+  if (absl::Status s = ValidateRepoUrl(config->spec.repo_url); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": ", s.message()));
+  }
+  absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
+  GITDEST_ASSERT(url.ok());  // ValidateRepoUrl accepts only what it accepts
   if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;
   if (!BranchAllowed(spec.branch, config->spec.allowed_branches)) {
-    return absl::InvalidArgumentError(
+    return absl::PermissionDeniedError(
         absl::StrCat("spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ",
                      config->key.ToString(), " (spec.allowedBranches: [",
                      absl::StrJoin(config->spec.allowed_branches, ", "),
@@ -41,8 +50,10 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
   }
   absl::StatusOr<std::string> folder = NormalizeBaseFolder(spec.base_folder);
   if (!folder.ok()) return folder.status();
-  WriteTarget target{*std::move(url), spec.branch, *std::move(folder), ""};
-  target.identity = DestinationIdentity(target.repo_url, target.branch, target.base_folder);
+  absl::StatusOr<std::string> repository = RepoIdentity(config->spec.repo_url);
+  GITDEST_ASSERT(repository.ok());  // it accepts every URL that NormalizeRepoUrl accepts
+  WriteTarget target{*std::move(url), *std::move(repository), spec.branch, *std::move(folder), ""};
+  target.identity = DestinationIdentity(target.repository, target.branch, target.base_folder);
   return target;
 }
 
@@ -52,7 +63,7 @@ bool ClaimPrecedes(const Claim& a, const Claim& b) {
 }
 
 bool TargetsConflict(const WriteTarget& a, const WriteTarget& b) {
-  return a.repo_url == b.repo_url && a.branch == b.branch &&
+  return a.repository == b.repository && a.branch == b.branch &&
          FoldersOverlap(a.base_folder, b.base_folder);
 }
 

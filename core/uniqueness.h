@@ -17,18 +17,23 @@
 
 namespace gitdest::core {
 
-// The normalized triple a valid destination writes to.
+// The normalized triple a valid destination writes to: (repository, branch,
+// base_folder). Spellings of one repository (https or ssh, case, `.git`) share one
+// `repository`, so uniqueness compares it, never `repo_url`.
 struct WriteTarget {
-  std::string repo_url;     // NormalizeRepoUrl
+  std::string repo_url;     // NormalizeRepoUrl: the spelling for messages
+  std::string repository;   // RepoIdentity: what uniqueness compares
   std::string branch;       // a valid branch name
   std::string base_folder;  // NormalizeBaseFolder
-  std::string identity;     // DestinationIdentity of the three
+  std::string identity;     // DestinationIdentity of repository, branch and base_folder
   friend bool operator==(const WriteTarget&, const WriteTarget&) = default;
 };
 
 // Validates a destination's spec against its GitRepoConfig (nullptr: not found).
-// Errors: NotFound for a missing GitRepoConfig, InvalidArgument for a bad field or
-// a branch outside allowedBranches, each naming the field and the fix.
+// Errors, each naming the field and the fix: NotFound — the GitRepoConfig is missing;
+// PermissionDenied — spec.branch is valid but outside the GitRepoConfig's
+// allowedBranches (the destination may not see that branch); InvalidArgument — a bad
+// field (repoUrl, with credentials too; branch name; baseFolder).
 absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config);
 
 // A destination's claim on a target, with what orders claims: the oldest wins.
@@ -42,7 +47,7 @@ struct Claim {
 // precision, so ties are broken by namespace/name.
 bool ClaimPrecedes(const Claim& a, const Claim& b);
 
-// Same repository and branch, and equal or nested folders.
+// Same repository (identity, not spelling) and branch, and equal or nested folders.
 bool TargetsConflict(const WriteTarget& a, const WriteTarget& b);
 
 // Admission: OK, or AlreadyExists naming the existing destination that `candidate`

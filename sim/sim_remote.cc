@@ -11,10 +11,10 @@ namespace gitdest::sim {
 
 namespace {
 
-// A server answers every spelling of its repository's URL (case of the host, a
-// trailing slash or ".git"), as a real one does.
+// A server answers every spelling of its repository's URL (https or ssh, scp-like, case,
+// a trailing slash or ".git"), as a hosted one does: repositories are keyed by identity.
 std::string Canonical(const std::string& url) {
-  absl::StatusOr<std::string> normalized = core::NormalizeRepoUrl(url);
+  absl::StatusOr<std::string> normalized = core::RepoIdentity(url);
   return normalized.ok() ? *normalized : url;
 }
 

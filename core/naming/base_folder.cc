@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -38,8 +39,16 @@ absl::Status CheckFolderCharacters(absl::string_view base_folder) {
   return absl::OkStatus();
 }
 
+bool IsAsciiSpace(char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); }
+
 absl::Status CheckSegment(absl::string_view base_folder, absl::string_view segment) {
   if (segment == "..") return FolderError(base_folder, "segment \"..\" is not allowed");
+  if (IsAsciiSpace(segment.front()) || IsAsciiSpace(segment.back())) {
+    // Invisible in a YAML file and in most UIs: "prod " would be a second folder that
+    // looks like the first, and a stray space around "/" a silently different path.
+    return FolderError(base_folder, absl::StrCat("segment ", QuoteForMessage(segment),
+                                                 " starts or ends with whitespace"));
+  }
   if (absl::EqualsIgnoreCase(segment, ".git")) {
     // Git refuses such paths; writing there would corrupt the working copy.
     return FolderError(base_folder, "segment \".git\" is not allowed");

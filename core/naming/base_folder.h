@@ -14,8 +14,10 @@ namespace gitdest::core {
 // case-sensitive). Rejected with InvalidArgument naming `spec.baseFolder` and the
 // fix: empty, `.` or `./` alone (would be the repository root), absolute paths,
 // any `..` segment (but `foo..bar` is a valid name), empty segments (`a//b`, `a//`),
-// backslashes, NUL and control characters, a `.git` segment (any case), segments
-// longer than 255 bytes, input longer than 1024 bytes. The result is a fixed point.
+// backslashes, NUL and control characters, a segment with leading or trailing ASCII
+// whitespace (`" clusters/prod"`, `"a/ /b"`; a space inside a name is kept), a `.git`
+// segment (any case), segments longer than 255 bytes, input longer than 1024 bytes.
+// The result is a fixed point.
 absl::StatusOr<std::string> NormalizeBaseFolder(absl::string_view base_folder);
 
 // True when two *normalized* folders are equal or one contains the other by whole

@@ -23,11 +23,11 @@ std::string Sha256Hex(absl::string_view bytes) {
       absl::string_view(reinterpret_cast<const char*>(digest), digest_size));
 }
 
-std::string DestinationIdentity(absl::string_view normalized_url, absl::string_view branch,
+std::string DestinationIdentity(absl::string_view repository, absl::string_view branch,
                                 absl::string_view normalized_base_folder) {
-  // NUL cannot occur in a normalized URL, a valid branch or a normalized folder, so
-  // the joined string determines the triple and different triples hash apart.
-  return Sha256Hex(absl::StrCat(normalized_url, absl::string_view("\0", 1), branch,
+  // NUL cannot occur in a repository identity, a valid branch or a normalized folder,
+  // so the joined string determines the triple and different triples hash apart.
+  return Sha256Hex(absl::StrCat(repository, absl::string_view("\0", 1), branch,
                                 absl::string_view("\0", 1), normalized_base_folder));
 }
 

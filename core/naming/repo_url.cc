@@ -103,12 +103,20 @@ absl::Status CheckCharacters(absl::string_view url) {
 }
 
 struct UrlParts {
-  std::string scheme;  // canonical, lower-case
-  std::string user;    // ssh login only
-  std::string host;    // lower-case; empty for file://
-  std::string port;    // decimal, empty when default
-  std::string path;    // raw, starts with '/' unless empty
+  std::string scheme;         // canonical, lower-case; empty for an identity `//host/path`
+  std::string user;           // ssh login only
+  std::string host;           // lower-case; empty for file://
+  std::string port;           // decimal, empty when default
+  std::string path;           // raw, starts with '/' unless empty; ParseUrl normalizes it
+  bool has_userinfo = false;  // `...@` before the host, whatever the scheme
+  bool has_password = false;  // a `:` in that userinfo: a secret follows it
 };
+
+// What the userinfo `text` (before its `@`) says about credentials.
+void NoteUserinfo(absl::string_view text, UrlParts& parts) {
+  parts.has_userinfo = true;
+  parts.has_password = text.find(':') != kNpos;
+}
 
 absl::StatusOr<std::string> NormalizeHost(absl::string_view url, absl::string_view host) {
   if (host.empty()) {
@@ -201,19 +209,19 @@ absl::StatusOr<std::string> CanonicalScheme(absl::string_view url, absl::string_
                                "git@host:org/repo, ", kExampleUrls));
 }
 
-// `scheme://[userinfo@]host[:port]/path`.
-absl::StatusOr<UrlParts> ParseHierarchical(absl::string_view url, size_t separator) {
+// `[userinfo@]host[:port]/path`, the text after `scheme://` (or after the `//` of an
+// identity, whose `scheme` is empty: no port is a default there).
+absl::StatusOr<UrlParts> ParseAuthorityAndPath(absl::string_view url, std::string scheme,
+                                               absl::string_view rest) {
   UrlParts parts;
-  absl::StatusOr<std::string> scheme = CanonicalScheme(url, url.substr(0, separator));
-  if (!scheme.ok()) return scheme.status();
-  parts.scheme = *std::move(scheme);
-  const absl::string_view rest = url.substr(separator + 3);
+  parts.scheme = std::move(scheme);
   const size_t slash = std::min(rest.find('/'), rest.size());
   const absl::string_view authority = rest.substr(0, slash);
   parts.path = std::string(rest.substr(slash));
   const size_t at = authority.rfind('@');
   const absl::string_view userinfo = at == kNpos ? absl::string_view() : authority.substr(0, at);
   const absl::string_view host_port = at == kNpos ? authority : authority.substr(at + 1);
+  if (at != kNpos) NoteUserinfo(userinfo, parts);
   if (parts.scheme == "file") {
     if (!host_port.empty() && !absl::EqualsIgnoreCase(host_port, "localhost")) {
       return UrlError(url, "a file:// URL names a local path, not a host",
@@ -226,6 +234,13 @@ absl::StatusOr<UrlParts> ParseHierarchical(absl::string_view url, size_t separat
   }
   if (absl::Status status = ParseHostPort(url, host_port, parts); !status.ok()) return status;
   return parts;
+}
+
+// `scheme://[userinfo@]host[:port]/path`.
+absl::StatusOr<UrlParts> ParseHierarchical(absl::string_view url, size_t separator) {
+  absl::StatusOr<std::string> scheme = CanonicalScheme(url, url.substr(0, separator));
+  if (!scheme.ok()) return scheme.status();
+  return ParseAuthorityAndPath(url, *std::move(scheme), url.substr(separator + 3));
 }
 
 // `[user[:secret]@]host:path`, git's scp-like syntax: a `:` before the first `/`.
@@ -241,6 +256,7 @@ absl::StatusOr<UrlParts> ParseScpLike(absl::string_view url) {
   parts.scheme = "ssh";
   const size_t at = ScpUserinfoEnd(url.substr(0, std::min(first_slash, url.size())));
   if (at != kNpos) {
+    NoteUserinfo(url.substr(0, at), parts);
     if (absl::Status status = SetSshUser(url, url.substr(0, at), parts); !status.ok()) {
       return status;
     }
@@ -304,18 +320,60 @@ absl::StatusOr<std::string> NormalizePath(absl::string_view url, absl::string_vi
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url) {
+// Every accepted spelling, split into canonical parts with a normalized path. With
+// `accept_identity`, also `//host[:port]/path` (what RepoIdentity returns).
+absl::StatusOr<UrlParts> ParseUrl(absl::string_view url, bool accept_identity) {
   if (absl::Status status = CheckCharacters(url); !status.ok()) return status;
   const size_t separator = SchemeSeparator(url);
-  absl::StatusOr<UrlParts> parts =
-      separator == kNpos ? ParseScpLike(url) : ParseHierarchical(url, separator);
+  absl::StatusOr<UrlParts> parts;
+  if (separator != kNpos) {
+    parts = ParseHierarchical(url, separator);
+  } else if (accept_identity && absl::StartsWith(url, "//")) {
+    parts = ParseAuthorityAndPath(url, "", url.substr(2));
+  } else {
+    parts = ParseScpLike(url);
+  }
   if (!parts.ok()) return parts.status();
   absl::StatusOr<std::string> path = NormalizePath(url, parts->path);
   if (!path.ok()) return path.status();
+  parts->path = *std::move(path);
+  return parts;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeRepoUrl(absl::string_view url) {
+  absl::StatusOr<UrlParts> parts = ParseUrl(url, /*accept_identity=*/false);
+  if (!parts.ok()) return parts.status();
   return absl::StrCat(parts->scheme, "://", parts->user, parts->user.empty() ? "" : "@",
-                      parts->host, parts->port.empty() ? "" : ":", parts->port, *path);
+                      parts->host, parts->port.empty() ? "" : ":", parts->port, parts->path);
+}
+
+absl::Status ValidateRepoUrl(absl::string_view url) {
+  absl::StatusOr<UrlParts> parts = ParseUrl(url, /*accept_identity=*/false);
+  if (!parts.ok()) return parts.status();
+  constexpr absl::string_view kFix =
+      "remove it and put the credentials in the Secret that spec.secretRef names";
+  if (parts->has_password) return UrlError(url, "carries a password", kFix);
+  if (parts->has_userinfo && parts->scheme != "ssh") {
+    // Over https a token often poses as the user name (`https://<token>@host/...`).
+    return UrlError(url, "carries a user name or token before the host", kFix);
+  }
+  if (parts->has_userinfo && parts->user.empty()) {
+    // Not a secret, but not a login either: what RedactUrl would strip is refused.
+    return UrlError(url, "has an empty ssh login before \"@\"",
+                    "name the login (usually \"git@\") or remove the \"@\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RepoIdentity(absl::string_view url) {
+  absl::StatusOr<UrlParts> parts = ParseUrl(url, /*accept_identity=*/true);
+  if (!parts.ok()) return parts.status();
+  if (parts->scheme == "file") return absl::StrCat("file://", parts->path);
+  // Hosted servers match owner and repository names case-insensitively.
+  return absl::StrCat("//", parts->host, parts->port.empty() ? "" : ":", parts->port,
+                      absl::AsciiStrToLower(parts->path));
 }
 
 std::string RedactUrl(absl::string_view url) {

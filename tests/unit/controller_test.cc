@@ -254,10 +254,49 @@ TEST_F(ReconcileTest, MissingRepoConfigAndDisallowedBranch) {
   EXPECT_EQ(ReadyReason("x"), core::kReasonRepoConfigNotFound);
   h.Feed(core::RepoConfigObserved{MakeRepoConfig("strict", kRepoUrl, {"release/*"})});
   h.Feed(core::DestinationObserved{MakeDestination("y", "main", "g", h.now(), "strict")});
-  EXPECT_EQ(ReadyReason("y"), core::kReasonInvalidSpec);
+  EXPECT_EQ(ReadyReason("y"), core::kReasonBranchNotAllowed);
   EXPECT_NE(
       core::FindCondition(Status("y"), core::kConditionReady)->message.find("allowedBranches"),
       std::string::npos);
+}
+
+TEST_F(ReconcileTest, CredentialsInRepoUrlAreAnInvalidSpecThatDoesNotRepeatThem) {
+  h.Feed(core::RepoConfigObserved{
+      MakeRepoConfig("leaky", "https://bot:s3cretTOKEN@git.example.com/org/repo.git")});
+  h.Feed(core::DestinationObserved{MakeDestination("x", "main", "f", h.now(), "leaky")});
+  ASSERT_EQ(Ready("x"), ConditionStatus::kFalse);
+  EXPECT_EQ(ReadyReason("x"), core::kReasonInvalidSpec);
+  const std::string& message = core::FindCondition(Status("x"), core::kConditionReady)->message;
+  EXPECT_NE(message.find("spec.secretRef"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cretTOKEN"), std::string::npos) << message;
+  EXPECT_TRUE(h.reads_issued().empty());  // nothing reached the remote with that URL
+}
+
+// allowedBranches narrowed under a synced destination: it may no longer use its branch,
+// so its status must stop showing what it read there; widened again, it syncs again.
+TEST_F(ReconcileTest, NarrowedAllowedBranchesClearWhatTheBranchRevealed) {
+  h.remote.ExternalCommit(kRepoUrl, "env/prod", "README.md", "hi");
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo", kRepoUrl, {"main", "env/*"})});
+  AddDestination("a", "apps", "env/prod");
+  ASSERT_TRUE(h.Settle());
+  ASSERT_EQ(Ready("a"), ConditionStatus::kTrue);
+  ASSERT_TRUE(Status("a").branch_exists);
+  h.Advance(absl::Seconds(5));
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo", kRepoUrl, {"main"})});
+  ASSERT_TRUE(h.Settle());
+  ASSERT_EQ(Ready("a"), ConditionStatus::kFalse);
+  EXPECT_EQ(ReadyReason("a"), core::kReasonBranchNotAllowed);
+  const core::Condition* stalled = core::FindCondition(Status("a"), core::kConditionStalled);
+  ASSERT_NE(stalled, nullptr);
+  EXPECT_EQ(stalled->status, ConditionStatus::kTrue);
+  EXPECT_FALSE(Status("a").branch_exists);
+  EXPECT_EQ(Status("a").last_commit_sha, "");
+  EXPECT_EQ(Status("a").last_sync_time, absl::InfinitePast());
+  EXPECT_EQ(h.cluster.statuses().at({"team", "a"}), Status("a"));  // the API holds it too
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo", kRepoUrl, {"main", "env/*"})});
+  ASSERT_TRUE(h.Settle());
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(Status("a").last_commit_sha, h.remote.Tip(kRepoUrl, "env/prod"));
 }
 
 TEST_F(ReconcileTest, OldestDestinationWinsAConflictAndTheLoserFollowsOnDelete) {
@@ -299,6 +338,20 @@ TEST_F(ReconcileTest, RepoUrlChangeRechecksUniqueness) {
   h.Settle();
   EXPECT_EQ(ReadyReason("b"), core::kReasonConflict);
   EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+}
+
+// One repository reached over ssh by one GitRepoConfig and over https by another: the
+// destinations share (repository, branch, folder), so the newer one loses.
+TEST_F(ReconcileTest, SshAndHttpsSpellingsThroughTwoConfigsConflict) {
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("mirror", "git@GIT.example.com:Org/Repo")});
+  AddDestination("a", "shared");
+  h.Advance(absl::Seconds(1));
+  h.Feed(core::DestinationObserved{MakeDestination("b", "main", "shared/x", h.now(), "mirror")});
+  h.Settle();
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(ReadyReason("b"), core::kReasonConflict);
+  EXPECT_NE(core::FindCondition(Status("b"), core::kConditionReady)->message.find("team/a"),
+            std::string::npos);
 }
 
 TEST_F(ReconcileTest, RespelledRepoUrlKeepsTheCacheAndAdmission) {

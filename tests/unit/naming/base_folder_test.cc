@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -90,6 +91,13 @@ TEST(NormalizeBaseFolderTest, RejectsUnsafeFolders) {
       {".git", "segment \".git\""},
       {"a/.GIT/b", "segment \".git\""},
       {"a/.Git", "segment \".git\""},
+      {"  clusters/prod  ", "segment \"  clusters\" starts or ends with whitespace"},
+      {"clusters/prod ", "segment \"prod \" starts or ends with whitespace"},
+      {"clusters /prod", "segment \"clusters \" starts or ends with whitespace"},
+      {"a/ /b", "segment \" \" starts or ends with whitespace"},
+      {" /x", "segment \" \" starts or ends with whitespace"},
+      {"x/ ", "segment \" \" starts or ends with whitespace"},
+      {"a/\tb", "control characters"},
       {std::string(256, 'a'), "256 bytes long, over the limit of 255"},
       {std::string(1025, 'a'), "1025 bytes long, over the limit of 1024"},
   };
@@ -162,6 +170,8 @@ RC_GTEST_PROP(BaseFolderProperty, NormalizationIsIdempotentAndSafe, ()) {
     RC_ASSERT(!segment.empty());
     RC_ASSERT(segment != ".");
     RC_ASSERT(segment != "..");
+    RC_ASSERT(!absl::ascii_isspace(static_cast<unsigned char>(segment.front())));
+    RC_ASSERT(!absl::ascii_isspace(static_cast<unsigned char>(segment.back())));
   }
 }
 

@@ -169,6 +169,39 @@ TEST(BranchMatchesGlobTest, Table) {
   }
 }
 
+// Where the reference controller's matcher (Go's filepath.Match) differs, these pin
+// what we chose and why (core/naming/branch_name.h).
+TEST(BranchMatchesGlobTest, DecisionsWhereTheReferenceMatcherDiffers) {
+  const std::vector<GlobCase> cases = {
+      // `*` stays within a segment, as in the reference.
+      {"release-1", "release-*", true},
+      {"release-1/x", "release-*", false},
+      {"feature/a/b", "feature/*", false},
+      // `**` crosses `/`: "any depth under feature/" (the reference reads it as `*`).
+      {"feature/a", "feature/**", true},
+      {"feature/a/b", "feature/**", true},
+      {"feature/a/b/c", "feature/**", true},
+      {"release/v1/hotfix", "release/**/hotfix", true},
+      {"featurex/a", "feature/**", false},
+      // `[!...]` negates as `[^...]` does (the reference reads `!` as a member).
+      {"bcd", "[!a]*", true},
+      {"abc", "[!a]*", false},
+      {"bcd", "[^a]*", true},
+      {"abc", "[^a]*", false},
+      {"env/prod", "env/[!d]*", true},
+      {"env/dev", "env/[!d]*", false},
+      // A class, negated too, never matches `/` (the reference's `[^a]` does).
+      {"x/y", "x[^a]y", false},
+      {"x/y", "x[!a]y", false},
+      // No escapes: `\` is literal, and no branch contains it (the reference escapes).
+      {"main", "ma\\in", false},
+  };
+  for (const GlobCase& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.branch, " ~ ", c.pattern));
+    EXPECT_EQ(BranchMatchesGlob(c.branch, c.pattern), c.want);
+  }
+}
+
 TEST(BranchMatchesGlobTest, NoExponentialBacktracking) {
   const std::string branch(2000, 'a');
   std::string pattern;

@@ -109,6 +109,84 @@ TEST(NormalizeRepoUrlTest, DistinctRemotesStayDistinct) {
   }
 }
 
+TEST(RepoIdentityTest, CanonicalIdentities) {
+  const std::vector<NormalizeCase> cases = {
+      {"https://GitHub.com/Org/Repo/", "//github.com/org/repo"},
+      {"git@github.com:Org/Repo.GIT", "//github.com/org/repo"},
+      {"ssh://git@github.com:22/org/repo", "//github.com/org/repo"},
+      {"https://github.com:443/org/repo", "//github.com/org/repo"},
+      {"https://github.com:22/org/repo", "//github.com:22/org/repo"},
+      {"ssh://git@github.com:443/org/repo", "//github.com:443/org/repo"},
+      {"http://h:80/r", "//h/r"},
+      {"http://h:443/r", "//h:443/r"},
+      {"git://h:9418/r", "//h/r"},
+      {"https://[2001:DB8::1]:8443/Org/R", "//[2001:db8::1]:8443/org/r"},
+      {"https://h/org/my%2frepo", "//h/org/my%2frepo"},
+      {"https://user:token@h/Org/R", "//h/org/r"},
+      {"file:///srv/Repo.GIT/", "file:///srv/Repo"},
+      {"file://localhost/srv/Repo", "file:///srv/Repo"},
+      {"//GitHub.com:8443/Org/Repo.git", "//github.com:8443/org/repo"},
+  };
+  for (const NormalizeCase& c : cases) {
+    SCOPED_TRACE(c.input);
+    const absl::StatusOr<std::string> got = RepoIdentity(c.input);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, c.want);
+  }
+}
+
+TEST(RepoIdentityTest, SpellingsOfOneRepositoryShareOneIdentity) {
+  const std::vector<std::string> spellings = {"https://GitHub.com/Org/Repo/",
+                                              "https://github.com/org/repo.git",
+                                              "git@github.com:org/repo.git",
+                                              "https://github.com/org/repo",
+                                              "ssh://git@github.com/org/repo",
+                                              "git@GITHUB.com:/ORG/REPO.Git//",
+                                              "ssh://deploy@github.com:22/Org/Repo",
+                                              "git+ssh://git@github.com/org/repo",
+                                              "http://github.com:80/org/repo",
+                                              "git://github.com/org/repo",
+                                              "https://x-access-token:t@github.com/org/repo"};
+  const absl::StatusOr<std::string> first = RepoIdentity(spellings.front());
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (const std::string& spelling : spellings) {
+    SCOPED_TRACE(spelling);
+    EXPECT_EQ(RepoIdentity(spelling).value_or("<error>"), *first);
+  }
+}
+
+TEST(RepoIdentityTest, DistinctRepositoriesHaveDistinctIdentities) {
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"https://h:8443/org/r", "https://h/org/r"},
+      {"https://h:22/org/r", "ssh://git@h/org/r"},  // 22 is ssh's default, not https's
+      {"ssh://git@h:443/org/r", "https://h/org/r"},
+      {"file:///srv/Repo", "file:///srv/repo"},  // a local path keeps its case
+      {"file:///h/org/r", "https://h/org/r"},
+      {"https://h/org/repo", "https://h/org/repo2"},
+      {"https://h/a/b", "https://h/a-b"},
+      {"https://h/org/r", "https://h2/org/r"},
+  };
+  for (const auto& [a, b] : pairs) {
+    SCOPED_TRACE(absl::StrCat(a, " vs ", b));
+    const absl::StatusOr<std::string> ia = RepoIdentity(a);
+    const absl::StatusOr<std::string> ib = RepoIdentity(b);
+    ASSERT_TRUE(ia.ok() && ib.ok());
+    EXPECT_NE(*ia, *ib);
+  }
+}
+
+TEST(RepoIdentityTest, RejectsWhatNormalizationRejects) {
+  for (const std::string url : {"", "ftp://h/r", "https://h", "https://h/a/../r", "repo", "//h",
+                                "//h:99999/r", "https://user:s3cret@h/r x"}) {
+    SCOPED_TRACE(url);
+    const absl::StatusOr<std::string> got = RepoIdentity(url);
+    ASSERT_FALSE(got.ok()) << *got;
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(got.status().message(), "spec.repoUrl")) << got.status();
+    EXPECT_FALSE(absl::StrContains(got.status().message(), "s3cret")) << got.status();
+  }
+}
+
 struct ErrorCase {
   std::string input;
   std::string problem;  // a substring the message must contain
@@ -180,6 +258,50 @@ TEST(NormalizeRepoUrlTest, NeitherResultNorErrorCarriesTheSecret) {
     const std::string out = got.ok() ? *got : std::string(got.status().message());
     EXPECT_FALSE(absl::StrContains(out, "s3cretTOKEN")) << out;
   }
+}
+
+TEST(ValidateRepoUrlTest, RefusesCredentialsPointingToTheSecret) {
+  const std::vector<std::string> urls = {
+      "https://user:s3cretTOKEN@github.com/org/repo.git",
+      "https://s3cretTOKEN@github.com/org/repo",  // a token as the user name
+      "https://:s3cretTOKEN@h/r",
+      "HTTP://x-access-token:s3cretTOKEN@h/r",
+      "git://user:s3cretTOKEN@h/r",
+      "ssh://git:s3cretTOKEN@h/r",
+      "git+ssh://git:s3cretTOKEN@h:2222/r",
+      "git:s3cretTOKEN@github.com:org/repo.git",
+      "file://s3cretTOKEN@localhost/srv/r",
+  };
+  for (const std::string& url : urls) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(NormalizeRepoUrl(url).ok());  // well-formed: refused for its credentials only
+    const absl::Status status = ValidateRepoUrl(url);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(status.message(), "spec.repoUrl ")) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "Secret that spec.secretRef names")) << status;
+    EXPECT_FALSE(absl::StrContains(status.message(), "s3cretTOKEN")) << status;
+  }
+  // A bare user on https is refused too: a user name belongs in the Secret as well.
+  EXPECT_EQ(ValidateRepoUrl("https://alice@h/r").code(), absl::StatusCode::kInvalidArgument);
+  // An empty ssh login is no credential, but RedactUrl would strip it: refused as well.
+  for (const std::string url : {"@h:org/r", "ssh://@h/org/r"}) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(absl::StrContains(ValidateRepoUrl(url).message(), "empty ssh login"));
+  }
+}
+
+TEST(ValidateRepoUrlTest, AcceptsUrlsWithoutCredentials) {
+  for (const std::string url :
+       {"https://github.com/org/repo.git", "http://h:8080/r", "git://h/r", "file:///srv/Repo",
+        "ssh://git@github.com/org/repo", "git@github.com:org/repo.git", "github.com:org/repo",
+        "ssh://h/r", "https://h/org/repo@v2"}) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(ValidateRepoUrl(url).ok()) << ValidateRepoUrl(url);
+  }
+  // Malformed URLs get NormalizeRepoUrl's own message.
+  EXPECT_EQ(ValidateRepoUrl("ftp://h/r").message(),
+            NormalizeRepoUrl("ftp://h/r").status().message());
 }
 
 TEST(RedactUrlTest, RemovesCredentialsOnly) {
@@ -341,6 +463,16 @@ Spellings GenerateSpellings() {
   return s;
 }
 
+// `host:path` of a canonical (hierarchical, default-port) URL: the scp-like tail.
+std::string IdentityTail(const std::string& canonical) {
+  absl::string_view rest = canonical;
+  rest.remove_prefix(rest.find("://") + 3);
+  const size_t slash = rest.find('/');
+  absl::string_view host = rest.substr(0, slash);
+  host.remove_prefix(host.find('@') == absl::string_view::npos ? 0 : host.find('@') + 1);
+  return absl::StrCat(host, ":", rest.substr(slash + 1));
+}
+
 RC_GTEST_PROP(RepoUrlProperty, SpellingsOfOneRemoteNormalizeEqual, ()) {
   const Spellings s = GenerateSpellings();
   const absl::StatusOr<std::string> canonical = NormalizeRepoUrl(s.canonical);
@@ -349,6 +481,48 @@ RC_GTEST_PROP(RepoUrlProperty, SpellingsOfOneRemoteNormalizeEqual, ()) {
   RC_ASSERT(variant.ok());
   RC_ASSERT(*canonical == s.canonical);
   RC_ASSERT(*variant == s.canonical);
+}
+
+RC_GTEST_PROP(RepoIdentityProperty, SpellingsOfOneRepositoryShareOneIdentity, ()) {
+  const Spellings s = GenerateSpellings();
+  // Hosted servers ignore the case of owner and repository and serve every transport.
+  const std::string respelled =
+      *rc::gen::oneOf(rc::gen::just(s.variant), RandomCase(s.variant),
+                      rc::gen::just(absl::StrCat("git@", IdentityTail(s.canonical))));
+  const absl::StatusOr<std::string> canonical = RepoIdentity(s.canonical);
+  const absl::StatusOr<std::string> variant = RepoIdentity(respelled);
+  RC_ASSERT(canonical.ok());
+  RC_ASSERT(variant.ok());
+  RC_ASSERT(*variant == *canonical);
+}
+
+RC_GTEST_PROP(RepoIdentityProperty, IdentityIsAFixedPoint, ()) {
+  const std::string input = *AnyUrlInput();
+  const absl::StatusOr<std::string> identity = RepoIdentity(input);
+  const absl::StatusOr<std::string> normalized = NormalizeRepoUrl(input);
+  RC_CLASSIFY(identity.ok());
+  // The same language as NormalizeRepoUrl (beyond it only identities themselves).
+  RC_ASSERT(identity.ok() == normalized.ok() || absl::StartsWith(input, "//"));
+  if (!identity.ok()) return;
+  const absl::StatusOr<std::string> again = RepoIdentity(*identity);
+  RC_ASSERT(again.ok());
+  RC_ASSERT(*again == *identity);
+  if (normalized.ok()) RC_ASSERT(RepoIdentity(*normalized).value_or("") == *identity);
+  RC_ASSERT(RedactUrl(*identity) == *identity);  // no login, no credential
+}
+
+RC_GTEST_PROP(RepoIdentityProperty, DifferentRepositoriesDiffer, ()) {
+  const Spellings a = GenerateSpellings();
+  const Spellings b = GenerateSpellings();
+  const absl::StatusOr<std::string> ia = RepoIdentity(a.variant);
+  const absl::StatusOr<std::string> ib = RepoIdentity(b.variant);
+  RC_ASSERT(ia.ok());
+  RC_ASSERT(ib.ok());
+  // Host and path up to case: what makes a repository (the generator uses default ports).
+  const bool same = absl::AsciiStrToLower(IdentityTail(a.canonical)) ==
+                    absl::AsciiStrToLower(IdentityTail(b.canonical));
+  RC_CLASSIFY(same);
+  RC_ASSERT((*ia == *ib) == same);
 }
 
 // RFC 3986 userinfo characters (no `@` or `/`), so the token is well-formed. A
@@ -381,6 +555,21 @@ RC_GTEST_PROP(RepoUrlProperty, SecretTokenNeverSurvives, ()) {
       normalized.ok() ? *normalized : std::string(normalized.status().message());
   RC_ASSERT(!absl::StrContains(out, "SeCrEt"));
   RC_ASSERT(!absl::StrContains(RedactUrl(url), "SeCrEt"));
+  const absl::Status validated = ValidateRepoUrl(url);
+  RC_ASSERT(!validated.ok());
+  RC_ASSERT(!absl::StrContains(validated.message(), "SeCrEt"));
+}
+
+RC_GTEST_PROP(RepoUrlProperty, AValidUrlHasNothingToRedact, ()) {
+  const std::string input = *AnyUrlInput();
+  const absl::Status validated = ValidateRepoUrl(input);
+  RC_CLASSIFY(validated.ok());
+  if (!validated.ok()) {
+    RC_ASSERT(absl::StartsWith(validated.message(), "spec.repoUrl "));
+    return;
+  }
+  RC_ASSERT(NormalizeRepoUrl(input).ok());
+  RC_ASSERT(RedactUrl(input) == input);
 }
 
 }  // namespace
