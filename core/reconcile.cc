@@ -207,7 +207,8 @@ void Controller::FinishInvalid(DestinationRecord& rec, const absl::Status& error
   ConditionSet set;
   set.ready_reason =
       error.code() == absl::StatusCode::kNotFound ? kReasonRepoConfigNotFound : kReasonInvalidSpec;
-  if (error.code() == absl::StatusCode::kPermissionDenied) set.ready_reason = kReasonBranchNotAllowed;
+  if (error.code() == absl::StatusCode::kPermissionDenied)
+    set.ready_reason = kReasonBranchNotAllowed;
   set.message = std::string(error.message());
   set.stalled = true;  // a human must change a spec; retried slowly in case one did
   ApplyConditions(set, rec.destination.generation, now, rec.status);
