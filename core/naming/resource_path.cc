@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -80,6 +81,12 @@ absl::Status CheckSegment(absl::string_view field, absl::string_view value,
   }
   if (absl::EqualsIgnoreCase(value, ".git")) {
     return IdError(field, value, "would be a \".git\" folder, which Git refuses");
+  }
+  // Invisible in a path, and refused in a baseFolder: every path written must pass
+  // NormalizeBaseFolder.
+  if (absl::ascii_isspace(static_cast<unsigned char>(value.front())) ||
+      absl::ascii_isspace(static_cast<unsigned char>(value.back()))) {
+    return IdError(field, value, "starts or ends with whitespace");
   }
   return absl::OkStatus();
 }

@@ -25,14 +25,13 @@ struct ResourceId {
 // group and cluster scope drop their segment. `base_folder` must be normalized (an
 // unnormalized one is an error, not silently fixed). Hostile input is rejected,
 // never mapped elsewhere: every segment must be a non-empty, non-`.`/`..` name
-// without `/`, `\`, NUL or control characters, at most 253 bytes (the name at most
-// 250, so that `<name>.yaml` fits a 255-byte file name), and no directory segment
-// may be `.git` (any case); version and resource must be present; the whole path is
-// at most 1024 bytes. Every path returned therefore passes NormalizeBaseFolder.
-// So that every accepted id parses back to itself (ParseResourcePath is its exact
-// inverse), three more ids are refused: a core-group version that is not shaped
-// `v\d+((alpha|beta)\d+)?`, a group with that shape, and a name ending in `.sops`
-// (its file `<n>.sops.yaml` would read back as the SOPS-encrypted object `<n>`).
+// without `/`, `\`, NUL, control characters or leading/trailing whitespace, at most 253 bytes (the
+// name at most 250, so that `<name>.yaml` fits a 255-byte file name), and no directory segment may
+// be `.git` (any case); version and resource must be present; the whole path is at most 1024 bytes.
+// Every path returned therefore passes NormalizeBaseFolder. So that every accepted id parses back
+// to itself (ParseResourcePath is its exact inverse), three more ids are refused: a core-group
+// version that is not shaped `v\d+((alpha|beta)\d+)?`, a group with that shape, and a name ending
+// in `.sops` (its file `<n>.sops.yaml` would read back as the SOPS-encrypted object `<n>`).
 // InvalidArgument names the field (`group`, `version`, `resource`, `namespace`,
 // `name` or `spec.baseFolder`).
 absl::StatusOr<std::string> ResourcePath(absl::string_view base_folder, const ResourceId& id);
