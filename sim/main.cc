@@ -43,16 +43,27 @@ void OnAssert(const char* expression, const char* file, int line) {
   std::_Exit(kExitCrash);
 }
 
+constexpr char kUsage[] =
+    "usage: gitdest-sim run --seed=N [world flags] [--trace=FILE] [--check-determinism]\n"
+    "       gitdest-sim explore --seeds=A..B [--jobs=2] [--time-budget=SECONDS] [world flags]\n"
+    "       gitdest-sim replay FILE\n"
+    "       gitdest-sim shrink --seed=N [world flags]\n"
+    "       gitdest-sim --help\n"
+    "\n"
+    "  run      one seeded run of the simulated world; prints a summary, and on a failure\n"
+    "           what broke and the command that reproduces it\n"
+    "  explore  many seeds in child processes (a crash is a result); prints every failure's\n"
+    "           reproduce line\n"
+    "  replay   feeds a recorded trace to a fresh core and compares effects and state hashes\n"
+    "  shrink   halves the world of a failing seed while the same kind of failure remains\n"
+    "\n"
+    "world flags: --destinations=N (12) --branches=N (3) --objects=N (4, per namespace)\n"
+    "             --duration=4h (faults on) --liveness=45m (healed: must converge within)\n"
+    "exit codes: 0 ok, 1 safety violation, 2 liveness failure, 3 crash (assertion),\n"
+    "            4 replay divergence, 64 usage\n";
+
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "gitdest-sim: %s\n"
-               "usage: gitdest-sim run --seed=N [--destinations=N --branches=N --objects=N\n"
-               "                       --duration=4h --liveness=45m] [--trace=FILE]\n"
-               "                       [--check-determinism]\n"
-               "       gitdest-sim explore --seeds=A..B [--jobs=2] [--time-budget=SECONDS] ...\n"
-               "       gitdest-sim replay FILE\n"
-               "       gitdest-sim shrink --seed=N [world flags]\n",
-               why.c_str());
+  std::fprintf(stderr, "gitdest-sim: %s\n%s", why.c_str(), kUsage);
   std::exit(kExitUsage);
 }
 
@@ -323,6 +334,10 @@ int main(int argc, char** argv) {
   using namespace gitdest::sim;
   gitdest::core::SetAssertHandler(OnAssert);
   const Args args = Parse(argc, argv);
+  if (args.command == "--help" || args.command == "-h" || args.command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (args.command == "run") return Run(args);
   if (args.command == "explore") return Explore(args);
   if (args.command == "replay") return ReplayCommand(args);
