@@ -294,6 +294,13 @@ void Controller::OnResourceTypesDiscovered(const ResourceTypesDiscovered& in) {
 void Controller::UpdateWatches() {
   std::set<GroupVersionResource> types = rules_.WatchedTypes(discovered_);
   if (watched_ == types) return;
+  // A type no longer watched delivers no deletes: what is known of its objects would go
+  // stale and keep their files from a later resync's cleanup. Forget it; the informer
+  // lists what is alive if the type is watched again.
+  std::erase_if(object_versions_, [&](const auto& entry) {
+    const ResourceId& id = entry.first;
+    return !types.contains(GroupVersionResource{id.group, id.version, id.resource});
+  });
   // Not a write: a standby watches too, so that its cache is warm when it takes over.
   effects_.push_back(EnsureWatches{std::vector<GroupVersionResource>(types.begin(), types.end())});
   watched_ = std::move(types);
