@@ -25,7 +25,10 @@ int64_t Bytes(const FileChange& change) {
 
 Remote RemoteOf(const RepoConfig& config) {
   const RepoConfigSpec& spec = config.spec;
-  return Remote{spec.repo_url, ObjectKey{config.key.namespace_, spec.secret_name}, spec.push};
+  // Redacted where it entered; redacted again here, so that no effect can carry a
+  // credential even if an adapter forgot (RedactUrl of a redacted URL is the same URL).
+  return Remote{RedactUrl(spec.repo_url), ObjectKey{config.key.namespace_, spec.secret_name},
+                spec.push};
 }
 
 BranchWorker::BranchWorker(WorkerKey key, uint32_t slot, Remote remote,

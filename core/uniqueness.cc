@@ -29,10 +29,11 @@ absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const Rep
   }
   if (config->spec.repo_url_had_credentials) {
     // Redacted where it entered; the adapter saw the password, the core never does.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "GitRepoConfig ", config->key.ToString(), ": spec.repoUrl ", config->spec.repo_url,
-        " carried credentials, which are refused; put them in the Secret that "
-        "spec.secretRef names and remove them from the URL"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": spec.repoUrl ",
+                     RedactUrl(config->spec.repo_url),
+                     " carried credentials, which are refused; put them in the Secret that "
+                     "spec.secretRef names and remove them from the URL"));
   }
   if (absl::Status s = ValidateRepoUrl(config->spec.repo_url); !s.ok()) {
     return absl::InvalidArgumentError(

@@ -187,6 +187,30 @@ TEST_F(ReconcileTest, CrossNamespaceRepoRefCarriesTheSecretsNamespace) {
   EXPECT_EQ(std::get<core::PushBatch>(h.held().front()).remote.secret, secret);
 }
 
+// Defence in depth: should an adapter hand over a URL with its password, no Git effect
+// carries it — not even the push of writes queued before the URL changed.
+TEST_F(ReconcileTest, NoGitEffectCarriesACredentialEvenIfOneEnters) {
+  AddDestination("a", "clusters/a");
+  h.Settle();
+  h.Feed(h.Changed(ConfigMap("prod", "cm"), core::ChangeOp::kUpdate, "v"));
+  h.Feed(core::RepoConfigObserved{
+      MakeRepoConfig("repo", "https://bob:s3cret@git.example.com/org/repo.git")});
+  h.Advance(absl::Seconds(10));
+  int pushes = 0;
+  for (const auto& [at, effect] : h.TakeEffects()) {
+    if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+      EXPECT_EQ(push->remote.url.find("s3cret"), std::string::npos) << push->remote.url;
+      ++pushes;
+    }
+    if (const auto* write = std::get_if<core::WriteStatus>(&effect)) {
+      for (const core::Condition& c : write->status.conditions) {
+        EXPECT_EQ(c.message.find("s3cret"), std::string::npos) << c.message;
+      }
+    }
+  }
+  EXPECT_EQ(pushes, 1);
+}
+
 TEST_F(ReconcileTest, AuthFailureStalls) {
   h.remote.FailNextReads(1, absl::UnauthenticatedError("bad credentials"));
   AddDestination("a", "clusters/a");
