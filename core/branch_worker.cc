@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/naming/base_folder.h"
 #include "core/naming/repo_url.h"
 
 namespace gitdest::core {
@@ -161,6 +162,8 @@ void BranchWorker::Restore(const Memory& memory) {
 // ---- writes ----------------------------------------------------------------------------
 
 void BranchWorker::Enqueue(FileChange change, absl::Time now) {
+  // Invariant 5, checked where paths enter: nothing queued may escape the repository.
+  GITDEST_ASSERT(IsNormalFolder(change.path));
   if (pending_.empty()) first_pending_at_ = now;
   pending_bytes_ += Bytes(change);
   pending_.push_back(std::move(change));

@@ -18,6 +18,7 @@
 #include "core/inputs.h"
 #include "core/options.h"
 #include "core/slots.h"
+#include "core/stable_hash.h"
 #include "core/timer_queue.h"
 #include "core/types.h"
 #include "core/uniqueness.h"
@@ -77,6 +78,7 @@ struct GroupState {
   std::set<ObjectKey> members;
   std::optional<std::map<ObjectKey, std::optional<ObjectKey>>> verdicts;
   uint64_t verdicts_serial = 0;  // names this computation of verdicts, controller-wide
+  Digest verdicts_claims{};      // ClaimsDigest of the claims `verdicts` were computed from
 };
 
 class Controller {
@@ -176,6 +178,9 @@ class Controller {
   // True when the target changed (and so did the claims of its groups).
   bool SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target);
   std::vector<Claim> ClaimsOf(const GroupState& group) const;
+  // What the verdicts of a group depend on: each member's key, age and folder.
+  Digest ClaimsDigest(const GroupState& group) const;
+  static void AddClaim(StableHasher& hasher, const ObjectKey& key, const DestinationRecord& rec);
   void Detach(DestinationRecord& rec);
   void ReconcileSoon(const DestinationRecord& rec, absl::Time now) {
     timers_.SetNoLaterThan(DestinationTimer(rec), now);

@@ -1,9 +1,9 @@
 // Controller::CheckInvariants: the design's invariants that are visible in the
 // controller's own state (design §6: 1, 2 in part, 6; the rest need the world and
 // are checked by the simulator).
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "core/controller.h"
-#include "core/naming/base_folder.h"
 
 namespace gitdest::core {
 
@@ -16,9 +16,11 @@ absl::Status Controller::CheckInvariants() const {
 // 1. No two admitted destinations share a triple or nest on one branch.
 absl::Status Controller::CheckAdmitted() const {
   for (const auto& [group, state] : groups_) {
-    std::vector<const DestinationRecord*> admitted;
+    absl::InlinedVector<const DestinationRecord*, 16> admitted;
+    StableHasher claims;
     for (const ObjectKey& key : state.members) {
-      const DestinationRecord& rec = destinations_.at(key);
+      const DestinationRecord& rec = RecordOf(key);
+      AddClaim(claims, key, rec);
       if (!rec.target || rec.target->repository != group.first ||
           rec.target->branch != group.second) {
         return absl::InternalError(absl::StrCat("group index: ", key.ToString(),
@@ -26,7 +28,9 @@ absl::Status Controller::CheckAdmitted() const {
       }
       if (rec.worker) admitted.push_back(&rec);
     }
-    if (state.verdicts && *state.verdicts != ResolveConflicts(ClaimsOf(state))) {
+    // Verdicts are a function of the claims: cached ones must have been computed from
+    // the claims as they are now (a digest comparison, so that it is cheap every step).
+    if (state.verdicts && state.verdicts_claims != claims.Finish()) {
       return absl::InternalError(
           absl::StrCat("cached verdicts of ", group.first, "@", group.second, " are stale"));
     }
@@ -45,7 +49,8 @@ absl::Status Controller::CheckAdmitted() const {
 }
 
 // 6. A worker exists iff a destination uses it or it still has writes to push; at most
-// one read and one batch in flight each (2, structurally).
+// one read and one batch in flight each (2, structurally). Invariant 5's path check runs
+// where paths enter a worker's queue (BranchWorker::Enqueue), once per path.
 absl::Status Controller::CheckWorkers() const {
   for (const auto& [key, worker] : workers_.workers()) {
     if (!worker.InUse()) {
@@ -54,16 +59,10 @@ absl::Status Controller::CheckWorkers() const {
                        " has no destination and nothing to push but was not retired"));
     }
     for (const ObjectKey& dest : worker.destinations()) {
-      auto it = destinations_.find(dest);
-      if (it == destinations_.end() || it->second.worker != &worker) {
+      const DestinationRecord* rec = FindRecord(dest);
+      if (rec == nullptr || rec->worker != &worker) {
         return absl::InternalError(absl::StrCat("worker ", key.ToString(), " lists ",
                                                 dest.ToString(), " which is not attached"));
-      }
-    }
-    for (const FileChange& change : worker.pending()) {
-      if (!NormalizeBaseFolder(change.path).ok()) {
-        return absl::InternalError(absl::StrCat("invariant 5 (folders): unsafe path \"",
-                                                change.path, "\" queued on ", key.ToString()));
       }
     }
   }
@@ -73,7 +72,7 @@ absl::Status Controller::CheckWorkers() const {
 absl::Status Controller::CheckDestinations() const {
   for (const auto& [key, rec] : destinations_) {
     if (rec.worker) {
-      const BranchWorker* worker = workers_.Find(rec.worker->key());
+      const BranchWorker* worker = workers_.AtSlot(rec.worker->slot());
       if (worker != rec.worker || !worker->destinations().contains(key)) {
         return absl::InternalError(absl::StrCat("invariant 6 (worker lifecycle): ", key.ToString(),
                                                 " is admitted to worker ",

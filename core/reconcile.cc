@@ -142,6 +142,7 @@ void Controller::RefreshVerdict(DestinationRecord& rec, absl::Time now) {
   if (!group.verdicts) {
     group.verdicts = ResolveConflicts(ClaimsOf(group));
     group.verdicts_serial = ++verdicts_serials_;
+    group.verdicts_claims = ClaimsDigest(group);
     for (const auto& [other, lost_to] : *group.verdicts) {
       const DestinationRecord& member = RecordOf(other);
       if (&member != &rec && member.lost_to != lost_to) ReconcileSoon(member, now);
@@ -185,6 +186,20 @@ std::vector<Claim> Controller::ClaimsOf(const GroupState& group) const {
     claims.push_back(Claim{key, rec.destination.creation_time, *rec.target});
   }
   return claims;
+}
+
+void Controller::AddClaim(StableHasher& hasher, const ObjectKey& key,
+                          const DestinationRecord& rec) {
+  // Repository and branch are the group's own: only the folder tells members apart.
+  hasher.Add(key.namespace_).Add(key.name);
+  hasher.Add(static_cast<uint64_t>(absl::ToUnixNanos(rec.destination.creation_time)));
+  hasher.Add(rec.target ? absl::string_view(rec.target->base_folder) : absl::string_view());
+}
+
+Digest Controller::ClaimsDigest(const GroupState& group) const {
+  StableHasher hasher;
+  for (const ObjectKey& key : group.members) AddClaim(hasher, key, RecordOf(key));
+  return hasher.Finish();
 }
 
 void Controller::ReconcileGroup(const GroupState& group, absl::Time now) {

@@ -2,11 +2,14 @@
 // bounded staleness compare a status with.
 #pragma once
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "sim/sim_remote.h"
 
@@ -18,7 +21,10 @@ class TipHistory {
   void Record(const SimRemote& remote, const std::string& url, absl::Time now) {
     for (const auto& [branch, tip] : remote.Branches(url)) {
       auto& history = tips_[branch];
-      if (history.empty() || history.back().second != tip) history.emplace_back(now, tip);
+      if (history.empty() || history.back().second != tip) {
+        history.emplace_back(now, tip);
+        ever_.insert(tip);
+      }
     }
     for (auto& [branch, history] : tips_) {
       if (!history.back().second.empty() && remote.Tip(url, branch).empty()) {
@@ -34,19 +40,22 @@ class TipHistory {
                    absl::Time to) const {
     auto it = tips_.find(branch);
     if (it == tips_.end()) return sha.empty();
-    std::string before;
-    for (const auto& [when, tip] : it->second) {
-      if (when < from) {
-        before = tip;
-      } else if (when <= to && tip == sha) {
-        return true;
-      }
+    const History& history = it->second;  // in time order: Record is called as time goes on
+    auto first = std::lower_bound(history.begin(), history.end(), from,
+                                  [](const auto& entry, absl::Time t) { return entry.first < t; });
+    for (auto i = first; i != history.end() && i->first <= to; ++i) {
+      if (i->second == sha) return true;
     }
-    return before == sha;
+    return first == history.begin() ? sha.empty() : std::prev(first)->second == sha;
   }
 
+  // Whether any branch of the repository ever had `sha` as its tip.
+  bool EverHad(const std::string& sha) const { return ever_.contains(sha); }
+
  private:
-  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> tips_;
+  using History = std::vector<std::pair<absl::Time, std::string>>;
+  std::map<std::string, History> tips_;
+  absl::flat_hash_set<std::string> ever_;
 };
 
 }  // namespace gitdest::sim

@@ -160,11 +160,7 @@ void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationRe
                                " did not have within the TTL"));
     }
   } else if (!st.last_commit_sha.empty()) {
-    bool seen = false;
-    for (int b = 0; b < options_.branches && !seen; ++b) {
-      seen = tips.SeenBetween(BranchName(b), st.last_commit_sha, absl::InfinitePast(), now_);
-    }
-    if (!seen) {
+    if (!tips.EverHad(st.last_commit_sha)) {
       return Fail(Outcome::kSafetyViolation,
                   absl::StrCat("invariant 10 (only its repository): ", key.ToString(),
                                " shows commit ", st.last_commit_sha, ", which ", target.repo_url,

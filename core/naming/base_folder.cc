@@ -97,6 +97,15 @@ absl::StatusOr<std::string> NormalizeBaseFolder(absl::string_view base_folder) {
   return normalized;
 }
 
+bool IsNormalFolder(absl::string_view path) {
+  if (path.empty() || path.size() > kMaxFolderBytes || path.front() == '/') return false;
+  if (!CheckFolderCharacters(path).ok()) return false;
+  for (const absl::string_view segment : absl::StrSplit(path, '/')) {
+    if (segment.empty() || segment == "." || !CheckSegment(path, segment).ok()) return false;
+  }
+  return true;
+}
+
 bool FoldersOverlap(absl::string_view a, absl::string_view b) {
   if (a.size() > b.size()) std::swap(a, b);
   if (a.empty()) return true;  // the root contains every folder

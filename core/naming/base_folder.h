@@ -20,6 +20,11 @@ namespace gitdest::core {
 // The result is a fixed point.
 absl::StatusOr<std::string> NormalizeBaseFolder(absl::string_view base_folder);
 
+// True exactly when NormalizeBaseFolder(path) accepts `path` and returns it unchanged: a
+// safe folder or file path already in canonical form. Allocates nothing when it holds,
+// so checks may run it on every queued path after every step.
+bool IsNormalFolder(absl::string_view path);
+
 // True when two *normalized* folders are equal or one contains the other by whole
 // segments (`a/b` contains `a/b/c`, but not `a/bc`). Symmetric. An empty folder
 // stands for the repository root and overlaps everything.

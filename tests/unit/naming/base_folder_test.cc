@@ -49,6 +49,8 @@ TEST(NormalizeBaseFolderTest, CanonicalForms) {
     const absl::StatusOr<std::string> got = NormalizeBaseFolder(c.input);
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(*got, c.want);
+    EXPECT_EQ(IsNormalFolder(c.input), c.input == c.want);
+    EXPECT_TRUE(IsNormalFolder(c.want));
   }
 }
 
@@ -105,6 +107,7 @@ TEST(NormalizeBaseFolderTest, RejectsUnsafeFolders) {
     SCOPED_TRACE(c.input);
     const absl::StatusOr<std::string> got = NormalizeBaseFolder(c.input);
     ASSERT_FALSE(got.ok()) << *got;
+    EXPECT_FALSE(IsNormalFolder(c.input));
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
     const std::string message(got.status().message());
     EXPECT_TRUE(absl::StartsWith(message, "spec.baseFolder")) << message;
@@ -156,6 +159,13 @@ rc::Gen<std::string> FolderLike() {
       rc::gen::arbitrary<std::string>());
 }
 
+rc::Gen<std::string> ValidFolder() {
+  return rc::gen::map(
+      rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(
+          rc::gen::element<std::string>("a", "clusters", "prod", "foo..bar", "x.y", "-", "..."))),
+      [](const std::vector<std::string>& p) { return absl::StrJoin(p, "/"); });
+}
+
 RC_GTEST_PROP(BaseFolderProperty, NormalizationIsIdempotentAndSafe, ()) {
   const std::string input = *FolderLike();
   const absl::StatusOr<std::string> once = NormalizeBaseFolder(input);
@@ -175,6 +185,13 @@ RC_GTEST_PROP(BaseFolderProperty, NormalizationIsIdempotentAndSafe, ()) {
   }
 }
 
+RC_GTEST_PROP(BaseFolderProperty, IsNormalFolderExactlyWhenNormalizationKeepsIt, ()) {
+  const std::string input = *rc::gen::oneOf(FolderLike(), ValidFolder());
+  const absl::StatusOr<std::string> normalized = NormalizeBaseFolder(input);
+  RC_CLASSIFY(normalized.ok() && *normalized == input);
+  RC_ASSERT(IsNormalFolder(input) == (normalized.ok() && *normalized == input));
+}
+
 RC_GTEST_PROP(BaseFolderProperty, EveryErrorNamesTheField, ()) {
   const absl::StatusOr<std::string> result = NormalizeBaseFolder(*FolderLike());
   if (result.ok()) return;
@@ -188,13 +205,6 @@ RC_GTEST_PROP(BaseFolderProperty, OverlapIsSymmetricAndReflexive, ()) {
       *rc::gen::oneOf(FolderLike(), rc::gen::just(a + "/x"), rc::gen::just(a + "x"));
   RC_ASSERT(FoldersOverlap(a, b) == FoldersOverlap(b, a));
   RC_ASSERT(FoldersOverlap(a, a));
-}
-
-rc::Gen<std::string> ValidFolder() {
-  return rc::gen::map(
-      rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(
-          rc::gen::element<std::string>("a", "clusters", "prod", "foo..bar", "x.y", "-", "..."))),
-      [](const std::vector<std::string>& p) { return absl::StrJoin(p, "/"); });
 }
 
 RC_GTEST_PROP(BaseFolderProperty, ChildOverlapsButSiblingWithSamePrefixDoesNot, ()) {
