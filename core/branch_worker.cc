@@ -142,7 +142,9 @@ std::optional<RequestId> BranchWorker::OverduePush(absl::Time now) const {
 }
 
 absl::Duration BranchWorker::ReadRetryDelay() const {
-  return Backoff(options_->metadata_cache_ttl, options_->read_retry_delay_max, read_failures_);
+  // Never below the TTL, whatever the cap says: reads stay one per TTL.
+  const absl::Duration ttl = options_->metadata_cache_ttl;
+  return Backoff(ttl, std::max(ttl, options_->read_retry_delay_max), read_failures_);
 }
 
 BranchWorker::Memory BranchWorker::Remember() const {

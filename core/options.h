@@ -20,7 +20,8 @@ struct ControllerOptions {
   // A push not answered within this is retried; a replay of a push that did land
   // conflicts, and replays as no-op commits.
   absl::Duration push_timeout = absl::Minutes(2);
-  // Failed reads back off exponentially from metadata_cache_ttl up to this.
+  // Failed reads back off exponentially from metadata_cache_ttl up to this (a cap below
+  // the TTL is taken as the TTL: reads stay one per TTL).
   absl::Duration read_retry_delay_max = absl::Minutes(5);
 
   // Level-based resync of a healthy destination, spread by a jitter derived from its

@@ -5,7 +5,8 @@
 //   gitdest-sim replay FILE
 //   gitdest-sim shrink --seed=N [world flags]
 //
-// World flags: --destinations=N --branches=N --objects=N --duration=4h --liveness=45m
+// World flags: --destinations=N --branches=N --objects=N --duration=D --liveness=45m
+// --default-options
 // Exit codes: 0 ok, 1 safety violation, 2 liveness failure, 3 crash (assertion),
 // 4 replay divergence, 64 usage.
 #include <sys/wait.h>
@@ -58,7 +59,10 @@ constexpr char kUsage[] =
     "  shrink   halves the world of a failing seed while the same kind of failure remains\n"
     "\n"
     "world flags: --destinations=N (12) --branches=N (3) --objects=N (4, per namespace)\n"
-    "             --duration=4h (faults on) --liveness=45m (healed: must converge within)\n"
+    "             --duration=D (faults on; drawn from the seed: 30m, 1h, 2h or 4h)\n"
+    "             --liveness=45m (healed: must converge within)\n"
+    "             --default-options (the product's controller options and push settings\n"
+    "             instead of ones drawn from the seed)\n"
     "exit codes: 0 ok, 1 safety violation, 2 liveness failure, 3 crash (assertion),\n"
     "            4 replay divergence, 64 usage\n";
 
@@ -114,7 +118,13 @@ SimOptions WorldOptions(const Args& args, uint64_t seed) {
   o.destinations = static_cast<int>(IntFlag(args, "destinations", o.destinations));
   o.branches = static_cast<int>(IntFlag(args, "branches", o.branches));
   o.objects = static_cast<int>(IntFlag(args, "objects", o.objects));
-  o.duration = DurationFlag(args, "duration", o.duration);
+  const ConfigDraw draw = ChooseConfig(seed);
+  o.default_options = args.flags.contains("default-options");
+  if (!o.default_options) {
+    o.core_options = draw.core_options;
+    o.push = draw.push;
+  }
+  o.duration = DurationFlag(args, "duration", draw.duration);
   o.liveness_bound = DurationFlag(args, "liveness", o.liveness_bound);
   // Only the determinism check compares them; a trace records them either way.
   o.state_hashes = args.flags.contains("check-determinism");
@@ -149,6 +159,9 @@ void PrintSummary(const SimOptions& options, const RunResult& r) {
       static_cast<long long>(r.watch_drops), static_cast<long long>(r.admissions_refused),
       static_cast<long long>(r.rule_changes), static_cast<long long>(r.config_changes));
   std::printf("  faults: %s\n", r.mix.Describe().c_str());
+  const ConfigDraw config{options.core_options, options.push, options.duration};
+  std::printf("  options: %s%s\n", options.default_options ? "(defaults) " : "",
+              config.Describe().c_str());
   if (r.outcome != Outcome::kOk) {
     std::printf("  what broke: %s\n  at step %lld, %s\n  reproduce: %s\n", r.message.c_str(),
                 static_cast<long long>(r.failed_step), absl::FormatTime(r.failed_at).c_str(),

@@ -46,11 +46,56 @@ std::string FaultMix::Describe() const {
       ancestry_unknown, lease_losses_per_day, admission_webhook ? "on" : "off");
 }
 
+ConfigDraw ChooseConfig(uint64_t seed) {
+  Prng prng(seed ^ 0xc0f1'9d8a'11ce'5eedULL);
+  auto pick = [&](std::initializer_list<absl::Duration> choices) {
+    return choices.begin()[prng.Below(choices.size())];
+  };
+  ConfigDraw draw;
+  core::ControllerOptions& o = draw.core_options;
+  o.metadata_cache_ttl =
+      pick({absl::Seconds(10), absl::Seconds(30), absl::Seconds(30), absl::Minutes(2)});
+  o.read_timeout = o.metadata_cache_ttl * prng.Between(3, 9) / 10;  // below the TTL
+  o.push_timeout = pick({absl::Seconds(30), absl::Minutes(2)});
+  o.read_retry_delay_max = pick({absl::Minutes(1), absl::Minutes(5)});
+  o.requeue_interval = pick({absl::Minutes(2), absl::Minutes(10), absl::Minutes(10)});
+  o.requeue_jitter_fraction = static_cast<double>(prng.Between(0, 3)) / 10;
+  o.invalid_spec_requeue = pick({absl::Seconds(30), absl::Minutes(2)});
+  o.status_write_retry_delay = pick({absl::Seconds(1), absl::Seconds(5)});
+  o.resync_retry_delay = pick({absl::Seconds(1), absl::Seconds(5)});
+  o.api_timeout = pick({absl::Seconds(10), absl::Seconds(30)});
+  o.push_retry_delay_min = pick({absl::Seconds(1), absl::Seconds(5)});
+  o.push_retry_delay_max = pick({absl::Minutes(1), absl::Minutes(5)});
+  o.push_conflict_retries = static_cast<int>(prng.Between(0, 4));
+  o.max_pending_changes = std::initializer_list<size_t>{4, 50, 10000}.begin()[prng.Below(3)];
+  // A change is ~150 bytes: 100 sends each alone, 400 a few at a time.
+  draw.push.interval =
+      pick({absl::ZeroDuration(), absl::Seconds(2), absl::Seconds(10), absl::Minutes(1)});
+  draw.push.max_commits = std::initializer_list<int64_t>{1, 3, 8, 20}.begin()[prng.Below(4)];
+  draw.push.max_bytes = std::initializer_list<int64_t>{100, 400, 1 << 20}.begin()[prng.Below(3)];
+  // Short runs are most of a sweep's seeds; long ones let rare faults pile up.
+  draw.duration = pick({absl::Minutes(30), absl::Hours(1), absl::Hours(2), absl::Hours(4)});
+  return draw;
+}
+
+std::string ConfigDraw::Describe() const {
+  const core::ControllerOptions& o = core_options;
+  return absl::StrFormat(
+      "ttl=%s read_timeout=%s push_timeout=%s requeue=%s±%.0f%% conflict_retries=%d "
+      "push_backoff=%s..%s queue_bound=%zu push: interval=%s max_commits=%d max_bytes=%d",
+      absl::FormatDuration(o.metadata_cache_ttl), absl::FormatDuration(o.read_timeout),
+      absl::FormatDuration(o.push_timeout), absl::FormatDuration(o.requeue_interval),
+      o.requeue_jitter_fraction * 100, o.push_conflict_retries,
+      absl::FormatDuration(o.push_retry_delay_min), absl::FormatDuration(o.push_retry_delay_max),
+      o.max_pending_changes, absl::FormatDuration(push.interval), push.max_commits, push.max_bytes);
+}
+
 std::string SimOptions::ReproduceCommand() const {
   return absl::StrCat("gitdest-sim run --seed=", seed, " --destinations=", destinations,
                       " --branches=", branches, " --objects=", objects,
                       " --duration=", absl::FormatDuration(duration),
-                      " --liveness=", absl::FormatDuration(liveness_bound));
+                      " --liveness=", absl::FormatDuration(liveness_bound),
+                      default_options ? " --default-options" : "");
 }
 
 RunResult RunSimulation(const SimOptions& options, const StepObserver& observer) {

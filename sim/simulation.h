@@ -28,6 +28,10 @@ struct SimOptions {
   // determinism check; a trace observer gets it either way.
   bool state_hashes = true;
   core::ControllerOptions core_options;  // the controller's; traces record them
+  core::PushSettings push;               // every GitRepoConfig's spec.push
+  // The product's defaults were asked for (`--default-options`) rather than options drawn
+  // from the seed: the reproduce command says so.
+  bool default_options = false;
   // The command line that reproduces this run.
   std::string ReproduceCommand() const;
 };
@@ -51,6 +55,17 @@ struct FaultMix {
   int ancestry_unknown = 0;
   int lease_losses_per_day = 0;   // the controller loses its lease and gets it back later
   bool admission_webhook = true;  // off: the webhook's failurePolicy=Ignore let it through
+  std::string Describe() const;
+};
+
+// What a seed decides besides its faults: the controller's options, the GitRepoConfigs'
+// push settings and how long faults last (swarm testing of configuration). Every draw
+// keeps the core's own constraints (a read times out before its TTL ends) and lets a
+// healed world converge within the default liveness bound.
+struct ConfigDraw {
+  core::ControllerOptions core_options;
+  core::PushSettings push;
+  absl::Duration duration;
   std::string Describe() const;
 };
 
@@ -84,6 +99,7 @@ struct StepRecord {
 using StepObserver = std::function<void(const StepRecord&)>;
 
 FaultMix ChooseFaultMix(uint64_t seed);
+ConfigDraw ChooseConfig(uint64_t seed);
 RunResult RunSimulation(const SimOptions& options, const StepObserver& observer = {});
 
 }  // namespace gitdest::sim

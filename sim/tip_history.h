@@ -19,7 +19,8 @@ class TipHistory {
  public:
   // Notes every branch whose tip changed (or vanished) since the last call.
   void Record(const SimRemote& remote, const std::string& url, absl::Time now) {
-    for (const auto& [branch, tip] : remote.Branches(url)) {
+    const std::map<std::string, std::string> branches = remote.Branches(url);
+    for (const auto& [branch, tip] : branches) {
       auto& history = tips_[branch];
       if (history.empty() || history.back().second != tip) {
         history.emplace_back(now, tip);
@@ -27,7 +28,7 @@ class TipHistory {
       }
     }
     for (auto& [branch, history] : tips_) {
-      if (!history.back().second.empty() && remote.Tip(url, branch).empty()) {
+      if (!history.back().second.empty() && !branches.contains(branch)) {
         history.emplace_back(now, "");
       }
     }

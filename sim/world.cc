@@ -139,8 +139,7 @@ std::optional<core::RepoConfig> World::RepoConfig(const core::ObjectKey& key) co
   config.spec.repo_url = it->second.url;
   config.spec.allowed_branches = it->second.allowed_branches;
   config.spec.secret_name = it->second.secret_name;
-  config.spec.push.interval = absl::Seconds(10);
-  config.spec.push.max_commits = 8;
+  config.spec.push = options_.push;
   return config;
 }
 

@@ -132,6 +132,26 @@ TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
   EXPECT_EQ(Status("a").last_commit_sha, sha);
 }
 
+// A retry cap set below the TTL does not make failed reads come faster than one per TTL.
+TEST(ReadRetryTest, RetryCapBelowTheTtlStillWaitsTheTtl) {
+  core::ControllerOptions options = TestOptions();
+  options.metadata_cache_ttl = absl::Minutes(2);
+  options.read_timeout = absl::Minutes(1);
+  options.read_retry_delay_max = absl::Seconds(30);
+  Harness h(options);
+  h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+  h.Feed(core::WatchRuleObserved{CaptureConfigMaps("a")});
+  h.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", h.now())});
+  ASSERT_EQ(h.reads_issued().size(), 1u);
+  const absl::Time first = h.now();
+  h.Advance(absl::Minutes(1));  // unanswered: the read times out
+  h.Advance(absl::Seconds(59));
+  EXPECT_EQ(h.reads_issued().size(), 1u) << "read again " << (h.now() - first) << " after";
+  h.Advance(absl::Seconds(1));
+  EXPECT_EQ(h.reads_issued().size(), 2u);
+  EXPECT_TRUE(h.violation().ok()) << h.violation();
+}
+
 TEST_F(ReconcileTest, UnansweredReadTimesOutAndItsLateAnswerIsIgnored) {
   AddDestination("a", "clusters/a");
   h.Advance(absl::Seconds(20));  // the port never answered: the core fails the read
