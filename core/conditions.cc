@@ -16,19 +16,19 @@ ConditionStatus ToStatus(bool value) {
   return value ? ConditionStatus::kTrue : ConditionStatus::kFalse;
 }
 
-bool HasAllTypesInOrder(const DestinationStatus& status) {
-  if (status.conditions.size() != kTypes.size()) return false;
+bool HasAllTypesInOrder(const std::vector<Condition>& conditions) {
+  if (conditions.size() != kTypes.size()) return false;
   for (size_t i = 0; i < kTypes.size(); ++i) {
-    if (status.conditions[i].type != kTypes[i]) return false;
+    if (conditions[i].type != kTypes[i]) return false;
   }
   return true;
 }
 
 // Sets one condition in place (assigning into existing strings: no allocation when
 // nothing grew). last_transition_time moves only when the status changes.
-void Set(Condition& c, bool value, absl::string_view reason, absl::string_view message,
+void Set(Condition& c, ConditionStatus status, absl::string_view reason, absl::string_view message,
          int64_t generation, absl::Time now) {
-  if (const ConditionStatus status = ToStatus(value); c.status != status) {
+  if (c.status != status) {
     c.status = status;
     c.last_transition_time = now;
   }
@@ -39,33 +39,35 @@ void Set(Condition& c, bool value, absl::string_view reason, absl::string_view m
 
 }  // namespace
 
-const Condition* FindCondition(const DestinationStatus& status, const std::string& type) {
-  auto it = std::find_if(status.conditions.begin(), status.conditions.end(),
+const Condition* FindCondition(const std::vector<Condition>& conditions, const std::string& type) {
+  auto it = std::find_if(conditions.begin(), conditions.end(),
                          [&](const Condition& c) { return c.type == type; });
-  return it == status.conditions.end() ? nullptr : &*it;
+  return it == conditions.end() ? nullptr : &*it;
 }
 
 void ApplyConditions(const ConditionSet& set, int64_t generation, absl::Time now,
-                     DestinationStatus& status) {
-  if (!HasAllTypesInOrder(status)) {
+                     std::vector<Condition>& conditions) {
+  if (!HasAllTypesInOrder(conditions)) {
     // First outcome (or a status from elsewhere): one of each type, keeping what exists.
-    std::vector<Condition> conditions;
+    std::vector<Condition> complete;
     for (const char* type : kTypes) {
-      const Condition* old = FindCondition(status, type);
+      const Condition* old = FindCondition(conditions, type);
       Condition c;
       c.type = type;  // status Unknown: its first Set is a transition
-      conditions.push_back(old != nullptr ? *old : std::move(c));
+      complete.push_back(old != nullptr ? *old : std::move(c));
     }
-    status.conditions = std::move(conditions);
+    conditions = std::move(complete);
   }
   // Ready always explains itself; Reconciling and Stalled repeat the message only
   // while they are True, so a client reading one condition sees why.
-  Set(status.conditions[0], set.ready, set.ready_reason, set.message, generation, now);
+  const ConditionStatus ready = set.ready_unknown ? ConditionStatus::kUnknown : ToStatus(set.ready);
+  Set(conditions[0], ready, set.ready_reason, set.message, generation, now);
   using View = absl::string_view;
-  Set(status.conditions[1], set.reconciling,
+  Set(conditions[1], ToStatus(set.reconciling),
       set.reconciling ? View(set.reconciling_reason) : View(kReasonIdle),
       set.reconciling ? View(set.message) : View(), generation, now);
-  Set(status.conditions[2], set.stalled, set.stalled ? View(set.ready_reason) : View(kReasonIdle),
+  Set(conditions[2], ToStatus(set.stalled),
+      set.stalled ? View(set.ready_reason) : View(kReasonIdle),
       set.stalled ? View(set.message) : View(), generation, now);
 }
 

@@ -1,4 +1,5 @@
-// kstatus-style conditions on a GitDestination: Ready, Reconciling, Stalled.
+// kstatus-style conditions on every resource the controller owns: Ready, Reconciling,
+// Stalled.
 #pragma once
 
 #include <string>
@@ -19,10 +20,16 @@ inline constexpr char kReasonFetchFailed[] = "FetchFailed";
 inline constexpr char kReasonPushFailed[] = "PushFailed";
 inline constexpr char kReasonPushRetrying[] = "PushRetrying";
 inline constexpr char kReasonIdle[] = "Idle";
+// GitRepoConfig: a read of a branch its GitDestinations use succeeded; one failed (the
+// reference controller's names); none has answered yet.
+inline constexpr char kReasonConnected[] = "Connected";
+inline constexpr char kReasonConnectionFailed[] = "ConnectionFailed";
+inline constexpr char kReasonChecking[] = "Checking";
 
 // The three conditions of one reconcile outcome.
 struct ConditionSet {
   bool ready = false;
+  bool ready_unknown = false;  // Ready is Unknown: nothing has been observed to judge by
   std::string ready_reason;
   std::string message;
   bool reconciling = false;
@@ -30,11 +37,18 @@ struct ConditionSet {
   bool stalled = false;
 };
 
-// Replaces `status.conditions` with `set`, keeping last_transition_time of every
-// condition whose status did not change. The result is sorted by type.
+// Replaces `conditions` with `set`, keeping last_transition_time of every condition
+// whose status did not change. The result is sorted by type.
 void ApplyConditions(const ConditionSet& set, int64_t generation, absl::Time now,
-                     DestinationStatus& status);
+                     std::vector<Condition>& conditions);
+inline void ApplyConditions(const ConditionSet& set, int64_t generation, absl::Time now,
+                            DestinationStatus& status) {
+  ApplyConditions(set, generation, now, status.conditions);
+}
 
-const Condition* FindCondition(const DestinationStatus& status, const std::string& type);
+const Condition* FindCondition(const std::vector<Condition>& conditions, const std::string& type);
+inline const Condition* FindCondition(const DestinationStatus& status, const std::string& type) {
+  return FindCondition(status.conditions, type);
+}
 
 }  // namespace gitdest::core

@@ -52,6 +52,7 @@ Output Controller::Handle(const Input& input, absl::Time now) {
   GITDEST_ASSERT(now >= last_now_);  // time never runs backwards
   GITDEST_ASSERT(effects_.empty());
   last_now_ = now;
+  const bool was_active = active();
   std::visit(Overloaded{
                  [&](const RepoConfigObserved& in) { OnRepoConfigObserved(in, now); },
                  [&](const RepoConfigDeleted& in) { OnRepoConfigDeleted(in, now); },
@@ -72,7 +73,9 @@ Output Controller::Handle(const Input& input, absl::Time now) {
                  [&](const LeaseLost&) { OnLeaseLost(now); },
              },
              input);
+  if (!was_active && active()) MarkAllOwnedStatuses();  // a new leader writes every one anew
   RunDueTimers(now);
+  PublishOwnedStatuses(now);
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
   Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};
   effects_.clear();
@@ -87,7 +90,9 @@ void Controller::RunDueTimers(absl::Time now) {
     std::optional<TimerId> due = timers_.PopDue(now);
     if (!due) return;
     const auto slot = static_cast<uint32_t>(*due);
-    if (*due >> 32 == 0) {
+    if (*due == kOwnedStatusTimer) {
+      RetryOwnedStatuses(now);
+    } else if (*due >> 32 == 0) {
       DestinationRecord* rec = destination_slots_.Get(slot);
       GITDEST_ASSERT(rec != nullptr);  // a deleted destination's timer is cancelled
       Reconcile(*rec, now);
@@ -133,11 +138,12 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
   auto [it, inserted] = repo_configs_.try_emplace(in.config.key, in.config);
   if (!inserted) {
     if (ResourceVersionOlder(in.config.resource_version, it->second.resource_version)) return;
-    if (it->second.spec == in.config.spec) {
-      it->second = in.config;
-      return;  // a resync or a metadata-only change: nothing to decide
-    }
+    const bool same = it->second.spec == in.config.spec;
+    ObserveConfigStatus(in.config, !same || it->second.generation != in.config.generation);
     it->second = in.config;
+    if (same) return;  // a resync or a metadata-only change: nothing to decide
+  } else {
+    ObserveConfigStatus(in.config, true);
   }
   // Re-check every destination that refers to it: a new repoUrl may create (or end)
   // a uniqueness conflict, new allowedBranches may admit or refuse a branch.
@@ -155,6 +161,7 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
 
 void Controller::OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now) {
   if (repo_configs_.erase(in.key) == 0) return;
+  EraseOwnedStatus(ResourceKind::kGitRepoConfig, in.key);
   for (auto& [key, rec] : destinations_) {
     if (RepoConfigKeyOf(rec.destination) != in.key) continue;
     rec.target_stale = true;
@@ -182,6 +189,7 @@ void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time
     rec.requeue_interval = JitteredRequeue(d.key);
     records_by_key_.emplace(d.key, &rec);
   }
+  if (inserted) MarkRulesOf(d.key);               // a rule waiting for it
   if (!inserted && rec.destination == d) return;  // duplicate event: level-based, harmless
   const bool spec_changed =
       inserted || !(rec.destination.spec == d.spec) || rec.destination.generation != d.generation;
@@ -201,6 +209,7 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
   DestinationRecord& rec = it->second;
   Detach(rec);
   SetTarget(rec, std::nullopt);  // reconciles the rest of its group: a loser may win now
+  MarkRulesOf(in.key);           // they write to nothing now
   timers_.Cancel(DestinationTimer(rec));
   destination_slots_.Remove(rec.slot);
   records_by_key_.erase(in.key);
@@ -262,6 +271,9 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
   if (known != nullptr && ResourceVersionOlder(in.rule.resource_version, known->resource_version)) {
     return;
   }
+  ObserveRuleStatus(in.rule, known == nullptr || known->generation != in.rule.generation ||
+                                 known->destination_ref != in.rule.destination_ref ||
+                                 known->rules != in.rule.rules);
   // A rule added or widened: objects that already exist must reach its destination
   // without waiting for a change of theirs. A resync in flight lists the old selectors.
   for (const ObjectKey& grown : rules_.Upsert(in.rule)) {
@@ -276,7 +288,11 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
 
 void Controller::OnWatchRuleDeleted(const WatchRuleDeleted& in) {
   // Narrowing writes nothing: files of objects no longer captured stay as they were.
-  if (rules_.Erase(in.key)) UpdateWatches();
+  if (!rules_.Erase(in.key)) return;
+  EraseOwnedStatus(
+      in.key.namespace_.empty() ? ResourceKind::kClusterWatchRule : ResourceKind::kWatchRule,
+      in.key);
+  UpdateWatches();
 }
 
 void Controller::OnResourceTypesDiscovered(const ResourceTypesDiscovered& in) {
@@ -476,6 +492,7 @@ void Controller::OnMetadataFetched(const MetadataFetched& in, absl::Time now) {
   BranchWorker* worker = TakeRequest(in.request);
   if (worker == nullptr) return;
   BranchWorker::ReadOutcome outcome = worker->OnMetadataFetched(in.request, in.result);
+  MarkStatusDue(ResourceKind::kGitRepoConfig, worker->key().repo_config);
   for (const ObjectKey& waiter : outcome.waiters) {
     DestinationRecord* rec = FindRecord(waiter);
     if (rec == nullptr || rec->worker != worker) continue;
@@ -489,6 +506,8 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
   if (worker == nullptr) return;
   const bool was_failing = !worker->last_push_error().ok();
   std::set<ObjectKey> touched = worker->OnPushCompleted(in.request, in.result, now);
+  MarkStatusDue(ResourceKind::kGitRepoConfig,
+                worker->key().repo_config);  // the branch may exist now
   if (was_failing != !worker->last_push_error().ok()) touched = worker->destinations();
   // Show the new commit (or the push error) in the status of those it concerns; the
   // cache was refreshed by the push, so this reads nothing.
@@ -497,24 +516,23 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
 }
 
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
-  DestinationRecord* found = FindRecord(in.destination);
-  if (found == nullptr || !found->writing || found->status_request != in.request) {
-    return;  // not the write in flight: a late answer to one given up on
-  }
+  if (in.target.kind != ResourceKind::kGitDestination) return OnOwnedStatusWritten(in, now);
+  DestinationRecord* found = FindRecord(in.target.key);
+  if (found == nullptr) return;
   DestinationRecord& rec = *found;
-  rec.writing = false;
-  if (!in.resource_version.ok()) {
-    // Unknown now: write again after a pause. On a conflict (409) the watch brings the
-    // object's newer resourceVersion meanwhile, and the next write is conditional on it.
-    rec.written.reset();
-    timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.status_write_retry_delay);
-    return;
+  switch (rec.status_write.OnWritten(in.request, in.resource_version,
+                                     rec.destination.resource_version)) {
+    case WriteAnswer::kIgnored:
+      return;  // not the write in flight: a late answer to one given up on
+    case WriteAnswer::kFailed:
+      // Unknown now: write again after a pause. On a conflict (409) the watch brings the
+      // object's newer resourceVersion meanwhile, and the next write is conditional on it.
+      timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.status_write_retry_delay);
+      return;
+    case WriteAnswer::kConfirmed:
+      if (rec.status_write.written() != rec.status) PublishStatus(rec);  // it changed meanwhile
+      return;
   }
-  // The answer may arrive after the watch reported a newer version of the object.
-  if (!ResourceVersionOlder(*in.resource_version, rec.destination.resource_version)) {
-    rec.destination.resource_version = *in.resource_version;
-  }
-  if (rec.written != rec.status) PublishStatus(rec);  // it changed while the write flew
 }
 
 void Controller::OnRestarted(const ControllerRestarted& in) {
@@ -534,6 +552,10 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   workers_ = WorkerManager(options_);
   requests_.clear();
   timers_ = TimerQueue();
+  config_statuses_.clear();
+  rule_statuses_.clear();
+  statuses_due_.clear();
+  statuses_unsettled_.clear();
 }
 
 // ---- Leadership ----------------------------------------------------------------------------
@@ -556,12 +578,12 @@ void Controller::DropWork(absl::Time now) {
   for (auto& [key, rec] : destinations_) {
     rec.worker = nullptr;
     rec.awaiting_metadata = false;
-    rec.writing = false;
-    rec.written.reset();  // whatever a write in flight did, the next leader writes anew
+    rec.status_write.Forget();  // whatever a write in flight did, the next leader writes anew
     rec.resync_needed = false;
     rec.resync_in_flight = false;
     rec.queued_at_resync.clear();
   }
+  ForgetOwnedWrites();
   workers_ = WorkerManager(options_);
   requests_.clear();
   timers_ = TimerQueue();

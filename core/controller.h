@@ -19,6 +19,7 @@
 #include "core/options.h"
 #include "core/slots.h"
 #include "core/stable_hash.h"
+#include "core/status_write.h"
 #include "core/timer_queue.h"
 #include "core/types.h"
 #include "core/uniqueness.h"
@@ -43,24 +44,31 @@ struct DestinationRecord {
   uint64_t verdict_serial = 0;        // the group verdicts lost_to was read from
   BranchWorker* worker = nullptr;     // set while admitted: attached to this worker
   DestinationStatus status;           // the latest computed status
-  // What the API holds: the last status it confirmed or, while `writing`, the status in
-  // flight (nullopt: unknown, after a failed write). Updated by assignment, which reuses
-  // its buffers: a status write copies the status once, into the effect.
-  std::optional<DestinationStatus> written;
-  bool writing = false;  // a write of `written` is in flight (status_request)
+  // What the API holds (or will), and the write in flight.
+  StatusWrite<DestinationStatus> status_write;
   bool awaiting_metadata = false;
   // Level-based resync: set when the destination is admitted to a (new) target, cleared
   // when its objects were listed and queued.
   bool resync_needed = false;
   bool resync_in_flight = false;
-  // Requests in flight to the API, matched by id so that a late answer is ignored.
-  RequestId status_request = 0;
-  absl::Time writing_since = absl::InfinitePast();
+  // The list in flight, matched by id so that a late answer is ignored.
   RequestId resync_request = 0;
   absl::Time resync_since = absl::InfinitePast();
   // Paths in its folder that writes queued or in flight when the resync was asked for
   // will create: the folder's listing may predate them, yet they land before its deletes.
   std::set<std::string> queued_at_resync;
+};
+
+// The status the controller owns on a GitRepoConfig or a (Cluster)WatchRule: the object's
+// generation and newest known resourceVersion, the status last computed, and its write.
+template <class Status>
+struct OwnedStatus {
+  int64_t generation = 1;
+  // From the watch, or a status write's answer, whichever is newer: writes are
+  // conditional on it.
+  std::string resource_version;
+  Status status;
+  StatusWrite<Status> write;
 };
 
 // The last version the watch reported of one object: a late event, a duplicate from a
@@ -104,6 +112,13 @@ class Controller {
   const RuleIndex& rules() const { return rules_; }
   bool leader() const { return leader_; }
   const WorkerManager& workers() const { return workers_; }
+  const std::map<ObjectKey, OwnedStatus<RepoConfigStatus>>& config_statuses() const {
+    return config_statuses_;
+  }
+  // WatchRules, and ClusterWatchRules under namespace "".
+  const std::map<ObjectKey, OwnedStatus<WatchRuleStatus>>& rule_statuses() const {
+    return rule_statuses_;
+  }
   // When the destination's next reconcile is due; nullopt if none is scheduled (it
   // awaits a metadata read) or the destination is unknown.
   std::optional<absl::Time> ReconcileAt(const ObjectKey& destination) const;
@@ -118,6 +133,8 @@ class Controller {
   static TimerId WorkerTimer(const BranchWorker& worker) {
     return (TimerId{1} << 32) | worker.slot();
   }
+  // The retries of GitRepoConfig and WatchRule statuses (failed or overdue writes).
+  static constexpr TimerId kOwnedStatusTimer = TimerId{2} << 32;
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -172,6 +189,25 @@ class Controller {
   // Writes rec.status to the API unless it is what the API holds (or will hold).
   void PublishStatus(DestinationRecord& rec);
   void Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now);
+
+  // The statuses of GitRepoConfigs and WatchRules (owned_status_records.cc): marked due
+  // when something they summarize changed, computed and written at the end of Handle.
+  void MarkStatusDue(ResourceKind kind, const ObjectKey& key);
+  void MarkRulesOf(const ObjectKey& destination);  // the rules writing to it
+  void MarkAllOwnedStatuses();
+  void ObserveConfigStatus(const RepoConfig& config, bool changed);
+  void ObserveRuleStatus(const WatchRule& rule, bool changed);
+  void EraseOwnedStatus(ResourceKind kind, const ObjectKey& key);
+  void PublishOwnedStatuses(absl::Time now);
+  void PublishConfigStatus(const ObjectKey& key, OwnedStatus<RepoConfigStatus>& owned,
+                           absl::Time now);
+  void PublishRuleStatus(const ObjectKey& key, OwnedStatus<WatchRuleStatus>& owned, absl::Time now);
+  template <class Status>
+  void WriteOwned(const StatusTarget& target, OwnedStatus<Status>& owned, absl::Time now);
+  void OnOwnedStatusWritten(const StatusWritten& in, absl::Time now);
+  void RetryOwnedStatuses(absl::Time now);
+  void ForgetOwnedWrites();
+  void Settled(const StatusTarget& target);  // its write landed, or it is gone
   absl::Duration JitteredRequeue(const ObjectKey& key) const;
 
   // Groups: which destinations claim targets on one (URL, branch).
@@ -224,6 +260,11 @@ class Controller {
   std::map<Group, GroupState> groups_;
   WorkerManager workers_;
   std::map<RequestId, BranchWorker*> requests_;  // ordered: StateHash iterates it
+  std::map<ObjectKey, OwnedStatus<RepoConfigStatus>> config_statuses_;
+  std::map<ObjectKey, OwnedStatus<WatchRuleStatus>> rule_statuses_;
+  std::set<StatusTarget> statuses_due_;  // ordered: written in this order
+  // Owned statuses whose write is in flight or failed: what kOwnedStatusTimer watches.
+  std::set<StatusTarget> statuses_unsettled_;
   TimerQueue timers_;
   std::vector<Effect> effects_;  // collected during one Handle call
 };

@@ -34,14 +34,15 @@ struct PushBatch {
   absl::Duration timeout;
 };
 
-// Replace a destination's status subresource, conditional on the object still being at
-// `resource_version` (so two replicas can never last-writer-win a status). Answered by
-// StatusWritten.
+// Replace the status subresource of an object the controller owns (a GitDestination,
+// GitRepoConfig, WatchRule or ClusterWatchRule), conditional on the object still being at
+// `resource_version` (so two replicas can never last-writer-win a status). `status` is of
+// the type of `target.kind` (StatusFitsKind). Answered by StatusWritten.
 struct WriteStatus {
   RequestId request = 0;
-  ObjectKey destination;
+  StatusTarget target;
   std::string resource_version;
-  DestinationStatus status;
+  ResourceStatus status;
 };
 
 // The outcome of one reconcile, as controller-runtime's Result: the core itself

@@ -93,7 +93,7 @@ struct PushCompleted {
 // (Aborted: the object changed since the version the write was conditional on).
 struct StatusWritten {
   RequestId request = 0;
-  ObjectKey destination;
+  StatusTarget target;
   absl::StatusOr<std::string> resource_version;
 };
 

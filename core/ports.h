@@ -52,12 +52,12 @@ class GitRemote {
 class ClusterApi {
  public:
   virtual ~ClusterApi() = default;
-  // Replaces the destination's status subresource if the object is still at
-  // `resource_version`; returns its new resourceVersion. Aborted (409) when it changed,
-  // NotFound (404) when it is gone. Blocking; thread-safe.
-  virtual absl::StatusOr<std::string> WriteDestinationStatus(const ObjectKey& destination,
-                                                             const std::string& resource_version,
-                                                             const DestinationStatus& status) = 0;
+  // Replaces the status subresource of `target` (of its kind's type) if the object is
+  // still at `resource_version`; returns its new resourceVersion. Aborted (409) when it
+  // changed, NotFound (404) when it is gone. Blocking; thread-safe.
+  virtual absl::StatusOr<std::string> WriteStatus(const StatusTarget& target,
+                                                  const std::string& resource_version,
+                                                  const ResourceStatus& status) = 0;
   // Records a Kubernetes Event on the object; best effort. Blocking; thread-safe.
   virtual absl::Status RecordEvent(const ObjectKey& object, const std::string& reason,
                                    const std::string& message) = 0;

@@ -127,6 +127,10 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   if (rec.worker && rec.worker->key() != rec.worker_key) Detach(rec);
   // A valid target implies its GitRepoConfig exists, and any change of it since would
   // have made the target stale.
+  if (!rec.worker) {  // newly admitted: its rules write now, its GitRepoConfig reads one more
+    MarkRulesOf(d.key);
+    MarkStatusDue(ResourceKind::kGitRepoConfig, rec.worker_key.repo_config);
+  }
   rec.worker = &workers_.GetWorkerForDestination(
       d.key, rec.worker_key, RemoteOf(repo_configs_.at(rec.worker_key.repo_config)));
   return true;
@@ -209,6 +213,8 @@ void Controller::ReconcileGroup(const GroupState& group, absl::Time now) {
 void Controller::Detach(DestinationRecord& rec) {
   if (!rec.worker) return;
   BranchWorker& worker = *std::exchange(rec.worker, nullptr);
+  MarkRulesOf(rec.destination.key);
+  MarkStatusDue(ResourceKind::kGitRepoConfig, worker.key().repo_config);
   worker.Detach(rec.destination.key);
   RetireIfUnused(worker, last_now_);
   rec.awaiting_metadata = false;
@@ -290,15 +296,14 @@ void Controller::FinishFetchFailed(DestinationRecord& rec, const absl::Status& e
 
 void Controller::PublishStatus(DestinationRecord& rec) {
   rec.status.observed_generation = rec.destination.generation;
-  // One write in flight: the next goes out when it lands — or when its answer is overdue.
-  if (rec.writing && last_now_ - rec.writing_since < options_.api_timeout) return;
-  if (!rec.writing && rec.written == rec.status) return;  // nothing changed: no API call
-  rec.written = rec.status;
-  rec.writing = true;
-  rec.writing_since = last_now_;
-  rec.status_request = ids_.Next();
-  Emit(WriteStatus{rec.status_request, rec.destination.key, rec.destination.resource_version,
-                   rec.status});
+  // Nothing changed: no API call. One write in flight: the next goes out when it lands —
+  // or when its answer is overdue.
+  if (!rec.status_write.NeedsWrite(rec.status, last_now_, options_.api_timeout)) return;
+  const RequestId request = ids_.Next();
+  const std::string& version = rec.destination.resource_version;
+  rec.status_write.Start(rec.status, request, version, last_now_);
+  Emit(WriteStatus{request, StatusTarget{ResourceKind::kGitDestination, rec.destination.key},
+                   version, rec.status});
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

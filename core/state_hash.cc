@@ -38,12 +38,43 @@ class Encoder {
   StableHasher hasher_;
 };
 
-void HashStatus(Encoder& enc, const DestinationStatus& s) {
-  enc(s.observed_generation, s.branch_exists, s.last_commit_sha, s.last_sync_time,
-      s.conditions.size());
-  for (const Condition& c : s.conditions) {
+void HashConditions(Encoder& enc, const std::vector<Condition>& conditions) {
+  enc(conditions.size());
+  for (const Condition& c : conditions) {
     enc(c.type, static_cast<int>(c.status), c.reason, c.message, c.observed_generation,
         c.last_transition_time);
+  }
+}
+
+void HashStatus(Encoder& enc, const DestinationStatus& s) {
+  enc(s.observed_generation, s.branch_exists, s.last_commit_sha, s.last_sync_time);
+  HashConditions(enc, s.conditions);
+}
+
+void HashStatus(Encoder& enc, const RepoConfigStatus& s) {
+  enc(s.observed_generation, s.branches_read, s.branches_existing);
+  HashConditions(enc, s.conditions);
+}
+
+void HashStatus(Encoder& enc, const WatchRuleStatus& s) {
+  enc(s.observed_generation);
+  HashConditions(enc, s.conditions);
+}
+
+template <class Status>
+void HashWrite(Encoder& enc, const StatusWrite<Status>& write) {
+  enc(write.written().has_value(), write.in_flight().has_value());
+  if (write.written()) HashStatus(enc, *write.written());
+  if (const auto& f = write.in_flight()) enc(f->request, f->since, f->resource_version);
+}
+
+template <class Status>
+void HashOwned(Encoder& enc, const std::map<ObjectKey, OwnedStatus<Status>>& statuses) {
+  enc(statuses.size());
+  for (const auto& [key, owned] : statuses) {
+    enc(key.ToString(), owned.generation, owned.resource_version);
+    HashStatus(enc, owned.status);
+    HashWrite(enc, owned.write);
   }
 }
 
@@ -88,13 +119,18 @@ uint64_t Controller::StateHash() const {
     enc(key.ToString(), d.generation, d.creation_time, d.spec.repo_ref.ToString(), d.spec.branch,
         d.spec.base_folder, rec.target ? rec.target->identity : "-",
         rec.lost_to ? rec.lost_to->ToString() : "-",
-        rec.worker ? rec.worker->key().ToString() : "-", rec.awaiting_metadata,
-        rec.written.has_value(), rec.writing, rec.resync_needed, rec.resync_in_flight,
-        rec.status_request, rec.writing_since, rec.resync_request, rec.resync_since,
-        rec.target_stale, rec.spec_error.ToString());
+        rec.worker ? rec.worker->key().ToString() : "-", rec.awaiting_metadata, rec.resync_needed,
+        rec.resync_in_flight, rec.resync_request, rec.resync_since, rec.target_stale,
+        rec.spec_error.ToString());
     HashStatus(enc, rec.status);
-    if (rec.written) HashStatus(enc, *rec.written);
+    HashWrite(enc, rec.status_write);
   }
+  HashOwned(enc, config_statuses_);
+  HashOwned(enc, rule_statuses_);
+  enc(statuses_due_.size());
+  for (const StatusTarget& target : statuses_due_) enc(target.ToString());
+  enc(statuses_unsettled_.size());
+  for (const StatusTarget& target : statuses_unsettled_) enc(target.ToString());
   enc(workers_.workers().size());
   for (const auto& [key, worker] : workers_.workers()) worker.HashInto(enc);
   enc(requests_.size());

@@ -8,7 +8,7 @@ namespace gitdest::core {
 
 void TimerQueue::EnsurePosition(TimerId id) {
   const uint64_t kind = id >> 32;
-  GITDEST_ASSERT(kind < 2);
+  GITDEST_ASSERT(kind < kKinds);
   std::vector<uint32_t>& positions = positions_[kind];
   const auto slot = static_cast<uint32_t>(id);
   if (slot >= positions.size()) positions.resize(size_t{slot} + 1, kAbsent);
@@ -17,7 +17,7 @@ void TimerQueue::EnsurePosition(TimerId id) {
 uint32_t TimerQueue::PositionOf(TimerId id) const {
   const uint64_t kind = id >> 32;
   const auto slot = static_cast<uint32_t>(id);
-  if (kind >= 2 || slot >= positions_[kind].size()) return kAbsent;
+  if (kind >= kKinds || slot >= positions_[kind].size()) return kAbsent;
   return positions_[kind][slot];
 }
 

@@ -1,9 +1,9 @@
-// The core's timers: one per destination (its next reconcile) and one per branch
-// worker (its next push or retry). Ordered by (time, id), so equal times fire in a
-// deterministic order. An indexed 4-ary heap: every operation is O(log n) without
-// allocating once the heap has grown.
+// The core's timers: one per destination (its next reconcile), one per branch worker
+// (its next push or retry), and one for the retries of the other statuses it owns. Ordered by
+// (time, id), so equal times fire in a deterministic order. An indexed 4-ary heap: every operation
+// is O(log n) without allocating once the heap has grown.
 //
-// A TimerId is a kind (bit 32: 0 or 1) and a small dense index (the low 32 bits, a
+// A TimerId is a kind (0, 1 or 2, above bit 32) and a small dense index (the low 32 bits, a
 // Slots slot): the heap positions are kept in one array per kind, indexed by slot.
 #pragma once
 
@@ -16,7 +16,7 @@
 
 namespace gitdest::core {
 
-using TimerId = uint64_t;  // (kind << 32) | slot, kind 0 or 1
+using TimerId = uint64_t;  // (kind << 32) | slot, kind 0, 1 or 2
 
 class TimerQueue {
  public:
@@ -40,6 +40,7 @@ class TimerQueue {
     bool operator<(const Entry& o) const { return at != o.at ? at < o.at : id < o.id; }
   };
   static constexpr uint32_t kAbsent = UINT32_MAX;
+  static constexpr uint64_t kKinds = 3;
   // A 4-ary heap: half the depth of a binary one, so half the moves per sift for
   // about the same comparisons.
   static constexpr uint32_t kArity = 4;
@@ -54,7 +55,7 @@ class TimerQueue {
   void RemoveAt(uint32_t i);
 
   std::vector<Entry> heap_;
-  std::vector<uint32_t> positions_[2];  // per kind, by slot: where the timer sits in heap_
+  std::vector<uint32_t> positions_[kKinds];  // per kind, by slot: where the timer sits in heap_
 };
 
 }  // namespace gitdest::core

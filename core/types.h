@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -109,6 +110,68 @@ struct DestinationStatus {
            a.conditions == b.conditions;
   }
 };
+
+// ---- Status of the other resources the controller owns -------------------------------
+
+// A GitRepoConfig's status: what the reads of the branches its GitDestinations use found.
+// No time moves it: a read time here would make every read (one per branch per TTL) a
+// status write; the Ready condition's lastTransitionTime says since when it holds, and
+// each GitDestination's lastSyncTime when its branch was read.
+struct RepoConfigStatus {
+  std::vector<Condition> conditions;  // sorted by type
+  int64_t observed_generation = 0;
+  // Of the branches its admitted GitDestinations use (one BranchWorker each), how many a
+  // read has answered, and how many of those exist on the remote.
+  int64_t branches_read = 0;
+  int64_t branches_existing = 0;
+  friend bool operator==(const RepoConfigStatus&, const RepoConfigStatus&) = default;
+};
+
+// A WatchRule's or ClusterWatchRule's status.
+struct WatchRuleStatus {
+  std::vector<Condition> conditions;  // sorted by type
+  int64_t observed_generation = 0;
+  friend bool operator==(const WatchRuleStatus&, const WatchRuleStatus&) = default;
+};
+
+// The kinds whose status subresource the controller writes.
+enum class ResourceKind : uint8_t {
+  kGitDestination,
+  kGitRepoConfig,
+  kWatchRule,
+  kClusterWatchRule
+};
+
+// The object a status write is for.
+struct StatusTarget {
+  ResourceKind kind = ResourceKind::kGitDestination;
+  ObjectKey key;  // namespace "" for a ClusterWatchRule
+  std::string ToString() const;
+  friend bool operator==(const StatusTarget&, const StatusTarget&) = default;
+  friend auto operator<=>(const StatusTarget&, const StatusTarget&) = default;
+};
+
+// One object's status, of the type its kind has (StatusFitsKind).
+using ResourceStatus = std::variant<DestinationStatus, RepoConfigStatus, WatchRuleStatus>;
+
+inline bool StatusFitsKind(ResourceKind kind, const ResourceStatus& status) {
+  switch (kind) {
+    case ResourceKind::kGitDestination:
+      return std::holds_alternative<DestinationStatus>(status);
+    case ResourceKind::kGitRepoConfig:
+      return std::holds_alternative<RepoConfigStatus>(status);
+    case ResourceKind::kWatchRule:
+    case ResourceKind::kClusterWatchRule:
+      return std::holds_alternative<WatchRuleStatus>(status);
+  }
+  return false;
+}
+
+inline std::string StatusTarget::ToString() const {
+  static constexpr const char* kNames[] = {"GitDestination", "GitRepoConfig", "WatchRule",
+                                           "ClusterWatchRule"};
+  return std::string(kNames[static_cast<size_t>(kind)]) + " " + key.ToString();
+}
 
 // ---- Branch metadata -------------------------------------------------------------------
 

@@ -409,7 +409,7 @@ std::set<GroupVersionResource> WatchedTypes(std::span<const WatchRule* const> ru
   return TypesMatchedBy(pointers, discovered, options);
 }
 
-RuleVerdict Classify(const WatchRule& rule, bool destination_exists) {
+RuleVerdict Classify(const WatchRule& rule, bool destination_exists, bool destination_admitted) {
   if (const absl::Status valid = ValidateWatchRule(rule); !valid.ok()) {
     return {false, kRuleReasonInvalidSpec, std::string(valid.message())};
   }
@@ -419,6 +419,11 @@ RuleVerdict Classify(const WatchRule& rule, bool destination_exists) {
             absl::StrCat("GitDestination ", destination,
                          " not found (create it, or point spec.destinationRef at an existing "
                          "one)")};
+  }
+  if (!destination_admitted) {
+    return {false, kRuleReasonDestinationNotReady,
+            absl::StrCat("GitDestination ", destination,
+                         " is not ready, so nothing is written (its status says why)")};
   }
   return {true, kRuleReasonReady, absl::StrCat("writing to GitDestination ", destination)};
 }

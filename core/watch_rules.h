@@ -159,6 +159,7 @@ std::set<GroupVersionResource> WatchedTypes(std::span<const WatchRule* const> ru
 inline constexpr char kRuleReasonReady[] = "Ready";
 inline constexpr char kRuleReasonInvalidSpec[] = "InvalidSpec";
 inline constexpr char kRuleReasonDestinationNotFound[] = "DestinationNotFound";
+inline constexpr char kRuleReasonDestinationNotReady[] = "DestinationNotReady";
 
 // What a rule's Ready condition says.
 struct RuleVerdict {
@@ -169,8 +170,11 @@ struct RuleVerdict {
 };
 
 // An invalid spec first (the destination cannot be trusted), then a missing
-// destination (DestinationOf(rule)), else Ready.
-RuleVerdict Classify(const WatchRule& rule, bool destination_exists);
+// destination (DestinationOf(rule)), then one that exists but is not admitted to write
+// (invalid, in conflict, or its GitRepoConfig missing: nothing the rule captures is
+// written until it is), else Ready.
+RuleVerdict Classify(const WatchRule& rule, bool destination_exists,
+                     bool destination_admitted = true);
 
 // ---- The compiled form and the index -----------------------------------------------------
 

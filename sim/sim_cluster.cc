@@ -8,32 +8,39 @@
 
 namespace gitdest::sim {
 
-void SimCluster::FailNextStatusWrites(int count, absl::Status error) {
-  for (int i = 0; i < count; ++i) write_faults_.push_back(error);
+void SimCluster::FailNextStatusWrites(int count, absl::Status error,
+                                      std::optional<core::ResourceKind> kind) {
+  for (int i = 0; i < count; ++i) write_faults_.push_back(WriteFault{kind, error});
 }
 
-std::string SimCluster::BumpResourceVersion(const core::ObjectKey& destination) {
+std::string SimCluster::BumpResourceVersion(const core::StatusTarget& target) {
   std::string version = NextRevision();
-  resource_versions_.insert_or_assign(destination, version);
+  resource_versions_.insert_or_assign(target, version);
   return version;
 }
 
-const std::string& SimCluster::ResourceVersion(const core::ObjectKey& destination) const {
+const std::string& SimCluster::ResourceVersion(const core::StatusTarget& target) const {
   static const std::string kNone;
-  auto it = resource_versions_.find(destination);
+  auto it = resource_versions_.find(target);
   return it == resource_versions_.end() ? kNone : it->second;
 }
 
-absl::StatusOr<std::string> SimCluster::WriteDestinationStatus(
-    const core::ObjectKey& destination, const std::string& resource_version,
-    const core::DestinationStatus& status) {
+absl::StatusOr<std::string> SimCluster::WriteStatus(const core::StatusTarget& target,
+                                                    const std::string& resource_version,
+                                                    const core::ResourceStatus& status) {
   ++status_writes_;
-  if (!write_faults_.empty()) {
-    absl::Status error = write_faults_.front();
-    write_faults_.pop_front();
+  if (!core::StatusFitsKind(target.kind, status)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("422: a status of another kind written to ", target.ToString()));
+  }
+  auto fault = std::find_if(write_faults_.begin(), write_faults_.end(),
+                            [&](const auto& f) { return !f.kind || *f.kind == target.kind; });
+  if (fault != write_faults_.end()) {
+    absl::Status error = fault->error;
+    write_faults_.erase(fault);
     return error;
   }
-  auto version = resource_versions_.find(destination);
+  auto version = resource_versions_.find(target);
   if (version != resource_versions_.end() && resource_version != version->second) {
     // An empty version is an unconditional write in Kubernetes; the core never sends one
     // for an object it observed with a version.
@@ -43,12 +50,20 @@ absl::StatusOr<std::string> SimCluster::WriteDestinationStatus(
           "latest version and try again");
     }
   }
-  auto [slot, inserted] = status_slots_.try_emplace(destination, nullptr);
-  if (inserted) slot->second = &statuses_[destination];
-  *slot->second = status;  // assigned in place: the strings keep their buffers
+  Store(target, status);
   if (version == resource_versions_.end()) return std::string();
   version->second = NextRevision();
   return version->second;
+}
+
+void SimCluster::Store(const core::StatusTarget& target, const core::ResourceStatus& status) {
+  if (target.kind != core::ResourceKind::kGitDestination) {
+    other_statuses_.insert_or_assign(target, status);
+    return;
+  }
+  auto [slot, inserted] = status_slots_.try_emplace(target.key, nullptr);
+  if (inserted) slot->second = &statuses_[target.key];
+  *slot->second = std::get<core::DestinationStatus>(status);  // assigned in place
 }
 
 absl::Status SimCluster::RecordEvent(const core::ObjectKey& object, const std::string& reason,

@@ -1,6 +1,7 @@
 // A simulated Kubernetes API for the core's ClusterApi port: the objects of watched types
-// (each with its uid and resourceVersion), each GitDestination's resourceVersion and
-// status subresource as last written (writes conditional on the version, as the API
+// (each with its uid and resourceVersion), the resourceVersion and status subresource of
+// every object the controller owns (GitDestinations, GitRepoConfigs, WatchRules and
+// ClusterWatchRules) as last written (writes conditional on the version, as the API
 // server's), the events recorded, and injectable write failures (409 conflicts, outages).
 // Every resourceVersion comes from one revision counter, as etcd's.
 #pragma once
@@ -24,16 +25,31 @@ class SimCluster : public core::ClusterApi {
   SimCluster(const SimCluster&) = delete;
   SimCluster& operator=(const SimCluster&) = delete;
 
-  void FailNextStatusWrites(int count, absl::Status error);
+  // The next `count` status writes fail with `error`; only those to objects of `kind`,
+  // if given.
+  void FailNextStatusWrites(int count, absl::Status error,
+                            std::optional<core::ResourceKind> kind = std::nullopt);
   // The next revision of the store: the resourceVersion of any object written now.
   std::string NextRevision() { return std::to_string(++revision_); }
-  // The world changed the destination (created or updated it): its next resourceVersion.
-  // Until a destination has one, its status writes are unconditional (a test that models
-  // no versions).
-  std::string BumpResourceVersion(const core::ObjectKey& destination);
-  const std::string& ResourceVersion(const core::ObjectKey& destination) const;
+  // The world changed an object the controller owns (created or updated it): its next
+  // resourceVersion. Until an object has one, its status writes are unconditional (a
+  // test that models no versions).
+  std::string BumpResourceVersion(const core::StatusTarget& target);
+  const std::string& ResourceVersion(const core::StatusTarget& target) const;
+  // The object is gone, with its status (a GitDestination's is kept: see statuses()).
+  void ForgetResourceVersion(const core::StatusTarget& target) {
+    resource_versions_.erase(target);
+    other_statuses_.erase(target);
+  }
+  // The same for a GitDestination.
+  std::string BumpResourceVersion(const core::ObjectKey& destination) {
+    return BumpResourceVersion(DestinationTarget(destination));
+  }
+  const std::string& ResourceVersion(const core::ObjectKey& destination) const {
+    return ResourceVersion(DestinationTarget(destination));
+  }
   void ForgetResourceVersion(const core::ObjectKey& destination) {
-    resource_versions_.erase(destination);
+    ForgetResourceVersion(DestinationTarget(destination));
   }
 
   // The objects of the cluster. SetObject creates or replaces the object: a creation
@@ -48,7 +64,18 @@ class SimCluster : public core::ClusterApi {
   const std::map<core::ResourceId, core::CapturedObject>& objects() const { return objects_; }
 
   void ClearFaults() { write_faults_.clear(); }
+  // GitDestinations' statuses.
   const std::map<core::ObjectKey, core::DestinationStatus>& statuses() const { return statuses_; }
+  // The statuses of the other kinds (GitRepoConfigs, WatchRules, ClusterWatchRules).
+  const std::map<core::StatusTarget, core::ResourceStatus>& other_statuses() const {
+    return other_statuses_;
+  }
+  // One object's status of type S, or nullptr if none was written.
+  template <class S>
+  const S* StatusOf(const core::StatusTarget& target) const {
+    auto it = other_statuses_.find(target);
+    return it == other_statuses_.end() ? nullptr : std::get_if<S>(&it->second);
+  }
   struct Event {
     core::ObjectKey object;
     std::string reason;
@@ -58,9 +85,9 @@ class SimCluster : public core::ClusterApi {
   int64_t status_writes() const { return status_writes_; }
   int64_t lists() const { return lists_; }
 
-  absl::StatusOr<std::string> WriteDestinationStatus(
-      const core::ObjectKey& destination, const std::string& resource_version,
-      const core::DestinationStatus& status) override;
+  absl::StatusOr<std::string> WriteStatus(const core::StatusTarget& target,
+                                          const std::string& resource_version,
+                                          const core::ResourceStatus& status) override;
   absl::Status RecordEvent(const core::ObjectKey& object, const std::string& reason,
                            const std::string& message) override;
   // Every object of each selector's type in its namespace ("" = all), once each, in
@@ -73,19 +100,31 @@ class SimCluster : public core::ClusterApi {
     size_t operator()(const core::ObjectKey& key) const {
       return absl::HashOf(key.namespace_, key.name);
     }
+    size_t operator()(const core::StatusTarget& target) const {
+      return absl::HashOf(static_cast<int>(target.kind), target.key.namespace_, target.key.name);
+    }
   };
+  static core::StatusTarget DestinationTarget(const core::ObjectKey& key) {
+    return core::StatusTarget{core::ResourceKind::kGitDestination, key};
+  }
+  void Store(const core::StatusTarget& target, const core::ResourceStatus& status);
 
   // In key order for statuses(). A write (190k in a simulated day) finds its entry
   // through status_slots_ instead of walking the tree; std::map entries never move.
   std::map<core::ObjectKey, core::DestinationStatus> statuses_;
   absl::flat_hash_map<core::ObjectKey, core::DestinationStatus*, KeyHash> status_slots_;
+  std::map<core::StatusTarget, core::ResourceStatus> other_statuses_;
   std::vector<Event> events_;
-  absl::flat_hash_map<core::ObjectKey, std::string, KeyHash> resource_versions_;
+  absl::flat_hash_map<core::StatusTarget, std::string, KeyHash> resource_versions_;
   uint64_t revision_ = 0;
   // Ordered: a list returns them in key order, and one type's objects are adjacent.
   std::map<core::ResourceId, core::CapturedObject> objects_;
   uint64_t uids_ = 0;
-  std::deque<absl::Status> write_faults_;
+  struct WriteFault {
+    std::optional<core::ResourceKind> kind;
+    absl::Status error;
+  };
+  std::deque<WriteFault> write_faults_;
   int64_t status_writes_ = 0;
   int64_t lists_ = 0;
 };

@@ -33,8 +33,21 @@ core::ObjectKey ClusterRuleKey(const core::ObjectKey& destination) {
   return {"", "all-" + destination.name};
 }
 
+core::StatusTarget RuleTarget(const core::ObjectKey& rule) {
+  return {rule.namespace_.empty() ? core::ResourceKind::kClusterWatchRule
+                                  : core::ResourceKind::kWatchRule,
+          rule};
+}
+core::StatusTarget ConfigTarget(const core::ObjectKey& config) {
+  return {core::ResourceKind::kGitRepoConfig, config};
+}
+
+// repo-b's URL as a user sometimes writes it: with a token, which is refused.
+constexpr char kRepoBUrlWithCredentials[] = "https://ci:token@git.example.com/org/other.git";
+
 // Three spellings of one rule: every one captures every change of the namespace's
-// configmaps, so a re-created rule captures what the deleted one did.
+// configmaps, so a re-created rule captures what the deleted one did. A fourth one is
+// invalid (a subresource) and captures nothing.
 core::WatchRule MakeRule(const core::ObjectKey& destination, uint64_t variant) {
   core::WatchRule rule;
   rule.key = RuleKey(destination);
@@ -49,6 +62,8 @@ core::WatchRule MakeRule(const core::ObjectKey& destination, uint64_t variant) {
   } else if (variant == 2) {
     captured.operations = {"CREATE", "UPDATE", "DELETE"};
     captured.scope = core::kScopeNamespaced;
+  } else if (variant == 3) {
+    captured.resources = {"configmaps/status"};
   }
   rule.rules = {captured};
   return rule;
@@ -136,7 +151,9 @@ std::optional<core::RepoConfig> World::RepoConfig(const core::ObjectKey& key) co
   config.key = key;
   config.generation = it->second.generation;
   config.resource_version = it->second.resource_version;
-  config.spec.repo_url = it->second.url;
+  // As the adapter translates it: credentials redacted where the URL enters.
+  config.spec.repo_url = core::RedactUrl(it->second.url);
+  config.spec.repo_url_had_credentials = config.spec.repo_url != it->second.url;
   config.spec.allowed_branches = it->second.allowed_branches;
   config.spec.secret_name = it->second.secret_name;
   config.spec.push = options_.push;
@@ -280,8 +297,8 @@ void World::Execute(const core::Effect& effect) {
   if (const auto* written = answer ? std::get_if<core::StatusWritten>(&*answer) : nullptr) {
     // A status write changes the object: its watch reports the new resourceVersion, as
     // the API server's does — also when the write's own answer is lost.
-    if (written->resource_version.ok() && api_.contains(written->destination)) {
-      WatchDestination(written->destination);
+    if (written->resource_version.ok()) {
+      WatchStatusWritten(written->target, *written->resource_version);
     }
   }
   // A push changes the remote now, whenever its answer arrives.
@@ -420,6 +437,27 @@ void World::WatchRule(const core::ObjectKey& key, bool reliable) {
     Watch(watch_key, core::WatchRuleObserved{it->second}, reliable);
   } else {
     Watch(watch_key, core::WatchRuleDeleted{key}, reliable);
+  }
+}
+
+void World::WatchStatusWritten(const core::StatusTarget& target, const std::string& version) {
+  switch (target.kind) {
+    case core::ResourceKind::kGitDestination:
+      if (api_.contains(target.key)) WatchDestination(target.key);
+      return;
+    case core::ResourceKind::kGitRepoConfig:
+      if (auto it = configs_.find(target.key); it != configs_.end() && !version.empty()) {
+        it->second.resource_version = version;
+        WatchConfig(target.key);
+      }
+      return;
+    case core::ResourceKind::kWatchRule:
+    case core::ResourceKind::kClusterWatchRule:
+      if (auto it = rules_.find(target.key); it != rules_.end() && !version.empty()) {
+        it->second.resource_version = version;
+        WatchRule(target.key);
+      }
+      return;
   }
 }
 
@@ -570,7 +608,8 @@ void World::DeleteDestination(const core::ObjectKey& key) {
 void World::ToggleRule(const core::ObjectKey& destination) {
   const core::ObjectKey key = RuleKey(destination);
   if (!rules_.contains(key) || prng_.Chance(300)) {
-    PutRule(MakeRule(destination, prng_.Below(3)));  // created, or respelled
+    // Created, or respelled; now and then wrongly.
+    PutRule(MakeRule(destination, prng_.Chance(100) ? 3 : prng_.Below(3)));
   } else {
     DeleteRule(key);
   }
@@ -589,7 +628,7 @@ void World::PutRule(core::WatchRule rule) {
   ++result_.rule_changes;
   auto it = rules_.find(rule.key);
   rule.generation = it == rules_.end() ? 1 : it->second.generation + 1;
-  rule.resource_version = cluster_.NextRevision();
+  rule.resource_version = cluster_.BumpResourceVersion(RuleTarget(rule.key));
   const core::ObjectKey key = rule.key;
   rules_.insert_or_assign(key, std::move(rule));
   rules_ever_.insert(key);
@@ -599,6 +638,7 @@ void World::PutRule(core::WatchRule rule) {
 void World::DeleteRule(const core::ObjectKey& key) {
   ++result_.rule_changes;
   rules_.erase(key);
+  cluster_.ForgetResourceVersion(RuleTarget(key));
   WatchRule(key);
 }
 
@@ -615,6 +655,7 @@ void World::ChangeConfig() {
   if (prng_.Chance(333)) {
     ++result_.config_changes;
     configs_.erase(it);
+    cluster_.ForgetResourceVersion(ConfigTarget(key));
     WatchConfig(key);
     return;
   }
@@ -622,7 +663,7 @@ void World::ChangeConfig() {
   if (key == kRepoKey) {
     config.url = kUrlSpellings[prng_.Below(3)];
   } else if (prng_.Chance(500)) {
-    config.url = kRepoBUrls[prng_.Below(3)];
+    config.url = prng_.Chance(200) ? kRepoBUrlWithCredentials : kRepoBUrls[prng_.Below(3)];
   } else if (config.allowed_branches.size() > 1) {
     config.allowed_branches = {"main"};
   } else {
@@ -635,7 +676,7 @@ void World::PutConfig(const core::ObjectKey& key, ApiRepoConfig config) {
   ++result_.config_changes;
   auto it = configs_.find(key);
   config.generation = it == configs_.end() ? 1 : it->second.generation + 1;
-  config.resource_version = cluster_.NextRevision();
+  config.resource_version = cluster_.BumpResourceVersion(ConfigTarget(key));
   configs_.insert_or_assign(key, std::move(config));
   configs_ever_.insert(key);
   WatchConfig(key);

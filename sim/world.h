@@ -113,6 +113,8 @@ class World {
   void WatchConfig(const core::ObjectKey& key, bool reliable = false);
   void WatchDestination(const core::ObjectKey& key, bool reliable = false);
   void WatchRule(const core::ObjectKey& key, bool reliable = false);
+  // A status write changed the object: its watch reports the new resourceVersion.
+  void WatchStatusWritten(const core::StatusTarget& target, const std::string& version);
   // An object's change reaches the controller only while its type is watched.
   void WatchObject(core::ObjectChanged change, bool reliable = false);
   void RelistAll();
@@ -152,6 +154,12 @@ class World {
                             const core::RuleIndex& rules);
   void CheckStatusConverged(const core::ObjectKey& key, const core::WriteTarget& target);
   void CheckWatchesConverged();
+  // GitRepoConfigs' and WatchRules' statuses, given the destinations the API's state admits.
+  void CheckOwnedStatusesConverged(const std::set<core::ObjectKey>& admitted);
+  void CheckConfigStatusConverged(const core::ObjectKey& key,
+                                  const std::set<core::ObjectKey>& admitted);
+  void CheckRuleStatusConverged(const core::WatchRule& rule,
+                                const std::set<core::ObjectKey>& admitted);
   void Fail(Outcome outcome, std::string message);
   void RecordTips();
 

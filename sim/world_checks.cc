@@ -11,6 +11,7 @@
 #include "core/naming/branch_name.h"
 #include "core/naming/repo_url.h"
 #include "core/naming/resource_path.h"
+#include "core/owned_status.h"
 #include "core/uniqueness.h"
 #include "sim/world.h"
 
@@ -200,14 +201,91 @@ void World::CheckConvergence() {
     targets.emplace(key, *std::move(target));
   }
   const core::RuleIndex rules = ApiRuleIndex();
+  std::set<core::ObjectKey> admitted;
   for (const auto& [key, lost_to] : core::ResolveConflicts(claims)) {
     if (lost_to) continue;
+    admitted.insert(key);
     CheckFolderConverged(key, targets.at(key), rules);
     if (result_.outcome != Outcome::kOk) return;
     CheckStatusConverged(key, targets.at(key));
     if (result_.outcome != Outcome::kOk) return;
   }
   CheckWatchesConverged();
+  if (result_.outcome == Outcome::kOk) CheckOwnedStatusesConverged(admitted);
+}
+
+// Every GitRepoConfig's and WatchRule's status is what the world says, the API holds what
+// the controller computed (nothing lost, nothing left to write).
+void World::CheckOwnedStatusesConverged(const std::set<core::ObjectKey>& admitted) {
+  for (const auto& [key, config] : configs_) {
+    CheckConfigStatusConverged(key, admitted);
+    if (result_.outcome != Outcome::kOk) return;
+  }
+  for (const auto& [key, rule] : rules_) {
+    CheckRuleStatusConverged(rule, admitted);
+    if (result_.outcome != Outcome::kOk) return;
+  }
+}
+
+// Invalid (a URL with credentials): Stalled, InvalidSpec. Used by an admitted destination:
+// Ready, Connected. Used by none: Checking, Ready Unknown (nothing reads it).
+void World::CheckConfigStatusConverged(const core::ObjectKey& key,
+                                       const std::set<core::ObjectKey>& admitted) {
+  const core::RepoConfig config = *RepoConfig(key);
+  auto owned = controller_->config_statuses().find(key);
+  const auto* api = cluster_.StatusOf<core::RepoConfigStatus>(
+      core::StatusTarget{core::ResourceKind::kGitRepoConfig, key});
+  if (owned == controller_->config_statuses().end() || api == nullptr ||
+      *api != owned->second.status) {
+    return Fail(Outcome::kLivenessFailure,
+                absl::StrCat("liveness: the API's status of GitRepoConfig ", key.ToString(),
+                             " is missing or differs from the controller's"));
+  }
+  bool used = false;
+  for (const core::ObjectKey& d : admitted) {
+    used |= core::Controller::RepoConfigKeyOf(ToDestination(d, api_.at(d))) == key;
+  }
+  const char* expected = !core::ValidateRepoConfig(config).ok() ? core::kReasonInvalidSpec
+                         : used                                 ? core::kReasonConnected
+                                                                : core::kReasonChecking;
+  const core::Condition* ready = core::FindCondition(api->conditions, core::kConditionReady);
+  const core::Condition* stalled = core::FindCondition(api->conditions, core::kConditionStalled);
+  const bool stalled_ok = (expected == core::kReasonInvalidSpec) ==
+                          (stalled != nullptr && stalled->status == core::ConditionStatus::kTrue);
+  if (ready == nullptr || ready->reason != expected || !stalled_ok ||
+      (ready->status == core::ConditionStatus::kTrue) != (expected == core::kReasonConnected)) {
+    return Fail(Outcome::kLivenessFailure,
+                absl::StrCat("liveness: GitRepoConfig ", key.ToString(), " says ",
+                             ready == nullptr ? "nothing" : ready->reason, ", expected ", expected,
+                             " after the healed phase"));
+  }
+}
+
+// Ready exactly when valid and its destination exists and is admitted; else the reason.
+void World::CheckRuleStatusConverged(const core::WatchRule& rule,
+                                     const std::set<core::ObjectKey>& admitted) {
+  auto owned = controller_->rule_statuses().find(rule.key);
+  const core::ResourceKind kind =
+      rule.IsClusterRule() ? core::ResourceKind::kClusterWatchRule : core::ResourceKind::kWatchRule;
+  const auto* api = cluster_.StatusOf<core::WatchRuleStatus>(core::StatusTarget{kind, rule.key});
+  if (owned == controller_->rule_statuses().end() || api == nullptr ||
+      *api != owned->second.status) {
+    return Fail(Outcome::kLivenessFailure,
+                absl::StrCat("liveness: the API's status of rule ", rule.key.ToString(),
+                             " is missing or differs from the controller's"));
+  }
+  const core::ObjectKey destination = core::DestinationOf(rule);
+  const core::RuleVerdict expected =
+      core::Classify(rule, api_.contains(destination), admitted.contains(destination));
+  const core::Condition* ready = core::FindCondition(api->conditions, core::kConditionReady);
+  if (ready == nullptr || ready->reason != expected.reason ||
+      (ready->status == core::ConditionStatus::kTrue) != expected.ready ||
+      api->observed_generation != rule.generation) {
+    return Fail(Outcome::kLivenessFailure,
+                absl::StrCat("liveness: rule ", rule.key.ToString(), " says ",
+                             ready == nullptr ? "nothing" : ready->reason, ", expected ",
+                             expected.reason, " after the healed phase"));
+  }
 }
 
 // Invariant 9: every object its rules capture is in its folder with its latest content,

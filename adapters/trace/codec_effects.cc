@@ -5,7 +5,7 @@ namespace gitdest::trace::internal {
 
 GITDEST_TRACE_FIELDS(core::FetchMetadata, request, remote, known_tip, timeout);
 GITDEST_TRACE_FIELDS(core::PushBatch, request, remote, expected_tip, changes, timeout);
-GITDEST_TRACE_FIELDS(core::WriteStatus, request, destination, resource_version, status);
+GITDEST_TRACE_FIELDS(core::WriteStatus, request, target, resource_version, status);
 GITDEST_TRACE_FIELDS(core::RequeueAfter, destination, delay);
 GITDEST_TRACE_FIELDS(core::ResyncDestination, request, destination, remote, base_folder, timeout,
                      selectors);

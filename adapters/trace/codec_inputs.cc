@@ -15,7 +15,7 @@ GITDEST_TRACE_FIELDS(core::CapturedObject, resource, content, author, uid, resou
 GITDEST_TRACE_FIELDS(core::ObjectsListed, request, destination, objects, files);
 GITDEST_TRACE_FIELDS(core::MetadataFetched, request, result);
 GITDEST_TRACE_FIELDS(core::PushCompleted, request, result);
-GITDEST_TRACE_FIELDS(core::StatusWritten, request, destination, resource_version);
+GITDEST_TRACE_FIELDS(core::StatusWritten, request, target, resource_version);
 GITDEST_TRACE_FIELDS(core::ControllerRestarted, epoch);
 GITDEST_TRACE_NO_FIELDS(core::TimerFired);
 GITDEST_TRACE_NO_FIELDS(core::CacheSynced);

@@ -33,6 +33,15 @@ struct Codec<core::Tristate> {
   static_assert(static_cast<size_t>(core::Tristate::kUnknown) + 1 == std::size(kNames));
 };
 
+// As the kinds are named in Kubernetes.
+template <>
+struct Codec<core::ResourceKind> {
+  static constexpr const char* kNames[] = {"GitDestination", "GitRepoConfig", "WatchRule",
+                                           "ClusterWatchRule"};
+  static_assert(static_cast<size_t>(core::ResourceKind::kClusterWatchRule) + 1 ==
+                std::size(kNames));
+};
+
 template <>
 struct Codec<core::PushResult::Outcome> {
   static constexpr const char* kNames[] = {"pushed", "conflict"};
@@ -52,6 +61,10 @@ GITDEST_TRACE_FIELDS(core::Condition, type, status, reason, message, observed_ge
                      last_transition_time);
 GITDEST_TRACE_FIELDS(core::DestinationStatus, conditions, observed_generation, branch_exists,
                      last_commit_sha, last_sync_time);
+GITDEST_TRACE_FIELDS(core::RepoConfigStatus, conditions, observed_generation, branches_read,
+                     branches_existing);
+GITDEST_TRACE_FIELDS(core::WatchRuleStatus, conditions, observed_generation);
+GITDEST_TRACE_FIELDS(core::StatusTarget, kind, key);
 GITDEST_TRACE_FIELDS(core::PullReport::Head, sha, short_name, unborn);
 GITDEST_TRACE_FIELDS(core::PullReport, exists_on_remote, head, incoming_changes, history_rewritten);
 GITDEST_TRACE_FIELDS(core::PushResult, outcome, tip, history_rewritten);
@@ -67,6 +80,15 @@ GITDEST_TRACE_FIELDS(core::ControllerOptions, metadata_cache_ttl, read_timeout, 
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,
                      api_timeout, push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
                      max_pending_changes);
+
+// A status is its type's fields plus "type", as an Input or an Effect.
+template <>
+struct Codec<core::ResourceStatus> {
+  static Json Encode(const core::ResourceStatus& status) { return WriteVariant(status); }
+  static core::ResourceStatus Decode(ObjectReader& r) {
+    return ReadVariant<core::ResourceStatus>(r);
+  }
+};
 
 // Each in its own translation unit: a variant's codec instantiates every alternative's.
 template <>

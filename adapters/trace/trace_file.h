@@ -58,8 +58,9 @@ namespace gitdest::trace {
 
 // 1: the first format. 2: resyncs list the folder's files. 3: RemoteRef on Git
 // effects, outcomes as data, conditional status writes, leases. 4: object changes routed
-// by watch rules, discovery, watches.
-inline constexpr int kTraceVersion = 4;
+// by watch rules, discovery, watches. 5: status writes name their target's kind, and
+// GitRepoConfigs and WatchRules get a status.
+inline constexpr int kTraceVersion = 5;
 
 // The first line of a trace file.
 struct TraceHeader {

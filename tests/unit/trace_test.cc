@@ -70,6 +70,10 @@ GITDEST_MEMBERS(core::Condition, type, status, reason, message, observed_generat
                 last_transition_time)
 GITDEST_MEMBERS(core::DestinationStatus, conditions, observed_generation, branch_exists,
                 last_commit_sha, last_sync_time)
+GITDEST_MEMBERS(core::RepoConfigStatus, conditions, observed_generation, branches_read,
+                branches_existing)
+GITDEST_MEMBERS(core::WatchRuleStatus, conditions, observed_generation)
+GITDEST_MEMBERS(core::StatusTarget, kind, key)
 GITDEST_MEMBERS(core::PullReport::Head, sha, short_name, unborn)
 GITDEST_MEMBERS(core::PullReport, exists_on_remote, head, incoming_changes, history_rewritten)
 GITDEST_MEMBERS(core::PushResult, outcome, tip, history_rewritten)
@@ -97,11 +101,11 @@ GITDEST_MEMBERS(core::CapturedObject, resource, content, author, uid, resource_v
 GITDEST_MEMBERS(core::ObjectsListed, request, destination, objects, files)
 GITDEST_MEMBERS(core::MetadataFetched, request, result)
 GITDEST_MEMBERS(core::PushCompleted, request, result)
-GITDEST_MEMBERS(core::StatusWritten, request, destination, resource_version)
+GITDEST_MEMBERS(core::StatusWritten, request, target, resource_version)
 GITDEST_MEMBERS(core::ControllerRestarted, epoch)
 GITDEST_MEMBERS(core::FetchMetadata, request, remote, known_tip, timeout)
 GITDEST_MEMBERS(core::PushBatch, request, remote, expected_tip, changes, timeout)
-GITDEST_MEMBERS(core::WriteStatus, request, destination, resource_version, status)
+GITDEST_MEMBERS(core::WriteStatus, request, target, resource_version, status)
 GITDEST_MEMBERS(core::RequeueAfter, destination, delay)
 GITDEST_MEMBERS(core::ResyncDestination, request, destination, remote, base_folder, timeout,
                 selectors)
@@ -131,6 +135,8 @@ template <>
 constexpr int kEnumSize<core::Tristate> = 3;
 template <>
 constexpr int kEnumSize<core::PushResult::Outcome> = 2;
+template <>
+constexpr int kEnumSize<core::ResourceKind> = 4;
 
 // ---- generators --------------------------------------------------------------------------
 
@@ -424,14 +430,13 @@ TraceStep StepWith(core::Input input) {
   return {.step = 1,
           .at = absl::FromUnixSeconds(10),
           .input = std::move(input),
-          .effects = {core::FetchMetadata{.request = 1,
-                                          .remote = Remote(),
-                                          .known_tip = "",
-                                          .timeout = absl::Seconds(20)},
-                      core::WriteStatus{.request = 2,
-                                        .destination = {"team", "a"},
-                                        .resource_version = "7",
-                                        .status = SomeStatus()}},
+          .effects =
+              {core::FetchMetadata{
+                   .request = 1, .remote = Remote(), .known_tip = "", .timeout = absl::Seconds(20)},
+               core::WriteStatus{.request = 2,
+                                 .target = {core::ResourceKind::kGitDestination, {"team", "a"}},
+                                 .resource_version = "7",
+                                 .status = SomeStatus()}},
           .wake_at = absl::FromUnixSeconds(20),
           .state_hash = 1};
 }
@@ -509,14 +514,18 @@ TEST(TraceCodecTest, GoldenRemotesOutcomesAndLeases) {
             R"({"request":6,"result":{"ok":{"exists_on_remote":false,"head":{"sha":"",)"
             R"("short_name":"","unborn":false},"history_rewritten":"yes","incoming_changes":0}},)"
             R"("type":"MetadataFetched"})");
-  EXPECT_EQ(EncodeInput(core::StatusWritten{.request = 7,
-                                            .destination = {"team", "a"},
-                                            .resource_version = absl::AbortedError("changed")}),
-            R"({"destination":{"name":"a","namespace":"team"},"request":7,)"
-            R"("resource_version":{"error":{"code":"ABORTED","message":"changed"}},)"
-            R"("type":"StatusWritten"})");
+  EXPECT_EQ(
+      EncodeInput(core::StatusWritten{.request = 7,
+                                      .target = {core::ResourceKind::kWatchRule, {"team", "a"}},
+                                      .resource_version = absl::AbortedError("changed")}),
+      R"({"request":7,)"
+      R"("resource_version":{"error":{"code":"ABORTED","message":"changed"}},)"
+      R"("target":{"key":{"name":"a","namespace":"team"},"kind":"WatchRule"},)"
+      R"("type":"StatusWritten"})");
   EXPECT_TRUE(Contains(EncodeEffect(StepWith(core::TimerFired{}).effects[1]),
                        R"("request":2,"resource_version":"7","status":{)"));
+  EXPECT_TRUE(Contains(EncodeEffect(StepWith(core::TimerFired{}).effects[1]),
+                       R"("type":"DestinationStatus"},"target":{)"));
   EXPECT_EQ(EncodeInput(core::LeaseAcquired{}), R"({"type":"LeaseAcquired"})");
   EXPECT_EQ(EncodeInput(core::LeaseLost{}), R"({"type":"LeaseLost"})");
 
@@ -613,7 +622,7 @@ TEST(TraceCodecTest, GoldenHeader) {
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":4})"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":5})"));
 }
 
 TEST(TraceCodecTest, SpecialValuesRoundTrip) {
@@ -665,7 +674,9 @@ TEST(TraceDecodeTest, ErrorsNameTheField) {
   const core::Input fetched = core::MetadataFetched{.request = 3, .result = core::PullReport{}};
   const core::Input pushed = core::PushCompleted{.request = 4, .result = core::PushResult{}};
   const core::Input written =
-      core::StatusWritten{.request = 5, .destination = {"team", "a"}, .resource_version = "8"};
+      core::StatusWritten{.request = 5,
+                          .target = {core::ResourceKind::kGitDestination, {"team", "a"}},
+                          .resource_version = "8"};
   const core::Input changed = core::ObjectChanged{.object = SomeConfigMap(),
                                                   .uid = "u1",
                                                   .resource_version = "5",
@@ -833,7 +844,7 @@ class Recorder {
       chores_.erase(chores_.begin());
       if (const auto* w = std::get_if<core::WriteStatus>(&e)) {
         Feed(core::StatusWritten{.request = w->request,
-                                 .destination = w->destination,
+                                 .target = w->target,
                                  .resource_version = absl::StrCat(++resource_version_)});
       } else if (const auto* r = std::get_if<core::ResyncDestination>(&e)) {
         Feed(core::ObjectsListed{.request = r->request,
@@ -997,7 +1008,7 @@ TEST_F(ReplayTest, FileWrittenByTraceWriterReplays) {
 TEST_F(ReplayTest, TamperedEffectFailsAtThatStep) {
   const ReplayResult result = ReplayTampered(metadata_step, [](Json& j) {
     for (Json& e : j["effects"]) {
-      if (e["type"] == "WriteStatus") {
+      if (e["type"] == "WriteStatus" && e["target"]["kind"] == "GitDestination") {
         e["status"]["last_commit_sha"] = "tampered";
         return;
       }
@@ -1007,7 +1018,7 @@ TEST_F(ReplayTest, TamperedEffectFailsAtThatStep) {
   EXPECT_EQ(result.steps, metadata_step - 1);
   EXPECT_TRUE(Contains(result.status.message(),
                        absl::StrCat("step ", metadata_step, ": effects differ at effect ")));
-  EXPECT_TRUE(Contains(result.status.message(), R"(recorded {"destination")"));
+  EXPECT_TRUE(Contains(result.status.message(), R"(recorded {"request")"));
   EXPECT_TRUE(Contains(result.status.message(), "tampered"));
 }
 

@@ -211,6 +211,7 @@ TEST_F(WritePathTest, DeletedBranchIsRewrittenFromTheCluster) {
 // its first resync was in flight must be resynced on the new branch in full.
 TEST_F(WritePathTest, RetargetDuringAResyncListsAgainForTheNewTarget) {
   AddDestination("b", "c/d");
+  h.DeliverStatusWrites();       // its rule's: Ready now
   ASSERT_EQ(h.in_flight(), 2u);  // its read and its resync
   Change("cm0", "v0");
   AddDestination("b", "c/d", "dev", /*generation=*/2);

@@ -1,0 +1,188 @@
+// The statuses of GitRepoConfigs, WatchRules and ClusterWatchRules. Level-based: whatever
+// changes something a status summarizes marks it due, and at the end of each Handle call
+// every due status is computed from the controller's state and written if it differs
+// from what the API holds (StatusWrite). Only the leader writes; a new leader computes
+// every one anew.
+#include <algorithm>
+#include <vector>
+
+#include "core/check.h"
+#include "core/controller.h"
+#include "core/owned_status.h"
+#include "core/resource_version.h"
+
+namespace gitdest::core {
+namespace {
+
+ResourceKind RuleKind(const ObjectKey& rule) {
+  return rule.namespace_.empty() ? ResourceKind::kClusterWatchRule : ResourceKind::kWatchRule;
+}
+
+template <class Status>
+void ObserveVersion(OwnedStatus<Status>& owned, int64_t generation,
+                    const std::string& resource_version) {
+  owned.generation = generation;
+  if (!ResourceVersionOlder(resource_version, owned.resource_version)) {
+    owned.resource_version = resource_version;
+  }
+}
+
+}  // namespace
+
+void Controller::MarkStatusDue(ResourceKind kind, const ObjectKey& key) {
+  if (!active()) return;  // a new leader marks every one
+  statuses_due_.insert(StatusTarget{kind, key});
+}
+
+void Controller::MarkRulesOf(const ObjectKey& destination) {
+  if (!active()) return;
+  for (const ObjectKey& rule : rules_.RulesFeeding(destination)) {
+    MarkStatusDue(RuleKind(rule), rule);
+  }
+}
+
+void Controller::MarkAllOwnedStatuses() {
+  for (const auto& [key, owned] : config_statuses_) {
+    MarkStatusDue(ResourceKind::kGitRepoConfig, key);
+  }
+  for (const auto& [key, owned] : rule_statuses_) MarkStatusDue(RuleKind(key), key);
+}
+
+void Controller::ObserveConfigStatus(const RepoConfig& config, bool changed) {
+  auto [it, inserted] = config_statuses_.try_emplace(config.key);
+  ObserveVersion(it->second, config.generation, config.resource_version);
+  if (inserted || changed) MarkStatusDue(ResourceKind::kGitRepoConfig, config.key);
+}
+
+void Controller::ObserveRuleStatus(const WatchRule& rule, bool changed) {
+  auto [it, inserted] = rule_statuses_.try_emplace(rule.key);
+  ObserveVersion(it->second, rule.generation, rule.resource_version);
+  if (inserted || changed) MarkStatusDue(RuleKind(rule.key), rule.key);
+}
+
+void Controller::EraseOwnedStatus(ResourceKind kind, const ObjectKey& key) {
+  if (kind == ResourceKind::kGitRepoConfig) {
+    config_statuses_.erase(key);
+  } else {
+    rule_statuses_.erase(key);
+  }
+  statuses_due_.erase(StatusTarget{kind, key});  // an answer in flight finds nothing
+  Settled(StatusTarget{kind, key});
+}
+
+void Controller::Settled(const StatusTarget& target) {
+  statuses_unsettled_.erase(target);
+  if (statuses_unsettled_.empty()) timers_.Cancel(kOwnedStatusTimer);
+}
+
+void Controller::PublishOwnedStatuses(absl::Time now) {
+  if (!active()) return;
+  for (const StatusTarget& target : statuses_due_) {
+    if (target.kind == ResourceKind::kGitRepoConfig) {
+      auto it = config_statuses_.find(target.key);
+      if (it != config_statuses_.end()) PublishConfigStatus(target.key, it->second, now);
+    } else {
+      auto it = rule_statuses_.find(target.key);
+      if (it != rule_statuses_.end()) PublishRuleStatus(target.key, it->second, now);
+    }
+  }
+  statuses_due_.clear();
+}
+
+void Controller::PublishConfigStatus(const ObjectKey& key, OwnedStatus<RepoConfigStatus>& owned,
+                                     absl::Time now) {
+  std::vector<BranchReadState> branches;
+  for (const BranchWorker* worker : workers_.WorkersOf(key)) {
+    const std::optional<BranchInfo>& cache = worker->GetBranchMetadata();
+    branches.push_back(BranchReadState{worker->key().branch, cache.has_value(),
+                                       cache && cache->report.exists_on_remote,
+                                       worker->last_read_error(), worker->read_in_flight()});
+  }
+  std::optional<RepoConfigVerdict> verdict = JudgeRepoConfig(repo_configs_.at(key), branches);
+  if (!verdict) return;  // the read in flight marks it due again when it answers
+  ApplyConditions(verdict->conditions, owned.generation, now, owned.status.conditions);
+  owned.status.branches_read = verdict->branches_read;
+  owned.status.branches_existing = verdict->branches_existing;
+  WriteOwned(StatusTarget{ResourceKind::kGitRepoConfig, key}, owned, now);
+}
+
+void Controller::PublishRuleStatus(const ObjectKey& key, OwnedStatus<WatchRuleStatus>& owned,
+                                   absl::Time now) {
+  const WatchRule* rule = rules_.Find(key);
+  GITDEST_ASSERT(rule != nullptr);  // its record is erased with it
+  const DestinationRecord* destination = FindRecord(DestinationOf(*rule));
+  const RuleVerdict verdict =
+      Classify(*rule, destination != nullptr, destination != nullptr && destination->worker);
+  ApplyConditions(RuleConditions(verdict), owned.generation, now, owned.status.conditions);
+  WriteOwned(StatusTarget{RuleKind(key), key}, owned, now);
+}
+
+template <class Status>
+void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& owned,
+                            absl::Time now) {
+  owned.status.observed_generation = owned.generation;
+  // One write in flight: the next goes out when it lands — or when it is overdue.
+  if (!owned.write.NeedsWrite(owned.status, now, options_.api_timeout)) return;
+  const RequestId request = ids_.Next();
+  owned.write.Start(owned.status, request, owned.resource_version, now);
+  Emit(WriteStatus{request, target, owned.resource_version, owned.status});
+  statuses_unsettled_.insert(target);
+  timers_.SetNoLaterThan(kOwnedStatusTimer, now + options_.api_timeout);
+}
+
+void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
+  auto apply = [&](auto& owned) {
+    switch (owned.write.OnWritten(in.request, in.resource_version, owned.resource_version)) {
+      case WriteAnswer::kIgnored:
+        return;
+      case WriteAnswer::kFailed:
+        // Unknown now: written again after a pause, on a 409 against the version the
+        // watch reports meanwhile.
+        timers_.SetNoLaterThan(kOwnedStatusTimer, now + options_.status_write_retry_delay);
+        return;
+      case WriteAnswer::kConfirmed:
+        Settled(in.target);
+        // It changed while the write flew.
+        if (owned.write.written() != owned.status) MarkStatusDue(in.target.kind, in.target.key);
+        return;
+    }
+  };
+  if (in.target.kind == ResourceKind::kGitRepoConfig) {
+    if (auto it = config_statuses_.find(in.target.key); it != config_statuses_.end()) {
+      apply(it->second);
+    }
+  } else if (in.target.kind == RuleKind(in.target.key)) {
+    if (auto it = rule_statuses_.find(in.target.key); it != rule_statuses_.end()) {
+      apply(it->second);
+    }
+  }
+}
+
+// The timer: statuses whose write failed are written again, and writes overdue are
+// given up on and issued again.
+void Controller::RetryOwnedStatuses(absl::Time now) {
+  absl::Time next = absl::InfiniteFuture();
+  for (const StatusTarget& target : statuses_unsettled_) {
+    std::optional<absl::Time> since;
+    if (target.kind == ResourceKind::kGitRepoConfig) {
+      if (const auto& f = config_statuses_.at(target.key).write.in_flight()) since = f->since;
+    } else if (const auto& f = rule_statuses_.at(target.key).write.in_flight()) {
+      since = f->since;
+    }
+    if (since && *since + options_.api_timeout > now) {
+      next = std::min(next, *since + options_.api_timeout);
+    } else {
+      MarkStatusDue(target.kind, target.key);  // failed, or overdue
+    }
+  }
+  if (next != absl::InfiniteFuture()) timers_.SetNoLaterThan(kOwnedStatusTimer, next);
+}
+
+void Controller::ForgetOwnedWrites() {
+  for (auto& [key, owned] : config_statuses_) owned.write.Forget();
+  for (auto& [key, owned] : rule_statuses_) owned.write.Forget();
+  statuses_due_.clear();
+  statuses_unsettled_.clear();
+}
+
+}  // namespace gitdest::core
