@@ -123,6 +123,17 @@ TEST(StateHashTest, SeesOptionsRequestIdsSyncAndLease) {
   EXPECT_NE(Fresh(options, 0, {core::LeaseAcquired{}}), base) << "leader";
 }
 
+// A restart loses all memory: a controller restarted by the input is in the state of a
+// new process that was fed it (the simulator builds a new one, replay feeds the input).
+TEST(StateHashTest, ARestartedControllerIsANewOne) {
+  Harness h;
+  BuildRichState(h);
+  h.controller().Handle(core::ControllerRestarted{7}, h.now());
+  core::Controller fresh(TestOptions(), 7);
+  fresh.Handle(core::ControllerRestarted{7}, h.now());
+  EXPECT_EQ(h.controller().StateHash(), fresh.StateHash());
+}
+
 // One input more (or a few) for one of two controllers built alike, and the piece of
 // state it changes.
 struct Case {
