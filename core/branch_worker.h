@@ -18,6 +18,7 @@
 #include "core/effects.h"
 #include "core/inputs.h"
 #include "core/options.h"
+#include "core/state_fields.h"
 #include "core/types.h"
 
 namespace gitdest::core {
@@ -114,10 +115,6 @@ class BranchWorker {
   // When this worker next needs TimerFired (a push due or a retry); InfiniteFuture if never.
   absl::Time NextWakeAt() const;
 
-  // Feeds every field into a digest (see Controller::StateHash).
-  template <class Sink>
-  void HashInto(Sink& sink) const;
-
   const std::deque<FileChange>& pending() const { return pending_; }
   const std::optional<PushBatch>& batch() const { return batch_; }
   // Paths under `folder` that the queued and in-flight writes create (deletes excluded).
@@ -129,6 +126,8 @@ class BranchWorker {
   bool TakeHistoryLost() { return std::exchange(history_lost_, false); }
 
  private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   bool PushDue(absl::Time now) const;
   FetchMetadata StartRead(absl::Time now, RequestIds& ids);
   PushBatch TakeBatch(absl::Time now, RequestIds& ids);
@@ -172,29 +171,5 @@ class BranchWorker {
   void LearnTip(const std::string& tip);
   void OnPushed(const PushBatch& batch, const PushResult& result, std::set<ObjectKey>& written);
 };
-
-template <class Sink>
-void BranchWorker::HashInto(Sink& sink) const {
-  sink(key_.ToString(), remote_.url, remote_.secret.ToString(), remote_.push.interval,
-       remote_.push.max_commits, remote_.push.max_bytes, destinations_.size());
-  for (const ObjectKey& d : destinations_) sink(d.ToString());
-  sink(cache_.has_value());
-  if (cache_) {
-    sink(cache_->report.exists_on_remote, cache_->report.head.sha, cache_->report.head.unborn,
-         cache_->report.head.short_name, cache_->report.incoming_changes,
-         static_cast<int>(cache_->report.history_rewritten), cache_->read_at);
-  }
-  sink(read_.has_value());
-  if (read_) sink(read_->request, read_->started_at, read_->waiters.size(), read_->cacheable);
-  sink(read_not_before_, last_read_error_.ToString(), read_failures_);
-  sink(tip_.has_value(), tip_.value_or(""), pending_.size(), pending_bytes_, first_pending_at_);
-  for (const FileChange& c : pending_) {
-    sink(c.path, static_cast<int>(c.op), c.content, c.message, c.author, c.destination.ToString());
-  }
-  sink(batch_.has_value());
-  if (batch_) sink(batch_->request, batch_->expected_tip, batch_->changes.size());
-  sink(batch_started_at_, push_not_before_, last_push_error_.ToString(), push_failures_,
-       push_conflicts_, history_lost_);
-}
 
 }  // namespace gitdest::core

@@ -548,6 +548,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   destinations_.clear();
   destination_slots_ = {};
   records_by_key_.clear();
+  verdicts_serials_ = 0;
   groups_.clear();
   workers_ = WorkerManager(options_);
   requests_.clear();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/check.h"
+#include "core/state_fields.h"
 
 namespace gitdest::core {
 
@@ -40,6 +41,8 @@ class Slots {
   T* Get(uint32_t slot) const { return slot < items_.size() ? items_[slot] : nullptr; }
 
  private:
+  template <class U>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   std::vector<T*> items_;
   std::vector<uint32_t> free_;
 };

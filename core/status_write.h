@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/resource_version.h"
+#include "core/state_fields.h"
 #include "core/types.h"
 
 namespace gitdest::core {
@@ -21,15 +22,18 @@ namespace gitdest::core {
 // holds is unknown, so the status is written again.
 enum class WriteAnswer { kIgnored, kConfirmed, kFailed };
 
+// The one status write in flight of an object.
+struct StatusWriteInFlight {
+  RequestId request = 0;
+  absl::Time since;
+  std::string resource_version;  // the version the write is conditional on
+  friend bool operator==(const StatusWriteInFlight&, const StatusWriteInFlight&) = default;
+};
+
 template <class Status>
 class StatusWrite {
  public:
-  struct InFlight {
-    RequestId request = 0;
-    absl::Time since;
-    std::string resource_version;  // the version the write is conditional on
-    friend bool operator==(const InFlight&, const InFlight&) = default;
-  };
+  using InFlight = StatusWriteInFlight;
 
   // Whether `status` must be written now: it differs from what the API holds (or will
   // hold), and no write is in flight — or the one in flight is overdue by `timeout`, and
@@ -76,6 +80,8 @@ class StatusWrite {
   friend bool operator==(const StatusWrite&, const StatusWrite&) = default;
 
  private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   std::optional<Status> written_;
   std::optional<InFlight> in_flight_;
 };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/state_fields.h"
 
 namespace gitdest::core {
 
@@ -34,6 +35,8 @@ class TimerQueue {
   size_t size() const { return heap_.size(); }
 
  private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   struct Entry {
     absl::Time at;
     TimerId id;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/state_fields.h"
 
 namespace gitdest::core {
 
@@ -102,12 +103,17 @@ struct DestinationStatus {
   std::string last_commit_sha;
   absl::Time last_sync_time = absl::InfinitePast();  // InfinitePast = never read
 
-  // Every field; the cheap ones first, since a periodic reconcile mostly changes only
-  // last_sync_time and the controller compares statuses on every reconcile.
+  // Every field, the cheap ones first, since a periodic reconcile mostly changes only
+  // last_sync_time and the controller compares statuses on every reconcile. The
+  // bindings name every field: one added and not compared fails the build.
   friend bool operator==(const DestinationStatus& a, const DestinationStatus& b) {
-    return a.last_sync_time == b.last_sync_time && a.observed_generation == b.observed_generation &&
-           a.branch_exists == b.branch_exists && a.last_commit_sha == b.last_commit_sha &&
-           a.conditions == b.conditions;
+    const auto& [conditions, observed_generation, branch_exists, last_commit_sha, last_sync_time] =
+        a;
+    const auto& [b_conditions, b_observed_generation, b_branch_exists, b_last_commit_sha,
+                 b_last_sync_time] = b;
+    return last_sync_time == b_last_sync_time && observed_generation == b_observed_generation &&
+           branch_exists == b_branch_exists && last_commit_sha == b_last_commit_sha &&
+           conditions == b_conditions;
   }
 };
 
@@ -264,6 +270,8 @@ class RequestIds {
   RequestId Next() { return next_++; }
 
  private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   uint64_t next_;
 };
 

@@ -37,6 +37,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "core/state_fields.h"
 #include "core/types.h"
 
 namespace gitdest::core {
@@ -254,6 +255,8 @@ class RuleIndex {
   friend bool operator==(const RuleIndex&, const RuleIndex&) = default;
 
  private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   struct Entry {
     WatchRule rule;
     CompiledWatchRule compiled;

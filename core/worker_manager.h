@@ -8,6 +8,7 @@
 #include "core/branch_worker.h"
 #include "core/options.h"
 #include "core/slots.h"
+#include "core/state_fields.h"
 #include "core/types.h"
 
 namespace gitdest::core {
@@ -34,6 +35,8 @@ class WorkerManager {
   const std::map<WorkerKey, BranchWorker>& workers() const { return workers_; }
 
  private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
   const ControllerOptions* options_;
   std::map<WorkerKey, BranchWorker> workers_;  // nodes are stable: slots_ points into them
   Slots<BranchWorker> slots_;

@@ -163,7 +163,7 @@ constexpr std::string_view UnqualifiedName(std::string_view name) {
 // Declares the codec of struct `Type` by its fields: every one, in declaration order.
 // Leaving one out does not compile; misordering two cannot be caught here (a structured
 // binding is positional), and would file a value under another field's key: the golden
-// tests in trace_test.cc pin the keys of the main shapes.
+// tests in trace_format_test.cc pin the keys of the main shapes.
 #define GITDEST_TRACE_FIELDS(Type, ...)                                                      \
   template <>                                                                                \
   struct Codec<Type> {                                                                       \

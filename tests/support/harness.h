@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -123,5 +124,22 @@ class Harness {
   sim::TipHistory tips_;
   std::vector<core::GroupVersionResource> watched_;
 };
+
+// The times at which effects of kind E were emitted, oldest first.
+template <class E>
+std::vector<absl::Time> TimesOf(const std::vector<Harness::TimedEffect>& effects) {
+  std::vector<absl::Time> times;
+  for (const auto& [at, effect] : effects) {
+    if (std::holds_alternative<E>(effect)) times.push_back(at);
+  }
+  return times;
+}
+
+// The time between each two consecutive times.
+inline std::vector<absl::Duration> Gaps(const std::vector<absl::Time>& times) {
+  std::vector<absl::Duration> gaps;
+  for (size_t i = 1; i < times.size(); ++i) gaps.push_back(times[i] - times[i - 1]);
+  return gaps;
+}
 
 }  // namespace gitdest::testing

@@ -166,6 +166,37 @@ TEST_F(ReconcileTest, UnansweredReadTimesOutAndItsLateAnswerIsIgnored) {
   EXPECT_EQ(Status("a").last_commit_sha, h.remote.Tip(kRepoUrl, "main"));
 }
 
+// Every read refreshes the cache, not only the first, so a reconcile within the TTL of
+// the latest read is answered at once, from it.
+TEST_F(ReconcileTest, EveryReadRefreshesTheCache) {
+  AddDestination("a", "fa");
+  ASSERT_TRUE(h.Settle());
+  h.Advance(absl::Seconds(31));  // the first read is stale now
+  AddDestination("b", "fb");
+  ASSERT_EQ(h.reads_issued().size(), 2u);
+  ASSERT_TRUE(h.Settle());
+  const absl::Time second_read = Status("b").last_sync_time;
+  h.Advance(absl::Seconds(10));
+  AddDestination("c", "fc");  // 10 s after the second read: a cache hit
+  EXPECT_EQ(h.reads_issued().size(), 2u);
+  EXPECT_EQ(Ready("c"), ConditionStatus::kTrue);
+  EXPECT_EQ(Status("c").last_sync_time, second_read);
+}
+
+// Failed reads back off 30 s, 60 s, ... and never wait longer than read_retry_delay_max.
+TEST_F(ReconcileTest, ReadRetriesBackOffUpToTheCap) {
+  h.remote.FailNextReads(1000, absl::UnavailableError("connection refused"), "main");
+  AddDestination("a", "fa");
+  ASSERT_TRUE(h.AdvanceSettling(absl::Hours(1)));
+  const std::vector<absl::Duration> gaps = Gaps(TimesOf<core::FetchMetadata>(h.TakeEffects()));
+  const absl::Duration cap = h.controller().options().read_retry_delay_max;
+  ASSERT_GE(gaps.size(), 8u);
+  EXPECT_EQ(gaps[0], h.controller().options().metadata_cache_ttl);
+  EXPECT_EQ(gaps[1], 2 * gaps[0]);
+  for (absl::Duration gap : gaps) EXPECT_LE(gap, cap);
+  EXPECT_EQ(gaps.back(), cap);  // it reached the cap and stayed there
+}
+
 TEST_F(ReconcileTest, RecreatedDestinationReusesTheBranchReadWindow) {
   AddDestination("a", "clusters/a");
   h.Settle();

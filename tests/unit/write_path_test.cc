@@ -116,6 +116,20 @@ TEST_F(WritePathTest, OutageBacksOffAndKeepsAccumulating) {
             core::ConditionStatus::kFalse);
 }
 
+// A push that keeps failing is retried after 1 s, 2 s, 4 s, ... and never later than
+// push_retry_delay_max.
+TEST_F(WritePathTest, PushRetriesBackOffUpToTheCap) {
+  h.remote.FailNextPushes(1000, absl::UnavailableError("503"));
+  Change("one", "1");
+  ASSERT_TRUE(h.AdvanceSettling(absl::Hours(1)));
+  const std::vector<absl::Duration> gaps = Gaps(TimesOf<core::PushBatch>(h.TakeEffects()));
+  const absl::Duration cap = h.controller().options().push_retry_delay_max;
+  ASSERT_GE(gaps.size(), 12u);
+  EXPECT_EQ(gaps[0], h.controller().options().push_retry_delay_min);
+  for (absl::Duration gap : gaps) EXPECT_LE(gap, cap);
+  EXPECT_EQ(gaps.back(), cap);
+}
+
 TEST_F(WritePathTest, UnansweredPushIsRetriedAndAReplayOfALandedPushIsHarmless) {
   Change("one", "1");
   h.Advance(absl::Seconds(10));
@@ -322,6 +336,24 @@ TEST_F(CoalescingTest, FullQueueCoalescesToTheLatestContentPerPath) {
   h.Settle();
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/even.yaml"), "v8");
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/odd.yaml"), "v9");
+}
+
+// When the very last change overflows the queue, the coalesced queue holds the latest
+// content of each path, in the order of those latest changes: the final state is what
+// the cluster holds.
+TEST_F(CoalescingTest, OverflowOnTheLastChangeKeepsTheLatestContentPerPath) {
+  for (const char* content : {"x1", "y1", "x2", "y2", "x3"}) {
+    Change(std::string("cm-") + content[0], content);
+  }
+  const auto& workers = h.controller().workers().workers();
+  ASSERT_EQ(workers.size(), 1u);
+  const auto& pending = workers.begin()->second.pending();
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].content, "y2");
+  EXPECT_EQ(pending[1].content, "x3");
+  ASSERT_TRUE(h.AdvanceSettling(absl::Seconds(10)));
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/cm-x.yaml"), "x3");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/cm-y.yaml"), "y2");
 }
 
 }  // namespace
