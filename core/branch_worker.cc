@@ -254,7 +254,8 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(RequestId request,
     push_not_before_ = now + PushRetryDelay();
     return written;
   }
-  push_failures_ = 0;
+  // The push reached the branch. Failures keep counting until one lands: a flaky remote
+  // that also loses races must not be retried at the shortest delay again and again.
   last_push_error_ = absl::OkStatus();
   if (result->outcome == PushResult::Outcome::kPushed) {
     OnPushed(batch, *result, written);
@@ -277,6 +278,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(RequestId request,
 void BranchWorker::OnPushed(const PushBatch& batch, const PushResult& result,
                             std::set<ObjectKey>& written) {
   push_conflicts_ = 0;
+  push_failures_ = 0;
   tip_ = result.tip;
   // The push is a remote read too: the branch was at `tip` when it was accepted,
   // which is no earlier than the batch started.

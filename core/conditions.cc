@@ -71,4 +71,9 @@ void ApplyConditions(const ConditionSet& set, int64_t generation, absl::Time now
       set.stalled ? View(set.message) : View(), generation, now);
 }
 
+bool IsAuthError(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnauthenticated ||
+         status.code() == absl::StatusCode::kPermissionDenied;
+}
+
 }  // namespace gitdest::core

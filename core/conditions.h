@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/types.h"
 
@@ -47,6 +48,10 @@ inline void ApplyConditions(const ConditionSet& set, int64_t generation, absl::T
 }
 
 const Condition* FindCondition(const std::vector<Condition>& conditions, const std::string& type);
+
+// Whether an operation failed for credentials or permissions: a human must act (Stalled),
+// retrying alone will not help.
+bool IsAuthError(const absl::Status& status);
 inline const Condition* FindCondition(const DestinationStatus& status, const std::string& type) {
   return FindCondition(status.conditions, type);
 }

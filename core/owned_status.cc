@@ -1,15 +1,11 @@
 #include "core/owned_status.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/conditions.h"
 #include "core/naming/repo_url.h"
 
 namespace gitdest::core {
 namespace {
-
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
 
 // The failure a human must act on first, then the first in branch order.
 const BranchReadState* WorstFailure(std::span<const BranchReadState> branches) {

@@ -30,11 +30,6 @@ void ForgetBranch(DestinationStatus& status) {
   status.last_sync_time = absl::InfinitePast();
 }
 
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
-
 }  // namespace
 
 absl::Duration Controller::JitteredRequeue(const ObjectKey& key) const {

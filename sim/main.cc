@@ -27,6 +27,7 @@
 #include "adapters/trace/trace_file.h"
 #include "core/check.h"
 #include "sim/simulation.h"
+#include "sim/state_checker.h"
 
 namespace gitdest::sim {
 namespace {
@@ -290,7 +291,12 @@ int Explore(const Args& args) {
 
 int ReplayCommand(const Args& args) {
   if (args.positional.size() != 1) Usage("replay takes one trace FILE");
-  const trace::ReplayResult result = trace::Replay(args.positional[0]);
+  // The step invariants too, as far as a trace tells them (nothing of the remote's history).
+  StateChecker checker;
+  const trace::ReplayResult result = trace::Replay(
+      args.positional[0],
+      [&](absl::Time now, const core::Input& input, const core::Controller& controller,
+          const core::Output& output) { return checker.Step(now, input, controller, output); });
   if (!result.status.ok()) {
     std::printf("replay: %s: diverged after %lld steps: %s\n", args.positional[0].c_str(),
                 static_cast<long long>(result.steps), std::string(result.status.message()).c_str());

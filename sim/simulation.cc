@@ -31,6 +31,7 @@ FaultMix ChooseFaultMix(uint64_t seed) {
   mix.admission_webhook = prng.Chance(700);
   mix.ancestry_unknown = maybe(500);
   mix.lease_losses_per_day = maybe(40);
+  mix.race_storms_per_day = maybe(40);
   return mix;
 }
 
@@ -39,11 +40,12 @@ std::string FaultMix::Describe() const {
       "read_failure=%d‰ push_failure=%d‰ lost_answer=%d‰ status_conflict=%d‰ "
       "watch_drop=%d‰ watch_duplicate=%d‰ latency≤%s watch_delay≤%s crashes/day=%d "
       "outages/day=%d external_commits/h=%d branch_deletes/day=%d force_moves/day=%d "
-      "ancestry_unknown=%d‰ lease_losses/day=%d webhook=%s",
+      "ancestry_unknown=%d‰ lease_losses/day=%d race_storms/day=%d webhook=%s",
       read_failure, push_failure, lost_answer, status_conflict, watch_drop, watch_duplicate,
       absl::FormatDuration(latency_max), absl::FormatDuration(watch_delay_max), crashes_per_day,
       outages_per_day, external_commits_per_hour, branch_deletes_per_day, force_moves_per_day,
-      ancestry_unknown, lease_losses_per_day, admission_webhook ? "on" : "off");
+      ancestry_unknown, lease_losses_per_day, race_storms_per_day,
+      admission_webhook ? "on" : "off");
 }
 
 ConfigDraw ChooseConfig(uint64_t seed) {

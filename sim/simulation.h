@@ -53,7 +53,10 @@ struct FaultMix {
   int force_moves_per_day = 0;  // a branch is force-pushed back to the parent of its tip
   // A read or a lost push answers kUnknown for "does the branch still hold the tip?"
   int ancestry_unknown = 0;
-  int lease_losses_per_day = 0;   // the controller loses its lease and gets it back later
+  int lease_losses_per_day = 0;  // the controller loses its lease and gets it back later
+  // Another writer wins every push race on one branch for 2–10 minutes: it commits just
+  // before each of the controller's pushes lands.
+  int race_storms_per_day = 0;
   bool admission_webhook = true;  // off: the webhook's failurePolicy=Ignore let it through
   std::string Describe() const;
 };

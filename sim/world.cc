@@ -264,16 +264,13 @@ void World::OnCrashTick() {
 // ---- the controller process ---------------------------------------------------------------
 
 void World::Handle(const core::Input& input) {
-  if (const auto* deleted = std::get_if<core::DestinationDeleted>(&input)) {
-    last_finished_.erase(deleted->key);  // a later one of that name starts from nothing
-  }
   core::Output out = controller_->Handle(input, now_);
   // Hashing the whole state costs more than the step itself: only when someone compares.
   const uint64_t hash = options_.state_hashes || observer_ ? controller_->StateHash() : 0;
   if (options_.state_hashes) result_.state_hashes.push_back(hash);
   if (observer_) observer_(StepRecord{result_.steps, now_, &input, &out, hash});
   ++result_.steps;
-  if (options_.check_invariants) CheckStep(out);
+  if (options_.check_invariants) CheckStep(input, out);
   if (out.wake_at != wake_at_) {
     wake_at_ = out.wake_at;
     if (wake_at_ != absl::InfiniteFuture()) Schedule(wake_at_, Wake{epoch_});
@@ -310,6 +307,13 @@ void World::Execute(const core::Effect& effect) {
 
 void World::InjectFaults(const core::Effect& effect) {
   const bool outage = now_ < outage_until_ && !healed_;
+  if (const auto* push = std::get_if<core::PushBatch>(&effect);
+      push != nullptr && !healed_ && now_ < race_until_ && push->remote.branch == race_branch_ &&
+      core::RepoIdentity(push->remote.url).value_or("") ==
+          core::RepoIdentity(race_url_).value_or("")) {
+    remote_.ExternalCommit(race_url_, race_branch_, "external/race.txt",
+                           absl::StrCat("race ", prng_.Next()));
+  }
   if (std::holds_alternative<core::FetchMetadata>(effect)) {
     if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
     if (prng_.Chance(mix_.read_failure)) {
@@ -339,9 +343,6 @@ void World::LoseLease() {
   if (!leader_) return;
   leader_ = false;
   Handle(core::LeaseLost{});
-  // A new term starts from nothing, as a new leader process would: one read per TTL
-  // holds within a term.
-  last_read_start_.clear();
   Schedule(now_ + prng_.Millis(1'000, 60'000), LeaseReturns{epoch_});
 }
 
@@ -353,8 +354,6 @@ void World::Crash() {
   leader_ = false;   // granted again with its initial list
   watched_.clear();  // its informers died with it
   informer_.clear();
-  last_read_start_.clear();
-  last_finished_.clear();
   Handle(core::ControllerRestarted{epoch_});
   DeliverRestart(now_ + absl::Seconds(1));
 }
@@ -589,9 +588,6 @@ void World::CreateOrUpdate(const core::ObjectKey& key, const std::string& branch
   api_[key] = d;
   cluster_.BumpResourceVersion(key);
   destinations_ever_.insert(key);
-  if (absl::StatusOr<std::string> normalized = core::NormalizeBaseFolder(folder); normalized.ok()) {
-    folders_ever_[key].insert(*std::move(normalized));
-  }
   WatchDestination(key);
   // A user applies a new destination together with its rule.
   if (created && !rules_.contains(RuleKey(key))) PutRule(MakeRule(key, prng_.Below(3)));
@@ -709,6 +705,11 @@ void World::ChangeObject() {
 void World::ExternalWrite() {
   const std::string url = kRepositories[prng_.Below(2)];
   const std::string branch = BranchName(static_cast<int>(prng_.Below(options_.branches)));
+  if (static_cast<int>(prng_.Below(1440)) < mix_.race_storms_per_day) {
+    race_url_ = url;
+    race_branch_ = branch;
+    race_until_ = now_ + prng_.Millis(120'000, 600'000);
+  }
   if (static_cast<int>(prng_.Below(1440)) < mix_.branch_deletes_per_day) {
     remote_.DeleteBranch(url, branch);
   } else if (static_cast<int>(prng_.Below(1440)) < mix_.force_moves_per_day) {

@@ -18,6 +18,7 @@
 #include "sim/sim_cluster.h"
 #include "sim/sim_remote.h"
 #include "sim/simulation.h"
+#include "sim/state_checker.h"
 #include "sim/tip_history.h"
 
 namespace gitdest::sim::internal {
@@ -145,10 +146,7 @@ class World {
   core::RuleIndex ApiRuleIndex() const;
 
   // ---- checks ----------------------------------------------------------------------
-  void CheckStep(const core::Output& out);
-  void CheckEffect(const core::Effect& effect);
-  void CheckReconciled(const core::ObjectKey& key, const core::DestinationRecord& rec);
-  void CheckStaleness(const core::ObjectKey& key, const core::DestinationRecord& rec);
+  void CheckStep(const core::Input& input, const core::Output& out);
   void CheckConvergence();
   void CheckFolderConverged(const core::ObjectKey& key, const core::WriteTarget& target,
                             const core::RuleIndex& rules);
@@ -181,6 +179,10 @@ class World {
   bool leader_ = false;
   uint64_t uids_ = 0;
   absl::Time outage_until_ = absl::InfinitePast();  // the remotes answer nothing but errors
+  // A race storm: until then another writer commits to race_branch_ of race_url_ just
+  // before each push of the controller there.
+  absl::Time race_until_ = absl::InfinitePast();
+  std::string race_url_, race_branch_;
 
   // The API server.
   std::vector<core::ObjectKey> pool_;  // every destination name users pick from
@@ -202,16 +204,21 @@ class World {
 
   // What the checks remember.
   RunResult result_;
-  // When each worker last started a read, per repository it read (normalized URL).
-  std::map<std::pair<core::WorkerKey, std::string>, absl::Time> last_read_start_;
-  struct Finished {
-    core::DestinationStatus status;
-    std::string repo_url;  // normalized; "" when it had no target
-    std::string branch;
+  std::map<std::string, TipHistory> tips_;  // by normalized repository URL
+  // The remotes' tip histories, as the step checks read them.
+  class Tips : public RemoteHistory {
+   public:
+    explicit Tips(const std::map<std::string, TipHistory>& tips) : tips_(&tips) {}
+    bool SeenBetween(const std::string& url, const std::string& branch, const std::string& sha,
+                     absl::Time from, absl::Time to) const override;
+    bool EverHad(const std::string& url, const std::string& sha) const override;
+
+   private:
+    const TipHistory& Of(const std::string& url) const;
+    const std::map<std::string, TipHistory>* tips_;
   };
-  std::map<core::ObjectKey, Finished> last_finished_;
-  std::map<core::ObjectKey, std::set<std::string>> folders_ever_;  // normalized
-  std::map<std::string, TipHistory> tips_;                         // by normalized repository URL
+  Tips tip_view_{tips_};
+  StateChecker checker_{&tip_view_};
 };
 
 }  // namespace gitdest::sim::internal

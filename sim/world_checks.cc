@@ -41,149 +41,35 @@ void World::RecordTips() {
   for (auto& [url, tips] : tips_) tips.Record(remote_, url, now_);
 }
 
-void World::CheckStep(const core::Output& out) {
-  if (absl::Status s = controller_->CheckInvariants(); !s.ok()) {
-    return Fail(Outcome::kSafetyViolation, std::string(s.message()));
-  }
-  // Watching is not writing: a standby keeps its informers as the leader does.
+// The step invariants (StateChecker), and invariant 8 as the world granted the lease.
+void World::CheckStep(const core::Input& input, const core::Output& out) {
   const auto writes = std::count_if(out.effects.begin(), out.effects.end(), [](const auto& e) {
-    return !std::holds_alternative<core::EnsureWatches>(e);
+    return !std::holds_alternative<core::EnsureWatches>(e);  // watching is not writing
   });
   if (!leader_ && writes > 0) {
     return Fail(Outcome::kSafetyViolation,
                 absl::StrCat("invariant 8 (only the leader writes): ", writes,
-                             " effects emitted without the lease"));
+                             " effects emitted without the lease the world granted"));
   }
-  for (const core::Effect& effect : out.effects) {
-    CheckEffect(effect);
-    if (result_.outcome != Outcome::kOk) return;
-  }
-}
-
-void World::CheckEffect(const core::Effect& effect) {
-  const absl::Duration ttl = options_.core_options.metadata_cache_ttl;
-  if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
-    // Per worker and repository: a GitRepoConfig re-pointed (or deleted and created
-    // again with another repoUrl) names another branch, which must be read anew.
-    absl::StatusOr<std::string> url = core::NormalizeRepoUrl(read->remote.url);
-    const std::pair<core::WorkerKey, std::string> branch{
-        {read->remote.repo_config, read->remote.branch}, url.ok() ? *url : read->remote.url};
-    auto last = last_read_start_.find(branch);
-    if (last != last_read_start_.end() && now_ - last->second < ttl) {
-      return Fail(Outcome::kSafetyViolation,
-                  absl::StrCat("invariant 2 (one read per TTL): ", branch.first.ToString(), " (",
-                               branch.second, ") read again after ",
-                               absl::FormatDuration(now_ - last->second)));
-    }
-    last_read_start_[branch] = now_;
-  } else if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
-    for (const core::FileChange& change : push->changes) {
-      bool inside = false;
-      for (const std::string& folder : folders_ever_[change.destination]) {
-        inside |= change.path.size() > folder.size() && change.path.starts_with(folder) &&
-                  change.path[folder.size()] == '/';
-      }
-      if (!inside) {
-        return Fail(Outcome::kSafetyViolation,
-                    absl::StrCat("invariant 5 (own folder): ", change.path, " pushed for ",
-                                 change.destination.ToString()));
-      }
-    }
-  } else if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
-    auto it = controller_->destinations().find(requeue->destination);
-    if (it != controller_->destinations().end()) CheckReconciled(it->first, it->second);
-  } else if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) {
-    std::set<core::GroupVersionResource> discovered;
-    for (const core::ResourceTypeInfo& type : DiscoveredTypes()) discovered.insert(type.gvr);
-    const bool sorted =
-        std::is_sorted(ensure->types.begin(), ensure->types.end()) &&
-        std::adjacent_find(ensure->types.begin(), ensure->types.end()) == ensure->types.end();
-    const bool known = std::all_of(ensure->types.begin(), ensure->types.end(),
-                                   [&](const auto& gvr) { return discovered.contains(gvr); });
-    if (!sorted || !known) {
-      return Fail(Outcome::kSafetyViolation,
-                  "EnsureWatches names a type twice, out of order, or one not discovered");
-    }
+  if (absl::Status s = checker_.Step(now_, input, *controller_, out); !s.ok()) {
+    Fail(Outcome::kSafetyViolation, std::string(s.message()));
   }
 }
 
-// A finished reconcile: Ready only with a GitRepoConfig and a valid spec, and no data of a
-// repository or branch its GitRepoConfig does not (or no longer) name (invariant 10).
-void World::CheckReconciled(const core::ObjectKey& key, const core::DestinationRecord& rec) {
-  const core::DestinationStatus& st = rec.status;
-  const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
-  if (ready == nullptr) return;
-  const bool is_ready = ready->status == core::ConditionStatus::kTrue;
-  auto config =
-      controller_->repo_configs().find(core::Controller::RepoConfigKeyOf(rec.destination));
-  const bool has_config = config != controller_->repo_configs().end();
-  if (is_ready && (!has_config || !rec.target)) {
-    return Fail(Outcome::kSafetyViolation,
-                absl::StrCat(key.ToString(), " is Ready although ",
-                             has_config ? "its spec is invalid" : "its GitRepoConfig is gone"));
-  }
-  if (!rec.target) {
-    auto allows = [&](const std::string& glob) {
-      return core::BranchMatchesGlob(rec.destination.spec.branch, glob);
-    };
-    const bool branch_refused =
-        has_config && std::none_of(config->second.spec.allowed_branches.begin(),
-                                   config->second.spec.allowed_branches.end(), allows);
-    if ((!has_config || branch_refused) && (st.branch_exists || !st.last_commit_sha.empty())) {
-      return Fail(Outcome::kSafetyViolation,
-                  absl::StrCat("invariant 10 (no data of a branch not allowed): ", key.ToString(),
-                               has_config ? " may not use its branch" : " has no GitRepoConfig",
-                               ", yet its status shows branchExists=", st.branch_exists,
-                               " lastCommitSHA=\"", st.last_commit_sha, "\""));
-    }
-    last_finished_[key] = Finished{st, "", ""};
-    return;
-  }
-  CheckStaleness(key, rec);
-}
-
-// Invariants 3 and 4 for one finished reconcile of a destination with a target, and 10:
-// no commit of a repository its GitRepoConfig no longer names.
-void World::CheckStaleness(const core::ObjectKey& key, const core::DestinationRecord& rec) {
-  const core::DestinationStatus& st = rec.status;
-  const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
-  const core::WriteTarget& target = *rec.target;
+const TipHistory& World::Tips::Of(const std::string& url) const {
   static const TipHistory kNoHistory;
-  auto tips_it = tips_.find(target.repo_url);
-  const TipHistory& tips = tips_it == tips_.end() ? kNoHistory : tips_it->second;
-  if (ready->status == core::ConditionStatus::kTrue) {
-    if (st.last_sync_time <= now_ - options_.core_options.metadata_cache_ttl ||
-        !tips.SeenBetween(target.branch, st.last_commit_sha, st.last_sync_time, now_)) {
-      return Fail(Outcome::kSafetyViolation,
-                  absl::StrCat("invariant 3 (bounded staleness): ", key.ToString(), " reports ",
-                               st.last_commit_sha, " read at ", absl::FormatTime(st.last_sync_time),
-                               ", which ", target.branch, " of ", target.repo_url,
-                               " did not have within the TTL"));
-    }
-  } else if (!st.last_commit_sha.empty()) {
-    if (!tips.EverHad(st.last_commit_sha)) {
-      return Fail(Outcome::kSafetyViolation,
-                  absl::StrCat("invariant 10 (only its repository): ", key.ToString(),
-                               " shows commit ", st.last_commit_sha, ", which ", target.repo_url,
-                               " (the repository its GitRepoConfig names) never had"));
-    }
-  }
-  auto before = last_finished_.find(key);
-  const bool same_target = before != last_finished_.end() &&
-                           before->second.repo_url == target.repo_url &&
-                           before->second.branch == target.branch;
-  const core::DestinationStatus* prev = same_target ? &before->second.status : nullptr;
-  // A failed read keeps the values read before, or shows none (the core forgets what it
-  // read of a target the destination left, even if it came back): it never invents any.
-  const bool none =
-      !st.branch_exists && st.last_commit_sha.empty() && st.last_sync_time == absl::InfinitePast();
-  if (ready->reason == core::kReasonFetchFailed && prev != nullptr && !none &&
-      (st.branch_exists != prev->branch_exists || st.last_commit_sha != prev->last_commit_sha ||
-       st.last_sync_time != prev->last_sync_time)) {
-    return Fail(Outcome::kSafetyViolation,
-                absl::StrCat("invariant 4 (failed read keeps values): ", key.ToString()));
-  }
-  last_finished_[key] = Finished{st, target.repo_url, target.branch};
+  absl::StatusOr<std::string> normalized = core::NormalizeRepoUrl(url);
+  auto it = tips_->find(normalized.ok() ? *normalized : url);
+  return it == tips_->end() ? kNoHistory : it->second;
+}
+
+bool World::Tips::SeenBetween(const std::string& url, const std::string& branch,
+                              const std::string& sha, absl::Time from, absl::Time to) const {
+  return Of(url).SeenBetween(branch, sha, from, to);
+}
+
+bool World::Tips::EverHad(const std::string& url, const std::string& sha) const {
+  return Of(url).EverHad(sha);
 }
 
 // ---- liveness ----------------------------------------------------------------------------

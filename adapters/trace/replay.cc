@@ -63,7 +63,7 @@ absl::Status CheckSequence(const TraceStep& step, const TraceStep* previous,
 // Runs one recorded step on `controller` and compares; `previous` is the last
 // replayed step (nullptr before the first).
 absl::Status ReplayStep(core::Controller& controller, const TraceStep& step,
-                        const TraceStep* previous) {
+                        const TraceStep* previous, const StepCheck& check) {
   const std::string where = absl::StrCat("step ", step.step, ": ");
   if (absl::Status sequence = CheckSequence(step, previous, where); !sequence.ok()) {
     return sequence;
@@ -82,7 +82,9 @@ absl::Status ReplayStep(core::Controller& controller, const TraceStep& step,
                                             internal::WriteHex64(step.state_hash), ", replayed ",
                                             internal::WriteHex64(hash)));
   }
-  if (absl::Status invariant = controller.CheckInvariants(); !invariant.ok()) {
+  absl::Status invariant =
+      check ? check(step.at, step.input, controller, out) : controller.CheckInvariants();
+  if (!invariant.ok()) {
     return absl::InternalError(absl::StrCat(where, "invariant: ", invariant.message()));
   }
   return absl::OkStatus();
@@ -94,7 +96,7 @@ absl::Status AtLine(size_t index, const absl::Status& error) {
 
 }  // namespace
 
-ReplayResult ReplayLines(const std::vector<std::string>& lines) {
+ReplayResult ReplayLines(const std::vector<std::string>& lines, const StepCheck& check) {
   ReplayResult result;
   if (lines.empty()) {
     result.status = absl::InvalidArgumentError("line 1: missing trace header");
@@ -114,7 +116,7 @@ ReplayResult ReplayLines(const std::vector<std::string>& lines) {
       result.status = AtLine(i, step.status());
       return result;
     }
-    result.status = ReplayStep(controller, *step, previous ? &*previous : nullptr);
+    result.status = ReplayStep(controller, *step, previous ? &*previous : nullptr, check);
     if (!result.status.ok()) return result;
     ++result.steps;
     previous = *std::move(step);
@@ -122,7 +124,7 @@ ReplayResult ReplayLines(const std::vector<std::string>& lines) {
   return result;
 }
 
-ReplayResult Replay(const std::string& path) {
+ReplayResult Replay(const std::string& path, const StepCheck& check) {
   std::ifstream in(path, std::ios::in | std::ios::binary);
   if (!in.is_open()) {
     return {.steps = 0, .status = absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path))};
@@ -132,7 +134,7 @@ ReplayResult Replay(const std::string& path) {
   if (in.bad()) {
     return {.steps = 0, .status = absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path))};
   }
-  return ReplayLines(lines);
+  return ReplayLines(lines, check);
 }
 
 }  // namespace gitdest::trace

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/controller.h"
 
 namespace gitdest::trace {
 
@@ -23,7 +26,13 @@ struct ReplayResult {
 // encoding), wake_at and state hash with the recording; also runs CheckInvariants()
 // after every step. Step numbers must be consecutive and times non-decreasing (the
 // core would abort otherwise). Empty lines are ignored. Blocks on file I/O only.
-ReplayResult Replay(const std::string& path);
-ReplayResult ReplayLines(const std::vector<std::string>& lines);  // same, from memory
+// What else to check after each step (e.g. the simulator's StateChecker): OK, or what
+// broke, reported as "step N: invariant: ...".
+using StepCheck =
+    std::function<absl::Status(absl::Time now, const core::Input& input,
+                               const core::Controller& controller, const core::Output& output)>;
+ReplayResult Replay(const std::string& path, const StepCheck& check = {});
+// Same, from memory.
+ReplayResult ReplayLines(const std::vector<std::string>& lines, const StepCheck& check = {});
 
 }  // namespace gitdest::trace

@@ -65,12 +65,8 @@ std::optional<std::string> ModelFolder(const std::string& folder);
 struct Sut {
   explicit Sut(const core::ControllerOptions& options);
   testing::Harness h;
-  std::map<core::WorkerKey, absl::Time> last_read_start;
-  std::set<std::string> admitted;                             // after the last command
-  std::map<std::string, std::set<std::string>> folders_ever;  // every folder a name had
-  Model last_model;  // the model after the last command, for Converge
-  // The status each destination's last finished reconcile left (this incarnation).
-  std::map<core::ObjectKey, core::DestinationStatus> last_finished;
+  std::set<std::string> admitted;  // after the last command
+  Model last_model;                // the model after the last command, for Converge
 
   core::ObjectKey Key(const std::string& name) const { return {"team", name}; }
   void Create(const std::string& name, const ModelDestination& d);

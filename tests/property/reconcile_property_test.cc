@@ -77,8 +77,7 @@ struct DeleteDestination : Command {
   void apply(Model& m) const override { m.destinations.erase(name); }
   void run(const Model& m, Sut& s) const override {
     s.h.Feed(core::DestinationDeleted{s.Key(name)});
-    s.Rule(name, false);                 // removed with it (a GitOps tool prunes both)
-    s.last_finished.erase(s.Key(name));  // a new incarnation starts from nothing
+    s.Rule(name, false);  // removed with it (a GitOps tool prunes both)
     s.AfterStep(nextState(m));
   }
   void show(std::ostream& os) const override { os << "Delete(" << name << ")"; }

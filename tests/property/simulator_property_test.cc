@@ -18,6 +18,9 @@ RC_GTEST_PROP(SimulatorProperty, EverySeedIsSafeAndConverges, ()) {
   options.objects = *rc::gen::inRange(1, 5);
   options.duration = absl::Minutes(*rc::gen::inRange(5, 61));
   options.liveness_bound = absl::Minutes(30);
+  const ConfigDraw draw = ChooseConfig(options.seed);  // as `gitdest-sim run` draws them
+  options.core_options = draw.core_options;
+  options.push = draw.push;
   const RunResult result = RunSimulation(options);
   RC_LOG() << result.message << "\nreproduce: " << options.ReproduceCommand() << "\n";
   RC_TAG(result.crashes > 0 ? "crashes" : "no crash");

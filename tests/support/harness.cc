@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/naming/repo_url.h"
 
 namespace gitdest::testing {
 
@@ -85,9 +86,12 @@ core::ObjectChanged Harness::Changed(const core::ResourceId& object, core::Chang
   return core::ObjectChanged{object, gone->uid, gone->resource_version, op, "", user};
 }
 
-void Harness::Absorb(core::Output out) {
+void Harness::Absorb(const core::Input& input, core::Output out) {
   if (out.wake_at <= now_ && violation_.ok()) {
     violation_ = absl::InternalError("wake_at is not in the future");
+  }
+  if (absl::Status s = checker_.Step(now_, input, *controller_, out); !s.ok() && violation_.ok()) {
+    violation_ = s;
   }
   wake_at_ = out.wake_at;
   for (core::Effect& effect : out.effects) {
@@ -109,14 +113,26 @@ void Harness::Absorb(core::Output out) {
     }
     in_flight_.push_back(std::move(effect));
   }
-  if (absl::Status invariants = controller_->CheckInvariants(); !invariants.ok()) {
-    if (violation_.ok()) violation_ = invariants;
-  }
 }
 
 void Harness::Feed(const core::Input& input) {
   RecordTips();
-  Absorb(controller_->Handle(input, now_));
+  Absorb(input, controller_->Handle(input, now_));
+}
+
+bool Harness::Tips::SeenBetween(const std::string& url, const std::string& branch,
+                                const std::string& sha, absl::Time from, absl::Time to) const {
+  if (core::RepoIdentity(url).value_or(url) != core::RepoIdentity(kRepoUrl).value_or("")) {
+    return true;
+  }
+  return tips_->SeenBetween(branch, sha, from, to);
+}
+
+bool Harness::Tips::EverHad(const std::string& url, const std::string& sha) const {
+  if (core::RepoIdentity(url).value_or(url) != core::RepoIdentity(kRepoUrl).value_or("")) {
+    return true;
+  }
+  return tips_->EverHad(sha);
 }
 
 void Harness::RecordTips() { tips_.Record(remote, kRepoUrl, now_); }

@@ -17,6 +17,7 @@
 #include "core/executor.h"
 #include "sim/sim_cluster.h"
 #include "sim/sim_remote.h"
+#include "sim/state_checker.h"
 #include "sim/tip_history.h"
 
 namespace gitdest::testing {
@@ -108,7 +109,7 @@ class Harness {
   // Executes the held effects of kind E; `edit` may change each result before it is fed.
   template <class E>
   int Deliver(const std::function<void(core::Input&)>& edit = nullptr);
-  void Absorb(core::Output out);
+  void Absorb(const core::Input& input, core::Output out);
 
   core::ControllerOptions options_;
   std::unique_ptr<core::Controller> controller_;
@@ -121,7 +122,21 @@ class Harness {
   std::vector<Finished> finished_;
   std::vector<core::FetchMetadata> reads_issued_;
   absl::Status violation_;
-  sim::TipHistory tips_;
+  sim::TipHistory tips_;  // of kRepoUrl
+  // The step invariants (sim::StateChecker), with what the harness knows of the remote:
+  // the history of kRepoUrl; of other repositories nothing, so nothing is flagged there.
+  class Tips : public sim::RemoteHistory {
+   public:
+    explicit Tips(const sim::TipHistory& tips) : tips_(&tips) {}
+    bool SeenBetween(const std::string& url, const std::string& branch, const std::string& sha,
+                     absl::Time from, absl::Time to) const override;
+    bool EverHad(const std::string& url, const std::string& sha) const override;
+
+   private:
+    const sim::TipHistory* tips_;
+  };
+  Tips tip_view_{tips_};
+  sim::StateChecker checker_{&tip_view_};
   std::vector<core::GroupVersionResource> watched_;
 };
 

@@ -1,0 +1,236 @@
+#include "sim/state_checker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/conditions.h"
+#include "core/naming/base_folder.h"
+#include "core/naming/repo_url.h"
+#include "core/overloaded.h"
+
+namespace gitdest::sim {
+namespace {
+
+using core::ConditionStatus;
+
+std::string RepositoryOf(const std::string& url) {
+  absl::StatusOr<std::string> identity = core::RepoIdentity(url);
+  return identity.ok() ? *identity : url;
+}
+
+bool IsTrue(const std::vector<core::Condition>& conditions, const char* type) {
+  const core::Condition* c = core::FindCondition(conditions, type);
+  return c != nullptr && c->status == ConditionStatus::kTrue;
+}
+
+// What kstatus reads into conditions, for every status of every kind: Stalled means a
+// human must act, so nothing is Ready or still Reconciling then; anything not Ready says
+// why; each condition type appears once, in order.
+absl::Status CheckConditionsMean(const std::vector<core::Condition>& conditions,
+                                 const std::string& what) {
+  for (size_t i = 1; i < conditions.size(); ++i) {
+    if (!(conditions[i - 1].type < conditions[i].type)) {
+      return absl::InternalError(absl::StrCat(what, ": conditions repeat or are out of order"));
+    }
+  }
+  const core::Condition* ready = core::FindCondition(conditions, core::kConditionReady);
+  if (ready == nullptr) return absl::InternalError(absl::StrCat(what, ": no Ready condition"));
+  if (IsTrue(conditions, core::kConditionStalled) &&
+      (ready->status == ConditionStatus::kTrue ||
+       IsTrue(conditions, core::kConditionReconciling))) {
+    return absl::InternalError(
+        absl::StrCat("kstatus: ", what, " is Stalled yet Ready or Reconciling"));
+  }
+  if (ready->status != ConditionStatus::kTrue &&
+      (ready->reason.empty() || ready->message.empty())) {
+    return absl::InternalError(
+        absl::StrCat("kstatus: ", what, " is not Ready and does not say why"));
+  }
+  return absl::OkStatus();
+}
+
+const std::vector<core::Condition>& ConditionsOf(const core::ResourceStatus& status) {
+  return std::visit(
+      [](const auto& s) -> const std::vector<core::Condition>& { return s.conditions; }, status);
+}
+
+}  // namespace
+
+int StateChecker::PushAttemptsPerMinuteBound(const core::ControllerOptions& o) {
+  const double doublings =
+      std::ceil(std::log2(absl::FDivDuration(absl::Minutes(1), o.push_retry_delay_min) + 1));
+  return o.push_conflict_retries + 1 + 2 * (static_cast<int>(doublings) + 1);
+}
+
+absl::Status StateChecker::Step(absl::Time now, const core::Input& input,
+                                const core::Controller& controller, const core::Output& output) {
+  Observe(now, input);
+  if (absl::Status s = controller.CheckInvariants(); !s.ok()) return s;
+  const auto writes =
+      std::count_if(output.effects.begin(), output.effects.end(), [](const auto& e) {
+        return !std::holds_alternative<core::EnsureWatches>(e);  // watching is not writing
+      });
+  if (!leader_ && writes > 0) {
+    return absl::InternalError(absl::StrCat("invariant 8 (only the leader writes): ", writes,
+                                            " effects emitted without the lease"));
+  }
+  for (const core::Effect& effect : output.effects) {
+    if (absl::Status s = CheckEffect(now, effect, controller); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// What the inputs tell: the lease, the types discovered, every folder a destination was
+// given, the answers to pushes. A restart or a new term starts memory afresh.
+void StateChecker::Observe(absl::Time now, const core::Input& input) {
+  for (auto it = pushes_.begin(); it != pushes_.end();) {
+    if (now < it->second.deadline) {
+      ++it;
+      continue;
+    }
+    streaks_[it->second.worker].refused_for_auth = false;  // given up: a timeout, not auth
+    it = pushes_.erase(it);
+  }
+  std::visit(core::Overloaded{
+                 [&](const core::LeaseAcquired&) { leader_ = true; },
+                 [&](const core::LeaseLost&) {
+                   leader_ = false;
+                   last_read_start_.clear();
+                   pushes_.clear();
+                   streaks_.clear();
+                 },
+                 [&](const core::ControllerRestarted&) {
+                   leader_ = false;
+                   last_read_start_.clear();
+                   pushes_.clear();
+                   streaks_.clear();
+                   last_finished_.clear();
+                 },
+                 [&](const core::ResourceTypesDiscovered& in) {
+                   discovered_.clear();
+                   for (const core::ResourceTypeInfo& type : in.types) discovered_.insert(type.gvr);
+                 },
+                 [&](const core::DestinationObserved& in) {
+                   absl::StatusOr<std::string> folder =
+                       core::NormalizeBaseFolder(in.destination.spec.base_folder);
+                   if (folder.ok()) folders_ever_[in.destination.key].insert(*std::move(folder));
+                 },
+                 [&](const core::DestinationDeleted& in) { last_finished_.erase(in.key); },
+                 [&](const core::PushCompleted& in) {
+                   auto it = pushes_.find(in.request);
+                   if (it == pushes_.end()) return;
+                   PushStreak& streak = streaks_[it->second.worker];
+                   pushes_.erase(it);
+                   if (in.result.ok() && in.result->outcome == core::PushResult::Outcome::kPushed) {
+                     streak = PushStreak{};
+                   } else {
+                     streak.refused_for_auth =
+                         !in.result.ok() && core::IsAuthError(in.result.status());
+                   }
+                 },
+                 [](const auto&) {},
+             },
+             input);
+}
+
+absl::Status StateChecker::CheckEffect(absl::Time now, const core::Effect& effect,
+                                       const core::Controller& controller) {
+  if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+    return CheckRead(now, *read, controller);
+  }
+  if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+    return CheckPush(now, *push, controller);
+  }
+  if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) return CheckWatches(*ensure);
+  if (const auto* write = std::get_if<core::WriteStatus>(&effect)) {
+    return CheckConditionsMean(ConditionsOf(write->status), write->target.ToString());
+  }
+  if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
+    const core::ControllerOptions& o = controller.options();
+    const absl::Duration longest =
+        std::max({o.requeue_interval * (1 + o.requeue_jitter_fraction), o.invalid_spec_requeue,
+                  std::max(o.read_retry_delay_max, o.metadata_cache_ttl)});
+    if (requeue->delay < absl::ZeroDuration() || requeue->delay > longest) {
+      return absl::InternalError(absl::StrCat(
+          requeue->destination.ToString(), " requeued after ", absl::FormatDuration(requeue->delay),
+          ", outside [0, ", absl::FormatDuration(longest), "]"));
+    }
+    auto it = controller.destinations().find(requeue->destination);
+    if (it != controller.destinations().end()) return CheckReconciled(now, it->second, controller);
+  }
+  return absl::OkStatus();
+}
+
+// Invariant 2: one read per branch per TTL, per repository the worker reads (a
+// GitRepoConfig re-pointed names another branch, which must be read anew).
+absl::Status StateChecker::CheckRead(absl::Time now, const core::FetchMetadata& read,
+                                     const core::Controller& controller) {
+  const std::pair<core::WorkerKey, std::string> branch{
+      {read.remote.repo_config, read.remote.branch}, RepositoryOf(read.remote.url)};
+  auto last = last_read_start_.find(branch);
+  if (last != last_read_start_.end() &&
+      now - last->second < controller.options().metadata_cache_ttl) {
+    return absl::InternalError(absl::StrCat(
+        "invariant 2 (one read per TTL): ", branch.first.ToString(), " (", branch.second,
+        ") read again after ", absl::FormatDuration(now - last->second)));
+  }
+  last_read_start_[branch] = now;
+  return absl::OkStatus();
+}
+
+// Invariant 5 (only its own folders), batch limits, and a bounded push rate while no push
+// lands.
+absl::Status StateChecker::CheckPush(absl::Time now, const core::PushBatch& push,
+                                     const core::Controller& controller) {
+  for (const core::FileChange& change : push.changes) {
+    bool inside = false;
+    for (const std::string& folder : folders_ever_[change.destination]) {
+      inside |= change.path.size() > folder.size() && change.path.starts_with(folder) &&
+                change.path[folder.size()] == '/';
+    }
+    if (!inside) {
+      return absl::InternalError(absl::StrCat("invariant 5 (own folder): ", change.path,
+                                              " pushed for ", change.destination.ToString()));
+    }
+  }
+  const core::WorkerKey key{push.remote.repo_config, push.remote.branch};
+  if (const core::BranchWorker* worker = controller.workers().Find(key)) {
+    const core::PushSettings& limits = worker->remote().push;
+    int64_t bytes = 0;
+    for (const core::FileChange& c : push.changes) bytes += c.content.size() + c.path.size();
+    const int64_t count = static_cast<int64_t>(push.changes.size());
+    if (count > limits.max_commits || (count > 1 && bytes > limits.max_bytes)) {
+      return absl::InternalError(absl::StrCat(
+          "batch limits: a push of ", count, " changes, ", bytes, " bytes, on ", key.ToString(),
+          " (spec.push.maxCommits ", limits.max_commits, ", maxBytes ", limits.max_bytes, ")"));
+    }
+  }
+  pushes_[push.request] = PushInFlight{key, now + push.timeout};
+  std::deque<absl::Time>& attempts = streaks_[key].attempts;
+  attempts.push_back(now);
+  while (attempts.front() <= now - absl::Minutes(1)) attempts.pop_front();
+  const int bound = PushAttemptsPerMinuteBound(controller.options());
+  if (static_cast<int>(attempts.size()) > bound) {
+    return absl::InternalError(absl::StrCat("push rate: ", attempts.size(), " pushes of ",
+                                            key.ToString(), " within a minute without one landing",
+                                            " (at most ", bound, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StateChecker::CheckWatches(const core::EnsureWatches& ensure) const {
+  const bool sorted =
+      std::is_sorted(ensure.types.begin(), ensure.types.end()) &&
+      std::adjacent_find(ensure.types.begin(), ensure.types.end()) == ensure.types.end();
+  const bool known = std::all_of(ensure.types.begin(), ensure.types.end(),
+                                 [&](const auto& gvr) { return discovered_.contains(gvr); });
+  if (!sorted || !known) {
+    return absl::InternalError(
+        "EnsureWatches names a type twice, out of order, or one not discovered");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gitdest::sim

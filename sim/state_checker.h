@@ -1,0 +1,90 @@
+// StateChecker: the design's step invariants, checked after every Controller::Handle
+// call from what any observer of the core sees — the input, the controller's state after
+// it, and the effects it emitted. One checker serves the simulator, the property tests
+// (through the test harness) and trace replay, so the invariants are written once.
+// Knowledge of the remote (which tips a branch had when) is optional: replay has none,
+// and then the checks that need it are skipped.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/controller.h"
+#include "core/effects.h"
+#include "core/inputs.h"
+
+namespace gitdest::sim {
+
+// What the world knows of its remotes' history (invariants 3 and 10).
+class RemoteHistory {
+ public:
+  virtual ~RemoteHistory() = default;
+  // Whether `branch` of the repository at `url` was at `sha` at some moment in [from, to]
+  // ("" = absent). `url` is any spelling of the repository.
+  virtual bool SeenBetween(const std::string& url, const std::string& branch,
+                           const std::string& sha, absl::Time from, absl::Time to) const = 0;
+  // Whether any branch of that repository ever had `sha` as its tip.
+  virtual bool EverHad(const std::string& url, const std::string& sha) const = 0;
+};
+
+class StateChecker {
+ public:
+  // `history` may be null (nothing known of the remote); it must outlive the checker.
+  explicit StateChecker(const RemoteHistory* history = nullptr) : history_(history) {}
+
+  // After `controller` handled `input` at `now` and emitted `output`: OK, or the first
+  // broken invariant, naming it.
+  absl::Status Step(absl::Time now, const core::Input& input, const core::Controller& controller,
+                    const core::Output& output);
+
+  // The most push attempts a branch may make in any minute while none succeeds: the
+  // conflict retries made at once, then two capped exponential backoffs (conflicts and
+  // failures) from push_retry_delay_min.
+  static int PushAttemptsPerMinuteBound(const core::ControllerOptions& options);
+
+ private:
+  struct Finished {
+    core::DestinationStatus status;
+    std::string repository;  // RepoIdentity; "" when it had no target
+    std::string branch;
+  };
+  struct PushStreak {
+    std::deque<absl::Time> attempts;  // since the last success, within the last minute
+    bool refused_for_auth = false;    // the last answer was an auth error
+  };
+
+  void Observe(absl::Time now, const core::Input& input);
+  absl::Status CheckEffect(absl::Time now, const core::Effect& effect,
+                           const core::Controller& controller);
+  absl::Status CheckRead(absl::Time now, const core::FetchMetadata& read,
+                         const core::Controller& controller);
+  absl::Status CheckPush(absl::Time now, const core::PushBatch& push,
+                         const core::Controller& controller);
+  absl::Status CheckWatches(const core::EnsureWatches& ensure) const;
+  absl::Status CheckReconciled(absl::Time now, const core::DestinationRecord& rec,
+                               const core::Controller& controller);
+  absl::Status CheckStaleness(absl::Time now, const core::DestinationRecord& rec,
+                              const core::Controller& controller) const;
+  absl::Status CheckFailedRead(const core::DestinationRecord& rec) const;
+
+  const RemoteHistory* history_;
+  bool leader_ = false;  // as the inputs told the core (invariant 8)
+  std::set<core::GroupVersionResource> discovered_;
+  std::map<core::ObjectKey, std::set<std::string>> folders_ever_;  // normalized
+  // When each worker last started a read, per repository (identity) it read.
+  std::map<std::pair<core::WorkerKey, std::string>, absl::Time> last_read_start_;
+  struct PushInFlight {
+    core::WorkerKey worker;
+    absl::Time deadline;  // the core gives it up then: a failure, whatever answers later
+  };
+  std::map<core::RequestId, PushInFlight> pushes_;
+  std::map<core::WorkerKey, PushStreak> streaks_;
+  std::map<core::ObjectKey, Finished> last_finished_;
+};
+
+}  // namespace gitdest::sim
