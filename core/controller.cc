@@ -279,8 +279,7 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
   for (const ObjectKey& grown : rules_.Upsert(in.rule)) {
     DestinationRecord* rec = FindRecord(grown);
     if (rec == nullptr) continue;
-    rec->resync_needed = true;
-    rec->resync_in_flight = false;
+    rec->resync.NeedAnew();  // a list in flight lists by the old selectors
     ReconcileSoon(*rec, now);
   }
   UpdateWatches();
@@ -353,16 +352,16 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
 
 void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   DestinationRecord* found = FindRecord(in.destination);
-  if (found == nullptr || !found->resync_in_flight || found->resync_request != in.request) return;
+  if (found == nullptr) return;
   DestinationRecord& rec = *found;
-  rec.resync_in_flight = false;
+  std::optional<std::set<std::string>> queued = rec.resync.Answered(in.request);
+  if (!queued) return;  // late, or for a list given up on
   if (!in.objects.ok() || !in.files.ok()) {
-    rec.queued_at_resync.clear();
     timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.resync_retry_delay);
-    return;  // resync_needed stays: the next reconcile asks again
+    return;  // still needed: the next reconcile asks again
   }
   if (rec.worker) {
-    rec.resync_needed = false;
+    rec.resync.Done();
     for (const CapturedObject& object : *in.objects) {
       // Only what its rules capture; never over a newer event.
       if (!Captures(in.destination, object.resource, ChangeOp::kUpdate)) continue;
@@ -370,9 +369,9 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
       Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
               now);
     }
-    DeleteOrphans(rec, *in.objects, *in.files, now);
+    queued->insert(in.files->begin(), in.files->end());
+    DeleteOrphans(rec, *in.objects, *std::move(queued), now);
   }  // else: no longer admitted; its next admission resyncs it
-  rec.queued_at_resync.clear();
   PruneTombstones();
 }
 
@@ -380,7 +379,7 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
 // every later list is newer than it.
 void Controller::PruneTombstones() {
   for (const auto& [key, rec] : destinations_) {
-    if (rec.resync_in_flight) return;
+    if (rec.resync.in_flight()) return;
   }
   std::erase_if(object_versions_, [](const auto& entry) { return entry.second.deleted; });
 }
@@ -395,10 +394,8 @@ void Controller::PruneTombstones() {
 // the paths they create in the folder (another destination's, from before this one owned
 // it) count as files even if the listing predates them.
 void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
-                               const std::vector<std::string>& listed, absl::Time now) {
+                               std::set<std::string> files, absl::Time now) {
   const std::string& base = rec.target->base_folder;
-  std::set<std::string> files = std::move(rec.queued_at_resync);
-  files.insert(listed.begin(), listed.end());
   std::set<std::string> live;
   for (const CapturedObject& object : objects) {
     if (absl::StatusOr<std::string> path = ResourcePath(base, object.resource); path.ok()) {
@@ -452,7 +449,7 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
     // recovery: every destination on it lists and writes its objects again.
     for (const ObjectKey& dest : worker.destinations()) {
       DestinationRecord& rec = RecordOf(dest);
-      rec.resync_needed = true;
+      rec.resync.Need();
       ReconcileSoon(rec, now);
     }
   }
@@ -580,9 +577,7 @@ void Controller::DropWork(absl::Time now) {
     rec.worker = nullptr;
     rec.awaiting_metadata = false;
     rec.status_write.Forget();  // whatever a write in flight did, the next leader writes anew
-    rec.resync_needed = false;
-    rec.resync_in_flight = false;
-    rec.queued_at_resync.clear();
+    rec.resync.Forget();
   }
   ForgetOwnedWrites();
   workers_ = WorkerManager(options_);

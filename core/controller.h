@@ -17,6 +17,7 @@
 #include "core/effects.h"
 #include "core/inputs.h"
 #include "core/options.h"
+#include "core/resync.h"
 #include "core/slots.h"
 #include "core/stable_hash.h"
 #include "core/status_write.h"
@@ -47,16 +48,7 @@ struct DestinationRecord {
   // What the API holds (or will), and the write in flight.
   StatusWrite<DestinationStatus> status_write;
   bool awaiting_metadata = false;
-  // Level-based resync: set when the destination is admitted to a (new) target, cleared
-  // when its objects were listed and queued.
-  bool resync_needed = false;
-  bool resync_in_flight = false;
-  // The list in flight, matched by id so that a late answer is ignored.
-  RequestId resync_request = 0;
-  absl::Time resync_since = absl::InfinitePast();
-  // Paths in its folder that writes queued or in flight when the resync was asked for
-  // will create: the folder's listing may predate them, yet they land before its deletes.
-  std::set<std::string> queued_at_resync;
+  Resync resync;  // the level-based list of its objects and files (core/resync.h)
 };
 
 // The status the controller owns on a GitRepoConfig or a (Cluster)WatchRule: the object's
@@ -167,8 +159,9 @@ class Controller {
   void DropWork(absl::Time now);
   void OnObjectsListed(const ObjectsListed& in, absl::Time now);
   void PruneTombstones();
+  // `files`: what the list found in the folder and the paths queued when it was asked.
   void DeleteOrphans(DestinationRecord& rec, const std::vector<CapturedObject>& objects,
-                     const std::vector<std::string>& listed, absl::Time now);
+                     std::set<std::string> files, absl::Time now);
   // Queues one object's change on the destination's worker, or says why not.
   void Capture(const ObjectKey& destination, const ResourceId& resource, ChangeOp op,
                const std::string& content, const std::string& author, absl::Time now);

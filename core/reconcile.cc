@@ -43,14 +43,11 @@ absl::Duration Controller::JitteredRequeue(const ObjectKey& key) const {
 void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
   if (!Admit(rec, now)) return;
   BranchWorker& worker = *rec.worker;
-  if (rec.resync_needed &&
-      (!rec.resync_in_flight || now - rec.resync_since >= options_.api_timeout)) {
-    rec.resync_in_flight = true;
-    rec.resync_since = now;
-    rec.resync_request = ids_.Next();
-    rec.queued_at_resync = worker.QueuedWritesUnder(rec.target->base_folder);
-    Emit(ResyncDestination{rec.resync_request, rec.destination.key, worker.Ref(),
-                           rec.target->base_folder, options_.api_timeout,
+  if (rec.resync.Due(now, options_.api_timeout)) {
+    const RequestId request = ids_.Next();
+    rec.resync.Asked(request, now, worker.QueuedWritesUnder(rec.target->base_folder));
+    Emit(ResyncDestination{request, rec.destination.key, worker.Ref(), rec.target->base_folder,
+                           options_.api_timeout,
                            rules_.ListSelectorsFor(rec.destination.key, discovered_)});
   }
   Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
@@ -116,8 +113,7 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   if (rec.worker && !resolve) return true;
   // Newly admitted, or admitted to another target: its objects must be written there.
   if (!rec.worker || rec.worker->key() != rec.worker_key || target_changed) {
-    rec.resync_needed = true;
-    rec.resync_in_flight = false;  // a list in flight was for the old target: ask anew
+    rec.resync.NeedAnew();  // a list in flight was for the old target
   }
   if (rec.worker && rec.worker->key() != rec.worker_key) Detach(rec);
   // A valid target implies its GitRepoConfig exists, and any change of it since would

@@ -227,8 +227,9 @@ struct StateFields<WorkerManager> {
 
 GITDEST_STATE_FIELDS(DestinationRecord, destination, slot, requeue_interval, target, worker_key,
                      group, spec_error, target_stale, lost_to, verdict_serial, worker, status,
-                     status_write, awaiting_metadata, resync_needed, resync_in_flight,
-                     resync_request, resync_since, queued_at_resync);
+                     status_write, awaiting_metadata, resync);
+GITDEST_STATE_FIELDS(Resync::InFlight, request, since, queued);
+GITDEST_STATE_FIELDS(Resync, needed_, in_flight_);
 GITDEST_STATE_FIELDS(ObjectVersion, uid, resource_version, deleted);
 GITDEST_STATE_FIELDS(GroupState, members, verdicts, verdicts_serial, verdicts_claims);
 
