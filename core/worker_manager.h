@@ -37,8 +37,11 @@ class WorkerManager {
   // and push). f must not create or retire workers.
   template <class F>
   void ForEachWorkerOf(const ObjectKey& repo_config, F&& f) const {
-    for (auto it = workers_.lower_bound(WorkerKey{repo_config, ""});
-         it != workers_.end() && it->first.repo_config == repo_config; ++it) {
+    // Keys order by (repo_config, branch), and name + '\0' is the least name after
+    // `name`: the range ends at that key, found once instead of comparing every key.
+    const ObjectKey next{repo_config.namespace_, repo_config.name + '\0'};
+    const auto end = workers_.lower_bound(WorkerKey{next, ""});
+    for (auto it = workers_.lower_bound(WorkerKey{repo_config, ""}); it != end; ++it) {
       f(it->second);
     }
   }
