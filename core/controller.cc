@@ -312,7 +312,7 @@ void Controller::UpdateWatches() {
   // A type no longer watched delivers no deletes: what is known of its objects would go
   // stale and keep their files from a later resync's cleanup. Forget it; the informer
   // lists what is alive if the type is watched again.
-  std::erase_if(object_versions_, [&](const auto& entry) {
+  absl::erase_if(object_versions_, [&](const auto& entry) {
     const ResourceId& id = entry.first;
     return !types.contains(GroupVersionResource{id.group, id.version, id.resource});
   });
@@ -381,7 +381,7 @@ void Controller::PruneTombstones() {
   for (const auto& [key, rec] : destinations_) {
     if (rec.resync.in_flight()) return;
   }
-  std::erase_if(object_versions_, [](const auto& entry) { return entry.second.deleted; });
+  absl::erase_if(object_versions_, [](const auto& entry) { return entry.second.deleted; });
 }
 
 // Files in the destination's folder that name an object the cluster does not have: its

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "core/conditions.h"
 #include "core/types.h"
 #include "core/watch_rules.h"
@@ -20,9 +21,11 @@ namespace gitdest::core {
 // URL, no allowedBranches.
 absl::Status ValidateRepoConfig(const RepoConfig& config);
 
-// What one BranchWorker of the GitRepoConfig knows of its branch.
+// What one BranchWorker of the GitRepoConfig knows of its branch: a view of the worker,
+// valid while it lives (built for every worker after each read and push, so it copies
+// no string).
 struct BranchReadState {
-  std::string branch;
+  absl::string_view branch;
   bool read = false;        // a read succeeded (the worker's cache)
   bool exists = false;      // and found the branch
   absl::Status last_error;  // the last read failed with this; OK when it did not

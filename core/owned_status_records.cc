@@ -92,12 +92,13 @@ void Controller::PublishOwnedStatuses(absl::Time now) {
 void Controller::PublishConfigStatus(const ObjectKey& key, OwnedStatus<RepoConfigStatus>& owned,
                                      absl::Time now) {
   std::vector<BranchReadState> branches;
-  for (const BranchWorker* worker : workers_.WorkersOf(key)) {
-    const std::optional<BranchInfo>& cache = worker->GetBranchMetadata();
-    branches.push_back(BranchReadState{worker->key().branch, cache.has_value(),
+  branches.reserve(workers_.size());  // a bound: one allocation
+  workers_.ForEachWorkerOf(key, [&](const BranchWorker& worker) {
+    const std::optional<BranchInfo>& cache = worker.GetBranchMetadata();
+    branches.push_back(BranchReadState{worker.key().branch, cache.has_value(),
                                        cache && cache->report.exists_on_remote,
-                                       worker->last_read_error(), worker->read_in_flight()});
-  }
+                                       worker.last_read_error(), worker.read_in_flight()});
+  });
   std::optional<RepoConfigVerdict> verdict = JudgeRepoConfig(repo_configs_.at(key), branches);
   if (!verdict) return;  // the read in flight marks it due again when it answers
   ApplyConditions(verdict->conditions, owned.generation, now, owned.status.conditions);

@@ -5,6 +5,7 @@
 // length-prefixed, containers size-prefixed, times Unix nanoseconds; only ordered
 // containers are iterated, and a pointer is hashed as the name of what it points at
 // (a key), never as an address. Linear in the size of the state.
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <deque>
@@ -267,8 +268,16 @@ uint64_t Controller::StateHash() const {
                statuses_unsettled, timers, effects] = *this;
   Encoder enc;
   enc.NameGroups(groups);
-  enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched,
-      object_versions, destinations, destination_slots);
+  enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
+  // A hash map: hashed in key order, encoded as the ordered map it replaced.
+  std::vector<const std::pair<const ResourceId, ObjectVersion>*> versions;
+  versions.reserve(object_versions.size());
+  for (const auto& entry : object_versions) versions.push_back(&entry);
+  std::sort(versions.begin(), versions.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  enc(versions.size());
+  for (const auto* entry : versions) enc(entry->first, entry->second);
+  enc(destinations, destination_slots);
   // records_by_key indexes `destinations`: hashed in their order, so that its own
   // (per-process) order never reaches the digest.
   enc(records_by_key.size());

@@ -32,6 +32,20 @@ class WorkerManager {
   BranchWorker* AtSlot(uint32_t slot) const { return slots_.Get(slot); }
   // Every worker of one GitRepoConfig, in key order.
   std::vector<BranchWorker*> WorkersOf(const ObjectKey& repo_config);
+  // Calls f(worker) for every worker of one GitRepoConfig, in key order, without
+  // collecting them first (a GitRepoConfig's status reads every one after each read
+  // and push). f must not create or retire workers.
+  template <class F>
+  void ForEachWorkerOf(const ObjectKey& repo_config, F&& f) const {
+    // Keys order by (repo_config, branch), and name + '\0' is the least name after
+    // `name`: the range ends at that key, found once instead of comparing every key.
+    const ObjectKey next{repo_config.namespace_, repo_config.name + '\0'};
+    const auto end = workers_.lower_bound(WorkerKey{next, ""});
+    for (auto it = workers_.lower_bound(WorkerKey{repo_config, ""}); it != end; ++it) {
+      f(it->second);
+    }
+  }
+  size_t size() const { return workers_.size(); }
   const std::map<WorkerKey, BranchWorker>& workers() const { return workers_; }
 
  private:

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -19,6 +20,10 @@ struct ResourceId {
 
   friend bool operator==(const ResourceId&, const ResourceId&) = default;
   friend auto operator<=>(const ResourceId&, const ResourceId&) = default;
+  template <class H>
+  friend H AbslHashValue(H h, const ResourceId& id) {
+    return H::combine(std::move(h), id.group, id.version, id.resource, id.namespace_, id.name);
+  }
 };
 
 // `<baseFolder>/<group/>?<version>/<resource>/<namespace/>?<name>.yaml`; the core
