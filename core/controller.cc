@@ -261,7 +261,7 @@ ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
 
 bool Controller::Captures(const ObjectKey& destination, const ResourceId& object,
                           ChangeOp op) const {
-  return rules_.DestinationsCapturing(TypeOf(object), object.namespace_, op).contains(destination);
+  return rules_.Captures(destination, TypeOf(object), object.namespace_, op);
 }
 
 // ---- Watch rules and discovery ---------------------------------------------------------------

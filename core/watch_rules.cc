@@ -507,6 +507,19 @@ std::set<ObjectKey> RuleIndex::DestinationsCapturing(const ResourceTypeInfo& typ
   return out;
 }
 
+bool RuleIndex::Captures(const ObjectKey& destination, const ResourceTypeInfo& type,
+                         absl::string_view object_namespace, ChangeOp op) const {
+  const auto feeding = by_destination_.find(destination);
+  if (feeding == by_destination_.end()) return false;
+  for (const ObjectKey& key : feeding->second) {
+    // The buckets DestinationsCapturing scans: ClusterWatchRules, and the WatchRules of
+    // the object's own namespace.
+    if (!key.namespace_.empty() && key.namespace_ != object_namespace) continue;
+    if (rules_.at(key).compiled.Captures(type, object_namespace, op, options_)) return true;
+  }
+  return false;
+}
+
 std::set<ObjectKey> RuleIndex::RulesFeeding(const ObjectKey& destination) const {
   const auto it = by_destination_.find(destination);
   return it == by_destination_.end() ? std::set<ObjectKey>{} : it->second;

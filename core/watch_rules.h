@@ -236,6 +236,10 @@ class RuleIndex {
   // The destinations some valid rule routes this change to.
   std::set<ObjectKey> DestinationsCapturing(const ResourceTypeInfo& type,
                                             absl::string_view object_namespace, ChangeOp op) const;
+  // Whether DestinationsCapturing(type, object_namespace, op) holds `destination`, from
+  // the rules feeding it alone (no set built: the write path asks it per object).
+  bool Captures(const ObjectKey& destination, const ResourceTypeInfo& type,
+                absl::string_view object_namespace, ChangeOp op) const;
   // The valid rules writing to `destination`.
   std::set<ObjectKey> RulesFeeding(const ObjectKey& destination) const;
   // What a resync of `destination` must list: for every discovered type a valid rule

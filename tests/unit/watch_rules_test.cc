@@ -799,6 +799,12 @@ RC_GTEST_PROP(WatchRuleProperties, IndexAgreesWithRuleCaptures, (bool allow_secr
       if (RuleCaptures(r, c.type, c.namespace_, c.op, options)) expected.insert(DestinationOf(r));
     }
     RC_ASSERT(index.DestinationsCapturing(c.type, c.namespace_, c.op) == expected);
+    for (const auto& [key, r] : stored) {
+      const ObjectKey destination = DestinationOf(r);
+      RC_ASSERT(index.Captures(destination, c.type, c.namespace_, c.op) ==
+                expected.contains(destination));
+    }
+    RC_ASSERT(!index.Captures({"nowhere", "none"}, c.type, c.namespace_, c.op));
   }
   for (const auto& [key, r] : stored) {
     RC_ASSERT(index.RulesFeeding(DestinationOf(r)).contains(key));
