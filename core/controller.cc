@@ -38,6 +38,12 @@ std::string CommitMessage(ChangeOp op, const ResourceId& id) {
                       "/", id.namespace_, namespace_slash, id.name);
 }
 
+// Whether two uids of one name are two objects: deleted and created again in between.
+// An empty uid is unknown (a test that models none), never another object.
+bool IsAnotherObject(const std::string& known, const std::string& observed) {
+  return !known.empty() && !observed.empty() && known != observed;
+}
+
 }  // namespace
 
 Controller::Controller(ControllerOptions options, uint32_t epoch)
@@ -135,9 +141,17 @@ std::optional<absl::Time> Controller::ReconcileAt(const ObjectKey& destination) 
 // ---- GitRepoConfig ---------------------------------------------------------------------
 
 void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now) {
+  if (auto known = repo_configs_.find(in.config.key); known != repo_configs_.end()) {
+    // A late event (or an old list) must not undo what a newer one said.
+    if (ResourceVersionOlder(in.config.resource_version, known->second.resource_version)) return;
+    // Deleted and created again while the delete event was lost: another object, whose
+    // status is empty whatever the old one's was.
+    if (IsAnotherObject(known->second.uid, in.config.uid)) {
+      EraseOwnedStatus(ResourceKind::kGitRepoConfig, in.config.key);
+    }
+  }
   auto [it, inserted] = repo_configs_.try_emplace(in.config.key, in.config);
   if (!inserted) {
-    if (ResourceVersionOlder(in.config.resource_version, it->second.resource_version)) return;
     const bool same = it->second.spec == in.config.spec;
     ObserveConfigStatus(in.config, !same || it->second.generation != in.config.generation);
     it->second = in.config;
@@ -178,7 +192,7 @@ void Controller::OnDestinationObserved(const DestinationObserved& in, absl::Time
     // A late event (or an old list) must not undo what a newer one said.
     if (ResourceVersionOlder(d.resource_version, known->destination.resource_version)) return;
     // Deleted and created again while the delete event was lost: another object.
-    if (!known->destination.uid.empty() && !d.uid.empty() && known->destination.uid != d.uid) {
+    if (IsAnotherObject(known->destination.uid, d.uid)) {
       OnDestinationDeleted(DestinationDeleted{d.key});
     }
   }
@@ -270,6 +284,14 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
   const WatchRule* known = rules_.Find(in.rule.key);
   if (known != nullptr && ResourceVersionOlder(in.rule.resource_version, known->resource_version)) {
     return;
+  }
+  // Deleted and created again while the delete event was lost: another object, whose
+  // status is empty whatever the old one's was (what was written to it is no guide).
+  // The rule index takes the new spec as any update's.
+  if (known != nullptr && IsAnotherObject(known->uid, in.rule.uid)) {
+    EraseOwnedStatus(
+        in.rule.IsClusterRule() ? ResourceKind::kClusterWatchRule : ResourceKind::kWatchRule,
+        in.rule.key);
   }
   ObserveRuleStatus(in.rule, known == nullptr || known->generation != in.rule.generation ||
                                  known->destination_ref != in.rule.destination_ref ||

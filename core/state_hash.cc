@@ -140,7 +140,7 @@ GITDEST_STATE_FIELDS(RequestIds, next);
 GITDEST_STATE_FIELDS(PushSettings, interval, max_commits, max_bytes);
 GITDEST_STATE_FIELDS(RepoConfigSpec, repo_url, repo_url_had_credentials, allowed_branches,
                      secret_name, push);
-GITDEST_STATE_FIELDS(RepoConfig, key, generation, resource_version, spec);
+GITDEST_STATE_FIELDS(RepoConfig, key, uid, generation, resource_version, spec);
 GITDEST_STATE_FIELDS(DestinationSpec, repo_ref, branch, base_folder);
 GITDEST_STATE_FIELDS(Destination, key, uid, generation, resource_version, creation_time, spec);
 GITDEST_STATE_FIELDS(Condition, type, status, reason, message, observed_generation,
@@ -157,7 +157,7 @@ GITDEST_STATE_FIELDS(ResourceId, group, version, resource, namespace_, name);
 GITDEST_STATE_FIELDS(GroupVersionResource, group, version, resource);
 GITDEST_STATE_FIELDS(ResourceTypeInfo, gvr, kind, namespaced, preferred);
 GITDEST_STATE_FIELDS(ResourceRule, operations, api_groups, api_versions, resources, scope);
-GITDEST_STATE_FIELDS(WatchRule, key, generation, resource_version, destination_ref, rules);
+GITDEST_STATE_FIELDS(WatchRule, key, uid, generation, resource_version, destination_ref, rules);
 GITDEST_STATE_FIELDS(CaptureOptions, allow_secrets);
 GITDEST_STATE_FIELDS(RuleMatcher, operations, all_groups, groups, versions, version_list,
                      all_resources, resources, reach, namespace_);

@@ -54,6 +54,8 @@ struct RepoConfigSpec {
 
 struct RepoConfig {
   ObjectKey key;
+  // metadata.uid: a config deleted and created again by name has a new one (and no status).
+  std::string uid;
   int64_t generation = 1;
   std::string resource_version;  // metadata.resourceVersion: opaque, orders one object's versions
   RepoConfigSpec spec;

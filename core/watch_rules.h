@@ -110,6 +110,8 @@ struct ResourceRule {
 // A WatchRule (namespaced) or a ClusterWatchRule (key.namespace_ == "").
 struct WatchRule {
   ObjectKey key;
+  // metadata.uid: a rule deleted and created again by name has a new one (and no status).
+  std::string uid;
   int64_t generation = 1;
   std::string resource_version;
   // spec.destinationRef {name, namespace}. WatchRule: namespace "" means its own, and

@@ -31,6 +31,9 @@ class SimCluster : public core::ClusterApi {
                             std::optional<core::ResourceKind> kind = std::nullopt);
   // The next revision of the store: the resourceVersion of any object written now.
   std::string NextRevision() { return std::to_string(++revision_); }
+  // The uid of an object the controller owns (a GitRepoConfig or a rule) the world
+  // creates: a new one each time, as metadata.uid.
+  std::string NewOwnedUid() { return "owned-uid-" + std::to_string(++owned_uids_); }
   // The world changed an object the controller owns (created or updated it): its next
   // resourceVersion. Until an object has one, its status writes are unconditional (a
   // test that models no versions).
@@ -120,6 +123,7 @@ class SimCluster : public core::ClusterApi {
   // Ordered: a list returns them in key order, and one type's objects are adjacent.
   std::map<core::ResourceId, core::CapturedObject> objects_;
   uint64_t uids_ = 0;
+  uint64_t owned_uids_ = 0;
   struct WriteFault {
     std::optional<core::ResourceKind> kind;
     absl::Status error;

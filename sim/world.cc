@@ -149,6 +149,7 @@ std::optional<core::RepoConfig> World::RepoConfig(const core::ObjectKey& key) co
   if (it == configs_.end()) return std::nullopt;
   core::RepoConfig config;
   config.key = key;
+  config.uid = it->second.uid;
   config.generation = it->second.generation;
   config.resource_version = it->second.resource_version;
   // As the adapter translates it: credentials redacted where the URL enters.
@@ -623,6 +624,8 @@ void World::ToggleClusterRule(const core::ObjectKey& destination) {
 void World::PutRule(core::WatchRule rule) {
   ++result_.rule_changes;
   auto it = rules_.find(rule.key);
+  // A creation is a new object (new uid, no status); an update keeps both.
+  rule.uid = it == rules_.end() ? cluster_.NewOwnedUid() : it->second.uid;
   rule.generation = it == rules_.end() ? 1 : it->second.generation + 1;
   rule.resource_version = cluster_.BumpResourceVersion(RuleTarget(rule.key));
   const core::ObjectKey key = rule.key;
@@ -671,6 +674,8 @@ void World::ChangeConfig() {
 void World::PutConfig(const core::ObjectKey& key, ApiRepoConfig config) {
   ++result_.config_changes;
   auto it = configs_.find(key);
+  // A creation is a new object (new uid, no status); an update keeps both.
+  config.uid = it == configs_.end() ? cluster_.NewOwnedUid() : it->second.uid;
   config.generation = it == configs_.end() ? 1 : it->second.generation + 1;
   config.resource_version = cluster_.BumpResourceVersion(ConfigTarget(key));
   configs_.insert_or_assign(key, std::move(config));

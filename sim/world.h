@@ -78,6 +78,7 @@ struct ApiDestination {
 
 // A GitRepoConfig as the API server holds it.
 struct ApiRepoConfig {
+  std::string uid;  // a new one when deleted and created again
   std::string url;
   std::vector<std::string> allowed_branches;
   std::string secret_name;

@@ -53,7 +53,7 @@ GITDEST_TRACE_FIELDS(core::ResourceId, group, version, resource, namespace_, nam
 GITDEST_TRACE_FIELDS(core::PushSettings, interval, max_commits, max_bytes);
 GITDEST_TRACE_FIELDS(core::RepoConfigSpec, repo_url, repo_url_had_credentials, allowed_branches,
                      secret_name, push);
-GITDEST_TRACE_FIELDS(core::RepoConfig, key, generation, resource_version, spec);
+GITDEST_TRACE_FIELDS(core::RepoConfig, key, uid, generation, resource_version, spec);
 GITDEST_TRACE_FIELDS(core::DestinationSpec, repo_ref, branch, base_folder);
 GITDEST_TRACE_FIELDS(core::Destination, key, uid, generation, resource_version, creation_time,
                      spec);
@@ -74,7 +74,8 @@ GITDEST_TRACE_FIELDS(core::GroupVersionResource, group, version, resource);
 GITDEST_TRACE_FIELDS(core::ResourceTypeInfo, gvr, kind, namespaced, preferred);
 GITDEST_TRACE_FIELDS(core::ListSelector, gvr, namespace_);
 GITDEST_TRACE_FIELDS(core::ResourceRule, operations, api_groups, api_versions, resources, scope);
-GITDEST_TRACE_FIELDS(core::WatchRule, key, generation, resource_version, destination_ref, rules);
+GITDEST_TRACE_FIELDS(core::WatchRule, key, uid, generation, resource_version, destination_ref,
+                     rules);
 GITDEST_TRACE_FIELDS(core::ControllerOptions, metadata_cache_ttl, read_timeout, push_timeout,
                      read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,

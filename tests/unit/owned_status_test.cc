@@ -210,7 +210,55 @@ TEST_F(OwnedStatusTest, ADeletedRuleLeavesNoStatusRecordAndItsLateAnswerIsIgnore
   EXPECT_FALSE(h.controller().rule_statuses().contains(kRule.key));
 }
 
+// The delete event of a rule is lost (the watch broke; its relist finds the rule created
+// again under the same name): the new object has no status, however equal its spec and
+// generation are to the old one's, and the controller writes it again.
+TEST_F(OwnedStatusTest, RuleCreatedAgainWhileItsDeleteWasLostGetsItsStatusWrittenAgain) {
+  core::WatchRule rule = CaptureConfigMapsIn("team", "a");
+  rule.uid = "rule-uid-1";
+  AddRule(rule);
+  h.Settle();
+  EXPECT_READY(kRule, ConditionStatus::kFalse, core::kRuleReasonDestinationNotFound);
+  h.cluster.ForgetResourceVersion(kRule);  // deleted, and its status with it
+  rule.uid = "rule-uid-2";
+  AddRule(rule);  // created again: generation 1, the same spec
+  h.Settle();
+  EXPECT_READY(kRule, ConditionStatus::kFalse, core::kRuleReasonDestinationNotFound);
+  EXPECT_EQ(*h.cluster.StatusOf<core::WatchRuleStatus>(kRule),
+            h.controller().rule_statuses().at(kRule.key).status);
+}
+
+// The answer of a write to the old object, late, changes nothing of the new one's.
+TEST_F(OwnedStatusTest, LateAnswerOfAWriteToTheDeletedRuleIsIgnoredByTheNewOne) {
+  core::WatchRule rule = CaptureConfigMapsIn("team", "a");
+  rule.uid = "rule-uid-1";
+  AddRule(rule);  // its write is held in flight
+  rule.uid = "rule-uid-2";
+  h.cluster.ForgetResourceVersion(kRule);
+  AddRule(rule);  // created again before the first write was answered
+  h.Settle();
+  EXPECT_READY(kRule, ConditionStatus::kFalse, core::kRuleReasonDestinationNotFound);
+  const auto& owned = h.controller().rule_statuses().at(kRule.key);
+  EXPECT_FALSE(owned.write.in_flight().has_value());
+  EXPECT_EQ(*h.cluster.StatusOf<core::WatchRuleStatus>(kRule), owned.status);
+}
+
 // ---- GitRepoConfig -------------------------------------------------------------------
+
+TEST_F(OwnedStatusTest, ConfigCreatedAgainWhileItsDeleteWasLostGetsItsStatusWrittenAgain) {
+  core::RepoConfig config = MakeRepoConfig("repo");
+  config.uid = "config-uid-1";
+  AddConfig(config);
+  h.Settle();
+  EXPECT_READY(kConfig, ConditionStatus::kUnknown, core::kReasonChecking);
+  h.cluster.ForgetResourceVersion(kConfig);  // deleted, and its status with it
+  config.uid = "config-uid-2";
+  AddConfig(config);  // created again: generation 1, the same spec
+  h.Settle();
+  EXPECT_READY(kConfig, ConditionStatus::kUnknown, core::kReasonChecking);
+  EXPECT_EQ(*h.cluster.StatusOf<core::RepoConfigStatus>(kConfig),
+            h.controller().config_statuses().at(kConfig.key).status);
+}
 
 TEST_F(OwnedStatusTest, ConfigWithCredentialsInItsUrlIsStalledAndNamesTheSecretRef) {
   core::RepoConfig config = MakeRepoConfig("repo", "https://bob@git.example.com/org/repo.git");

@@ -41,6 +41,7 @@ inline core::FileChange HostileChange() {
 
 inline core::RepoConfig MakeRepoConfig() {
   return {.key = {"team", "repo"},
+          .uid = "c1",
           .generation = 1,
           .resource_version = "1",
           .spec = {.repo_url = kUrl,
@@ -95,6 +96,7 @@ inline core::ResourceId SomeConfigMap() {
 
 inline core::WatchRule SomeRule() {
   return {.key = {"", "capture-a"},
+          .uid = "r1",
           .generation = 2,
           .resource_version = "9",
           .destination_ref = {"team", "a"},

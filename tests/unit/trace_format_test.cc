@@ -122,7 +122,8 @@ TEST(TraceFormatTest, GoldenObjectChangesRulesDiscoveryAndWatches) {
             R"({"rule":{"destination_ref":{"name":"a","namespace":"team"},"generation":2,)"
             R"("key":{"name":"capture-a","namespace":""},"resource_version":"9",)"
             R"("rules":[{"api_groups":[""],"api_versions":[],"operations":["*"],)"
-            R"("resources":["configmaps"],"scope":"Namespaced"}]},"type":"WatchRuleObserved"})");
+            R"("resources":["configmaps"],"scope":"Namespaced"}],"uid":"r1"},)"
+            R"("type":"WatchRuleObserved"})");
   EXPECT_EQ(EncodeInput(core::WatchRuleDeleted{{"team", "rule"}}),
             R"({"key":{"name":"rule","namespace":"team"},"type":"WatchRuleDeleted"})");
   const core::GroupVersionResource configmaps{

@@ -118,6 +118,7 @@ ResourceRule Rule(std::vector<std::string> resources, std::vector<std::string> g
 
 WatchRule Namespaced(std::string ns, std::vector<ResourceRule> rules, std::string dest = "dest") {
   return {.key = {std::move(ns), "rule"},
+          .uid = "",
           .generation = 1,
           .resource_version = "1",
           .destination_ref = {"", std::move(dest)},
@@ -126,6 +127,7 @@ WatchRule Namespaced(std::string ns, std::vector<ResourceRule> rules, std::strin
 
 WatchRule Cluster(std::vector<ResourceRule> rules, ObjectKey dest = {"infra", "dest"}) {
   return {.key = {"", "cluster-rule"},
+          .uid = "",
           .generation = 1,
           .resource_version = "1",
           .destination_ref = std::move(dest),
