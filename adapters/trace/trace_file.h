@@ -60,7 +60,7 @@ namespace gitdest::trace {
 // effects, outcomes as data, conditional status writes, leases. 4: object changes routed
 // by watch rules, discovery, watches. 5: status writes name their target's kind, and
 // GitRepoConfigs and WatchRules get a status.
-inline constexpr int kTraceVersion = 5;
+inline constexpr int kTraceVersion = 6;
 
 // The first line of a trace file.
 struct TraceHeader {

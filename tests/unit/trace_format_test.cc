@@ -174,7 +174,7 @@ TEST(TraceFormatTest, GoldenHeader) {
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":5})"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":6})"));
 }
 
 }  // namespace
