@@ -79,6 +79,9 @@ FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
 MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
                                                 RequestIds& ids) {
   if (cache_ && now - cache_->read_at < options_->metadata_cache_ttl) {
+    // Answered: a read still in flight (the cache was refreshed by a push meanwhile) no
+    // longer speaks for it, whatever it answers.
+    if (read_) read_->waiters.erase(destination);
     return MetadataReady{*cache_};
   }
   if (read_) {

@@ -166,6 +166,27 @@ TEST_F(ReconcileTest, UnansweredReadTimesOutAndItsLateAnswerIsIgnored) {
   EXPECT_EQ(Status("a").last_commit_sha, h.remote.Tip(kRepoUrl, "main"));
 }
 
+// A destination waiting for a read that a landed push answers first (the push refreshed
+// the cache) keeps that answer: the read failing afterwards no longer speaks for it.
+TEST_F(ReconcileTest, AnswerFromALandedPushIsNotUndoneByTheReadItWaitedFor) {
+  AddDestination("a", "clusters/a");
+  ASSERT_TRUE(h.Settle());
+  const absl::Time requeue = *h.controller().ReconcileAt(ObjectKey{"team", "a"});
+  h.Advance(requeue - h.now() - absl::Seconds(11));
+  h.Feed(h.Changed(ConfigMap("team", "cm"), core::ChangeOp::kCreate, "v: 1"));
+  h.Advance(absl::Seconds(11));  // the push (after the 10 s commit window), then the read
+  const std::vector<core::FetchMetadata> reads = h.reads_issued();
+  ASSERT_EQ(reads.size(), 2u);  // a waits for the second read: held unanswered
+  ASSERT_EQ(h.DeliverPushes(), 1);
+  h.Advance(absl::Milliseconds(1));  // the push touched a: it reconciles from the cache
+  ASSERT_EQ(Ready("a"), ConditionStatus::kTrue);
+  const std::string pushed = h.remote.Tip(kRepoUrl, "main");
+  ASSERT_EQ(Status("a").last_commit_sha, pushed);
+  h.Advance(h.controller().options().read_timeout);  // the read is given up
+  EXPECT_EQ(Ready("a"), ConditionStatus::kTrue);
+  EXPECT_EQ(Status("a").last_commit_sha, pushed);
+}
+
 // Every read refreshes the cache, not only the first, so a reconcile within the TTL of
 // the latest read is answered at once, from it.
 TEST_F(ReconcileTest, EveryReadRefreshesTheCache) {
