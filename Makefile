@@ -67,5 +67,5 @@ clean:
 	rm -rf $(BUILD_DIR) $(COVERAGE_DIR)
 
 demo:
-	@echo "make demo: not yet — the demo needs the Kubernetes and Git adapters (issues 5+)."
+	@echo "make demo: not yet — the demo runs once the Kubernetes and Git adapters are in the binary."
 	@echo "Meanwhile: 'make test' builds gitdest and runs every suite."
