@@ -13,7 +13,8 @@ namespace {
 bool LooksLikeNotFound(absl::string_view message) {
   return absl::StrContains(message, "404") || absl::StrContains(message, "not found") ||
          absl::StrContains(message, "does not appear to be a git repository") ||
-         absl::StrContains(message, "could not find repository");
+         absl::StrContains(message, "could not find repository") ||
+         absl::StrContains(message, "failed to resolve path");
 }
 
 absl::StatusCode CodeOf(int rc, int klass, absl::string_view message) {
@@ -34,7 +35,7 @@ absl::StatusCode CodeOf(int rc, int klass, absl::string_view message) {
     default:
       break;
   }
-  if (rc == GIT_ENOTFOUND) return absl::StatusCode::kNotFound;
+  if (rc == GIT_ENOTFOUND || LooksLikeNotFound(message)) return absl::StatusCode::kNotFound;
   return absl::StatusCode::kInternal;
 }
 
