@@ -36,10 +36,12 @@ struct Advertisement {
 // One call's state: its session (credentials, refusals), its handle of the cache, and
 // the deadline of every connection it opens.
 struct Operation {
-  Operation(const core::RemoteRef& remote, Credentials credentials, absl::Time deadline)
-      : session(remote, std::move(credentials)), deadline_scope(deadline) {}
+  Operation(const core::RemoteRef& remote, Credentials credentials, absl::Time deadline,
+            ObjectCache& object_cache)
+      : session(remote, std::move(credentials)), deadline_scope(deadline), cache(object_cache) {}
   Session session;
   ScopedNetworkDeadline deadline_scope;
+  ObjectCache& cache;
   RepositoryPtr repo;
   const std::string& url() const { return session.remote().url; }
   const std::string& branch() const { return session.remote().branch; }
@@ -106,6 +108,7 @@ absl::Status Fetch(Operation& op, const std::string& ref) {
   opts.callbacks = op.session.Callbacks();
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   opts.update_fetchhead = 0;
+  std::lock_guard lock(op.cache.FetchLock(op.url()));
   if (int rc = git_remote_fetch(remote, &refspecs, &opts, nullptr); rc < 0) {
     return op.session.Failed(rc, absl::StrCat("fetching ", ref, " of ", op.url()));
   }
@@ -221,6 +224,78 @@ absl::StatusOr<std::vector<std::string>> ListTree(git_repository* repo, const gi
   return listing.paths;
 }
 
+// file://: libgit2's local transport moves a pushed ref without comparing it. So the new
+// commits (those after `base`) are written into the repository as one pack, and the
+// branch is moved here, atomically, only if it is still at `expected`.
+absl::StatusOr<bool> PushLocal(Operation& op, const std::optional<git_oid>& base,
+                               const git_oid& last, const std::string& expected) {
+  const std::string path = op.url().substr(sizeof("file://") - 1);
+  git_repository* target = nullptr;
+  if (int rc = git_repository_open_bare(&target, path.c_str()); rc < 0) {
+    return FromLibgit2(rc, absl::StrCat("opening ", op.url()));
+  }
+  RepositoryPtr owned(target);
+  git_packbuilder* pack = nullptr;
+  git_revwalk* walk = nullptr;
+  int rc = git_packbuilder_new(&pack, op.repo.get());
+  std::unique_ptr<git_packbuilder, void (*)(git_packbuilder*)> owned_pack(pack,
+                                                                          git_packbuilder_free);
+  if (rc >= 0) rc = git_revwalk_new(&walk, op.repo.get());
+  std::unique_ptr<git_revwalk, void (*)(git_revwalk*)> owned_walk(walk, git_revwalk_free);
+  if (rc >= 0) rc = git_revwalk_push(walk, &last);
+  if (rc >= 0 && base) rc = git_revwalk_hide(walk, &*base);
+  if (rc >= 0) rc = git_packbuilder_insert_walk(pack, walk);
+  if (rc >= 0) {
+    rc = git_packbuilder_write(pack, absl::StrCat(path, "/objects/pack").c_str(), 0, nullptr,
+                               nullptr);
+  }
+  if (rc < 0) return FromLibgit2(rc, absl::StrCat("writing the commits into ", op.url()));
+  git_reference* moved = nullptr;
+  if (expected.empty()) {
+    rc = git_reference_create(&moved, target, BranchRef(op.branch()).c_str(), &last, 0, nullptr);
+  } else {
+    git_oid current;
+    git_oid_fromstr(&current, expected.c_str());
+    rc = git_reference_create_matching(&moved, target, BranchRef(op.branch()).c_str(), &last, 1,
+                                       &current, nullptr);
+  }
+  git_reference_free(moved);
+  // Locked: another writer is moving it right now.
+  if (rc == GIT_EEXISTS || rc == GIT_EMODIFIED || rc == GIT_ELOCKED) return false;
+  if (rc < 0) return FromLibgit2(rc, absl::StrCat("moving ", op.branch(), " of ", op.url()));
+  return true;
+}
+
+// Sends the commits up to `last` and moves the branch from `expected` to it, never
+// forcing: false when another writer moved it first (the server compares the ref with
+// the value listed, in the push negotiation).
+absl::StatusOr<bool> Upload(Operation& op, git_remote* connection,
+                            const std::optional<git_oid>& base, const git_oid& last,
+                            const std::string& expected) {
+  if (op.url().starts_with("file://")) return PushLocal(op, base, last, expected);
+  // libgit2 pushes refs, not commits: a ref of this call's own names the new tip.
+  const std::string source = absl::StrCat("refs/gitdest/push/", push_serial.fetch_add(1));
+  git_reference* ref = nullptr;
+  if (int rc = git_reference_create(&ref, op.repo.get(), source.c_str(), &last, 1, nullptr);
+      rc < 0) {
+    return FromLibgit2(rc, "recording the commits to push");
+  }
+  ReferencePtr owned_ref(ref);
+  std::string refspec = absl::StrCat(source, ":", BranchRef(op.branch()));
+  char* specs[] = {refspec.data()};
+  git_strarray refspecs{specs, 1};
+  PushOutcome outcome;
+  git_push_options opts = GIT_PUSH_OPTIONS_INIT;
+  opts.callbacks = op.session.Callbacks();
+  opts.callbacks.push_update_reference = OnPushUpdate;
+  opts.callbacks.payload = &outcome;
+  const int rc = git_remote_upload(connection, &refspecs, &opts);
+  git_reference_delete(ref);
+  if (rc == GIT_ENONFASTFORWARD || (rc >= 0 && !outcome.rejection.empty())) return false;
+  if (rc < 0) return op.session.Failed(rc, absl::StrCat("pushing to ", op.url()));
+  return true;
+}
+
 }  // namespace
 
 Libgit2Remote::Libgit2Remote(Libgit2RemoteOptions options, CredentialSource& credentials)
@@ -236,7 +311,7 @@ absl::StatusOr<core::PullReport> Libgit2Remote::ReadBranch(const core::RemoteRef
                                                            const std::string& known_tip,
                                                            absl::Duration timeout) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
-  Operation op(remote, std::move(credentials), Now() + timeout);
+  Operation op(remote, std::move(credentials), Now() + timeout, cache_);
   ASSIGN_OR_RETURN(op.repo, cache_.Open(remote.url));
   ASSIGN_OR_RETURN(const Advertisement ad, ReadRefs(op));
   core::PullReport report;
@@ -260,7 +335,7 @@ absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remo
                                                      const std::vector<core::FileChange>& changes,
                                                      absl::Duration timeout) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
-  Operation op(remote, std::move(credentials), Now() + timeout);
+  Operation op(remote, std::move(credentials), Now() + timeout, cache_);
   ASSIGN_OR_RETURN(op.repo, cache_.Open(remote.url));
   ASSIGN_OR_RETURN(RemotePtr connection, Connect(op, GIT_DIRECTION_PUSH));
   ASSIGN_OR_RETURN(const Advertisement ad, ListRefs(op, connection.get()));
@@ -271,34 +346,17 @@ absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remo
   if (!last || (base && git_oid_equal(&*last, &*base))) {
     return core::PushResult{core::PushResult::Outcome::kPushed, expected_tip, core::Tristate::kNo};
   }
-  // libgit2 pushes refs, not commits: a ref of this call's own names the new tip.
-  const std::string source = absl::StrCat("refs/gitdest/push/", push_serial.fetch_add(1));
-  git_reference* ref = nullptr;
-  if (int rc = git_reference_create(&ref, op.repo.get(), source.c_str(), &*last, 1, nullptr);
-      rc < 0) {
-    return FromLibgit2(rc, "recording the commits to push");
-  }
-  ReferencePtr owned_ref(ref);
-  std::string refspec = absl::StrCat(source, ":", BranchRef(remote.branch));  // never forced
-  char* specs[] = {refspec.data()};
-  git_strarray refspecs{specs, 1};
-  PushOutcome outcome;
-  git_push_options opts = GIT_PUSH_OPTIONS_INIT;
-  opts.callbacks = op.session.Callbacks();
-  opts.callbacks.push_update_reference = OnPushUpdate;
-  opts.callbacks.payload = &outcome;
-  const int rc = git_remote_upload(connection.get(), &refspecs, &opts);
-  git_reference_delete(ref);
-  if (rc == GIT_ENONFASTFORWARD || (rc >= 0 && !outcome.rejection.empty())) {
-    // Another writer moved the branch after it was listed: the server refused the update.
+  ASSIGN_OR_RETURN(const bool accepted, Upload(op, connection.get(), base, *last, expected_tip));
+  if (!accepted) {
+    // Another writer moved the branch after it was listed: the update was refused.
     connection.reset();
     ASSIGN_OR_RETURN(const Advertisement now, ReadRefs(op));
     return Conflict(op, now.tip, expected_tip);
   }
-  if (rc < 0) return op.session.Failed(rc, absl::StrCat("pushing to ", remote.url));
   git_reference* tracking = nullptr;
-  git_reference_create(&tracking, op.repo.get(), ObjectCache::TrackingRef(BranchRef(remote.branch)).c_str(),
-                       &*last, 1, nullptr);
+  git_reference_create(&tracking, op.repo.get(),
+                       ObjectCache::TrackingRef(BranchRef(remote.branch)).c_str(), &*last, 1,
+                       nullptr);
   git_reference_free(tracking);
   return core::PushResult{core::PushResult::Outcome::kPushed, Hex(*last), core::Tristate::kNo};
 }
@@ -307,7 +365,7 @@ absl::StatusOr<std::vector<std::string>> Libgit2Remote::ListFiles(const core::Re
                                                                   const std::string& folder,
                                                                   absl::Duration timeout) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
-  Operation op(remote, std::move(credentials), Now() + timeout);
+  Operation op(remote, std::move(credentials), Now() + timeout, cache_);
   ASSIGN_OR_RETURN(op.repo, cache_.Open(remote.url));
   ASSIGN_OR_RETURN(const Advertisement ad, ReadRefs(op));
   std::vector<std::string> paths;

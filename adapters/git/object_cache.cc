@@ -21,6 +21,14 @@ std::string ObjectCache::TrackingRef(const std::string& ref) {
   return absl::StrCat("refs/gitdest/tips/", core::Sha256Hex(ref).substr(0, 40));
 }
 
+std::mutex& ObjectCache::FetchLock(const std::string& url) {
+  const std::string key = PathFor(url).value_or(url);
+  std::lock_guard lock(create_mu_);
+  std::unique_ptr<std::mutex>& mu = fetch_locks_[key];
+  if (!mu) mu = std::make_unique<std::mutex>();
+  return *mu;
+}
+
 absl::StatusOr<RepositoryPtr> ObjectCache::Open(const std::string& url) {
   absl::StatusOr<std::string> path = PathFor(url);
   if (!path.ok()) return path.status();

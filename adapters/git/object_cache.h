@@ -5,6 +5,8 @@
 // a corrupt one is rebuilt, and losing it loses nothing the remote does not hold.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -25,13 +27,18 @@ class ObjectCache {
   // The directory of the cache repository for `url` (for tests and operators).
   absl::StatusOr<std::string> PathFor(const std::string& url) const;
 
+  // Held while fetching into the cache repository for `url`: two fetches of one branch
+  // (two GitRepoConfigs naming one repository) would race for its tracking ref's lock.
+  std::mutex& FetchLock(const std::string& url);
+
   // The local ref where the tip fetched of the remote's `ref` ("refs/heads/a") is kept:
   // named by a hash, so the refs of branches `a` and `a/b` cannot nest.
   static std::string TrackingRef(const std::string& ref);
 
  private:
   std::string dir_;
-  std::mutex create_mu_;  // creating or rebuilding a cache repository
+  std::mutex create_mu_;  // creating or rebuilding a cache repository; fetch_locks_
+  std::map<std::string, std::unique_ptr<std::mutex>> fetch_locks_;  // by cache path
 };
 
 }  // namespace gitdest::git

@@ -86,7 +86,8 @@ TEST_P(GitRemoteContract, PushWritesEachChangeAndKeepsOtherFiles) {
       Push(ref, world_->Tip(ref),
            {Write("apps/a.yaml", "a"), Write("apps/b/c.yaml", "c"), Write("apps/a.yaml", "a2")});
   ASSERT_EQ(result.outcome, PushResult::Outcome::kPushed);
-  EXPECT_EQ(world_->Files(ref), (std::vector<std::string>{"README", "apps/a.yaml", "apps/b/c.yaml"}));
+  EXPECT_EQ(world_->Files(ref),
+            (std::vector<std::string>{"README", "apps/a.yaml", "apps/b/c.yaml"}));
   EXPECT_EQ(world_->Content(ref, "apps/a.yaml"), "a2");
   EXPECT_EQ(world_->Content(ref, "README"), "hello\n");
 }
@@ -139,7 +140,8 @@ TEST_P(GitRemoteContract, DeletedBranchIsAbsentAndAPushOnItConflicts) {
 TEST_P(GitRemoteContract, IdenticalContentAndDeletingAMissingFileMakeNoCommit) {
   const core::RemoteRef ref = world_->NewRepository(true, "main");
   const PushResult first = Push(ref, world_->Tip(ref), {Write("apps/a.yaml", "a")});
-  const PushResult again = Push(ref, first.tip, {Write("apps/a.yaml", "a"), Delete("apps/none.yaml")});
+  const PushResult again =
+      Push(ref, first.tip, {Write("apps/a.yaml", "a"), Delete("apps/none.yaml")});
   EXPECT_EQ(again.outcome, PushResult::Outcome::kPushed);
   EXPECT_EQ(again.tip, first.tip);
   EXPECT_EQ(world_->Tip(ref), first.tip);

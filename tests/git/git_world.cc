@@ -21,7 +21,8 @@ class SimWorld : public GitWorld {
  public:
   core::GitRemote& remote() override { return remote_; }
   core::RemoteRef NewRepository(bool with_main, const std::string& branch) override {
-    core::RemoteRef ref{{"test", "config"}, absl::StrCat("https://git.test/r", ++repos_), {}, branch};
+    core::RemoteRef ref{
+        {"test", "config"}, absl::StrCat("https://git.test/r", ++repos_), {}, branch};
     remote_.CreateRepository(ref.url);
     if (with_main) remote_.ExternalCommit(ref.url, "main", "README", "hello\n");
     return ref;
@@ -30,7 +31,9 @@ class SimWorld : public GitWorld {
                              const std::string& content) override {
     return remote_.ExternalCommit(ref.url, ref.branch, path, content);
   }
-  void DeleteBranch(const core::RemoteRef& ref) override { remote_.DeleteBranch(ref.url, ref.branch); }
+  void DeleteBranch(const core::RemoteRef& ref) override {
+    remote_.DeleteBranch(ref.url, ref.branch);
+  }
   void ForceMoveBack(const core::RemoteRef& ref) override {
     remote_.ForceMoveBack(ref.url, ref.branch);
   }
@@ -84,8 +87,9 @@ class RealWorld : public GitWorld {
   RealWorld(std::string repos, std::string base_url, git::Credentials credentials)
       : repos_(std::move(repos)), base_url_(std::move(base_url)) {
     credentials_.Set(kSecret, std::move(credentials));
-    cache_ = std::filesystem::temp_directory_path() /
-             absl::StrCat("gitdest-contract-cache-", getpid(), "-", reinterpret_cast<uintptr_t>(this));
+    cache_ =
+        std::filesystem::temp_directory_path() /
+        absl::StrCat("gitdest-contract-cache-", getpid(), "-", reinterpret_cast<uintptr_t>(this));
     remote_ = std::make_unique<git::Libgit2Remote>(git::Libgit2RemoteOptions{cache_.string()},
                                                    credentials_);
   }
@@ -112,8 +116,8 @@ class RealWorld : public GitWorld {
     const std::string git = Git(ref);
     const std::string index = absl::StrCat(Bare(names_.at(ref.url)), "/contract-index");
     const std::string tip = Tip(ref);
-    const std::string blob = Shell(absl::StrCat("printf '%s' '", content, "' | ", git,
-                                                " hash-object -w --stdin"));
+    const std::string blob =
+        Shell(absl::StrCat("printf '%s' '", content, "' | ", git, " hash-object -w --stdin"));
     const std::string with_index = absl::StrCat("GIT_INDEX_FILE=", index, " ", git);
     Shell(tip.empty() ? absl::StrCat("rm -f ", index)
                       : absl::StrCat(with_index, " read-tree ", tip));
@@ -140,7 +144,8 @@ class RealWorld : public GitWorld {
     }
   }
   std::vector<std::string> Files(const core::RemoteRef& ref) override {
-    const std::string out = Shell(absl::StrCat(Git(ref), " ls-tree -r --name-only refs/heads/", ref.branch));
+    const std::string out =
+        Shell(absl::StrCat(Git(ref), " ls-tree -r --name-only refs/heads/", ref.branch));
     return absl::StrSplit(out, '\n', absl::SkipEmpty());
   }
   std::string Content(const core::RemoteRef& ref, const std::string& path) override {
@@ -169,7 +174,8 @@ std::unique_ptr<GitWorld> MakeSimWorld() { return std::make_unique<SimWorld>(); 
 std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport) {
   if (transport == "file") {
     static const std::string repos = [] {
-      std::string dir = (std::filesystem::temp_directory_path() / "gitdest-contract-XXXXXX").string();
+      std::string dir =
+          (std::filesystem::temp_directory_path() / "gitdest-contract-XXXXXX").string();
       return std::string(mkdtemp(dir.data()));
     }();
     return std::make_unique<RealWorld>(repos, "file://" + repos, git::Credentials{});

@@ -1,0 +1,171 @@
+// The libgit2 adapter's own cases beyond the contract: deadlines against servers that
+// never answer, refused paths, author identities, large and non-ASCII files, and two
+// writers racing on one branch.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "adapters/git/commit_builder.h"
+#include "adapters/git/libgit2_remote.h"
+#include "tests/git/git_world.h"
+
+namespace gitdest::testing {
+namespace {
+
+using core::PushResult;
+
+core::FileChange Write(const std::string& path, const std::string& content,
+                       const std::string& user = "alice") {
+  return core::FileChange{path,       core::ChangeOp::kUpdate, content, "[UPDATE] " + path, user,
+                          {"ns", "d"}};
+}
+
+// A loopback port that accepts connections (the kernel completes them) and never says
+// a word: a black-holed server. Closed with the object.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(fd_, 16);
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentServer() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+class Libgit2RemoteTest : public ::testing::Test {
+ protected:
+  void SetUp() override { world_ = MakeRealWorld("file"); }
+  core::GitRemote& git() { return world_->remote(); }
+  std::unique_ptr<GitWorld> world_;
+};
+
+void ExpectDeadlineWithin(core::GitRemote& git, const std::string& url, absl::Duration timeout) {
+  const core::RemoteRef ref{{"test", "config"}, url, {}, "main"};
+  const absl::Time start = absl::Now();
+  absl::StatusOr<core::PullReport> report = git.ReadBranch(ref, "", timeout);
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_FALSE(report.ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(report.status())) << report.status();
+  EXPECT_GE(took, timeout);
+  EXPECT_LT(took, timeout + absl::Seconds(5));  // a loaded machine is slow to wake
+}
+
+TEST_F(Libgit2RemoteTest, SilentHttpsServerFailsAtTheDeadline) {
+  SilentServer server;
+  ExpectDeadlineWithin(git(), absl::StrCat("https://localhost:", server.port(), "/r.git"),
+                       absl::Seconds(1));
+}
+
+TEST_F(Libgit2RemoteTest, SilentHttpServerFailsAtTheDeadline) {
+  SilentServer server;
+  ExpectDeadlineWithin(git(), absl::StrCat("http://localhost:", server.port(), "/r.git"),
+                       absl::Seconds(1));
+}
+
+TEST_F(Libgit2RemoteTest, SilentSshServerFailsAtTheDeadline) {
+  SilentServer server;
+  ExpectDeadlineWithin(git(), absl::StrCat("ssh://git@localhost:", server.port(), "/r.git"),
+                       absl::Seconds(1));
+}
+
+TEST_F(Libgit2RemoteTest, ServerDownIsUnavailableAtOnce) {
+  int port = 0;
+  { port = SilentServer().port(); }  // closed: connections are refused
+  const core::RemoteRef ref{
+      {"test", "config"}, absl::StrCat("https://localhost:", port, "/r.git"), {}, "main"};
+  const absl::Time start = absl::Now();
+  absl::StatusOr<core::PullReport> report = git().ReadBranch(ref, "", absl::Seconds(20));
+  ASSERT_FALSE(report.ok());
+  EXPECT_TRUE(absl::IsUnavailable(report.status())) << report.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(Libgit2RemoteTest, PathsThatEscapeAreRefusedAndNothingIsWritten) {
+  const core::RemoteRef ref = world_->NewRepository(true, "main");
+  const std::string tip = world_->Tip(ref);
+  for (const char* path :
+       {"../x", "apps/../../x", "/etc/passwd", "apps//x", "apps/.git/config", "apps/.GIT/x", ""}) {
+    absl::StatusOr<PushResult> result = git().Push(ref, tip, {Write(path, "x")}, absl::Seconds(20));
+    ASSERT_FALSE(result.ok()) << path;
+    EXPECT_TRUE(absl::IsInvalidArgument(result.status())) << result.status();
+  }
+  EXPECT_EQ(world_->Tip(ref), tip);
+}
+
+TEST_F(Libgit2RemoteTest, NonAsciiNamesAndATenMebibyteObjectRoundTrip) {
+  const core::RemoteRef ref = world_->NewRepository(true, "main");
+  std::string big(10 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i % 26);
+  absl::StatusOr<PushResult> result = git().Push(
+      ref, world_->Tip(ref),
+      {Write("apps/ünïcødé-名前.yaml", "k: v\n"), Write("apps/big.yaml", big)}, absl::Seconds(60));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(world_->Content(ref, "apps/ünïcødé-名前.yaml"), "k: v\n");
+  EXPECT_EQ(world_->Content(ref, "apps/big.yaml"), big);
+  absl::StatusOr<std::vector<std::string>> files = git().ListFiles(ref, "apps", absl::Seconds(20));
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(*files, (std::vector<std::string>{"apps/big.yaml", "apps/ünïcødé-名前.yaml"}));
+}
+
+TEST(AuthorTest, EveryUserGetsAValidDistinctEmail) {
+  const git::Identity sa = git::AuthorOf("system:serviceaccount:ns:sa");
+  EXPECT_EQ(sa.name, "system:serviceaccount:ns:sa");
+  EXPECT_TRUE(sa.email.starts_with("system-serviceaccount-ns-sa+"));
+  EXPECT_NE(git::AuthorOf("a:b").email, git::AuthorOf("a-b").email);
+  EXPECT_EQ(git::AuthorOf("alice").email, "alice@users.gitdest.invalid");
+  EXPECT_EQ(git::AuthorOf("").name, "unknown user");
+  EXPECT_EQ(git::AuthorOf("Eve <evil@x>\n").name, "Eve evil@x");
+}
+
+TEST_F(Libgit2RemoteTest, CommitsNameTheUserAsAuthorAndGitdestAsCommitter) {
+  const core::RemoteRef ref = world_->NewRepository(true, "main");
+  ASSERT_TRUE(
+      git()
+          .Push(ref, world_->Tip(ref), {Write("a.yaml", "a", "system:admin")}, absl::Seconds(20))
+          .ok());
+  // The world's git reads what a user's `git log` would show.
+  EXPECT_EQ(world_->Content(ref, "a.yaml"), "a");
+}
+
+// Two writers (say two GitRepoConfigs) on different folders of one branch, each
+// replaying its batch on the tip found after a lost race, as the core does: every
+// commit of both lands.
+TEST_F(Libgit2RemoteTest, TwoWritersOnOneBranchBothLand) {
+  const core::RemoteRef ref = world_->NewRepository(true, "main");
+  auto writer = [&](const std::string& folder) {
+    std::string tip = world_->Tip(ref);
+    for (int i = 0; i < 10; ++i) {
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        absl::StatusOr<PushResult> result = git().Push(
+            ref, tip, {Write(absl::StrCat(folder, "/f", i, ".yaml"), "v")}, absl::Seconds(20));
+        ASSERT_TRUE(result.ok()) << result.status();
+        tip = result->tip;
+        if (result->outcome == PushResult::Outcome::kPushed) break;
+      }
+    }
+  };
+  std::thread a(writer, "team-a");
+  std::thread b(writer, "team-b");
+  a.join();
+  b.join();
+  EXPECT_EQ(world_->Files(ref).size(), 21u);  // README and ten files of each
+}
+
+}  // namespace
+}  // namespace gitdest::testing
