@@ -66,6 +66,6 @@ mutation: deps
 clean:
 	rm -rf $(BUILD_DIR) $(COVERAGE_DIR)
 
-demo:
-	@echo "make demo: not yet — the demo runs once the Kubernetes and Git adapters are in the binary."
-	@echo "Meanwhile: 'make test' builds gitdest and runs every suite."
+# The Git adapter writing a repository (gitdest-git) and a simulated day of the core.
+demo: build
+	@BUILD_DIR=$(BUILD_DIR) bash scripts/demo.sh
