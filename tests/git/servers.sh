@@ -11,7 +11,8 @@
 #                                     make the bare repository DIR/repos/NAME.git, served
 #                                     by both servers and by file://; --with-main (the
 #                                     default) gives it one commit on main with a README
-#   servers.sh down DIR               stop what `up` started; safe to run any number of times
+#   servers.sh down DIR               stop what `up` started, even once DIR has been
+#                                     removed; safe to run any number of times
 #
 # DIR is a directory of the caller's (a fresh temporary one, normally) whose absolute path
 # may hold only [A-Za-z0-9._/-], as it appears in ssh:// and file:// URLs. Everything
@@ -45,10 +46,16 @@ readonly COMMIT_ENV=(
   GIT_AUTHOR_DATE='2024-01-01T00:00:00Z' GIT_COMMITTER_DATE='2024-01-01T00:00:00Z'
 )
 
-# set_dir PATH: the state directory's layout. PATH must exist (the caller made it).
+# set_dir PATH COMMAND: the state directory's layout. PATH must exist (the caller made
+# it), except for `down`, which also stops what was started from a directory removed since.
 set_dir() {
-  [[ -d $1 ]] || die "$1 is not a directory (make a fresh temporary one, e.g. mktemp -d)"
-  DIR="$(cd "$1" && pwd -P)"
+  if [[ -d $1 ]]; then
+    DIR="$(cd "$1" && pwd -P)"
+  elif [[ $2 == down ]]; then
+    DIR="$(realpath -m "$1")"
+  else
+    die "$1 is not a directory (make a fresh temporary one, e.g. mktemp -d)"
+  fi
   [[ $DIR =~ ^/[A-Za-z0-9._/-]+$ ]] ||
     die "$DIR: the path may hold only [A-Za-z0-9._/-] (it is part of ssh:// and file:// URLs)"
   REPOS="$DIR/repos"
@@ -249,37 +256,65 @@ descendants() {
   done
 }
 
-# stop_server NAME: SIGTERM to the server and everything it started (sshd's connection
-# processes, lighttpd's CGIs), SIGKILL after STOP_TIMEOUT seconds; removes the pidfile.
-# The process running this function (the watchdog's own `down`) is left alone.
+# strays: the PIDs of processes started for DIR that no pidfile names any more (DIR was
+# removed before `down`, or `up` died between starting a server and writing its pidfile),
+# known by the config file on their command line.
+strays() {
+  local f pid args=()
+  for f in /proc/[0-9]*/cmdline; do
+    pid="${f#/proc/}"
+    pid="${pid%/cmdline}"
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    mapfile -d '' -t args 2>/dev/null <"$f" || continue
+    case " ${args[*]} " in
+    *" -f $HTTPS/lighttpd.conf "* | *" -f $SSH/sshd_config "* | *" watch $DIR "*)
+      echo "$pid"
+      ;;
+    esac
+  done
+}
+
+# stop_server NAME: stops the process in NAME's pidfile (stop_process) and removes the
+# pidfile. The process running this function (the watchdog's own `down`) is left alone.
 stop_server() {
-  local name=$1 pidfile="$RUN/$1.pid" pid p i left
+  local name=$1 pidfile="$RUN/$1.pid" pid
   [[ -f $pidfile ]] || return 0
   pid="$(pid_of "$name")"
   if [[ $pid =~ ^[0-9]+$ && $pid != "$$" ]] && ours "$pid"; then
-    local tree=("$pid")
-    mapfile -t -O 1 tree < <(descendants "$pid")
-    kill -TERM "${tree[@]}" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-      left=()
-      for p in "${tree[@]}"; do alive "$p" && left+=("$p"); done
-      ((${#left[@]} == 0)) && break
-      sleep 0.1
-    done
-    if ((${#left[@]})); then
-      log "$name: ${left[*]} ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
-      kill -KILL "${left[@]}" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true # reaps it when it is this shell's child (failed `up`)
-    log "stopped $name (pid $pid)"
+    stop_process "$name" "$pid"
   fi
   rm -f "$pidfile"
 }
 
+# stop_process NAME PID: SIGTERM to PID and everything it started (sshd's connection
+# processes, lighttpd's CGIs), SIGKILL after STOP_TIMEOUT seconds.
+stop_process() {
+  local name=$1 pid=$2 p i left=()
+  local tree=("$pid")
+  mapfile -t -O 1 tree < <(descendants "$pid")
+  kill -TERM "${tree[@]}" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    left=()
+    for p in "${tree[@]}"; do alive "$p" && left+=("$p"); done
+    ((${#left[@]} == 0)) && break
+    sleep 0.1
+  done
+  if ((${#left[@]})); then
+    log "$name: ${left[*]} ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
+    kill -KILL "${left[@]}" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true # reaps it when it is this shell's child (failed `up`)
+  log "stopped $name (pid $pid)"
+}
+
+# stop_all: the watchdog and the servers by their pidfiles, then any stray.
 stop_all() {
+  local name pid
   stop_server watchdog
-  local name
   for name in "${SERVERS[@]}"; do stop_server "$name"; done
+  for pid in $(strays); do
+    alive "$pid" && stop_process "stray process" "$pid"
+  done
 }
 
 running() {
@@ -422,7 +457,6 @@ cmd_repo() {
 }
 
 cmd_down() {
-  [[ -d $RUN ]] || return 0
   stop_all
   log "down ($DIR)"
 }
@@ -436,9 +470,7 @@ usage() {
 main() {
   (($# >= 2)) || usage
   local cmd=$1 nargs=$(($# - 2))
-  # A directory already removed has nothing running from it.
-  [[ $cmd == down && ! -e $2 ]] && return 0
-  set_dir "$2"
+  set_dir "$2" "$cmd"
   shift 2
   case $cmd:$nargs in
   up:*) cmd_up "$@" ;;

@@ -377,6 +377,14 @@ test_down() {
   check "once its owner has died, the watchdog takes the servers down" \
     wait_gone "${pids[@]}"
   check "and no process is left that names the state dir" no_process_names "$STATE"
+
+  local removed="$WORK/removed"
+  mkdir "$removed"
+  check "up in a second dir" bash "$SERVERS" up "$removed"
+  mapfile -t pids < <(cat "$removed"/run/*.pid)
+  rm -rf "$removed"
+  check "down stops the servers of a dir removed since" bash "$SERVERS" down "$removed"
+  check "and they have ended" wait_gone "${pids[@]}"
 }
 
 # show_logs: the ends of the servers' logs, for a failure seen only in CI.
