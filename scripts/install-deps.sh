@@ -12,8 +12,9 @@ packages=(
   libgit2-dev libspdlog-dev libfmt-dev libgrpc++-dev libprotobuf-dev protobuf-compiler
   protobuf-compiler-grpc libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev
   libcpp-httplib-dev
-  # test servers and tooling
-  openssl curl ca-certificates iproute2 python3
+  # test servers and tooling (tests/git/servers.sh: lighttpd + git http-backend, sshd)
+  openssl curl ca-certificates iproute2 python3 procps
+  lighttpd lighttpd-mod-openssl openssh-server openssh-client
 )
 
 missing=()
