@@ -46,6 +46,7 @@ Session::~Session() {
 }
 
 git_remote_callbacks Session::Callbacks() {
+  credential_calls_ = 0;  // a new connection: its first challenge is answered again
   git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
   callbacks.credentials = OnCredentials;
   callbacks.certificate_check = OnCertificate;

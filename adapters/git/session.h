@@ -22,7 +22,8 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Callbacks with this session as payload (credentials, certificate check).
+  // Callbacks with this session as payload (credentials, certificate check), for one
+  // new connection.
   git_remote_callbacks Callbacks();
 
   // The status for libgit2's failure `rc` of step `what`: a refusal this session saw

@@ -169,9 +169,12 @@ class RealWorld : public GitWorld {
 
 }  // namespace
 
+std::string FileNamedBy(const char* variable) { return ReadFile(Env(variable)); }
+
 std::unique_ptr<GitWorld> MakeSimWorld() { return std::make_unique<SimWorld>(); }
 
-std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport) {
+std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport,
+                                        const std::function<void(git::Credentials&)>& edit) {
   if (transport == "file") {
     static const std::string repos = [] {
       std::string dir =
@@ -186,12 +189,14 @@ std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport) {
     credentials.username = Env("GITDEST_TEST_HTTPS_USER");
     credentials.password = Env("GITDEST_TEST_HTTPS_PASSWORD");
     credentials.ca_bundle = ReadFile(Env("GITDEST_TEST_CA"));
+    if (edit) edit(credentials);
     return std::make_unique<RealWorld>(Env("GITDEST_TEST_REPOS"), Env("GITDEST_TEST_HTTPS_BASE"),
                                        credentials);
   }
   if (transport == "ssh") {
     credentials.ssh_private_key = ReadFile(Env("GITDEST_TEST_SSH_KEY"));
     credentials.known_hosts = ReadFile(Env("GITDEST_TEST_KNOWN_HOSTS"));
+    if (edit) edit(credentials);
     return std::make_unique<RealWorld>(Env("GITDEST_TEST_REPOS"), Env("GITDEST_TEST_SSH_BASE"),
                                        credentials);
   }

@@ -4,10 +4,12 @@
 // HTTPS or SSH by tests/git/servers.sh) driven by the git CLI.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "adapters/git/credentials.h"
 #include "core/ports.h"
 
 namespace gitdest::testing {
@@ -32,8 +34,12 @@ class GitWorld {
 };
 
 std::unique_ptr<GitWorld> MakeSimWorld();
+// The bytes of the file the environment variable `variable` names ("" if unset).
+std::string FileNamedBy(const char* variable);
 // Real repositories under a fresh temporary directory, reached through `transport`:
 // "file", or "https"/"ssh" when tests/git/servers.sh's environment is set (else null).
-std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport);
+// `edit` may spoil the credentials (wrong password, no CA, unknown host key).
+std::unique_ptr<GitWorld> MakeRealWorld(
+    const std::string& transport, const std::function<void(git::Credentials&)>& edit = nullptr);
 
 }  // namespace gitdest::testing

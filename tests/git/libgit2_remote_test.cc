@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -165,6 +166,59 @@ TEST_F(Libgit2RemoteTest, TwoWritersOnOneBranchBothLand) {
   a.join();
   b.join();
   EXPECT_EQ(world_->Files(ref).size(), 21u);  // README and ten files of each
+}
+
+// Refused credentials and untrusted servers fail with the code and message that say what
+// to fix, and write nothing.
+void ExpectRefused(const std::string& transport, const std::function<void(git::Credentials&)>& edit,
+                   absl::StatusCode code, const std::string& says) {
+  std::unique_ptr<GitWorld> good = MakeRealWorld(transport);
+  if (!good) GTEST_SKIP() << transport << " servers are not running (tests/git/servers.sh)";
+  const core::RemoteRef ref = good->NewRepository(true, "main");
+  std::unique_ptr<GitWorld> bad = MakeRealWorld(transport, edit);
+  const std::string tip = good->Tip(ref);
+  absl::StatusOr<PushResult> result =
+      bad->remote().Push(ref, tip, {Write("apps/a.yaml", "a")}, absl::Seconds(20));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), code) << result.status();
+  EXPECT_NE(result.status().message().find(says), std::string::npos) << result.status();
+  EXPECT_EQ(good->Tip(ref), tip);
+}
+
+TEST(Libgit2AuthTest, WrongPasswordIsUnauthenticated) {
+  ExpectRefused(
+      "https", [](git::Credentials& c) { c.password = "wrong"; },
+      absl::StatusCode::kUnauthenticated, "refused the credentials");
+}
+
+TEST(Libgit2AuthTest, MissingCaIsNotTrusted) {
+  ExpectRefused(
+      "https", [](git::Credentials& c) { c.ca_bundle.clear(); },
+      absl::StatusCode::kPermissionDenied, "ca.crt");
+}
+
+TEST(Libgit2AuthTest, UnknownHostKeyIsRefused) {
+  ExpectRefused(
+      "ssh", [](git::Credentials& c) { c.known_hosts.clear(); },
+      absl::StatusCode::kPermissionDenied, "known_hosts");
+}
+
+TEST(Libgit2AuthTest, HashedKnownHostsAreAccepted) {
+  std::unique_ptr<GitWorld> world = MakeRealWorld("ssh", [](git::Credentials& c) {
+    c.known_hosts = FileNamedBy("GITDEST_TEST_KNOWN_HOSTS_HASHED");
+  });
+  if (!world) GTEST_SKIP() << "ssh servers are not running (tests/git/servers.sh)";
+  const core::RemoteRef ref = world->NewRepository(true, "main");
+  absl::StatusOr<core::PullReport> report = world->remote().ReadBranch(ref, "", absl::Seconds(20));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->head.sha, world->Tip(ref));
+}
+
+TEST(Libgit2AuthTest, WrongKeyIsUnauthenticated) {
+  ExpectRefused(
+      "ssh",
+      [](git::Credentials& c) { c.ssh_private_key = FileNamedBy("GITDEST_TEST_SSH_RSA_KEY"); },
+      absl::StatusCode::kUnauthenticated, "refused the credentials");
 }
 
 }  // namespace
