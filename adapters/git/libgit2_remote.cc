@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -67,24 +69,23 @@ absl::StatusOr<Advertisement> ListRefs(Operation& op, git_remote* remote) {
     return op.session.Failed(rc, absl::StrCat("listing the branches of ", op.url()));
   }
   Advertisement ad;
-  const std::string wanted = BranchRef(op.branch());
+  std::map<std::string, git_oid> refs;
   for (size_t i = 0; i < count; ++i) {
-    const std::string name = heads[i]->name;
     if (git_oid_is_zero(&heads[i]->oid)) continue;  // an empty repository's capabilities
-    ad.empty_repository = false;
-    if (name == wanted) ad.tip = heads[i]->oid;
-    if (name == "HEAD" && heads[i]->symref_target != nullptr) {
+    refs[heads[i]->name] = heads[i]->oid;
+    if (heads[i]->symref_target != nullptr && std::string_view(heads[i]->name) == "HEAD") {
       ad.default_branch = heads[i]->symref_target;
     }
   }
-  for (size_t i = 0; i < count; ++i) {
-    // Without a symref (the local transport sends none) HEAD itself names the commit.
-    const std::string name = heads[i]->name;
-    if (ad.default_branch.empty() && name == "HEAD" && !git_oid_is_zero(&heads[i]->oid)) {
-      ad.default_branch = "HEAD";
-    }
-    if (!ad.default_branch.empty() && name == ad.default_branch) ad.default_tip = heads[i]->oid;
-  }
+  ad.empty_repository = refs.empty();
+  // Without a symref (the local transport sends none) HEAD itself names the commit.
+  if (ad.default_branch.empty() && refs.count("HEAD") > 0) ad.default_branch = "HEAD";
+  auto find = [&refs](const std::string& name) -> std::optional<git_oid> {
+    auto it = refs.find(name);
+    return it == refs.end() ? std::nullopt : std::optional(it->second);
+  };
+  ad.tip = find(BranchRef(op.branch()));
+  if (!ad.default_branch.empty()) ad.default_tip = find(ad.default_branch);
   return ad;
 }
 

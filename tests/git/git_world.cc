@@ -46,6 +46,7 @@ class SimWorld : public GitWorld {
   std::string Content(const core::RemoteRef& ref, const std::string& path) override {
     return remote_.TreeAt(ref.url, ref.branch).at(path);
   }
+  std::string RepositoryPath(const core::RemoteRef&) override { return ""; }
 
  private:
   sim::SimRemote remote_;
@@ -150,6 +151,9 @@ class RealWorld : public GitWorld {
   }
   std::string Content(const core::RemoteRef& ref, const std::string& path) override {
     return ShellBytes(absl::StrCat(Git(ref), " cat-file blob refs/heads/", ref.branch, ":", path));
+  }
+  std::string RepositoryPath(const core::RemoteRef& ref) override {
+    return Bare(names_.at(ref.url));
   }
 
  private:

@@ -31,6 +31,8 @@ class GitWorld {
   virtual std::string Tip(const core::RemoteRef& ref) = 0;
   virtual std::vector<std::string> Files(const core::RemoteRef& ref) = 0;
   virtual std::string Content(const core::RemoteRef& ref, const std::string& path) = 0;
+  // The bare repository's directory on this machine ("" for the simulator).
+  virtual std::string RepositoryPath(const core::RemoteRef& ref) = 0;
 };
 
 std::unique_ptr<GitWorld> MakeSimWorld();

@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -167,6 +170,38 @@ TEST_F(Libgit2RemoteTest, TwoWritersOnOneBranchBothLand) {
   b.join();
   EXPECT_EQ(world_->Files(ref).size(), 21u);  // README and ten files of each
 }
+
+// Another writer moves the branch after our listing, inside the push: a pre-receive hook
+// updates it before the server applies ours. The server's compare-and-swap refuses our
+// update; the answer is a conflict with the other writer's tip, and nothing of ours lands.
+void ExpectServerSideRaceIsAConflict(const std::string& transport) {
+  std::unique_ptr<GitWorld> world = MakeRealWorld(transport);
+  if (!world) GTEST_SKIP() << transport << " servers are not running (tests/git/servers.sh)";
+  const core::RemoteRef ref = world->NewRepository(true, "main");
+  core::RemoteRef other = ref;
+  other.branch = "theirs";
+  const std::string theirs = world->ExternalCommit(other, "theirs.yaml", "x");
+  const std::string repo = world->RepositoryPath(ref);
+  {
+    std::ofstream hook(repo + "/hooks/pre-receive");
+    hook << "#!/bin/sh\n[ -e " << repo << "/raced ] && exit 0\ntouch " << repo << "/raced\n"
+         << "env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY "
+         << "-u GIT_ALTERNATE_OBJECT_DIRECTORIES git --git-dir=" << repo
+         << " update-ref refs/heads/main " << theirs << "\n";
+  }
+  ASSERT_EQ(chmod((repo + "/hooks/pre-receive").c_str(), 0755), 0);
+  absl::StatusOr<PushResult> result =
+      world->remote().Push(ref, world->Tip(ref), {Write("apps/a.yaml", "ours")}, absl::Seconds(20));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcome, PushResult::Outcome::kConflict);
+  EXPECT_EQ(result->tip, theirs);
+  EXPECT_EQ(world->Tip(ref), theirs);
+}
+
+TEST(Libgit2RaceTest, ServerSideRaceOverHttpsIsAConflict) {
+  ExpectServerSideRaceIsAConflict("https");
+}
+TEST(Libgit2RaceTest, ServerSideRaceOverSshIsAConflict) { ExpectServerSideRaceIsAConflict("ssh"); }
 
 // Refused credentials and untrusted servers fail with the code and message that say what
 // to fix, and write nothing.
