@@ -117,8 +117,12 @@ class RealWorld : public GitWorld {
     const std::string git = Git(ref);
     const std::string index = absl::StrCat(Bare(names_.at(ref.url)), "/contract-index");
     const std::string tip = Tip(ref);
-    const std::string blob =
-        Shell(absl::StrCat("printf '%s' '", content, "' | ", git, " hash-object -w --stdin"));
+    const std::string file = absl::StrCat(Bare(names_.at(ref.url)), "/contract-blob");
+    {
+      std::ofstream out(file, std::ios::binary | std::ios::trunc);
+      out << content;
+    }
+    const std::string blob = Shell(absl::StrCat(git, " hash-object -w ", file));
     const std::string with_index = absl::StrCat("GIT_INDEX_FILE=", index, " ", git);
     Shell(tip.empty() ? absl::StrCat("rm -f ", index)
                       : absl::StrCat(with_index, " read-tree ", tip));
@@ -177,8 +181,7 @@ std::string FileNamedBy(const char* variable) { return ReadFile(Env(variable)); 
 
 std::unique_ptr<GitWorld> MakeSimWorld() { return std::make_unique<SimWorld>(); }
 
-std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport,
-                                        const std::function<void(git::Credentials&)>& edit) {
+std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport, const WorldOptions& options) {
   if (transport == "file") {
     static const std::string repos = [] {
       std::string dir =
@@ -193,16 +196,18 @@ std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport,
     credentials.username = Env("GITDEST_TEST_HTTPS_USER");
     credentials.password = Env("GITDEST_TEST_HTTPS_PASSWORD");
     credentials.ca_bundle = ReadFile(Env("GITDEST_TEST_CA"));
-    if (edit) edit(credentials);
-    return std::make_unique<RealWorld>(Env("GITDEST_TEST_REPOS"), Env("GITDEST_TEST_HTTPS_BASE"),
-                                       credentials);
+    if (options.edit) options.edit(credentials);
+    return std::make_unique<RealWorld>(
+        Env("GITDEST_TEST_REPOS"),
+        options.base_url.empty() ? Env("GITDEST_TEST_HTTPS_BASE") : options.base_url, credentials);
   }
   if (transport == "ssh") {
     credentials.ssh_private_key = ReadFile(Env("GITDEST_TEST_SSH_KEY"));
     credentials.known_hosts = ReadFile(Env("GITDEST_TEST_KNOWN_HOSTS"));
-    if (edit) edit(credentials);
-    return std::make_unique<RealWorld>(Env("GITDEST_TEST_REPOS"), Env("GITDEST_TEST_SSH_BASE"),
-                                       credentials);
+    if (options.edit) options.edit(credentials);
+    return std::make_unique<RealWorld>(
+        Env("GITDEST_TEST_REPOS"),
+        options.base_url.empty() ? Env("GITDEST_TEST_SSH_BASE") : options.base_url, credentials);
   }
   return nullptr;
 }

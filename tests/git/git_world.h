@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/git/credentials.h"
@@ -40,8 +41,24 @@ std::unique_ptr<GitWorld> MakeSimWorld();
 std::string FileNamedBy(const char* variable);
 // Real repositories under a fresh temporary directory, reached through `transport`:
 // "file", or "https"/"ssh" when tests/git/servers.sh's environment is set (else null).
-// `edit` may spoil the credentials (wrong password, no CA, unknown host key).
-std::unique_ptr<GitWorld> MakeRealWorld(
-    const std::string& transport, const std::function<void(git::Credentials&)>& edit = nullptr);
+struct WorldOptions {
+  // May spoil the credentials (wrong password, no CA, unknown host key).
+  std::function<void(git::Credentials&)> edit;
+  // Reach the servers through another address (a proxy in front of them): the URL base
+  // instead of GITDEST_TEST_HTTPS_BASE / GITDEST_TEST_SSH_BASE.
+  std::string base_url;
+};
+std::unique_ptr<GitWorld> MakeRealWorld(const std::string& transport,
+                                        const WorldOptions& options = WorldOptions());
+inline WorldOptions WithCredentials(std::function<void(git::Credentials&)> edit) {
+  WorldOptions options;
+  options.edit = std::move(edit);
+  return options;
+}
+inline WorldOptions Through(std::string base_url) {
+  WorldOptions options;
+  options.base_url = std::move(base_url);
+  return options;
+}
 
 }  // namespace gitdest::testing

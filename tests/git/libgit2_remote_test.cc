@@ -8,9 +8,11 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -46,6 +48,7 @@ class SilentServer {
   }
   ~SilentServer() { close(fd_); }
   int port() const { return port_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
@@ -171,6 +174,90 @@ TEST_F(Libgit2RemoteTest, TwoWritersOnOneBranchBothLand) {
   EXPECT_EQ(world_->Files(ref).size(), 21u);  // README and ten files of each
 }
 
+// A TCP proxy to a loopback port that cuts the first connection whose answer exceeds
+// `cut_after` bytes (a pack, not a ref listing); later connections pass untouched.
+class CuttingProxy {
+ public:
+  CuttingProxy(int upstream_port, size_t cut_after) : upstream_(upstream_port), limit_(cut_after) {
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~CuttingProxy() {
+    shutdown(listener_.fd(), SHUT_RDWR);
+    accept_thread_.join();
+    for (std::thread& t : pumps_) t.join();
+  }
+  int port() const { return listener_.port(); }
+  bool cut() const { return cut_done_; }
+
+ private:
+  void AcceptLoop() {
+    for (;;) {
+      const int client = accept(listener_.fd(), nullptr, nullptr);
+      if (client < 0) return;
+      const int server = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(upstream_));
+      if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        close(client);
+        close(server);
+        continue;
+      }
+      pumps_.emplace_back([=, this] { Pump(client, server, false); });
+      pumps_.emplace_back([=, this] { Pump(server, client, true); });
+    }
+  }
+  // Copies `from` to `to`; the answering side may be cut once, mid-stream.
+  void Pump(int from, int to, bool answers) {
+    char buffer[16384];
+    size_t sent = 0;
+    for (;;) {
+      const ssize_t n = read(from, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+      if (answers && sent > limit_ && !cut_done_.exchange(true)) break;
+      if (write(to, buffer, static_cast<size_t>(n)) != n) break;
+    }
+    shutdown(to, SHUT_RDWR);
+    shutdown(from, SHUT_RDWR);
+  }
+
+  SilentServer listener_;  // its socket listens; this class answers
+  int upstream_;
+  size_t limit_;
+  std::atomic<bool> cut_done_{false};
+  std::thread accept_thread_;
+  std::vector<std::thread> pumps_;
+};
+
+// A fetch cut in the middle of its pack fails as Unavailable; the cache stays usable and
+// the next call fetches and answers.
+TEST(Libgit2CutTest, ConnectionCutMidPackLeavesTheCacheUsable) {
+  std::unique_ptr<GitWorld> direct = MakeRealWorld("https");
+  if (!direct) GTEST_SKIP() << "https servers are not running (tests/git/servers.sh)";
+  const std::string base = std::getenv("GITDEST_TEST_HTTPS_BASE");
+  const int port = std::atoi(base.substr(base.rfind(':') + 1).c_str());
+  const core::RemoteRef seeded = direct->NewRepository(true, "main");
+  std::string noise;
+  for (int i = 0; noise.size() < (2 << 20); ++i) absl::StrAppend(&noise, i * 2654435761u, "\n");
+  direct->ExternalCommit(seeded, "apps/big.txt", noise);
+  CuttingProxy proxy(port, 256 << 10);
+  std::unique_ptr<GitWorld> cut =
+      MakeRealWorld("https", Through(absl::StrCat("https://localhost:", proxy.port())));
+  core::RemoteRef ref = seeded;
+  ref.url = absl::StrCat("https://localhost:", proxy.port(), ref.url.substr(base.size()));
+  ref.secret = seeded.secret;
+  absl::StatusOr<std::vector<std::string>> files =
+      cut->remote().ListFiles(ref, "apps", absl::Seconds(20));
+  ASSERT_TRUE(proxy.cut());
+  ASSERT_FALSE(files.ok());
+  EXPECT_TRUE(absl::IsUnavailable(files.status())) << files.status();
+  files = cut->remote().ListFiles(ref, "apps", absl::Seconds(20));
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(*files, std::vector<std::string>{"apps/big.txt"});
+}
+
 // Another writer moves the branch after our listing, inside the push: a pre-receive hook
 // updates it before the server applies ours. The server's compare-and-swap refuses our
 // update; the answer is a conflict with the other writer's tip, and nothing of ours lands.
@@ -210,7 +297,7 @@ void ExpectRefused(const std::string& transport, const std::function<void(git::C
   std::unique_ptr<GitWorld> good = MakeRealWorld(transport);
   if (!good) GTEST_SKIP() << transport << " servers are not running (tests/git/servers.sh)";
   const core::RemoteRef ref = good->NewRepository(true, "main");
-  std::unique_ptr<GitWorld> bad = MakeRealWorld(transport, edit);
+  std::unique_ptr<GitWorld> bad = MakeRealWorld(transport, WithCredentials(edit));
   const std::string tip = good->Tip(ref);
   absl::StatusOr<PushResult> result =
       bad->remote().Push(ref, tip, {Write("apps/a.yaml", "a")}, absl::Seconds(20));
@@ -239,9 +326,10 @@ TEST(Libgit2AuthTest, UnknownHostKeyIsRefused) {
 }
 
 TEST(Libgit2AuthTest, HashedKnownHostsAreAccepted) {
-  std::unique_ptr<GitWorld> world = MakeRealWorld("ssh", [](git::Credentials& c) {
-    c.known_hosts = FileNamedBy("GITDEST_TEST_KNOWN_HOSTS_HASHED");
-  });
+  std::unique_ptr<GitWorld> world =
+      MakeRealWorld("ssh", WithCredentials([](git::Credentials& c) {
+                      c.known_hosts = FileNamedBy("GITDEST_TEST_KNOWN_HOSTS_HASHED");
+                    }));
   if (!world) GTEST_SKIP() << "ssh servers are not running (tests/git/servers.sh)";
   const core::RemoteRef ref = world->NewRepository(true, "main");
   absl::StatusOr<core::PullReport> report = world->remote().ReadBranch(ref, "", absl::Seconds(20));
