@@ -184,6 +184,25 @@ int OnPushUpdate(const char* /*ref*/, const char* status, void* payload) {
 
 std::atomic<uint64_t> push_serial{0};
 
+// The cache repository for `url`. A file:// repository's objects are read in place (an
+// alternate of this handle's object database, as `git clone --shared` does): copying
+// them through libgit2's local transport re-deltifies every object, minutes for a large
+// repository.
+absl::StatusOr<RepositoryPtr> OpenCache(ObjectCache& cache, const std::string& url) {
+  ASSIGN_OR_RETURN(RepositoryPtr repo, cache.Open(url));
+  if (!url.starts_with("file://")) return repo;
+  git_odb* odb = nullptr;
+  if (int rc = git_repository_odb(&odb, repo.get()); rc < 0) {
+    return FromLibgit2(rc, "opening the object cache");
+  }
+  OdbPtr owned(odb);
+  const std::string objects = absl::StrCat(url.substr(sizeof("file://") - 1), "/objects");
+  if (int rc = git_odb_add_disk_alternate(odb, objects.c_str()); rc < 0) {
+    return FromLibgit2(rc, absl::StrCat("reading the objects of ", url));
+  }
+  return repo;
+}
+
 struct TreeListing {
   std::string prefix;  // the folder and "/"
   std::vector<std::string> paths;
@@ -313,7 +332,7 @@ absl::StatusOr<core::PullReport> Libgit2Remote::ReadBranch(const core::RemoteRef
                                                            absl::Duration timeout) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
   Operation op(remote, std::move(credentials), Now() + timeout, cache_);
-  ASSIGN_OR_RETURN(op.repo, cache_.Open(remote.url));
+  ASSIGN_OR_RETURN(op.repo, OpenCache(cache_, remote.url));
   ASSIGN_OR_RETURN(const Advertisement ad, ReadRefs(op));
   core::PullReport report;
   report.head.short_name = remote.branch;
@@ -337,7 +356,7 @@ absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remo
                                                      absl::Duration timeout) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
   Operation op(remote, std::move(credentials), Now() + timeout, cache_);
-  ASSIGN_OR_RETURN(op.repo, cache_.Open(remote.url));
+  ASSIGN_OR_RETURN(op.repo, OpenCache(cache_, remote.url));
   ASSIGN_OR_RETURN(RemotePtr connection, Connect(op, GIT_DIRECTION_PUSH));
   ASSIGN_OR_RETURN(const Advertisement ad, ListRefs(op, connection.get()));
   if ((ad.tip ? Hex(*ad.tip) : "") != expected_tip) return Conflict(op, ad.tip, expected_tip);
@@ -367,7 +386,7 @@ absl::StatusOr<std::vector<std::string>> Libgit2Remote::ListFiles(const core::Re
                                                                   absl::Duration timeout) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
   Operation op(remote, std::move(credentials), Now() + timeout, cache_);
-  ASSIGN_OR_RETURN(op.repo, cache_.Open(remote.url));
+  ASSIGN_OR_RETURN(op.repo, OpenCache(cache_, remote.url));
   ASSIGN_OR_RETURN(const Advertisement ad, ReadRefs(op));
   std::vector<std::string> paths;
   if (!ad.tip) return paths;
