@@ -224,6 +224,9 @@ class World {
    private:
     const TipHistory& Of(const std::string& url) const;
     const std::map<std::string, TipHistory>* tips_;
+    // URL spelling → its repository's history: normalizing a URL on every status checked
+    // cost more than the check (a memo; the histories' nodes are stable).
+    mutable std::map<std::string, const TipHistory*> by_spelling_;
   };
   Tips tip_view_{tips_};
   StateChecker checker_{&tip_view_};
