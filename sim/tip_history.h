@@ -17,18 +17,18 @@ namespace gitdest::sim {
 
 class TipHistory {
  public:
-  // Notes every branch whose tip changed (or vanished) since the last call.
+  // Notes every branch whose tip changed (or vanished) since the last call. Each branch's
+  // history is its own, so the order the remote lists branches in does not matter.
   void Record(const SimRemote& remote, const std::string& url, absl::Time now) {
-    const std::map<std::string, std::string> branches = remote.Branches(url);
-    for (const auto& [branch, tip] : branches) {
+    remote.ForEachBranch(url, [&](const std::string& branch, const std::string& tip) {
       auto& history = tips_[branch];
       if (history.empty() || history.back().second != tip) {
         history.emplace_back(now, tip);
         ever_.insert(tip);
       }
-    }
+    });
     for (auto& [branch, history] : tips_) {
-      if (!history.back().second.empty() && !branches.contains(branch)) {
+      if (!history.back().second.empty() && !remote.HasBranch(url, branch)) {
         history.emplace_back(now, "");
       }
     }
