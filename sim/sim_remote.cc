@@ -125,11 +125,6 @@ std::string SimRemote::Tip(const std::string& url, const std::string& branch) co
   return it == repo->branches.end() ? "" : it->second.tip_sha;
 }
 
-bool SimRemote::HasBranch(const std::string& url, const std::string& branch) const {
-  const Repository* repo = Find(url);
-  return repo != nullptr && repo->branches.contains(branch);
-}
-
 std::map<std::string, std::string> SimRemote::Branches(const std::string& url) const {
   std::map<std::string, std::string> tips;
   if (const Repository* repo = Find(url)) {

@@ -59,7 +59,6 @@ class SimRemote : public core::GitRemote {
       for (const auto& [name, branch] : repo->branches) f(name, branch.tip_sha);
     }
   }
-  bool HasBranch(const std::string& url, const std::string& branch) const;
   // Another writer commits `path` = `content` on the branch (creating it if absent).
   // Unlike a push, it commits even when the content is already there.
   std::string ExternalCommit(const std::string& url, const std::string& branch,
