@@ -75,7 +75,9 @@ struct ObjectVersion {
 // The destinations claiming targets on one (repository, branch), and their verdicts
 // (nullopt: not computed since the claims last changed).
 struct GroupState {
-  std::set<ObjectKey> members;
+  // Each member's record (a node of Controller::destinations_, removed from here first):
+  // the checks and the verdicts read every member's claim, without looking it up by key.
+  std::map<ObjectKey, DestinationRecord*> members;
   std::optional<std::map<ObjectKey, std::optional<ObjectKey>>> verdicts;
   uint64_t verdicts_serial = 0;  // names this computation of verdicts, controller-wide
   Digest verdicts_claims{};      // ClaimsDigest of the claims `verdicts` were computed from

@@ -18,11 +18,11 @@ absl::Status Controller::CheckAdmitted() const {
   for (const auto& [group, state] : groups_) {
     absl::InlinedVector<const DestinationRecord*, 16> admitted;
     StableHasher claims;
-    for (const ObjectKey& key : state.members) {
-      const DestinationRecord& rec = RecordOf(key);
+    for (const auto& [key, member] : state.members) {
+      const DestinationRecord& rec = *member;
       AddClaim(claims, key, rec);
-      if (!rec.target || rec.target->repository != group.first ||
-          rec.target->branch != group.second) {
+      if (rec.destination.key != key || rec.group != &state || !rec.target ||
+          rec.target->repository != group.first || rec.target->branch != group.second) {
         return absl::InternalError(absl::StrCat("group index: ", key.ToString(),
                                                 " is listed under a target it does not have"));
       }

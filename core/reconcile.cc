@@ -165,7 +165,7 @@ bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> ta
   rec.group = nullptr;
   if (rec.target) {
     rec.group = &groups_[GroupOf(*rec.target)];
-    rec.group->members.insert(rec.destination.key);
+    rec.group->members.emplace(rec.destination.key, &rec);
     rec.group->verdicts.reset();
   } else {
     rec.lost_to.reset();
@@ -176,9 +176,8 @@ bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> ta
 std::vector<Claim> Controller::ClaimsOf(const GroupState& group) const {
   std::vector<Claim> claims;
   claims.reserve(group.members.size());
-  for (const ObjectKey& key : group.members) {
-    const DestinationRecord& rec = RecordOf(key);
-    claims.push_back(Claim{key, rec.destination.creation_time, *rec.target});
+  for (const auto& [key, member] : group.members) {
+    claims.push_back(Claim{key, member->destination.creation_time, *member->target});
   }
   return claims;
 }
@@ -193,12 +192,12 @@ void Controller::AddClaim(StableHasher& hasher, const ObjectKey& key,
 
 Digest Controller::ClaimsDigest(const GroupState& group) const {
   StableHasher hasher;
-  for (const ObjectKey& key : group.members) AddClaim(hasher, key, RecordOf(key));
+  for (const auto& [key, member] : group.members) AddClaim(hasher, key, *member);
   return hasher.Finish();
 }
 
 void Controller::ReconcileGroup(const GroupState& group, absl::Time now) {
-  for (const ObjectKey& key : group.members) ReconcileSoon(RecordOf(key), now);
+  for (const auto& [key, member] : group.members) ReconcileSoon(*member, now);
 }
 
 void Controller::Detach(DestinationRecord& rec) {

@@ -232,7 +232,14 @@ GITDEST_STATE_FIELDS(DestinationRecord, destination, slot, requeue_interval, tar
 GITDEST_STATE_FIELDS(Resync::InFlight, request, since, queued);
 GITDEST_STATE_FIELDS(Resync, needed_, in_flight_);
 GITDEST_STATE_FIELDS(ObjectVersion, uid, resource_version, deleted);
-GITDEST_STATE_FIELDS(GroupState, members, verdicts, verdicts_serial, verdicts_claims);
+// Members are named by key: each one's record pointer says no more than its key.
+template <>
+struct StateFields<GroupState> {
+  static void Hash(Encoder& enc, const GroupState& value) {
+    const auto& [members, verdicts, verdicts_serial, verdicts_claims] = value;
+    enc(std::views::keys(members), verdicts, verdicts_serial, verdicts_claims);
+  }
+};
 
 // ---- Statuses the controller owns (core/status_write.h) --------------------------------
 

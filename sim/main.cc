@@ -26,6 +26,7 @@
 #include "adapters/trace/replay.h"
 #include "adapters/trace/trace_file.h"
 #include "core/check.h"
+#include "core/naming/identity.h"
 #include "sim/simulation.h"
 #include "sim/state_checker.h"
 
@@ -247,6 +248,9 @@ int Explore(const Args& args) {
   }
   const int jobs = static_cast<int>(std::max<int64_t>(1, IntFlag(args, "jobs", 2)));
   const absl::Duration budget = absl::Seconds(IntFlag(args, "time-budget", 0));
+  // Every child hashes destination identities (SHA-256): libcrypto loads its providers
+  // once here, and the children inherit them instead of each loading them anew.
+  core::Sha256Hex("");
   const absl::Time start = absl::Now();
   std::map<pid_t, uint64_t> running;
   std::map<int, std::vector<uint64_t>> by_code;

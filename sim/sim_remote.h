@@ -51,6 +51,14 @@ class SimRemote : public core::GitRemote {
   Tree TreeAt(const std::string& url, const std::string& branch) const;
   // Every branch of a repository with its tip, in name order.
   std::map<std::string, std::string> Branches(const std::string& url) const;
+  // Calls f(branch, tip) for every branch of a repository, in no particular order: for
+  // callers whose result does not depend on it (no copies, unlike Branches).
+  template <class F>
+  void ForEachBranch(const std::string& url, F&& f) const {
+    if (const Repository* repo = Find(url)) {
+      for (const auto& [name, branch] : repo->branches) f(name, branch.tip_sha);
+    }
+  }
   // Another writer commits `path` = `content` on the branch (creating it if absent).
   // Unlike a push, it commits even when the content is already there.
   std::string ExternalCommit(const std::string& url, const std::string& branch,

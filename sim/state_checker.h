@@ -48,8 +48,12 @@ class StateChecker {
   static int PushAttemptsPerMinuteBound(const core::ControllerOptions& options);
 
  private:
+  // What a finished reconcile's status showed of its branch: all that invariant 4
+  // compares the next one with (a copy of the whole status cost more than the checks).
   struct Finished {
-    core::DestinationStatus status;
+    bool branch_exists = false;
+    std::string last_commit_sha;
+    absl::Time last_sync_time;
     std::string repository;  // RepoIdentity; "" when it had no target
     std::string branch;
   };
@@ -71,6 +75,8 @@ class StateChecker {
   absl::Status CheckStaleness(absl::Time now, const core::DestinationRecord& rec,
                               const core::Controller& controller) const;
   absl::Status CheckFailedRead(const core::DestinationRecord& rec) const;
+  void RememberFinished(const core::ObjectKey& key, const core::DestinationStatus& status,
+                        const std::string& repository, const std::string& branch);
 
   const RemoteHistory* history_;
   bool leader_ = false;  // as the inputs told the core (invariant 8)

@@ -78,12 +78,12 @@ absl::Status StateChecker::CheckReconciled(absl::Time now, const core::Destinati
                        ", yet its status shows branchExists=", st.branch_exists,
                        " lastCommitSHA=\"", st.last_commit_sha, "\""));
     }
-    last_finished_[key] = Finished{st, "", ""};
+    RememberFinished(key, st, "", "");
     return absl::OkStatus();
   }
   if (absl::Status s = CheckStaleness(now, rec, controller); !s.ok()) return s;
   if (absl::Status s = CheckFailedRead(rec); !s.ok()) return s;
-  last_finished_[key] = Finished{st, rec.target->repository, rec.target->branch};
+  RememberFinished(key, st, rec.target->repository, rec.target->branch);
   return absl::OkStatus();
 }
 
@@ -132,7 +132,7 @@ absl::Status StateChecker::CheckFailedRead(const core::DestinationRecord& rec) c
   const bool none =
       !st.branch_exists && st.last_commit_sha.empty() && st.last_sync_time == absl::InfinitePast();
   if (!same_target || none) return absl::OkStatus();
-  const core::DestinationStatus& prev = before->second.status;
+  const Finished& prev = before->second;
   if (st.branch_exists != prev.branch_exists || st.last_commit_sha != prev.last_commit_sha ||
       st.last_sync_time != prev.last_sync_time) {
     return absl::InternalError(
@@ -140,6 +140,18 @@ absl::Status StateChecker::CheckFailedRead(const core::DestinationRecord& rec) c
                      " changed its branch data on a failed read"));
   }
   return absl::OkStatus();
+}
+
+// Assigned in place: the strings keep their buffers from one reconcile to the next.
+void StateChecker::RememberFinished(const core::ObjectKey& key,
+                                    const core::DestinationStatus& status,
+                                    const std::string& repository, const std::string& branch) {
+  Finished& finished = last_finished_[key];
+  finished.branch_exists = status.branch_exists;
+  finished.last_commit_sha = status.last_commit_sha;
+  finished.last_sync_time = status.last_sync_time;
+  finished.repository = repository;
+  finished.branch = branch;
 }
 
 }  // namespace gitdest::sim

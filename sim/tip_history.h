@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "sim/sim_remote.h"
 
@@ -17,18 +18,21 @@ namespace gitdest::sim {
 
 class TipHistory {
  public:
-  // Notes every branch whose tip changed (or vanished) since the last call.
+  // Notes every branch whose tip changed (or vanished) since the last call. Each branch's
+  // history is its own, so the order the remote lists branches in does not matter.
   void Record(const SimRemote& remote, const std::string& url, absl::Time now) {
-    const std::map<std::string, std::string> branches = remote.Branches(url);
-    for (const auto& [branch, tip] : branches) {
+    absl::InlinedVector<const History*, 8> present;
+    remote.ForEachBranch(url, [&](const std::string& branch, const std::string& tip) {
       auto& history = tips_[branch];
+      present.push_back(&history);
       if (history.empty() || history.back().second != tip) {
         history.emplace_back(now, tip);
         ever_.insert(tip);
       }
-    }
+    });
     for (auto& [branch, history] : tips_) {
-      if (!history.back().second.empty() && !branches.contains(branch)) {
+      if (!history.back().second.empty() &&
+          std::find(present.begin(), present.end(), &history) == present.end()) {
         history.emplace_back(now, "");
       }
     }

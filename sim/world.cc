@@ -556,10 +556,17 @@ bool World::Admitted(const core::ObjectKey& key, const ApiDestination& d) {
   if (!target.ok()) return target.status().code() == absl::StatusCode::kNotFound;
   std::vector<core::Claim> existing;
   for (const auto& [other, od] : api_) {
-    absl::StatusOr<core::WriteTarget> t = TargetOf(other, od);
-    if (t.ok()) existing.push_back(core::Claim{other, od.created, *std::move(t)});
+    const absl::StatusOr<core::WriteTarget>& t = CachedTargetOf(other, od);
+    if (t.ok()) existing.push_back(core::Claim{other, od.created, *t});
   }
   return core::CheckAdmission(core::Claim{key, d.created, *target}, existing).ok();
+}
+
+const absl::StatusOr<core::WriteTarget>& World::CachedTargetOf(const core::ObjectKey& key,
+                                                               const ApiDestination& d) {
+  auto it = api_targets_.find(key);
+  if (it == api_targets_.end()) it = api_targets_.emplace(key, TargetOf(key, d)).first;
+  return it->second;
 }
 
 void World::CreateOrUpdate(const core::ObjectKey& key, const std::string& branch,
@@ -587,6 +594,7 @@ void World::CreateOrUpdate(const core::ObjectKey& key, const std::string& branch
     return;
   }
   api_[key] = d;
+  api_targets_.erase(key);
   cluster_.BumpResourceVersion(key);
   destinations_ever_.insert(key);
   WatchDestination(key);
@@ -596,6 +604,7 @@ void World::CreateOrUpdate(const core::ObjectKey& key, const std::string& branch
 
 void World::DeleteDestination(const core::ObjectKey& key) {
   api_.erase(key);
+  api_targets_.erase(key);
   cluster_.ForgetResourceVersion(key);
   WatchDestination(key);
   // Its rule goes with it, or stays behind pointing at nothing.
@@ -654,6 +663,7 @@ void World::ChangeConfig() {
   if (prng_.Chance(333)) {
     ++result_.config_changes;
     configs_.erase(it);
+    api_targets_.clear();
     cluster_.ForgetResourceVersion(ConfigTarget(key));
     WatchConfig(key);
     return;
@@ -679,6 +689,7 @@ void World::PutConfig(const core::ObjectKey& key, ApiRepoConfig config) {
   config.generation = it == configs_.end() ? 1 : it->second.generation + 1;
   config.resource_version = cluster_.BumpResourceVersion(ConfigTarget(key));
   configs_.insert_or_assign(key, std::move(config));
+  api_targets_.clear();
   configs_ever_.insert(key);
   WatchConfig(key);
 }

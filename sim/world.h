@@ -128,6 +128,9 @@ class World {
                       const std::string& folder);
   void DeleteDestination(const core::ObjectKey& key);
   bool Admitted(const core::ObjectKey& key, const ApiDestination& d);
+  // TargetOf an API destination as the webhook sees it, from api_targets_.
+  const absl::StatusOr<core::WriteTarget>& CachedTargetOf(const core::ObjectKey& key,
+                                                          const ApiDestination& d);
   void ToggleRule(const core::ObjectKey& destination);
   void ToggleClusterRule(const core::ObjectKey& destination);
   void PutRule(core::WatchRule rule);
@@ -189,6 +192,10 @@ class World {
   std::vector<core::ObjectKey> pool_;  // every destination name users pick from
   std::map<core::ObjectKey, ApiRepoConfig> configs_;
   std::map<core::ObjectKey, ApiDestination> api_;
+  // The target each destination of api_ resolves to (an error when it has none), for the
+  // webhook: resolving all of them on every user action cost more than the rest of the
+  // world. Dropped for a destination when it changes, wholly when a GitRepoConfig does.
+  std::map<core::ObjectKey, absl::StatusOr<core::WriteTarget>> api_targets_;
   std::map<core::ObjectKey, core::WatchRule> rules_;  // WatchRules and ClusterWatchRules
   // Every key that ever existed: a relist reports the ones gone as deleted.
   std::set<core::ObjectKey> configs_ever_, destinations_ever_, rules_ever_;
@@ -217,6 +224,9 @@ class World {
    private:
     const TipHistory& Of(const std::string& url) const;
     const std::map<std::string, TipHistory>* tips_;
+    // URL spelling → its repository's history: normalizing a URL on every status checked
+    // cost more than the check (a memo; the histories' nodes are stable).
+    mutable std::map<std::string, const TipHistory*> by_spelling_;
   };
   Tips tip_view_{tips_};
   StateChecker checker_{&tip_view_};

@@ -58,9 +58,13 @@ void World::CheckStep(const core::Input& input, const core::Output& out) {
 
 const TipHistory& World::Tips::Of(const std::string& url) const {
   static const TipHistory kNoHistory;
-  absl::StatusOr<std::string> normalized = core::NormalizeRepoUrl(url);
-  auto it = tips_->find(normalized.ok() ? *normalized : url);
-  return it == tips_->end() ? kNoHistory : it->second;
+  auto [memo, inserted] = by_spelling_.try_emplace(url, &kNoHistory);
+  if (inserted) {
+    absl::StatusOr<std::string> normalized = core::NormalizeRepoUrl(url);
+    auto it = tips_->find(normalized.ok() ? *normalized : url);
+    if (it != tips_->end()) memo->second = &it->second;
+  }
+  return *memo->second;
 }
 
 bool World::Tips::SeenBetween(const std::string& url, const std::string& branch,
