@@ -8,7 +8,7 @@ CORE_SOURCES  = $(shell git ls-files 'core/*.cc' 'core/*.h' 'sim/*.cc' 'sim/*.h'
                   'adapters/*.cc' 'adapters/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
 
 .PHONY: all deps build test test-unit test-e2e cluster-up cluster-down lint format \
-        coverage clean demo bench mutation
+        coverage clean demo bench bench-git asan mutation
 
 all: build
 
@@ -57,6 +57,23 @@ coverage: deps
 # (a measurement: prints a table, exits 0). E.g. BENCH_ARGS="--reps=9 --busy-one-in=1".
 bench: build
 	$(BUILD_DIR)/bench/core_bench $(BENCH_ARGS)
+
+# The Git adapter against the git CLI on the same repositories: over file://, then over
+# the test HTTPS server (reads, 1,000 changes in batches of 20, a 100,000-file repository).
+bench-git: build
+	$(BUILD_DIR)/bench/git_bench --large $(GIT_BENCH_ARGS)
+	bash tests/git/with-servers.sh $(BUILD_DIR)/bench/git_bench --https --large $(GIT_BENCH_ARGS)
+
+# The Git adapter's suites and a 10,000-push soak under AddressSanitizer, LeakSanitizer
+# and UBSan (meson's b_sanitize), in their own build directory.
+asan: deps
+	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined \
+	  -Db_lundef=false -Dbuildtype=debug
+	ninja -C build-asan -j $(JOBS) bench/git_bench tests/git/libgit2_remote_test \
+	  tests/git/git_remote_contract_test
+	bash tests/git/with-servers.sh build-asan/tests/git/git_remote_contract_test
+	bash tests/git/with-servers.sh build-asan/tests/git/libgit2_remote_test
+	build-asan/bench/git_bench --reps=3 --changes=100 --soak=10000
 
 # Deliberate bugs (scripts/mutants/) applied one at a time to a copy of the tree; the
 # tests must kill each. Ends with `mutation: K of N mutants killed`.

@@ -123,7 +123,7 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
   const bool moved = tip_ && !tip_->empty() && result->head.sha != *tip_;
   if (result->history_rewritten == Tristate::kYes ||
       (result->history_rewritten == Tristate::kUnknown && moved)) {
-    history_lost_ = true;
+    resync_all_ = true;
   }
   BranchInfo info{*result, read.started_at};
   if (!cache_ || cache_->read_at <= read.started_at) {
@@ -269,7 +269,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(RequestId request,
   // by writing again (identical content commits nothing).
   Requeue(std::move(batch.changes));
   LearnTip(result->tip);
-  if (result->history_rewritten != Tristate::kNo) history_lost_ = true;
+  if (result->history_rewritten != Tristate::kNo) resync_all_ = true;
   ++push_conflicts_;
   const int excess = push_conflicts_ - options_->push_conflict_retries;
   push_not_before_ = excess > 0 ? now + Backoff(options_->push_retry_delay_min,
@@ -291,10 +291,12 @@ void BranchWorker::OnPushed(const PushBatch& batch, const PushResult& result,
     cache_ = BranchInfo{report, batch_started_at_};
   }
   for (const FileChange& c : batch.changes) written.insert(c.destination);
+  // A push that created the branch started it from the default branch.
+  if (batch.expected_tip.empty() && !result.tip.empty()) resync_all_ = true;
 }
 
 void BranchWorker::LearnTip(const std::string& tip) {
-  if (tip.empty() && tip_ && !tip_->empty()) history_lost_ = true;
+  if (tip.empty() && tip_ && !tip_->empty()) resync_all_ = true;
   tip_ = tip;
 }
 

@@ -120,10 +120,12 @@ class BranchWorker {
   // Paths under `folder` that the queued and in-flight writes create (deletes excluded).
   std::set<std::string> QueuedWritesUnder(const std::string& folder) const;
   const absl::Status& last_push_error() const { return last_push_error_; }
-  // True once after the worker learned that what it had written to the branch is gone —
-  // the branch was deleted, or its history rewritten (force-pushed) by someone else:
-  // every destination's files must be written again.
-  bool TakeHistoryLost() { return std::exchange(history_lost_, false); }
+  // True once after the worker learned that the branch's files under its destinations'
+  // folders may not be theirs: what it had written is gone (the branch was deleted, or
+  // its history rewritten by someone else), or its push created the branch from the
+  // default branch, whose files came along. Every destination lists its folder and
+  // writes its objects again (deleting files that name no object of it).
+  bool TakeResyncAll() { return std::exchange(resync_all_, false); }
 
  private:
   template <class T>
@@ -167,7 +169,7 @@ class BranchWorker {
   absl::Status last_push_error_;
   int push_failures_ = 0;
   int push_conflicts_ = 0;
-  bool history_lost_ = false;
+  bool resync_all_ = false;
   void LearnTip(const std::string& tip);
   void OnPushed(const PushBatch& batch, const PushResult& result, std::set<ObjectKey>& written);
 };

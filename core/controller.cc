@@ -466,9 +466,9 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
     if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = &worker;
     Emit(*std::move(effect));
   }
-  if (worker.TakeHistoryLost()) {
-    // Someone deleted the branch: what was written there is gone. Level-based
-    // recovery: every destination on it lists and writes its objects again.
+  if (worker.TakeResyncAll()) {
+    // What the branch holds under its destinations' folders may not be theirs (see
+    // TakeResyncAll). Level-based recovery: each lists and writes its objects again.
     for (const ObjectKey& dest : worker.destinations()) {
       DestinationRecord& rec = RecordOf(dest);
       rec.resync.Need();

@@ -325,7 +325,14 @@ absl::StatusOr<core::PushResult> SimRemote::Push(const core::RemoteRef& remote,
         core::PushResult::Outcome::kConflict, current,
         current.empty() ? core::Tristate::kYes : Rewritten(expected_tip, current)};
   }
-  if (it == repo->branches.end()) it = repo->branches.try_emplace(remote.branch).first;
+  const bool creates = it == repo->branches.end();
+  if (creates) {
+    // As Git does: a new branch starts from the default branch (`main`, HEAD of the
+    // repositories here), or as a root commit in an empty repository.
+    auto main = repo->branches.find(kDefaultBranch);
+    Branch start = main == repo->branches.end() ? Branch{} : main->second;
+    it = repo->branches.try_emplace(remote.branch, std::move(start)).first;
+  }
   Branch& branch = it->second;
   for (const core::FileChange& change : changes) {
     auto file = branch.files.find(change.path);
@@ -343,7 +350,8 @@ absl::StatusOr<core::PushResult> SimRemote::Push(const core::RemoteRef& remote,
     CommitChange(branch, change.path, std::move(content), change.message, change.author);
   }
   if (branch.tip == kNoCommit) {
-    // Nothing to commit on an absent branch: the push creates nothing.
+    // Nothing to commit on an empty repository: the push creates nothing. (Started from
+    // the default branch, the new branch exists even if no change changed a byte.)
     repo->branches.erase(it);
     return core::PushResult{core::PushResult::Outcome::kPushed, "", core::Tristate::kNo};
   }

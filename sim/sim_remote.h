@@ -43,6 +43,9 @@ using BlobPtr = std::shared_ptr<const Blob>;
 
 class SimRemote : public core::GitRemote {
  public:
+  // The branch a repository's HEAD names: pushes that create a branch start from it.
+  static constexpr char kDefaultBranch[] = "main";
+
   // ---- the world, as tests and external writers see it -----------------------------
   // A repository must exist before it can be read or pushed; it starts empty.
   void CreateRepository(const std::string& url);

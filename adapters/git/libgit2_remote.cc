@@ -184,23 +184,16 @@ int OnPushUpdate(const char* /*ref*/, const char* status, void* payload) {
 
 std::atomic<uint64_t> push_serial{0};
 
-// The cache repository for `url`. A file:// repository's objects are read in place (an
-// alternate of this handle's object database, as `git clone --shared` does): copying
-// them through libgit2's local transport re-deltifies every object, minutes for a large
-// repository.
+// The repository where commits are built for `url`: its object cache, or for a file://
+// repository the repository itself (objects written in place, as git does locally; the
+// branch then moves by compare-and-swap, see PushLocal).
 absl::StatusOr<RepositoryPtr> OpenCache(ObjectCache& cache, const std::string& url) {
-  ASSIGN_OR_RETURN(RepositoryPtr repo, cache.Open(url));
-  if (!url.starts_with("file://")) return repo;
-  git_odb* odb = nullptr;
-  if (int rc = git_repository_odb(&odb, repo.get()); rc < 0) {
-    return FromLibgit2(rc, "opening the object cache");
+  if (!url.starts_with("file://")) return cache.Open(url);
+  git_repository* repo = nullptr;
+  if (int rc = git_repository_open_bare(&repo, url.substr(sizeof("file://") - 1).c_str()); rc < 0) {
+    return FromLibgit2(rc, absl::StrCat("opening ", url));
   }
-  OdbPtr owned(odb);
-  const std::string objects = absl::StrCat(url.substr(sizeof("file://") - 1), "/objects");
-  if (int rc = git_odb_add_disk_alternate(odb, objects.c_str()); rc < 0) {
-    return FromLibgit2(rc, absl::StrCat("reading the objects of ", url));
-  }
-  return repo;
+  return RepositoryPtr(repo);
 }
 
 struct TreeListing {
@@ -244,40 +237,20 @@ absl::StatusOr<std::vector<std::string>> ListTree(git_repository* repo, const gi
   return listing.paths;
 }
 
-// file://: libgit2's local transport moves a pushed ref without comparing it. So the new
-// commits (those after `base`) are written into the repository as one pack, and the
-// branch is moved here, atomically, only if it is still at `expected`.
-absl::StatusOr<bool> PushLocal(Operation& op, const std::optional<git_oid>& base,
-                               const git_oid& last, const std::string& expected) {
-  const std::string path = op.url().substr(sizeof("file://") - 1);
-  git_repository* target = nullptr;
-  if (int rc = git_repository_open_bare(&target, path.c_str()); rc < 0) {
-    return FromLibgit2(rc, absl::StrCat("opening ", op.url()));
-  }
-  RepositoryPtr owned(target);
-  git_packbuilder* pack = nullptr;
-  git_revwalk* walk = nullptr;
-  int rc = git_packbuilder_new(&pack, op.repo.get());
-  std::unique_ptr<git_packbuilder, void (*)(git_packbuilder*)> owned_pack(pack,
-                                                                          git_packbuilder_free);
-  if (rc >= 0) rc = git_revwalk_new(&walk, op.repo.get());
-  std::unique_ptr<git_revwalk, void (*)(git_revwalk*)> owned_walk(walk, git_revwalk_free);
-  if (rc >= 0) rc = git_revwalk_push(walk, &last);
-  if (rc >= 0 && base) rc = git_revwalk_hide(walk, &*base);
-  if (rc >= 0) rc = git_packbuilder_insert_walk(pack, walk);
-  if (rc >= 0) {
-    rc = git_packbuilder_write(pack, absl::StrCat(path, "/objects/pack").c_str(), 0, nullptr,
-                               nullptr);
-  }
-  if (rc < 0) return FromLibgit2(rc, absl::StrCat("writing the commits into ", op.url()));
+// file://: libgit2's local transport moves a pushed ref without comparing it. The commits
+// were built in the repository itself; the branch moves here, atomically, only if it is
+// still at `expected`.
+absl::StatusOr<bool> PushLocal(Operation& op, const git_oid& last, const std::string& expected) {
   git_reference* moved = nullptr;
+  int rc = 0;
   if (expected.empty()) {
-    rc = git_reference_create(&moved, target, BranchRef(op.branch()).c_str(), &last, 0, nullptr);
+    rc = git_reference_create(&moved, op.repo.get(), BranchRef(op.branch()).c_str(), &last, 0,
+                              nullptr);
   } else {
     git_oid current;
     git_oid_fromstr(&current, expected.c_str());
-    rc = git_reference_create_matching(&moved, target, BranchRef(op.branch()).c_str(), &last, 1,
-                                       &current, nullptr);
+    rc = git_reference_create_matching(&moved, op.repo.get(), BranchRef(op.branch()).c_str(), &last,
+                                       1, &current, nullptr);
   }
   git_reference_free(moved);
   // Locked: another writer is moving it right now.
@@ -289,10 +262,9 @@ absl::StatusOr<bool> PushLocal(Operation& op, const std::optional<git_oid>& base
 // Sends the commits up to `last` and moves the branch from `expected` to it, never
 // forcing: false when another writer moved it first (the server compares the ref with
 // the value listed, in the push negotiation).
-absl::StatusOr<bool> Upload(Operation& op, git_remote* connection,
-                            const std::optional<git_oid>& base, const git_oid& last,
+absl::StatusOr<bool> Upload(Operation& op, git_remote* connection, const git_oid& last,
                             const std::string& expected) {
-  if (op.url().starts_with("file://")) return PushLocal(op, base, last, expected);
+  if (op.url().starts_with("file://")) return PushLocal(op, last, expected);
   // libgit2 pushes refs, not commits: a ref of this call's own names the new tip.
   const std::string source = absl::StrCat("refs/gitdest/push/", push_serial.fetch_add(1));
   git_reference* ref = nullptr;
@@ -363,21 +335,25 @@ absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remo
   ASSIGN_OR_RETURN(const std::optional<git_oid> base, BaseOf(op, expected_tip, ad));
   ASSIGN_OR_RETURN(const std::optional<git_oid> last,
                    CommitChanges(op.repo.get(), base, changes, options_.committer, Now()));
-  if (!last || (base && git_oid_equal(&*last, &*base))) {
+  // No change changed a byte: nothing to push, unless the branch is new and has a base
+  // (the default branch), where creating it is the change.
+  if (!last || (base && git_oid_equal(&*last, &*base) && !expected_tip.empty())) {
     return core::PushResult{core::PushResult::Outcome::kPushed, expected_tip, core::Tristate::kNo};
   }
-  ASSIGN_OR_RETURN(const bool accepted, Upload(op, connection.get(), base, *last, expected_tip));
+  ASSIGN_OR_RETURN(const bool accepted, Upload(op, connection.get(), *last, expected_tip));
   if (!accepted) {
     // Another writer moved the branch after it was listed: the update was refused.
     connection.reset();
     ASSIGN_OR_RETURN(const Advertisement now, ReadRefs(op));
     return Conflict(op, now.tip, expected_tip);
   }
-  git_reference* tracking = nullptr;
-  git_reference_create(&tracking, op.repo.get(),
-                       ObjectCache::TrackingRef(BranchRef(remote.branch)).c_str(), &*last, 1,
-                       nullptr);
-  git_reference_free(tracking);
+  if (!remote.url.starts_with("file://")) {  // a cache, not the user's repository
+    git_reference* tracking = nullptr;
+    git_reference_create(&tracking, op.repo.get(),
+                         ObjectCache::TrackingRef(BranchRef(remote.branch)).c_str(), &*last, 1,
+                         nullptr);
+    git_reference_free(tracking);
+  }
   return core::PushResult{core::PushResult::Outcome::kPushed, Hex(*last), core::Tristate::kNo};
 }
 

@@ -147,12 +147,29 @@ TEST_P(GitRemoteContract, IdenticalContentAndDeletingAMissingFileMakeNoCommit) {
   EXPECT_EQ(world_->Tip(ref), first.tip);
 }
 
-TEST_P(GitRemoteContract, NothingToCommitOnAnAbsentBranchCreatesNothing) {
-  const core::RemoteRef ref = world_->NewRepository(true, "dev");
+TEST_P(GitRemoteContract, NothingToCommitOnAnEmptyRepositoryCreatesNothing) {
+  const core::RemoteRef ref = world_->NewRepository(false, "main");
   const PushResult result = Push(ref, "", {Delete("apps/none.yaml")});
   EXPECT_EQ(result.outcome, PushResult::Outcome::kPushed);
   EXPECT_EQ(result.tip, "");
   EXPECT_EQ(world_->Tip(ref), "");
+}
+
+// As Git: a new branch starts from the default branch, with its files and history; it is
+// created even when no change changes a byte (the branch itself is the change).
+TEST_P(GitRemoteContract, ANewBranchStartsFromTheDefaultBranch) {
+  const core::RemoteRef ref = world_->NewRepository(true, "dev");
+  core::RemoteRef main = ref;
+  main.branch = "main";
+  const PushResult result = Push(ref, "", {Write("apps/a.yaml", "a")});
+  ASSERT_EQ(result.outcome, PushResult::Outcome::kPushed);
+  EXPECT_EQ(world_->Files(ref), (std::vector<std::string>{"README", "apps/a.yaml"}));
+  core::RemoteRef same = ref;
+  same.branch = "same";
+  const PushResult unchanged = Push(same, "", {Write("README", "hello\n")});
+  EXPECT_EQ(unchanged.outcome, PushResult::Outcome::kPushed);
+  EXPECT_EQ(unchanged.tip, world_->Tip(main));
+  EXPECT_EQ(world_->Tip(same), world_->Tip(main));
 }
 
 TEST_P(GitRemoteContract, DeleteRemovesTheFile) {

@@ -86,9 +86,23 @@ TEST(SimRemoteTest, EqualHistoriesGiveEqualShas) {
   SimRemote two = MakeRemote();
   const std::vector<core::FileChange> changes = {Update("a", "1"), Update("b", "2"), Delete("a")};
   EXPECT_EQ(Push(one, changes), Push(two, changes));
-  // On another branch of the same remote too, and through any spelling of the URL.
-  EXPECT_EQ(Push(one, changes, "other"), one.Tip(kUrl, "main"));
-  EXPECT_EQ(one.Tip("https://GIT.example.com/org/repo/", "other"), one.Tip(kUrl, "main"));
+  // On another branch of a remote without `main` too, and through any spelling of the URL.
+  SimRemote three = MakeRemote();
+  EXPECT_EQ(Push(three, changes, "other"), one.Tip(kUrl, "main"));
+  EXPECT_EQ(three.Tip("https://GIT.example.com/org/repo/", "other"), one.Tip(kUrl, "main"));
+}
+
+// As Git: a push that creates a branch starts from the default branch, keeps its files
+// and history, and adds its own commits on top.
+TEST(SimRemoteTest, APushCreatingABranchStartsFromTheDefaultBranch) {
+  SimRemote remote = MakeRemote();
+  const std::string main_tip = Push(remote, {Update("shared/a", "1")});
+  const std::string tip = Push(remote, {Update("env/b", "2")}, "env");
+  EXPECT_EQ(remote.TreeAt(kUrl, "env"), (Tree{{"env/b", "2"}, {"shared/a", "1"}}));
+  EXPECT_TRUE(remote.IsAncestor(main_tip, tip));
+  // No change changes a byte: the branch is created at the default branch's tip.
+  EXPECT_EQ(Push(remote, {Update("shared/a", "1")}, "same"), main_tip);
+  EXPECT_EQ(remote.Tip(kUrl, "same"), main_tip);
 }
 
 TEST(SimRemoteTest, ADifferenceAnywhereInTheHistoryGivesADifferentSha) {
@@ -122,9 +136,10 @@ TEST(SimRemoteTest, AChangeThatChangesNoBytesMakesNoCommit) {
   const std::string tip = Push(remote, {Update("a", "1")});
   EXPECT_EQ(Push(remote, {Update("a", "1"), Delete("absent")}), tip);
   EXPECT_EQ(remote.commits(), 1);
-  // Nor does such a push create a branch.
-  EXPECT_EQ(Push(remote, {Delete("absent")}, "new"), "");
-  EXPECT_EQ(remote.Tip(kUrl, "new"), "");
+  // Nor does such a push create a branch in an empty repository.
+  SimRemote empty = MakeRemote();
+  EXPECT_EQ(Push(empty, {Delete("absent")}, "new"), "");
+  EXPECT_EQ(empty.Tip(kUrl, "new"), "");
 }
 
 TEST(SimRemoteTest, AStaleExpectedTipIsRejectedAndRewrittenHistoryIsNamed) {

@@ -233,6 +233,20 @@ TEST_F(WritePathTest, RetargetDuringAResyncListsAgainForTheNewTarget) {
   EXPECT_EQ(h.remote.TreeAt(kRepoUrl, "dev").at("c/d/v1/configmaps/prod/cm0.yaml"), "v0");
 }
 
+// A branch gitdest creates starts from the default branch, files and all: those under
+// the destination's folder that name no object of it are deleted, as a resync does.
+TEST_F(WritePathTest, ANewBranchDropsInheritedFilesThatNameNoObject) {
+  h.remote.ExternalCommit(kRepoUrl, "main", "README.md", "hi");
+  h.remote.ExternalCommit(kRepoUrl, "main", "c/d/v1/configmaps/prod/gone.yaml", "old");
+  Change("cm0", "v0");
+  AddDestination("b", "c/d", "dev");
+  h.AdvanceSettling(absl::Minutes(1));
+  const sim::Tree dev = h.remote.TreeAt(kRepoUrl, "dev");
+  EXPECT_EQ(dev.at("c/d/v1/configmaps/prod/cm0.yaml"), "v0");
+  EXPECT_FALSE(dev.contains("c/d/v1/configmaps/prod/gone.yaml"));
+  EXPECT_EQ(dev.at("README.md"), "hi");  // not its folder: kept
+}
+
 // Found by the simulator: a resync's list may be older than a watch event that
 // arrived while it was in flight; the newer event wins.
 TEST_F(WritePathTest, AResyncListNeverOverwritesANewerEvent) {
