@@ -49,12 +49,23 @@ struct Operation {
   const std::string& branch() const { return session.remote().branch; }
 };
 
-absl::StatusOr<RemotePtr> Connect(Operation& op, git_direction direction) {
+// An anonymous remote for the configured URL exactly: no `url.*.insteadOf` of the
+// process's Git configuration rewrites it (reading those also leaks in libgit2 1.5's
+// PCRE2 matcher, on every connection).
+absl::StatusOr<RemotePtr> NewRemote(Operation& op) {
+  git_remote_create_options opts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  opts.repository = op.repo.get();
+  opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
   git_remote* remote = nullptr;
-  if (int rc = git_remote_create_anonymous(&remote, op.repo.get(), op.url().c_str()); rc < 0) {
+  if (int rc = git_remote_create_with_opts(&remote, op.url().c_str(), &opts); rc < 0) {
     return FromLibgit2(rc, absl::StrCat("the repository URL ", op.url()));
   }
-  RemotePtr owned(remote);
+  return RemotePtr(remote);
+}
+
+absl::StatusOr<RemotePtr> Connect(Operation& op, git_direction direction) {
+  ASSIGN_OR_RETURN(RemotePtr owned, NewRemote(op));
+  git_remote* remote = owned.get();
   git_remote_callbacks callbacks = op.session.Callbacks();
   if (int rc = git_remote_connect(remote, direction, &callbacks, nullptr, nullptr); rc < 0) {
     return op.session.Failed(rc, absl::StrCat("connecting to ", op.url()));
@@ -97,11 +108,8 @@ absl::StatusOr<Advertisement> ReadRefs(Operation& op) {
 
 // Fetches `ref` ("refs/heads/x", or "HEAD") into its tracking ref in the cache.
 absl::Status Fetch(Operation& op, const std::string& ref) {
-  git_remote* remote = nullptr;
-  if (int rc = git_remote_create_anonymous(&remote, op.repo.get(), op.url().c_str()); rc < 0) {
-    return FromLibgit2(rc, absl::StrCat("the repository URL ", op.url()));
-  }
-  RemotePtr owned(remote);
+  ASSIGN_OR_RETURN(RemotePtr owned, NewRemote(op));
+  git_remote* remote = owned.get();
   std::string refspec = absl::StrCat("+", ref, ":", ObjectCache::TrackingRef(ref));
   char* specs[] = {refspec.data()};
   git_strarray refspecs{specs, 1};
