@@ -307,11 +307,46 @@ absl::Time Libgit2Remote::Now() const {
   return options_.clock != nullptr ? options_.clock->Now() : absl::Now();
 }
 
+// The cache is only a cache: when something in it does not read back (an error that is
+// not the remote's, the credentials' or the deadline's), it is discarded and the call
+// made once more, from the remote, within the same deadline.
+template <class Attempt>
+auto Libgit2Remote::Repairing(const core::RemoteRef& remote, Attempt attempt) {
+  auto result = attempt();
+  if (result.ok() || !absl::IsInternal(result.status()) || remote.url.starts_with("file://")) {
+    return result;
+  }
+  cache_.Discard(remote.url);
+  return attempt();
+}
+
 absl::StatusOr<core::PullReport> Libgit2Remote::ReadBranch(const core::RemoteRef& remote,
                                                            const std::string& known_tip,
                                                            absl::Duration timeout) {
+  const absl::Time deadline = Now() + timeout;
+  return Repairing(remote, [&] { return ReadBranchOnce(remote, known_tip, deadline); });
+}
+
+absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remote,
+                                                     const std::string& expected_tip,
+                                                     const std::vector<core::FileChange>& changes,
+                                                     absl::Duration timeout) {
+  const absl::Time deadline = Now() + timeout;
+  return Repairing(remote, [&] { return PushOnce(remote, expected_tip, changes, deadline); });
+}
+
+absl::StatusOr<std::vector<std::string>> Libgit2Remote::ListFiles(const core::RemoteRef& remote,
+                                                                  const std::string& folder,
+                                                                  absl::Duration timeout) {
+  const absl::Time deadline = Now() + timeout;
+  return Repairing(remote, [&] { return ListFilesOnce(remote, folder, deadline); });
+}
+
+absl::StatusOr<core::PullReport> Libgit2Remote::ReadBranchOnce(const core::RemoteRef& remote,
+                                                               const std::string& known_tip,
+                                                               absl::Time deadline) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
-  Operation op(remote, std::move(credentials), Now() + timeout, cache_);
+  Operation op(remote, std::move(credentials), deadline, cache_);
   ASSIGN_OR_RETURN(op.repo, OpenCache(cache_, remote.url));
   ASSIGN_OR_RETURN(const Advertisement ad, ReadRefs(op));
   core::PullReport report;
@@ -330,12 +365,11 @@ absl::StatusOr<core::PullReport> Libgit2Remote::ReadBranch(const core::RemoteRef
   return report;
 }
 
-absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remote,
-                                                     const std::string& expected_tip,
-                                                     const std::vector<core::FileChange>& changes,
-                                                     absl::Duration timeout) {
+absl::StatusOr<core::PushResult> Libgit2Remote::PushOnce(
+    const core::RemoteRef& remote, const std::string& expected_tip,
+    const std::vector<core::FileChange>& changes, absl::Time deadline) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
-  Operation op(remote, std::move(credentials), Now() + timeout, cache_);
+  Operation op(remote, std::move(credentials), deadline, cache_);
   ASSIGN_OR_RETURN(op.repo, OpenCache(cache_, remote.url));
   ASSIGN_OR_RETURN(RemotePtr connection, Connect(op, GIT_DIRECTION_PUSH));
   ASSIGN_OR_RETURN(const Advertisement ad, ListRefs(op, connection.get()));
@@ -365,11 +399,11 @@ absl::StatusOr<core::PushResult> Libgit2Remote::Push(const core::RemoteRef& remo
   return core::PushResult{core::PushResult::Outcome::kPushed, Hex(*last), core::Tristate::kNo};
 }
 
-absl::StatusOr<std::vector<std::string>> Libgit2Remote::ListFiles(const core::RemoteRef& remote,
-                                                                  const std::string& folder,
-                                                                  absl::Duration timeout) {
+absl::StatusOr<std::vector<std::string>> Libgit2Remote::ListFilesOnce(const core::RemoteRef& remote,
+                                                                      const std::string& folder,
+                                                                      absl::Time deadline) {
   ASSIGN_OR_RETURN(Credentials credentials, credentials_.Get(remote.secret));
-  Operation op(remote, std::move(credentials), Now() + timeout, cache_);
+  Operation op(remote, std::move(credentials), deadline, cache_);
   ASSIGN_OR_RETURN(op.repo, OpenCache(cache_, remote.url));
   ASSIGN_OR_RETURN(const Advertisement ad, ReadRefs(op));
   std::vector<std::string> paths;

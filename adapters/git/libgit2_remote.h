@@ -42,6 +42,18 @@ class Libgit2Remote : public core::GitRemote {
 
  private:
   absl::Time Now() const;
+  template <class Attempt>
+  auto Repairing(const core::RemoteRef& remote, Attempt attempt);
+  absl::StatusOr<core::PullReport> ReadBranchOnce(const core::RemoteRef& remote,
+                                                  const std::string& known_tip,
+                                                  absl::Time deadline);
+  absl::StatusOr<core::PushResult> PushOnce(const core::RemoteRef& remote,
+                                            const std::string& expected_tip,
+                                            const std::vector<core::FileChange>& changes,
+                                            absl::Time deadline);
+  absl::StatusOr<std::vector<std::string>> ListFilesOnce(const core::RemoteRef& remote,
+                                                         const std::string& folder,
+                                                         absl::Time deadline);
 
   Libgit2RemoteOptions options_;
   CredentialSource& credentials_;

@@ -21,6 +21,14 @@ std::string ObjectCache::TrackingRef(const std::string& ref) {
   return absl::StrCat("refs/gitdest/tips/", core::Sha256Hex(ref).substr(0, 40));
 }
 
+void ObjectCache::Discard(const std::string& url) {
+  absl::StatusOr<std::string> path = PathFor(url);
+  if (!path.ok()) return;
+  std::lock_guard lock(create_mu_);
+  std::error_code ec;
+  fs::remove_all(*path, ec);
+}
+
 std::mutex& ObjectCache::FetchLock(const std::string& url) {
   const std::string key = PathFor(url).value_or(url);
   std::lock_guard lock(create_mu_);

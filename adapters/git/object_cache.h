@@ -24,6 +24,10 @@ class ObjectCache {
   // across threads, the repository on disk is.
   absl::StatusOr<RepositoryPtr> Open(const std::string& url);
 
+  // Removes the cache repository for `url` (it did not read back); the next Open builds
+  // it afresh. Handles still open keep working on what they hold.
+  void Discard(const std::string& url);
+
   // The directory of the cache repository for `url` (for tests and operators).
   absl::StatusOr<std::string> PathFor(const std::string& url) const;
 

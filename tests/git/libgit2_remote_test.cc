@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -256,6 +257,32 @@ TEST(Libgit2CutTest, ConnectionCutMidPackLeavesTheCacheUsable) {
   files = cut->remote().ListFiles(ref, "apps", absl::Seconds(20));
   ASSERT_TRUE(files.ok()) << files.status();
   EXPECT_EQ(*files, std::vector<std::string>{"apps/big.txt"});
+}
+
+// The object cache is only a cache: one whose objects no longer read back is rebuilt
+// from the remote, and the call succeeds.
+TEST(Libgit2CacheTest, ACorruptCacheIsRebuiltAndTheCallSucceeds) {
+  std::unique_ptr<GitWorld> world = MakeRealWorld("https");
+  if (!world) GTEST_SKIP() << "https servers are not running (tests/git/servers.sh)";
+  auto& git = dynamic_cast<git::Libgit2Remote&>(world->remote());
+  const core::RemoteRef ref = world->NewRepository(true, "main");
+  absl::StatusOr<PushResult> first =
+      git.Push(ref, world->Tip(ref), {Write("apps/a.yaml", "a")}, absl::Seconds(20));
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string cache = *git.cache().PathFor(ref.url);
+  int truncated = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(cache + "/objects")) {
+    if (entry.is_regular_file()) {
+      std::filesystem::resize_file(entry.path(), 0);
+      ++truncated;
+    }
+  }
+  ASSERT_GT(truncated, 0);
+  absl::StatusOr<PushResult> second =
+      git.Push(ref, first->tip, {Write("apps/b.yaml", "b")}, absl::Seconds(20));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->outcome, PushResult::Outcome::kPushed);
+  EXPECT_EQ(world->Files(ref), (std::vector<std::string>{"README", "apps/a.yaml", "apps/b.yaml"}));
 }
 
 // Another writer moves the branch after our listing, inside the push: a pre-receive hook
