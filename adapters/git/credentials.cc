@@ -1,5 +1,6 @@
 #include "adapters/git/credentials.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,7 +11,7 @@ namespace {
 
 // The file's bytes, or "" when it does not exist. A trailing newline of a one-line key
 // (username, password) is what `echo x > file` leaves: dropped.
-absl::StatusOr<std::string> ReadKey(const std::string& dir, const char* key, bool one_line) {
+std::string ReadKey(const std::string& dir, const char* key, bool one_line) {
   std::ifstream in(absl::StrCat(dir, "/", key), std::ios::binary);
   if (!in) return std::string();
   std::ostringstream bytes;
@@ -27,6 +28,10 @@ absl::StatusOr<std::string> ReadKey(const std::string& dir, const char* key, boo
 absl::StatusOr<Credentials> DirectoryCredentials::Get(const core::ObjectKey& secret) {
   Credentials c;
   if (secret.name.empty()) return c;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir_, ec)) {
+    return absl::NotFoundError(absl::StrCat("the Secret's directory ", dir_, " does not exist"));
+  }
   struct Key {
     const char* name;
     std::string* value;
@@ -37,9 +42,7 @@ absl::StatusOr<Credentials> DirectoryCredentials::Get(const core::ObjectKey& sec
         Key{"ssh-privatekey", &c.ssh_private_key, false},
         Key{"ssh-password", &c.ssh_key_passphrase, true}, Key{"known_hosts", &c.known_hosts, false},
         Key{"ca.crt", &c.ca_bundle, false}}) {
-    absl::StatusOr<std::string> value = ReadKey(dir_, key.name, key.one_line);
-    if (!value.ok()) return value.status();
-    *key.value = *std::move(value);
+    *key.value = ReadKey(dir_, key.name, key.one_line);
   }
   return c;
 }
