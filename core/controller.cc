@@ -471,7 +471,7 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
     // TakeResyncAll). Level-based recovery: each lists and writes its objects again.
     for (const ObjectKey& dest : worker.destinations()) {
       DestinationRecord& rec = RecordOf(dest);
-      rec.resync.Need();
+      rec.resync.NeedAnew();  // a list in flight may predate what the branch holds now
       ReconcileSoon(rec, now);
     }
   }

@@ -330,7 +330,7 @@ absl::StatusOr<core::PushResult> SimRemote::Push(const core::RemoteRef& remote,
     // As Git does: a new branch starts from the default branch (`main`, HEAD of the
     // repositories here), or as a root commit in an empty repository.
     auto main = repo->branches.find(kDefaultBranch);
-    Branch start = main == repo->branches.end() || new_branches_empty_ ? Branch{} : main->second;
+    Branch start = main == repo->branches.end() ? Branch{} : main->second;
     it = repo->branches.try_emplace(remote.branch, std::move(start)).first;
   }
   Branch& branch = it->second;

@@ -45,11 +45,6 @@ class SimRemote : public core::GitRemote {
  public:
   // The branch a repository's HEAD names: pushes that create a branch start from it.
   static constexpr char kDefaultBranch[] = "main";
-  // Pushes that create a branch start it empty instead, as this model did before it
-  // followed Git. The simulated world still uses it: with branches started from `main`
-  // its sweep found a destination left with a file that names no object (seed 451303991),
-  // not yet understood.
-  void StartNewBranchesEmpty() { new_branches_empty_ = true; }
 
   // ---- the world, as tests and external writers see it -----------------------------
   // A repository must exist before it can be read or pushed; it starts empty.
@@ -163,7 +158,6 @@ class SimRemote : public core::GitRemote {
   std::deque<std::pair<std::string, absl::Status>> read_faults_;  // (branch or "", error)
   std::deque<absl::Status> push_faults_;
   int ancestry_unknown_ = 0;
-  bool new_branches_empty_ = false;
   int64_t reads_ = 0;
   int64_t pushes_ = 0;
   int64_t commits_made_ = 0;

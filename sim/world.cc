@@ -117,7 +117,6 @@ World::World(const SimOptions& options, const StepObserver& observer)
       observer_(observer),
       prng_(options.seed),
       mix_(ChooseFaultMix(options.seed)) {
-  remote_.StartNewBranchesEmpty();  // see SimRemote::StartNewBranchesEmpty
   for (const char* url : kRepositories) {
     remote_.CreateRepository(url);
     tips_.try_emplace(*core::NormalizeRepoUrl(url));
