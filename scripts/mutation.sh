@@ -8,7 +8,8 @@
 #
 # Killers: the core test suite (`meson test --suite core`: unit + RapidCheck property
 # tests, with a fixed RapidCheck seed so that a verdict is reproducible), then, if the
-# tree builds it, the simulator (`gitdest-sim explore`).
+# tree builds it, the simulator (`gitdest-sim explore`, then the corpus of
+# scripts/sim-corpus.sh).
 #
 # Ends with `mutation: K of N mutants killed`. Exit status: 0 if every mutant was killed,
 # 1 if one survived, 2 if a mutant no longer applies or does not compile (the source
@@ -244,6 +245,10 @@ run_simulator() {
   [ -x "$sim" ] || return 0
   timeout "$SIM_TIMEOUT" "$sim" explore --seeds="$SIM_SEEDS" --jobs="$JOBS" >"$logfile" 2>&1 ||
     rc=$?
+  # Then the corpus: the seeds that once found a bug, and the recorded traces.
+  if [ "$rc" -eq 0 ]; then
+    timeout "$SIM_TIMEOUT" bash "$ROOT/scripts/sim-corpus.sh" "$sim" >>"$logfile" 2>&1 || rc=$?
+  fi
   [ "$rc" -eq 0 ] && return 0
   [ "$rc" -eq 124 ] && echo "gitdest-sim explore [TIMEOUT]" && return 1
   echo "gitdest-sim explore: $(grep -m1 -iE 'reproduce|fail|violat' "$logfile" || echo "exit $rc")"
