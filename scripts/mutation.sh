@@ -251,7 +251,8 @@ run_simulator() {
   fi
   [ "$rc" -eq 0 ] && return 0
   [ "$rc" -eq 124 ] && echo "gitdest-sim explore [TIMEOUT]" && return 1
-  echo "gitdest-sim explore: $(grep -m1 -iE 'reproduce|fail|violat' "$logfile" || echo "exit $rc")"
+  echo "gitdest-sim: $(grep -m1 -E 'reproduce:|VIOLATION|FAILURE|CRASH|diverged' "$logfile" ||
+    echo "exit $rc")"
   return 1
 }
 
