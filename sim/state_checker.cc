@@ -51,6 +51,26 @@ absl::Status CheckConditionsMean(const std::vector<core::Condition>& conditions,
   return absl::OkStatus();
 }
 
+// Whether `text` holds a URL with a password (`scheme://user:secret@host`): what must
+// never reach an effect, a status, an event or a trace.
+bool CarriesCredential(absl::string_view text) {
+  for (size_t at = text.find("://"); at != absl::string_view::npos; at = text.find("://", at + 3)) {
+    const absl::string_view authority =
+        text.substr(at + 3, text.find_first_of("/ \"'", at + 3) - at - 3);
+    const size_t user_end = authority.rfind('@');
+    if (user_end != absl::string_view::npos &&
+        authority.substr(0, user_end).find(':') != absl::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status NoCredential(absl::string_view text, absl::string_view where) {
+  if (!CarriesCredential(text)) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("a credential reached ", where));
+}
+
 const std::vector<core::Condition>& ConditionsOf(const core::ResourceStatus& status) {
   return std::visit(
       [](const auto& s) -> const std::vector<core::Condition>& { return s.conditions; }, status);
@@ -149,13 +169,24 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
 absl::Status StateChecker::CheckEffect(absl::Time now, const core::Effect& effect,
                                        const core::Controller& controller) {
   if (const auto* read = std::get_if<core::FetchMetadata>(&effect)) {
+    if (absl::Status s = NoCredential(read->remote.url, "a read's URL"); !s.ok()) return s;
     return CheckRead(now, *read, controller);
   }
   if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+    if (absl::Status s = NoCredential(push->remote.url, "a push's URL"); !s.ok()) return s;
     return CheckPush(now, *push, controller);
+  }
+  if (const auto* resync = std::get_if<core::ResyncDestination>(&effect)) {
+    return NoCredential(resync->remote.url, "a resync's URL");
+  }
+  if (const auto* event = std::get_if<core::RecordEvent>(&effect)) {
+    return NoCredential(event->message, "an event");
   }
   if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) return CheckWatches(*ensure);
   if (const auto* write = std::get_if<core::WriteStatus>(&effect)) {
+    for (const core::Condition& c : ConditionsOf(write->status)) {
+      if (absl::Status s = NoCredential(c.message, "a status message"); !s.ok()) return s;
+    }
     return CheckConditionsMean(ConditionsOf(write->status), write->target.ToString());
   }
   if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {

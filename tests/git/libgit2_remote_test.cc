@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "adapters/git/commit_builder.h"
+#include "adapters/git/git_status.h"
 #include "adapters/git/libgit2_remote.h"
 #include "tests/git/git_world.h"
 
@@ -131,6 +132,14 @@ TEST_F(Libgit2RemoteTest, NonAsciiNamesAndATenMebibyteObjectRoundTrip) {
   EXPECT_EQ(*files, (std::vector<std::string>{"apps/big.yaml", "apps/ünïcødé-名前.yaml"}));
 }
 
+TEST(RedactTest, LibgitMessagesLoseTheirCredentials) {
+  const std::string message = git::RedactMessage(
+      "failed to connect to https://bob:s3cret@h/r.git: 401 and 'ssh://git:pw@h/r'");
+  EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+  EXPECT_EQ(message.find("pw@"), std::string::npos) << message;
+  EXPECT_NE(message.find("https://bob@h/r.git"), std::string::npos) << message;
+}
+
 TEST(AuthorTest, EveryUserGetsAValidDistinctEmail) {
   const git::Identity sa = git::AuthorOf("system:serviceaccount:ns:sa");
   EXPECT_EQ(sa.name, "system:serviceaccount:ns:sa");
@@ -147,8 +156,17 @@ TEST_F(Libgit2RemoteTest, CommitsNameTheUserAsAuthorAndGitdestAsCommitter) {
       git()
           .Push(ref, world_->Tip(ref), {Write("a.yaml", "a", "system:admin")}, absl::Seconds(20))
           .ok());
-  // The world's git reads what a user's `git log` would show.
-  EXPECT_EQ(world_->Content(ref, "a.yaml"), "a");
+  // What a user's `git log` shows.
+  FILE* log = popen(absl::StrCat("git -C ", world_->RepositoryPath(ref),
+                                 " log -1 --format='%an <%ae>|%cn|%s' main")
+                        .c_str(),
+                    "r");
+  ASSERT_NE(log, nullptr);
+  char line[512] = {};
+  ASSERT_NE(fgets(line, sizeof(line), log), nullptr);
+  pclose(log);
+  EXPECT_EQ(std::string(line), absl::StrCat("system:admin <", git::AuthorOf("system:admin").email,
+                                            ">|gitdest|[UPDATE] a.yaml\n"));
 }
 
 // Two writers (say two GitRepoConfigs) on different folders of one branch, each
