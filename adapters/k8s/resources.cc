@@ -1,0 +1,1 @@
+#include "adapters/k8s/resources.h"
