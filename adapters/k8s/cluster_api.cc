@@ -9,10 +9,6 @@
 namespace gitdest::k8s {
 namespace {
 
-std::string ObjectPath(const core::StatusTarget& target) {
-  return absl::StrCat(CollectionPath(target.kind, target.key.namespace_), "/", target.key.name);
-}
-
 absl::StatusOr<nlohmann::json> ParseBody(const ApiResponse& response, absl::string_view what) {
   nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
@@ -37,7 +33,7 @@ absl::StatusOr<std::string> KubeClusterApi::WriteStatus(const core::StatusTarget
                                                         const core::ResourceStatus& status) {
   const std::string what = absl::StrCat("update status of ", target.ToString());
   auto response = client_->Call({.method = "PUT",
-                                 .path = ObjectPath(target) + "/status",
+                                 .path = StatusPath(target),
                                  .body = StatusWriteBody(target, resource_version, status).dump()},
                                 options_.timeout);
   if (!response.ok()) return response.status();

@@ -10,11 +10,6 @@
 
 #include <unistd.h>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "adapters/git/libgit2_remote.h"
@@ -22,6 +17,7 @@
 #include "adapters/k8s/cluster_api.h"
 #include "adapters/k8s/core_loop.h"
 #include "adapters/k8s/decision_log.h"
+#include "adapters/k8s/flags.h"
 #include "adapters/k8s/inbox.h"
 #include "adapters/k8s/kube_config.h"
 #include "adapters/k8s/leader_election.h"
@@ -31,42 +27,6 @@
 #include "adapters/k8s/secret_credentials.h"
 #include "adapters/trace/trace_file.h"
 
-ABSL_FLAG(std::string, kubeconfig, "",
-          "kubeconfig file; default $KUBECONFIG, else in-cluster, else ~/.kube/config");
-ABSL_FLAG(std::string, context, "", "kubeconfig context; default its current-context");
-ABSL_FLAG(std::string, namespace, "",
-          "watch only this namespace (ClusterWatchRules are then ignored); default all");
-ABSL_FLAG(bool, leader_elect, true,
-          "elect a leader with a Lease: only the leader writes to Git or status; run 2 "
-          "replicas for a standby that takes over within the lease duration");
-ABSL_FLAG(std::string, leader_election_namespace, "",
-          "namespace of the Lease; default the pod's namespace, else gitdest-system");
-ABSL_FLAG(std::string, leader_election_id, "gitdest-controller", "name of the Lease");
-ABSL_FLAG(absl::Duration, lease_duration, absl::Seconds(15),
-          "a standby takes the lease after seeing no renewal for this long");
-ABSL_FLAG(absl::Duration, renew_deadline, absl::Seconds(10),
-          "the leader stops writing when it could not renew for this long (< lease)");
-ABSL_FLAG(absl::Duration, retry_period, absl::Seconds(2), "between lease attempts");
-ABSL_FLAG(std::string, identity, "",
-          "this replica's name in the Lease; default $POD_NAME or the hostname, plus a "
-          "random suffix");
-ABSL_FLAG(std::string, cache_dir, "/var/cache/gitdest",
-          "Git object caches (one bare repository per repository); disposable");
-ABSL_FLAG(absl::Duration, metadata_cache_ttl, absl::Seconds(30),
-          "a branch's remote read is shared by every destination on it for this long");
-ABSL_FLAG(absl::Duration, requeue_interval, absl::Minutes(10),
-          "periodic reconcile of a healthy destination (jittered ±10%)");
-ABSL_FLAG(double, kube_api_qps, 20, "client-side rate limit of API requests (not watches)");
-ABSL_FLAG(int, kube_api_burst, 30, "API requests allowed at once before the QPS applies");
-ABSL_FLAG(int, git_read_workers, 8, "threads for remote reads and resync listings");
-ABSL_FLAG(int, git_push_workers, 4, "threads for commits and pushes");
-ABSL_FLAG(int, api_workers, 4, "threads for status writes and events");
-ABSL_FLAG(std::string, trace_file, "",
-          "record every input the core receives, in the simulator's trace format "
-          "(`gitdest-sim replay FILE` replays it); carries no credentials");
-ABSL_FLAG(std::string, log_format, "text", "text or json");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
-
 namespace gitdest::k8s {
 namespace {
 
@@ -75,8 +35,8 @@ class SystemClock final : public core::Clock {
   absl::Time Now() override { return absl::Now(); }
 };
 
-std::string Identity() {
-  std::string base = absl::GetFlag(FLAGS_identity);
+std::string Identity(const ControllerFlags& flags) {
+  std::string base = flags.identity;
   if (!base.empty()) return base;
   if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') {
     base = pod;
@@ -89,31 +49,20 @@ std::string Identity() {
   return absl::StrCat(base, "_", absl::Hex(rd(), absl::kZeroPad8));
 }
 
-core::ControllerOptions CoreOptions() {
+core::ControllerOptions CoreOptions(const ControllerFlags& flags) {
   core::ControllerOptions options;
-  options.metadata_cache_ttl = absl::GetFlag(FLAGS_metadata_cache_ttl);
+  options.metadata_cache_ttl = flags.metadata_cache_ttl;
   options.read_timeout = std::min(options.read_timeout, options.metadata_cache_ttl * 2 / 3);
-  options.requeue_interval = absl::GetFlag(FLAGS_requeue_interval);
+  options.requeue_interval = flags.requeue_interval;
   return options;
 }
 
-bool ParseLogFlags() {
-  const std::string format = absl::GetFlag(FLAGS_log_format);
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  const LogLevel levels[] = {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError};
-  const char* names[] = {"debug", "info", "warn", "error"};
-  int found = -1;
-  for (int i = 0; i < 4; ++i) {
-    if (level == names[i]) found = i;
-  }
-  if ((format != "text" && format != "json") || found < 0) {
-    std::fprintf(stderr,
-                 "gitdest-controller: --log-format is text or json, --log-level is "
-                 "debug, info, warn or error\n");
-    return false;
-  }
-  ConfigureLog(format == "json" ? LogFormat::kJson : LogFormat::kText, levels[found]);
-  return true;
+void ConfigureLogFromFlags(const ControllerFlags& flags) {
+  const LogLevel level = flags.log_level == "debug"   ? LogLevel::kDebug
+                         : flags.log_level == "warn"  ? LogLevel::kWarn
+                         : flags.log_level == "error" ? LogLevel::kError
+                                                      : LogLevel::kInfo;
+  ConfigureLog(flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText, level);
 }
 
 // Blocks SIGTERM and SIGINT in every thread (call before any starts); WaitForSignal takes
@@ -127,43 +76,43 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
-int Run() {
+int Run(const ControllerFlags& flags) {
   const sigset_t stop_signals = BlockStopSignals();
-  auto config = ResolveKubeConfig(absl::GetFlag(FLAGS_kubeconfig), absl::GetFlag(FLAGS_context));
+  auto config = ResolveKubeConfig(flags.kubeconfig, flags.context);
   if (!config.ok()) {
     Log(LogLevel::kError, "cannot find the API server",
         {{"error", std::string(config.status().message())}});
     return 2;
   }
-  auto client = ApiClient::Create(*config, {.qps = absl::GetFlag(FLAGS_kube_api_qps),
-                                            .burst = absl::GetFlag(FLAGS_kube_api_burst)});
+  auto client =
+      ApiClient::Create(*config, {.qps = flags.kube_api_qps, .burst = flags.kube_api_burst});
   if (!client.ok()) {
     Log(LogLevel::kError, "bad API server address",
         {{"error", std::string(client.status().message())}});
     return 2;
   }
-  const std::string identity = Identity();
+  const std::string identity = Identity(flags);
   Log(LogLevel::kInfo, "starting",
       {{"server", config->server},
        {"via", config->origin},
        {"identity", identity},
-       {"namespace", absl::GetFlag(FLAGS_namespace)}});
+       {"namespace", flags.namespace_}});
 
   SystemClock clock;
   SecretCredentials credentials(**client);
-  git::Libgit2Remote git({.cache_dir = absl::GetFlag(FLAGS_cache_dir)}, credentials);
+  git::Libgit2Remote git({.cache_dir = flags.cache_dir}, credentials);
   KubeClusterApi cluster(**client, {.instance = identity});
   const uint32_t epoch = static_cast<uint32_t>(absl::ToUnixSeconds(absl::Now()));
-  const core::ControllerOptions options = CoreOptions();
+  const core::ControllerOptions options = CoreOptions(flags);
   core::Controller controller(options, epoch);
   PoolExecutor executor(git, cluster,
-                        {.git_reads = absl::GetFlag(FLAGS_git_read_workers),
-                         .git_pushes = absl::GetFlag(FLAGS_git_push_workers),
-                         .api_calls = absl::GetFlag(FLAGS_api_workers)});
+                        {.git_reads = flags.git_read_workers,
+                         .git_pushes = flags.git_push_workers,
+                         .api_calls = flags.api_workers});
   Inbox inbox;
 
   std::optional<trace::TraceWriter> trace;
-  if (const std::string path = absl::GetFlag(FLAGS_trace_file); !path.empty()) {
+  if (const std::string path = flags.trace_file; !path.empty()) {
     auto writer = trace::TraceWriter::Open(
         path, {.command = "gitdest-controller", .options = options, .epoch = epoch});
     if (!writer.ok()) {
@@ -191,22 +140,22 @@ int Run() {
   auto trouble = [](const absl::Status& s) {
     Log(LogLevel::kWarn, "watch", {{"error", std::string(s.ToString())}});
   };
-  ResourceWatches watches(**client, inbox, absl::GetFlag(FLAGS_namespace), trouble);
+  ResourceWatches watches(**client, inbox, flags.namespace_, trouble);
   watches.Start();
 
   std::unique_ptr<LeaderElector> elector;
-  if (absl::GetFlag(FLAGS_leader_elect)) {
-    std::string lease_ns = absl::GetFlag(FLAGS_leader_election_namespace);
+  if (flags.leader_elect) {
+    std::string lease_ns = flags.leader_election_namespace;
     if (lease_ns.empty()) lease_ns = config->origin == "in-cluster" ? config->namespace_ : "";
     if (lease_ns.empty()) lease_ns = "gitdest-system";
     elector = std::make_unique<LeaderElector>(
         **client,
         LeaderElector::Options{.namespace_ = lease_ns,
-                               .name = absl::GetFlag(FLAGS_leader_election_id),
+                               .name = flags.leader_election_id,
                                .identity = identity,
-                               .lease_duration = absl::GetFlag(FLAGS_lease_duration),
-                               .renew_deadline = absl::GetFlag(FLAGS_renew_deadline),
-                               .retry_period = absl::GetFlag(FLAGS_retry_period)},
+                               .lease_duration = flags.lease_duration,
+                               .renew_deadline = flags.renew_deadline,
+                               .retry_period = flags.retry_period},
         LeaderElector::Callbacks{
             .acquired = [&] { inbox.Push(core::LeaseAcquired{}); },
             .lost = [&] { inbox.Push(core::LeaseLost{}); },
@@ -239,18 +188,15 @@ int Run() {
 }  // namespace gitdest::k8s
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "gitdest-controller: writes Kubernetes objects into Git as the GitDestinations, "
-      "GitRepoConfigs and WatchRules of the cluster say (see docs/operations.md).\n"
-      "Usage: gitdest-controller [--flag=value ...]");
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "gitdest_controller");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  usage.normalize_filename = [](absl::string_view file) { return std::string(file); };
-  absl::SetFlagsUsageConfig(usage);
-  absl::ParseCommandLine(argc, argv);
-  if (!gitdest::k8s::ParseLogFlags()) return 64;
-  return gitdest::k8s::Run();
+  auto flags = gitdest::k8s::ParseControllerFlags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!flags.ok()) {
+    std::fprintf(stderr, "gitdest-controller: %s\n", std::string(flags.status().message()).c_str());
+    return 64;
+  }
+  if (flags->help) {
+    std::fputs(gitdest::k8s::ControllerUsage().c_str(), stdout);
+    return 0;
+  }
+  gitdest::k8s::ConfigureLogFromFlags(*flags);
+  return gitdest::k8s::Run(*flags);
 }
