@@ -87,9 +87,9 @@ nlohmann::json StatusWriteBody(const core::StatusTarget& target,
 //  - GitRepoConfig: branchesRead, branchesExisting (core::RepoConfigStatus);
 //  - WatchRule, ClusterWatchRule: nothing more.
 // Strings are made valid UTF-8 (an invalid byte becomes U+FFFD), so the result always
-// serialises; a condition's message is cut to 32768 bytes and its type and reason to
-// 1024 (metav1.Condition's limits, which the CRDs repeat), at a character boundary. A
-// time that is infinite is omitted.
+// serialises, and cut to the CRDs' limits at a character boundary, so the schema never
+// refuses a write: a condition's message to 32768 bytes (metav1.Condition's limit), its
+// type and reason and lastCommitSHA to 1024. A time that is infinite is omitted.
 nlohmann::json StatusToJson(const core::ResourceStatus& status);
 
 // RFC 3339 as metav1.Time writes it: UTC, whole seconds (a fraction is dropped, toward

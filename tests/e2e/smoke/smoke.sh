@@ -16,7 +16,8 @@ LOG_TAG=smoke
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$HERE/../lib.sh"
 
-readonly CRD_FILE="$HERE/testdata/gitdestination-crd.yaml"
+# The product's own CRD (deploy/crds/), so the suite checks what users install.
+readonly CRD_FILE="$HERE/../../../deploy/crds/gitdestination.yaml"
 readonly CRD_NAME=gitdestinations.gitdest.dev
 readonly API_PATH=apis/gitdest.dev/v1alpha1
 readonly DENY_MESSAGE="denied by the gitdest e2e webhook"
