@@ -8,6 +8,10 @@ jobs=${JOBS:-2}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# The test cluster's binaries (kube-apiserver, etcd, kubectl) are built once, before the
+# suites that start clusters of their own (tests/kube/with-cluster.sh).
+bash tests/e2e/cluster/cluster.sh build
+
 meson test -C "$build_dir" --print-errorlogs --num-processes "$jobs" 2>&1 | tee "$log"
 unit_rc=${PIPESTATUS[0]}
 unit_ok=$(sed -nE 's/^Ok: +([0-9]+).*/\1/p' "$log" | tail -n1)
