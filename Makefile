@@ -29,7 +29,7 @@ test: build
 test-unit: build
 	meson test -C $(BUILD_DIR) --print-errorlogs --num-processes $(JOBS)
 
-test-e2e: deps
+test-e2e: build
 	@bash tests/e2e/run.sh
 
 cluster-up: deps
