@@ -56,16 +56,16 @@ absl::StatusOr<std::unique_ptr<HealthServer>> HealthServer::Start(const std::str
         absl::StrCat("cannot listen on ", address, ":", port, " for gRPC health (--health-port)"));
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
+  health->SetServingStatus("", false);
   health->SetServingStatus("liveness", true);
   health->SetServingStatus("readiness", false);
-  health->SetServingStatus(false);
   return s;
 }
 
 void HealthServer::SetReady(bool ready) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus("readiness", ready);
-  health->SetServingStatus(ready);
+  health->SetServingStatus("", ready);
 }
 
 HealthServer::~HealthServer() {
