@@ -8,7 +8,7 @@ CORE_SOURCES  = $(shell git ls-files 'core/*.cc' 'core/*.h' 'sim/*.cc' 'sim/*.h'
                   'adapters/*.cc' 'adapters/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
 
 .PHONY: all deps build test test-unit test-e2e cluster-up cluster-down lint format \
-        coverage clean demo bench bench-git asan mutation
+        coverage clean demo demo-down bench bench-git asan mutation
 
 all: build
 
@@ -86,6 +86,10 @@ mutation: deps
 clean:
 	rm -rf $(BUILD_DIR) $(COVERAGE_DIR)
 
-# The Git adapter writing a repository (gitdest-git) and a simulated day of the core.
+# gitdest-controller (two replicas) on a real API server and an HTTPS Git server, both
+# on loopback: status, shared reads, an outside commit followed, failover. Stays up.
 demo: build
-	@BUILD_DIR=$(BUILD_DIR) bash scripts/demo.sh
+	@BUILD_DIR=$(BUILD_DIR) bash scripts/demo.sh up
+
+demo-down:
+	@bash scripts/demo.sh down

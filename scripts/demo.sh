@@ -1,48 +1,170 @@
 #!/usr/bin/env bash
-# `make demo`: what gitdest does today, on this machine, in a minute. The controller
-# binary (watching a cluster) is not built yet; this shows its two halves: the Git
-# adapter writing a repository as the controller will (gitdest-git), and the core
-# running a fleet for hours in the simulator, with faults.
+# `make demo`: gitdest on a real Kubernetes API server and a real Git server, on this
+# machine, in about two minutes. It brings up the test cluster (kube-apiserver + etcd)
+# and an HTTPS Git server on loopback, starts two replicas of gitdest-controller, and
+# walks through what an operator sees. Everything stays up for you to poke at;
+# `make demo-down` stops it all.
+#
+# Usage: demo.sh [up|down]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_dir=${BUILD_DIR:-build}
-git_tool=$build_dir/adapters/git/gitdest-git
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-step() { printf '\n== %s\n' "$*"; }
+ROOT=$(pwd)
+BUILD=${BUILD_DIR:-build}
+STATE=${GITDEST_DEMO_DIR:-$ROOT/.cache/demo}
+export GITDEST_CLUSTER_DIR=$STATE/cluster
+CLUSTER=tests/e2e/cluster/cluster.sh
+SERVERS=tests/git/servers.sh
+NS=demo
 
-step "A repository (file://, bare) with one commit on main"
-git init -q --bare -b main "$work/cluster-state.git"
-git -C "$work" clone -q "$work/cluster-state.git" seed 2>/dev/null
-(cd "$work/seed" && echo "# cluster state" > README.md && git add README.md &&
-  git -c user.name=you -c user.email=you@example.com commit -qm init && git push -q origin main)
-url="file://$work/cluster-state.git"
-"$git_tool" ls-remote "$url" main --cache-dir="$work/cache"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '   %s\n' "$*"; }
+k() { kubectl --kubeconfig "$GITDEST_ADMIN_KUBECONFIG" --request-timeout=30s "$@"; }
+metric() { # REPLICA SERIES
+  curl -fsS "http://127.0.0.1:$(cat "$STATE/$1.metrics")/metrics" |
+    awk -v s="$2" '$1 == s { v = $2 } END { print v + 0 }'
+}
+leader() { k -n gitdest-system get lease gitdest-controller -o 'jsonpath={.spec.holderIdentity}'; }
+ready_all() {
+  [[ -z "$(k -n $NS get gitdestinations -o \
+    'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+    grep -E '^(web|api|db)=' | grep -v '=True$')" ]] && [[ "$(k -n $NS get gitdestinations -o name | wc -l)" -ge 3 ]]
+}
+wait_for() { # SECONDS CMD...
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
 
-step "gitdest writes two objects as the users who changed them"
-printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: prod\ndata:\n  replicas: "3"\n' \
-  > "$work/web.yaml"
-"$git_tool" write "$url" main clusters/prod/v1/configmaps/prod/web.yaml "$work/web.yaml" \
-  --author=alice --message="[CREATE] v1/configmaps/prod/web" --cache-dir="$work/cache"
-read_tip=$("$git_tool" write "$url" main clusters/prod/v1/configmaps/prod/api.yaml "$work/web.yaml" \
-  --author=system:serviceaccount:ci:deployer --message="[CREATE] v1/configmaps/prod/api" \
-  --cache-dir="$work/cache")
+start_replica() { # NAME
+  local metrics health
+  metrics=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  health=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  echo "$metrics" >"$STATE/$1.metrics"
+  nohup "$BUILD/adapters/k8s/gitdest-controller" --kubeconfig="$GITDEST_CONTROLLER_KUBECONFIG" \
+    --leader-elect --leader-election-namespace=gitdest-system --identity="$1" \
+    --cache-dir="$STATE/cache-$1" --metrics-port="$metrics" --health-port="$health" \
+    --bind-address=127.0.0.1 --metadata-cache-ttl=20s --requeue-interval=5s \
+    >"$STATE/$1.log" 2>&1 &
+  echo $! >"$STATE/$1.pid"
+  disown  # it outlives this script; `make demo-down` stops it
+}
 
-step "Another writer pushes; gitdest's next push, built on the old tip, is refused (never forced)"
-(cd "$work/seed" && git pull -q origin main && echo "hand edit" > NOTES.md && git add NOTES.md &&
-  git -c user.name=bob -c user.email=bob@example.com commit -qm "a human commit" &&
-  git push -q origin main)
-set +e
-"$git_tool" write "$url" main clusters/prod/v1/configmaps/prod/web.yaml --delete \
-  --expect-tip="$read_tip" --cache-dir="$work/cache"
-echo "exit code $? (3 = conflict: the controller replays its batch on the tip found)"
-set -e
+down() {
+  local p
+  for p in "$STATE"/*.pid; do
+    [[ -f $p ]] && kill "$(cat "$p")" 2>/dev/null || true
+    rm -f "$p"
+  done
+  bash "$SERVERS" down "$STATE/git" >/dev/null 2>&1 || true
+  bash "$CLUSTER" down >/dev/null 2>&1 || true
+  rm -rf "$STATE"
+  echo "demo: stopped and removed ($STATE)"
+}
 
-step "The branch, as any Git user sees it"
-git -C "$work/cluster-state.git" log --format='%h %an <%ae>: %s' main
-"$git_tool" ls-files "$url" main clusters/prod --cache-dir="$work/cache"
+up() {
+  [[ -d $STATE ]] && down >/dev/null
+  mkdir -p "$STATE/git"
+  step "A Kubernetes API server (kube-apiserver + etcd, built from pinned sources) on loopback"
+  bash "$CLUSTER" up 2>&1 | tail -1
+  eval "$(bash "$CLUSTER" env)"
+  step "An HTTPS Git server with basic auth, and a repository with one commit on main"
+  bash "$SERVERS" up "$STATE/git" 2>&1 | tail -1
+  eval "$(bash "$SERVERS" env "$STATE/git")"
+  bash "$SERVERS" repo "$STATE/git" cluster-state >/dev/null
+  step "gitdest's CRDs, namespace and RBAC (deploy/), and a team namespace with Git credentials"
+  k apply -f deploy/crds/ -f deploy/namespace.yaml -f deploy/rbac.yaml | sed 's/^/   /'
+  k wait --for=condition=Established crd --all --timeout=60s >/dev/null
+  k create namespace $NS >/dev/null
+  k -n $NS create rolebinding gitdest-secret-reader --clusterrole=gitdest-secret-reader \
+    --serviceaccount=gitdest-system:gitdest >/dev/null
+  k -n $NS create secret generic git-credentials --from-literal=username="$GITDEST_TEST_HTTPS_USER" \
+    --from-literal=password="$GITDEST_TEST_HTTPS_PASSWORD" --from-file=ca.crt="$GITDEST_TEST_CA" >/dev/null
+  say "Secret $NS/git-credentials: username, password, ca.crt (never logged, never written to Git)"
 
-step "The core under faults: four simulated hours of a fleet, checked after every step"
-"$build_dir/sim/gitdest-sim" run --seed=42 --default-options --duration=4h
-echo
-echo "make demo: done. Next: docs/git.md (credentials, conflicts) and docs/simulation.md."
+  step "Two replicas of gitdest-controller; one takes the Lease and writes, the other stands by"
+  start_replica replica-a
+  sleep 1
+  start_replica replica-b
+  wait_for 30 bash -c "[[ -n \"\$(kubectl --kubeconfig '$GITDEST_ADMIN_KUBECONFIG' -n gitdest-system get lease gitdest-controller -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null)\" ]]"
+  say "leader: $(leader)   (logs: $STATE/replica-a.log, $STATE/replica-b.log)"
+
+  step "A GitRepoConfig, three GitDestinations on main, one duplicate, one on a branch not allowed"
+  k -n $NS apply -f - <<EOF | sed 's/^/   /'
+apiVersion: gitdest.dev/v1alpha1
+kind: GitRepoConfig
+metadata: {name: cluster-state}
+spec:
+  repoUrl: $GITDEST_TEST_HTTPS_BASE/cluster-state.git
+  allowedBranches: [main]
+  secretRef: {name: git-credentials}
+---
+{apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: web},
+ spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/web}}
+---
+{apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: api},
+ spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/api}}
+---
+{apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: db},
+ spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/db}}
+---
+{apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: release},
+ spec: {repoRef: {name: cluster-state}, branch: release, baseFolder: apps/web}}
+EOF
+  sleep 1
+  say "and a duplicate of 'web' (same repository, branch and folder):"
+  k -n $NS apply -f - <<EOF 2>&1 | sed 's/^/   /' || true
+{apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: web-copy},
+ spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/web/}}
+EOF
+  wait_for 60 ready_all || say "(not all Ready yet)"
+  sleep 2
+  step "kubectl get gitdestinations -o wide"
+  k -n $NS get gitdestinations -o wide | sed 's/^/   /'
+  say "'release' is refused: $(k -n $NS get gitdestination release -o 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}')"
+  if k -n $NS get gitdestination web-copy >/dev/null 2>&1; then
+    say "'web-copy' lost to 'web': $(k -n $NS get gitdestination web-copy -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}')"
+  fi
+
+  step "Someone pushes to main from outside; every destination's SHA follows"
+  local lead reads_before tip start
+  lead=$(leader)
+  reads_before=$(metric "$lead" 'gitdest_remote_reads_total{result="ok"}')
+  GIT_SSL_CAINFO=$GITDEST_TEST_CA git clone -q \
+    "https://$GITDEST_TEST_HTTPS_USER:$GITDEST_TEST_HTTPS_PASSWORD@${GITDEST_TEST_HTTPS_BASE#https://}/cluster-state.git" \
+    "$STATE/outside"
+  (cd "$STATE/outside" && echo "hello from outside" >OUTSIDE.md && git add OUTSIDE.md &&
+    git -c user.name=alice -c user.email=alice@example.com commit -qm "a commit from outside" &&
+    GIT_SSL_CAINFO=$GITDEST_TEST_CA git push -q origin main)
+  tip=$(git -C "$STATE/outside" rev-parse HEAD)
+  start=$SECONDS
+  say "new tip: $tip"
+  wait_for 60 bash -c "for d in web api db; do [[ \"\$(kubectl --kubeconfig '$GITDEST_ADMIN_KUBECONFIG' -n $NS get gitdestination \$d -o 'jsonpath={.status.lastCommitSHA}')\" == $tip ]] || exit 1; done"
+  say "all three show it after $((SECONDS - start)) s, with $(($(metric "$lead" 'gitdest_remote_reads_total{result="ok"}') - reads_before)) remote read(s) of main in that time (from $lead's /metrics)"
+  k -n $NS get gitdestinations web api db | sed 's/^/   /'
+
+  step "kill -9 the leader ($lead); the standby takes over once the lease (15 s) runs out"
+  kill -9 "$(cat "$STATE/$lead.pid")"
+  rm -f "$STATE/$lead.pid"
+  start=$SECONDS
+  wait_for 40 bash -c "h=\$(kubectl --kubeconfig '$GITDEST_ADMIN_KUBECONFIG' -n gitdest-system get lease gitdest-controller -o 'jsonpath={.spec.holderIdentity}'); [[ -n \$h && \$h != $lead ]]"
+  say "new leader: $(leader), after $((SECONDS - start)) s"
+  k -n $NS apply -f - <<EOF | sed 's/^/   /'
+{apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: jobs},
+ spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/jobs}}
+EOF
+  wait_for 30 bash -c "[[ \"\$(kubectl --kubeconfig '$GITDEST_ADMIN_KUBECONFIG' -n $NS get gitdestination jobs -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}')\" == True ]]"
+  k -n $NS get gitdestination jobs | sed 's/^/   /'
+
+  step "Done. It keeps running:"
+  say "eval \"\$(GITDEST_CLUSTER_DIR=$GITDEST_CLUSTER_DIR bash $CLUSTER env)\"; kubectl -n $NS get gd"
+  say "make demo-down    stops the replicas, the Git server and the cluster, and removes $STATE"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: demo.sh [up|down]" >&2; exit 64 ;;
+esac
