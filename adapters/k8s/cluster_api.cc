@@ -45,31 +45,38 @@ absl::StatusOr<std::string> KubeClusterApi::WriteStatus(const core::StatusTarget
 
 absl::Status KubeClusterApi::RecordEvent(const core::ObjectKey& object, const std::string& reason,
                                          const std::string& message) {
-  const absl::Time now = absl::Now();
+  return RecordEventOn({core::ResourceKind::kGitDestination, object}, true, reason, message);
+}
+
+absl::Status KubeClusterApi::RecordEventOn(const core::StatusTarget& target, bool warning,
+                                           const std::string& reason, const std::string& message) {
+  const core::ObjectKey& object = target.key;
+  // A ClusterWatchRule has no namespace: its Events go to "default", as kubectl's do.
+  const std::string ns = object.namespace_.empty() ? "default" : object.namespace_;
+  nlohmann::json regarding = {{"apiVersion", kApiVersion},
+                              {"kind", std::string(KindOf(target.kind))},
+                              {"name", object.name}};
+  if (!object.namespace_.empty()) regarding["namespace"] = object.namespace_;
   const nlohmann::json event = {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
-      {"metadata", {{"generateName", object.name + "."}, {"namespace", object.namespace_}}},
-      {"eventTime", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", now, absl::UTCTimeZone())},
+      {"metadata", {{"generateName", object.name + "."}, {"namespace", ns}}},
+      {"eventTime", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone())},
       {"reportingController", options_.component},
       {"reportingInstance", options_.instance.empty() ? options_.component : options_.instance},
-      {"action", "Capture"},
-      {"reason", reason},
+      {"action", "Reconcile"},
+      {"reason", reason.empty() ? std::string("Unknown") : reason},
       {"note", message.substr(0, 1024)},
-      {"type", "Warning"},
-      {"regarding",
-       {{"apiVersion", kApiVersion},
-        {"kind", "GitDestination"},
-        {"namespace", object.namespace_},
-        {"name", object.name}}},
+      {"type", warning ? "Warning" : "Normal"},
+      {"regarding", regarding},
   };
-  auto response = client_->Call(
-      {.method = "POST",
-       .path = absl::StrCat("/apis/events.k8s.io/v1/namespaces/", object.namespace_, "/events"),
-       .body = event.dump()},
-      options_.timeout);
+  auto response =
+      client_->Call({.method = "POST",
+                     .path = absl::StrCat("/apis/events.k8s.io/v1/namespaces/", ns, "/events"),
+                     .body = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+                    options_.timeout);
   if (!response.ok()) return response.status();
-  return StatusFromResponse(*response, absl::StrCat("record event on ", object.ToString()));
+  return StatusFromResponse(*response, absl::StrCat("record event on ", target.ToString()));
 }
 
 absl::StatusOr<std::vector<core::CapturedObject>> KubeClusterApi::ListObjects(

@@ -25,9 +25,12 @@ class KubeClusterApi final : public core::ClusterApi {
   absl::StatusOr<std::string> WriteStatus(const core::StatusTarget& target,
                                           const std::string& resource_version,
                                           const core::ResourceStatus& status) override;
-  // An events.k8s.io/v1 Event on the GitDestination `object`.
+  // An events.k8s.io/v1 Event (Warning) on the GitDestination `object`.
   absl::Status RecordEvent(const core::ObjectKey& object, const std::string& reason,
                            const std::string& message) override;
+  // An Event on any object the controller owns; `warning` false = Normal.
+  absl::Status RecordEventOn(const core::StatusTarget& target, bool warning,
+                             const std::string& reason, const std::string& message);
   absl::StatusOr<std::vector<core::CapturedObject>> ListObjects(
       const std::vector<core::ListSelector>& selectors) override;
 

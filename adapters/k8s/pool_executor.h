@@ -44,6 +44,8 @@ class PoolExecutor final : public core::Executor {
   // `git` and `cluster` must outlive this.
   PoolExecutor(core::GitRemote& git, core::ClusterApi& cluster, Sizes sizes);
   void Execute(const core::Effect& effect, core::Done done) override;
+  // Runs an API call of the adapter's own (an Event) on the API pool.
+  void PostApiCall(std::function<void()> call) { api_.Post(std::move(call)); }
   // Drops what waits for a thread; returns when what runs has finished (shutdown).
   void Stop();
   size_t queued() const { return reads_.queued() + pushes_.queued() + api_.queued(); }

@@ -25,6 +25,7 @@
 #include "adapters/k8s/secret_credentials.h"
 #include "adapters/k8s/servers.h"
 #include "adapters/k8s/step_metrics.h"
+#include "adapters/k8s/transition_events.h"
 #include "adapters/trace/trace_file.h"
 
 namespace gitdest::k8s {
@@ -114,8 +115,13 @@ class Process {
                    .git_pushes = flags.git_push_workers,
                    .api_calls = flags.api_workers}),
         step_metrics_(metrics_,
-                      [this] { return static_cast<double>(inbox_.depth() + executor_.queued()); }) {
-  }
+                      [this] { return static_cast<double>(inbox_.depth() + executor_.queued()); }),
+        events_([this](ReadyEvent e) {
+          executor_.PostApiCall([this, e = std::move(e)] {
+            absl::Status s = cluster_.RecordEventOn(e.target, e.warning, e.reason, e.message);
+            if (!s.ok()) Warn("event", s);
+          });
+        }) {}
 
   absl::Status Start();
   void Run(const sigset_t& stop_signals);
@@ -141,6 +147,7 @@ class Process {
   Metrics metrics_;
   StepMetrics step_metrics_;
   DecisionLog decisions_;
+  TransitionEvents events_;
   std::optional<trace::TraceWriter> trace_;
   int64_t steps_ = 0;
   std::unique_ptr<ResourceWatches> watches_;
@@ -207,6 +214,7 @@ void Process::StartLease() {
 void Process::Step(const core::Input& input, absl::Time now, const core::Output& out) {
   decisions_.Step(input, out);
   step_metrics_.Step(controller_, input, now, out);
+  events_.Step(out);
   if (health_server_ && std::holds_alternative<core::CacheSynced>(input)) {
     health_server_->SetReady(true);
   }

@@ -1,0 +1,33 @@
+#include "adapters/k8s/transition_events.h"
+
+namespace gitdest::k8s {
+namespace {
+
+const core::Condition* Ready(const core::ResourceStatus& status) {
+  const std::vector<core::Condition>& conditions = std::visit(
+      [](const auto& s) -> const std::vector<core::Condition>& { return s.conditions; }, status);
+  for (const core::Condition& c : conditions) {
+    if (c.type == core::kConditionReady) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void TransitionEvents::Step(const core::Output& output) {
+  for (const core::Effect& effect : output.effects) {
+    const auto* write = std::get_if<core::WriteStatus>(&effect);
+    if (write == nullptr) continue;
+    const core::Condition* ready = Ready(write->status);
+    if (ready == nullptr || ready->status == core::ConditionStatus::kUnknown) continue;
+    const bool is_ready = ready->status == core::ConditionStatus::kTrue;
+    const std::string now = (is_ready ? "True/" : "False/") + ready->reason;
+    auto [it, first] = last_.try_emplace(write->target, now);
+    if (!first && it->second == now) continue;
+    it->second = now;
+    if (first && is_ready) continue;
+    post_({write->target, !is_ready, ready->reason, ready->message});
+  }
+}
+
+}  // namespace gitdest::k8s
