@@ -187,6 +187,15 @@ wrong_credentials() {
   ! grep -q wrong-password "$WORK"/*.log || fail "a log carries the password"
   make_secret "$NS" badcreds "$GITDEST_TEST_HTTPS_PASSWORD"
   retry 150 ready auth True || fail "did not recover: $(status gitdestination auth '')"
+  # Both transitions are Events on the object: a Warning, then a Normal one.
+  retry 10 eval '[[ "$(events auth)" == *"Warning FetchFailed"*"Normal Synced"* ]]' ||
+    fail "events: $(events auth)"
+}
+
+# events NAME: the Events on GitDestination NAME, oldest first, as "TYPE REASON;".
+events() {
+  k -n "$NS" get events --field-selector "involvedObject.name=$1" --sort-by=.metadata.creationTimestamp \
+    -o 'jsonpath={range .items[*]}{.type} {.reason};{end}'
 }
 
 slow_branch_does_not_delay_another() {
@@ -295,7 +304,7 @@ main() {
   check "branch: created and deleted outside are reflected" branch_created_and_deleted_outside
   check "conditions: unknown GitRepoConfig, then created" unknown_repo_config
   check "conditions: a branch not allowed, then allowed" branch_not_allowed
-  check "conditions: wrong credentials, then fixed; no password anywhere" wrong_credentials
+  check "conditions: wrong credentials, then fixed, with Events; no password anywhere" wrong_credentials
   check "conditions: a silent server delays no other branch; unreachable is reported" \
     slow_branch_does_not_delay_another
   check "lease: only the leader writes; kill -9 it and the standby takes over" leader_fails_over
