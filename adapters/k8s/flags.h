@@ -28,6 +28,7 @@ struct ControllerFlags {
   double kube_api_qps = 20;
   int kube_api_burst = 30;
   int git_read_workers = 8;
+  int git_list_workers = 4;
   int git_push_workers = 4;
   int api_workers = 4;
   int health_port = 8081;   // gRPC health + reflection; 0 = off

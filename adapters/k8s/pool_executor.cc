@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/overloaded.h"
 
 namespace gitdest::k8s {
@@ -64,9 +66,36 @@ void ThreadPool::Work() {
   }
 }
 
+std::optional<core::Input> ExpiredInQueue(const core::Effect& effect, absl::Duration waited) {
+  auto late = [&](absl::Duration timeout, const char* flag) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "not started: waited ", absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(1))),
+        " for a free thread, past its ", absl::FormatDuration(timeout), " timeout (raise ", flag,
+        ")"));
+  };
+  return std::visit(
+      core::Overloaded{
+          [&](const core::FetchMetadata& f) -> std::optional<core::Input> {
+            if (waited < f.timeout) return std::nullopt;
+            return core::MetadataFetched{f.request, late(f.timeout, "--git-read-workers")};
+          },
+          [&](const core::PushBatch& p) -> std::optional<core::Input> {
+            if (waited < p.timeout) return std::nullopt;
+            return core::PushCompleted{p.request, late(p.timeout, "--git-push-workers")};
+          },
+          [&](const core::ResyncDestination& r) -> std::optional<core::Input> {
+            if (waited < r.timeout) return std::nullopt;
+            const absl::Status s = late(r.timeout, "--git-list-workers");
+            return core::ObjectsListed{r.request, r.destination, s, s};
+          },
+          [](const auto&) -> std::optional<core::Input> { return std::nullopt; }},
+      effect);
+}
+
 PoolExecutor::PoolExecutor(core::GitRemote& git, core::ClusterApi& cluster, Sizes sizes)
     : runner_(git, cluster),
       reads_("git-read", sizes.git_reads),
+      lists_("git-list", sizes.git_lists),
       pushes_("git-push", sizes.git_pushes),
       api_("api-call", sizes.api_calls) {}
 
@@ -74,14 +103,22 @@ void PoolExecutor::Execute(const core::Effect& effect, core::Done done) {
   ThreadPool& pool = std::visit(
       core::Overloaded{[&](const core::FetchMetadata&) -> ThreadPool& { return reads_; },
                        [&](const core::PushBatch&) -> ThreadPool& { return pushes_; },
-                       [&](const core::ResyncDestination&) -> ThreadPool& { return reads_; },
+                       [&](const core::ResyncDestination&) -> ThreadPool& { return lists_; },
                        [&](const auto&) -> ThreadPool& { return api_; }},
       effect);
-  pool.Post([this, effect, done = std::move(done)] { runner_.Run(effect, done); });
+  const absl::Time queued_at = absl::Now();
+  pool.Post([this, effect, queued_at, done = std::move(done)] {
+    if (auto expired = ExpiredInQueue(effect, absl::Now() - queued_at)) {
+      done(*std::move(expired));
+      return;
+    }
+    runner_.Run(effect, done);
+  });
 }
 
 void PoolExecutor::Stop() {
   reads_.Stop();
+  lists_.Stop();
   pushes_.Stop();
   api_.Stop();
 }

@@ -1,13 +1,17 @@
-// The production executor: effects run on bounded thread pools, one per kind of work,
-// so that a slow Git server or a two-minute push never delays reads of other branches
-// or the API calls; results go to the inbox. A pool's queue is unbounded: the core
-// bounds what it has in flight (one read and one push per branch, one write per status).
+// The production executor: effects run on bounded thread pools, one per kind of work
+// (remote reads, resync listings, pushes, API calls), so that a slow Git server, a
+// two-minute push or a wave of resyncs never delays reads of other branches or the API;
+// results go to the inbox. A pool's queue is unbounded: the core bounds what it has in
+// flight (one read and one push per branch, one write per status, one list per
+// destination). An effect that waited longer than its own timeout for a thread is not
+// started: it is answered DeadlineExceeded at once, as the core has given up on it.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,10 +38,15 @@ class ThreadPool {
   std::vector<std::thread> threads_;
 };
 
+// The answer to an effect that waited `waited` for a thread when its timeout is shorter
+// (DeadlineExceeded, naming the pool's flag); nullopt when it may still run.
+std::optional<core::Input> ExpiredInQueue(const core::Effect& effect, absl::Duration waited);
+
 class PoolExecutor final : public core::Executor {
  public:
   struct Sizes {
     int git_reads = 8;
+    int git_lists = 4;
     int git_pushes = 4;
     int api_calls = 4;
   };
@@ -48,11 +57,14 @@ class PoolExecutor final : public core::Executor {
   void PostApiCall(std::function<void()> call) { api_.Post(std::move(call)); }
   // Drops what waits for a thread; returns when what runs has finished (shutdown).
   void Stop();
-  size_t queued() const { return reads_.queued() + pushes_.queued() + api_.queued(); }
+  size_t queued() const {
+    return reads_.queued() + lists_.queued() + pushes_.queued() + api_.queued();
+  }
 
  private:
   core::EffectRunner runner_;
   ThreadPool reads_;
+  ThreadPool lists_;
   ThreadPool pushes_;
   ThreadPool api_;
 };

@@ -112,6 +112,7 @@ class Process {
         controller_(options_, epoch_),
         executor_(git_, cluster_,
                   {.git_reads = flags.git_read_workers,
+                   .git_lists = flags.git_list_workers,
                    .git_pushes = flags.git_push_workers,
                    .api_calls = flags.api_workers}),
         step_metrics_(metrics_,
