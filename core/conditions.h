@@ -55,5 +55,9 @@ bool IsAuthError(const absl::Status& status);
 inline const Condition* FindCondition(const DestinationStatus& status, const std::string& type) {
   return FindCondition(status.conditions, type);
 }
+// The condition `type` of any owned object's status; nullptr if it has none.
+inline const Condition* FindCondition(const ResourceStatus& status, const std::string& type) {
+  return std::visit([&](const auto& s) { return FindCondition(s.conditions, type); }, status);
+}
 
 }  // namespace gitdest::core

@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/k8s/log.h"
+#include "adapters/k8s/resources.h"
+#include "core/conditions.h"
 #include "core/overloaded.h"
 
 namespace gitdest::k8s {
@@ -9,27 +11,6 @@ namespace {
 
 std::string RemoteName(const core::RemoteRef& remote) {
   return absl::StrCat(remote.url, "@", remote.branch);
-}
-
-const core::Condition* Ready(const core::ResourceStatus& status) {
-  const std::vector<core::Condition>& conditions = std::visit(
-      [](const auto& s) -> const std::vector<core::Condition>& { return s.conditions; }, status);
-  for (const core::Condition& c : conditions) {
-    if (c.type == core::kConditionReady) return &c;
-  }
-  return nullptr;
-}
-
-const char* Name(core::ConditionStatus status) {
-  switch (status) {
-    case core::ConditionStatus::kTrue:
-      return "True";
-    case core::ConditionStatus::kFalse:
-      return "False";
-    case core::ConditionStatus::kUnknown:
-      break;
-  }
-  return "Unknown";
 }
 
 }  // namespace
@@ -103,10 +84,10 @@ void DecisionLog::Effect(const core::Effect& effect) {
                  {"onto", p.expected_tip.empty() ? "(new branch)" : p.expected_tip}});
           },
           [&](const core::WriteStatus& w) {
-            const core::Condition* ready = Ready(w.status);
+            const core::Condition* ready = core::FindCondition(w.status, core::kConditionReady);
             Log(LogLevel::kInfo, "writing status",
                 {{"object", w.target.ToString()},
-                 {"ready", ready == nullptr ? "" : Name(ready->status)},
+                 {"ready", ready == nullptr ? "" : std::string(ConditionStatusName(ready->status))},
                  {"reason", ready == nullptr ? "" : ready->reason}});
           },
           [&](const core::RecordEvent& e) {

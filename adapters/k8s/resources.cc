@@ -491,18 +491,6 @@ namespace {
 constexpr size_t kMessageMaxBytes = 32768;
 constexpr size_t kReasonMaxBytes = 1024;
 
-std::string_view StatusName(core::ConditionStatus status) {
-  switch (status) {
-    case core::ConditionStatus::kTrue:
-      return "True";
-    case core::ConditionStatus::kFalse:
-      return "False";
-    case core::ConditionStatus::kUnknown:
-      return "Unknown";
-  }
-  GITDEST_ASSERT(false);
-}
-
 bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
 
 Json ConditionsToJson(const std::vector<core::Condition>& conditions) {
@@ -510,7 +498,7 @@ Json ConditionsToJson(const std::vector<core::Condition>& conditions) {
   for (const core::Condition& c : conditions) {
     Json j = {
         {"type", ToValidUtf8(c.type, kReasonMaxBytes)},
-        {"status", StatusName(c.status)},
+        {"status", ConditionStatusName(c.status)},
         {"reason", ToValidUtf8(c.reason, kReasonMaxBytes)},
         {"message", ToValidUtf8(c.message, kMessageMaxBytes)},
         {"observedGeneration", c.observed_generation},
@@ -649,6 +637,18 @@ absl::StatusOr<absl::Time> ParseTime(std::string_view rfc3339) {
     return bad();
   }
   return absl::FromCivil(civil, absl::UTCTimeZone()) + fraction - offset;
+}
+
+std::string_view ConditionStatusName(core::ConditionStatus status) {
+  switch (status) {
+    case core::ConditionStatus::kTrue:
+      return "True";
+    case core::ConditionStatus::kFalse:
+      return "False";
+    case core::ConditionStatus::kUnknown:
+      return "Unknown";
+  }
+  GITDEST_ASSERT(false);
 }
 
 }  // namespace gitdest::k8s

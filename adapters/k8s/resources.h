@@ -92,6 +92,9 @@ nlohmann::json StatusWriteBody(const core::StatusTarget& target,
 // type and reason and lastCommitSHA to 1024. A time that is infinite is omitted.
 nlohmann::json StatusToJson(const core::ResourceStatus& status);
 
+// "True", "False" or "Unknown", as a condition's status is written.
+std::string_view ConditionStatusName(core::ConditionStatus status);
+
 // RFC 3339 as metav1.Time writes it: UTC, whole seconds (a fraction is dropped, toward
 // the past), "Z": "2024-01-31T12:00:00Z". An infinite time formats as "". Inside
 // namespace gitdest::k8s call it qualified (k8s::FormatTime): argument-dependent lookup

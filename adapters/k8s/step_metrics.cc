@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
+#include "core/conditions.h"
 #include "core/overloaded.h"
 
 namespace gitdest::k8s {
@@ -13,10 +14,8 @@ std::string Result(const absl::Status& status) {
 }
 
 std::string ReadyReason(const core::DestinationStatus& status) {
-  for (const core::Condition& c : status.conditions) {
-    if (c.type == core::kConditionReady) return c.reason;
-  }
-  return "Unknown";
+  const core::Condition* ready = core::FindCondition(status, core::kConditionReady);
+  return ready == nullptr ? "Unknown" : ready->reason;
 }
 
 }  // namespace

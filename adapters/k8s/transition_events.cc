@@ -1,24 +1,14 @@
 #include "adapters/k8s/transition_events.h"
 
+#include "core/conditions.h"
+
 namespace gitdest::k8s {
-namespace {
-
-const core::Condition* Ready(const core::ResourceStatus& status) {
-  const std::vector<core::Condition>& conditions = std::visit(
-      [](const auto& s) -> const std::vector<core::Condition>& { return s.conditions; }, status);
-  for (const core::Condition& c : conditions) {
-    if (c.type == core::kConditionReady) return &c;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 void TransitionEvents::Step(const core::Output& output) {
   for (const core::Effect& effect : output.effects) {
     const auto* write = std::get_if<core::WriteStatus>(&effect);
     if (write == nullptr) continue;
-    const core::Condition* ready = Ready(write->status);
+    const core::Condition* ready = core::FindCondition(write->status, core::kConditionReady);
     if (ready == nullptr || ready->status == core::ConditionStatus::kUnknown) continue;
     const bool is_ready = ready->status == core::ConditionStatus::kTrue;
     const std::string now = (is_ready ? "True/" : "False/") + ready->reason;
