@@ -25,6 +25,7 @@
 #include "adapters/k8s/pool_executor.h"
 #include "adapters/k8s/resource_watches.h"
 #include "adapters/k8s/secret_credentials.h"
+#include "adapters/k8s/webhook.h"
 #include "adapters/trace/trace_file.h"
 
 namespace gitdest::k8s {
@@ -143,6 +144,15 @@ int Run(const ControllerFlags& flags) {
   ResourceWatches watches(**client, inbox, flags.namespace_, trouble);
   watches.Start();
 
+  // Every replica serves the webhook, leader or not.
+  auto webhook =
+      StartWebhook(**client, flags, config->origin == "in-cluster" ? config->namespace_ : "");
+  if (!webhook.ok()) {
+    Log(LogLevel::kError, "cannot start the admission webhook",
+        {{"error", std::string(webhook.status().message())}});
+    return 2;
+  }
+
   std::unique_ptr<LeaderElector> elector;
   if (flags.leader_elect) {
     std::string lease_ns = flags.leader_election_namespace;
@@ -178,6 +188,7 @@ int Run(const ControllerFlags& flags) {
   // No new effect starts; what runs finishes (a push is all or nothing on the server).
   executor.Stop();
   elector.reset();  // releases the lease: a standby takes over at once
+  webhook->reset();
   signals.join();
   if (trace) (void)trace->Close();
   Log(LogLevel::kInfo, "stopped");
