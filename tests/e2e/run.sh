@@ -16,7 +16,7 @@ LOG_TAG=e2e
 source "$HERE/lib.sh"
 
 # Suites run in this order; each is a script that prints TAP lines.
-readonly SUITES=("$HERE/smoke/smoke.sh" "$HERE/deploy/deploy.sh")
+readonly SUITES=("$HERE/smoke/smoke.sh" "$HERE/deploy/deploy.sh" "$HERE/webhook/webhook.sh")
 
 PASSED=0
 FAILED=0
