@@ -173,31 +173,47 @@ probe_refused() {
   grep -qF "$DENIED" "$WORK/dest.out"
 }
 
-# --- checks --------------------------------------------------------------------------
-
-self_managed_serves() {
+# need_controller: the controller runs with a self-managed certificate, its CA is in the
+# caBundle (also in $WORK/ca.crt), and the API server calls it.
+need_controller() {
+  [[ -f $WORK/controller.pid ]] && return 0
   start_controller --webhook-extra-dns-names=localhost
   retry 30 curl -ksSf --max-time 2 "https://localhost:$PORT/healthz" -o /dev/null ||
     fail "webhook not serving"
   retry 30 test -n "$(ca_bundle)" || fail "caBundle never written"
   ca_bundle | base64 -d >"$WORK/ca.crt"
+  repo repo-https https://git.e2e.invalid/Org/Repo.git
+  retry 30 probe_refused || fail "webhook never in force: $(cat "$WORK/dest.out")"
+}
+
+# need_dest NAME REPO BRANCH FOLDER: that GitDestination exists.
+need_dest() {
+  k -n "$NS" get gitdestination "$1" >/dev/null 2>&1 || admitted "$@"
+}
+
+# --- checks --------------------------------------------------------------------------
+# Each check makes what it needs (need_*), so any one of them can run alone.
+
+self_managed_serves() {
+  need_controller
   # The served certificate chains to the caBundle and names localhost.
   curl -sSf --max-time 5 --cacert "$WORK/ca.crt" "https://localhost:$PORT/healthz" >/dev/null
   k -n gitdest-system get secret "$SECRET_NAME" -o 'jsonpath={.data.tls\.crt}' | base64 -d |
     openssl x509 -noout -ext subjectAltName >"$WORK/san.txt"
   expect_contains "SANs" "$(cat "$WORK/san.txt")" "gitdest-webhook.gitdest-system.svc"
   expect_contains "SANs" "$(cat "$WORK/san.txt")" "localhost"
-  repo repo-https https://git.e2e.invalid/Org/Repo.git
-  retry 30 probe_refused || fail "webhook never in force: $(cat "$WORK/dest.out")"
 }
 
 duplicate_refused() {
-  admitted first repo-https main clusters/prod
+  need_controller
+  need_dest first repo-https main clusters/prod
   refused second repo-https main clusters/prod "GitDestination $NS/first" "choose a baseFolder"
   refused second repo-https main ./clusters/prod/ "GitDestination $NS/first"
 }
 
 spellings_refused() {
+  need_controller
+  need_dest first repo-https main clusters/prod
   repo repo-case https://GIT.e2e.invalid/org/REPO/
   repo repo-ssh git@git.e2e.invalid:org/repo.git
   repo repo-sshurl ssh://git@git.e2e.invalid:22/ORG/Repo
@@ -208,12 +224,16 @@ spellings_refused() {
 }
 
 nested_refused() {
+  need_controller
+  need_dest first repo-https main clusters/prod
   refused child repo-https main clusters/prod/eu "overlaps" "GitDestination $NS/first"
   refused parent repo-https main clusters "overlaps" "GitDestination $NS/first"
   refused other-branch repo-https feature x "spec.branch" "spec.allowedBranches"
 }
 
 different_folders_admitted() {
+  need_controller
+  need_dest first repo-https main clusters/prod
   admitted dev-folder repo-https main clusters/dev
   admitted apps repo-https main apps
   admitted prefix repo-https main clusters/prod2
@@ -223,6 +243,9 @@ different_folders_admitted() {
 }
 
 updates() {
+  need_controller
+  need_dest first repo-https main clusters/prod
+  need_dest apps repo-https main apps
   # The same object, changed: a label, and a folder that only it claims.
   k -n "$NS" label gitdestination apps team=a >/dev/null
   k -n "$NS" patch gitdestination apps --type=merge -p '{"spec":{"baseFolder":"apps/v2"}}' >/dev/null
@@ -245,6 +268,7 @@ post() {
 }
 
 malformed() {
+  need_controller
   local out
   out="$(post 'this is not JSON')"
   expect_contains "not JSON" "$out" "not JSON"
@@ -284,6 +308,8 @@ make_pki() {
 }
 
 provided_cert_reloaded() {
+  need_controller
+  need_dest dev-branch repo-https dev clusters/prod
   stop_controller
   make_pki "$WORK/pki1"
   make_pki "$WORK/pki2"
