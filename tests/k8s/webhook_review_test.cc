@@ -217,6 +217,28 @@ TEST_F(WebhookReviewTest, MalformedRequestsWithAUidAreRefused) {
   EXPECT_FALSE(Respond(odd)["allowed"]);
 }
 
+// Every prefix of a valid review, and every field of it replaced by each JSON type, is
+// answered (200 or 400) without throwing.
+TEST_F(WebhookReviewTest, TruncatedAndRetypedReviewsAreAnswered) {
+  const Json review = Review("UPDATE", Dest("x", "clusters/prod"), Dest("x", "apps"));
+  const std::string text = review.dump();
+  for (size_t n = 0; n < text.size(); ++n) {
+    const int status = ReviewAdmission(index_, text.substr(0, n)).reply.status;
+    EXPECT_EQ(status, 400) << n;
+  }
+  const Json kinds[] = {nullptr, 7, -1.5, true, "s", Json::array({1}), Json::object()};
+  const Json flat = review.flatten();
+  for (const auto& [pointer, value] : flat.items()) {
+    for (const Json& replacement : kinds) {
+      Json changed = review;
+      changed[Json::json_pointer(pointer)] = replacement;
+      ReviewOutcome out = ReviewAdmission(index_, changed.dump());
+      EXPECT_TRUE(out.reply.status == 200 || out.reply.status == 400) << pointer;
+      EXPECT_TRUE(Json::accept(out.reply.body)) << out.reply.body;
+    }
+  }
+}
+
 TEST_F(WebhookReviewTest, NamespaceAndNameComeFromTheRequestWhenMissing) {
   Json object = Dest("", "clusters/prod");
   object["metadata"].erase("namespace");
