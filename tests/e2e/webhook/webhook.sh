@@ -140,23 +140,32 @@ EOF2
 }
 
 # start_controller ARGS...: gitdest-controller as the ServiceAccount identity, webhook on
-# $PORT; its log in $WORK/controller.log.
+# $PORT; its log in $WORK/controller.log. With REPLICA=NAME and REPLICA_PORT=P, another
+# replica (same lease, so a standby) on port P, logging to $WORK/NAME.log.
 start_controller() {
+  local name=${REPLICA:-controller}
   "$BIN" --kubeconfig="$GITDEST_CONTROLLER_KUBECONFIG" --namespace="$NS" \
     --leader-election-namespace=gitdest-system --leader-election-id="gitdest-e2e-$NS" \
-    --cache-dir="$WORK/cache" --bind-address=127.0.0.1 --health-port=0 --metrics-port=0 \
-    --webhook-port="$PORT" --webhook-service-namespace=gitdest-system \
-    --webhook-cert-refresh-interval=1s "$@" >>"$WORK/controller.log" 2>&1 &
-  echo $! >"$WORK/controller.pid"
+    --cache-dir="$WORK/cache-$name" --bind-address=127.0.0.1 --health-port=0 --metrics-port=0 \
+    --webhook-port="${REPLICA_PORT:-$PORT}" --webhook-service-namespace=gitdest-system \
+    --webhook-cert-refresh-interval=1s "$@" >>"$WORK/$name.log" 2>&1 &
+  echo $! >"$WORK/$name.pid"
 }
 
+# stop_controller [NAME]: stops the controller (or that replica).
 stop_controller() {
-  local pid
-  [[ -f $WORK/controller.pid ]] || return 0
-  pid="$(<"$WORK/controller.pid")"
+  local pid name=${1:-controller}
+  [[ -f $WORK/$name.pid ]] || return 0
+  pid="$(<"$WORK/$name.pid")"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  rm -f "$WORK/controller.pid"
+  rm -f "$WORK/$name.pid"
+}
+
+# served_fingerprint PORT: the SHA-256 fingerprint of the certificate served there.
+served_fingerprint() {
+  openssl s_client -connect "localhost:$1" -servername localhost </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256
 }
 
 ca_bundle() {
@@ -257,8 +266,9 @@ updates() {
   expect_contains "move" "$out" "$DENIED"
   expect_contains "move" "$out" "GitDestination $NS/first"
   # After a delete, the folder is free again (the index follows the watch).
-  k -n "$NS" delete gitdestination first --wait=true >/dev/null
-  retry 10 dest first-again repo-ssh main clusters/prod || fail "$(cat "$WORK/dest.out")"
+  refused inside-apps repo-ssh main apps/v2/x "GitDestination $NS/apps"
+  k -n "$NS" delete gitdestination apps --wait=true >/dev/null
+  retry 10 dest inside-apps repo-ssh main apps/v2/x || fail "$(cat "$WORK/dest.out")"
 }
 
 # post BODY: POSTs BODY to the webhook as the API server would; prints "CODE BODY".
@@ -289,6 +299,58 @@ malformed() {
   expect_contains "too large" "$out" " 413"
   # Still serving after all that.
   curl -sSf --max-time 5 --cacert "$WORK/ca.crt" "https://localhost:$PORT/healthz" >/dev/null
+}
+
+# duplicate_review UID: an AdmissionReview creating a duplicate of GitDestination first.
+duplicate_review() {
+  cat <<EOF2
+{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+  "uid": "$1", "operation": "CREATE", "namespace": "$NS", "name": "direct",
+  "kind": {"group": "gitdest.dev", "version": "v1alpha1", "kind": "GitDestination"},
+  "object": {"apiVersion": "gitdest.dev/v1alpha1", "kind": "GitDestination",
+    "metadata": {"name": "direct", "namespace": "$NS"},
+    "spec": {"repoRef": {"name": "repo-https"}, "branch": "main", "baseFolder": "clusters/prod"}}}}
+EOF2
+}
+
+replicas_share() {
+  need_controller
+  need_dest first repo-https main clusters/prod
+  local port2
+  port2="$(pick_free_port "$PORT")"
+  REPLICA=replica2 REPLICA_PORT=$port2 start_controller --webhook-extra-dns-names=localhost
+  trap 'stop_controller replica2' EXIT
+  retry 30 curl -sSf --max-time 2 --cacert "$WORK/ca.crt" "https://localhost:$port2/healthz" \
+    -o /dev/null || fail "the second replica does not serve a certificate of the caBundle's CA"
+  [[ "$(served_fingerprint "$PORT")" == "$(served_fingerprint "$port2")" ]] ||
+    fail "the replicas serve different certificates"
+  # The standby answers reviews too, from its own index.
+  local out
+  retry 30 grep -q '"allowed":false' <(curl -sS --max-time 5 --cacert "$WORK/ca.crt" \
+    --data-binary "$(duplicate_review r2)" "https://localhost:$port2/validate-gitdestination") ||
+    fail "the standby did not refuse the duplicate"
+  out="$(curl -sS --max-time 5 --cacert "$WORK/ca.crt" --data-binary "$(duplicate_review r2)" \
+    "https://localhost:$port2/validate-gitdestination")"
+  expect_contains "standby" "$out" '"uid":"r2"'
+  expect_contains "standby" "$out" "GitDestination $NS/first"
+  expect_contains "standby" "$out" '"code":403'
+}
+
+bundle_differs() { [[ "$(ca_bundle)" != "$1" ]]; }
+
+self_managed_renewed() {
+  need_controller
+  need_dest first repo-https main clusters/prod
+  local old
+  old="$(ca_bundle)"
+  # A lost Secret: the next check makes a new CA and pair, and the caBundle follows.
+  k -n gitdest-system delete secret "$SECRET_NAME" >/dev/null
+  retry 30 bundle_differs "$old" || fail "caBundle never changed"
+  retry 10 k -n gitdest-system get secret "$SECRET_NAME" -o name >/dev/null
+  ca_bundle | base64 -d >"$WORK/ca.crt"
+  retry 30 curl -sSf --max-time 2 --cacert "$WORK/ca.crt" "https://localhost:$PORT/healthz" \
+    -o /dev/null || fail "the new certificate is not served"
+  retry 30 refused after-renewal repo-https main clusters/prod "GitDestination $NS/first"
 }
 
 # make_pki DIR: a CA and a serving certificate for DNS:localhost, as cert-manager would
@@ -335,6 +397,7 @@ provided_cert_reloaded() {
 
 cleanup() {
   stop_controller
+  stop_controller replica2
   k delete validatingwebhookconfiguration "$CONFIG_NAME" --ignore-not-found >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -372,6 +435,8 @@ main() {
   check "webhook: different folders on one branch are admitted" different_folders_admitted
   check "webhook: updates of the same object pass, a move onto another's folder is refused" updates
   check "webhook: a malformed AdmissionReview gets a clear error" malformed
+  check "webhook: a second replica (a standby) serves the same certificate and refuses too" replicas_share
+  check "webhook: a lost self-managed Secret is made anew and caBundle follows" self_managed_renewed
   check "webhook: a provided certificate (--webhook-cert-dir) is served and re-read" provided_cert_reloaded
 
   echo "1..$((PASSED + FAILED))"
