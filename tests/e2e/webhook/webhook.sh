@@ -158,7 +158,8 @@ stop_controller() {
   [[ -f $WORK/$name.pid ]] || return 0
   pid="$(<"$WORK/$name.pid")"
   kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  # Started in a check's subshell, it is no child of this shell: `wait` cannot wait.
+  retry 15 bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
   rm -f "$WORK/$name.pid"
 }
 
