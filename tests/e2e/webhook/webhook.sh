@@ -163,6 +163,24 @@ stop_controller() {
   rm -f "$WORK/$name.pid"
 }
 
+# listen_port [EXCLUDED...]: a free port below the kernel's ephemeral range. A port in
+# that range may be the local end of one of this machine's outgoing connections, which
+# `ss -l` does not show and which makes the controller's bind fail.
+listen_port() {
+  local low p i
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  ((low > 21000)) || low=32768
+  for ((i = 0; i < 100; i++)); do
+    p=$((20000 + RANDOM % (low - 20000)))
+    [[ " $* " == *" $p "* ]] && continue
+    port_busy "$p" || {
+      echo "$p"
+      return 0
+    }
+  done
+  die "no free TCP port found in 20000-$low after 100 tries"
+}
+
 # served_fingerprint PORT: the SHA-256 fingerprint of the certificate served there.
 served_fingerprint() {
   openssl s_client -connect "localhost:$1" -servername localhost </dev/null 2>/dev/null |
@@ -189,7 +207,7 @@ need_controller() {
   [[ -f $WORK/controller.pid ]] && return 0
   start_controller --webhook-extra-dns-names=localhost
   retry 30 curl -ksSf --max-time 2 "https://localhost:$PORT/healthz" -o /dev/null ||
-    fail "webhook not serving"
+    fail "webhook not serving on port $PORT: $(tail -n 5 "$WORK/controller.log")"
   retry 30 test -n "$(ca_bundle)" || fail "caBundle never written"
   ca_bundle | base64 -d >"$WORK/ca.crt"
   repo repo-https https://git.e2e.invalid/Org/Repo.git
@@ -318,7 +336,7 @@ replicas_share() {
   need_controller
   need_dest first repo-https main clusters/prod
   local port2
-  port2="$(pick_free_port "$PORT")"
+  port2="$(listen_port "$PORT")"
   REPLICA=replica2 REPLICA_PORT=$port2 start_controller --webhook-extra-dns-names=localhost
   trap 'stop_controller replica2' EXIT
   retry 30 curl -sSf --max-time 2 --cacert "$WORK/ca.crt" "https://localhost:$port2/healthz" \
@@ -424,7 +442,7 @@ main() {
   export KUBECACHEDIR="$WORK/kube-cache"
   NS="webhook-$(date +%s)-$$"
   # shellcheck disable=SC2119 # no ports to exclude
-  PORT="$(pick_free_port)"
+  PORT="$(listen_port)"
   trap cleanup EXIT
   setup || die "cannot set up the namespace, CRDs, RBAC and webhook configuration"
   log "namespace $NS, webhook on https://localhost:$PORT, controller $BIN"
