@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/k8s/resources.h"
 #include "core/admission.h"
+#include "core/naming/repo_url.h"
 #include "nlohmann/json.hpp"
 
 namespace gitdest::k8s {
@@ -108,9 +109,10 @@ void Review(const ClaimsIndex& index, const json& request, ReviewOutcome& out) {
   if (!IsGitDestination(*kind)) return Answer(out, true, 0, "");  // not ours to judge
   if (out.operation == "DELETE" || out.operation == "CONNECT") return Answer(out, true, 0, "");
   if (out.operation != "CREATE" && out.operation != "UPDATE") {
-    return Answer(out, false, 400,
-                  "request.operation: expected CREATE, UPDATE, DELETE or CONNECT, got \"" +
-                      out.operation + "\"");
+    out.operation = core::QuoteForMessage(out.operation);  // bounded, for the log too
+    return Answer(
+        out, false, 400,
+        "request.operation: expected CREATE, UPDATE, DELETE or CONNECT, got " + out.operation);
   }
   auto object = request.find("object");
   if (object == request.end() || !object->is_object()) {
