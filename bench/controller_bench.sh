@@ -82,7 +82,7 @@ t0=$(date +%s.%N)
 "$BUILD/adapters/k8s/gitdest-controller" --kubeconfig="$GITDEST_CONTROLLER_KUBECONFIG" \
   --leader-elect=false --cache-dir="$WORK/cache" --metrics-port="$METRICS" --health-port=0 \
   --bind-address=127.0.0.1 --kube-api-qps="$QPS" --kube-api-burst="$QPS" \
-  --requeue-interval="$REQUEUE" --api-workers=16 --log-level=warn >"$WORK/controller.log" 2>&1 &
+  --requeue-interval="$REQUEUE" --api-workers=16 --webhook-port=0 --log-level=warn >"$WORK/controller.log" 2>&1 &
 PID=$!
 disown
 until [[ "$(metric 'gitdest_reconciles_total{result="Synced"}')" -ge $DESTS ]]; do

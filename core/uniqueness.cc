@@ -21,24 +21,28 @@ bool BranchAllowed(const std::string& branch, const std::vector<std::string>& pa
 
 }  // namespace
 
+absl::Status ValidateConfigRepoUrl(const RepoConfig& config) {
+  if (config.spec.repo_url_had_credentials) {
+    // Redacted where it entered; the adapter saw the password, the core never does.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "GitRepoConfig ", config.key.ToString(), ": spec.repoUrl ", RedactUrl(config.spec.repo_url),
+        " carried credentials, which are refused; put them in the Secret that "
+        "spec.secretRef names and remove them from the URL"));
+  }
+  if (absl::Status s = ValidateRepoUrl(config.spec.repo_url); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GitRepoConfig ", config.key.ToString(), ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config) {
   if (config == nullptr) {
     return absl::NotFoundError(absl::StrCat("spec.repoRef: GitRepoConfig ",
                                             spec.repo_ref.ToString(),
                                             " not found; create it or fix spec.repoRef.name"));
   }
-  if (config->spec.repo_url_had_credentials) {
-    // Redacted where it entered; the adapter saw the password, the core never does.
-    return absl::InvalidArgumentError(
-        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": spec.repoUrl ",
-                     RedactUrl(config->spec.repo_url),
-                     " carried credentials, which are refused; put them in the Secret that "
-                     "spec.secretRef names and remove them from the URL"));
-  }
-  if (absl::Status s = ValidateRepoUrl(config->spec.repo_url); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("GitRepoConfig ", config->key.ToString(), ": ", s.message()));
-  }
+  if (absl::Status s = ValidateConfigRepoUrl(*config); !s.ok()) return s;
   absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
   GITDEST_ASSERT(url.ok());  // ValidateRepoUrl accepts only what it accepts
   if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;

@@ -29,6 +29,11 @@ struct WriteTarget {
   friend bool operator==(const WriteTarget&, const WriteTarget&) = default;
 };
 
+// OK iff `config`'s spec.repoUrl is one a target may be resolved from: it carried no
+// credentials and ValidateRepoUrl accepts it. The error (InvalidArgument) names the
+// GitRepoConfig and spec.repoUrl; ResolveTarget returns it first.
+absl::Status ValidateConfigRepoUrl(const RepoConfig& config);
+
 // Validates a destination's spec against its GitRepoConfig (nullptr: not found).
 // Errors, each naming the field and the fix: NotFound — the GitRepoConfig is missing;
 // PermissionDenied — spec.branch is valid but outside the GitRepoConfig's

@@ -161,6 +161,38 @@ const std::vector<Flag>& Flags() {
       OneOf("log-format", "text or json", &F::log_format, {"text", "json"}, "takes text or json"),
       OneOf("log-level", "debug, info, warn or error", &F::log_level,
             {"debug", "info", "warn", "error"}, "takes debug, info, warn or error"),
+      Int("webhook-port",
+          "HTTPS port of the validating admission webhook (path "
+          "/validate-gitdestination), served by every replica; 0 = off",
+          &F::webhook_port, 0),
+      String("webhook-cert-dir",
+             "directory with the webhook's tls.crt and tls.key (e.g. a cert-manager "
+             "Secret mounted), re-read when they change; empty = self-managed: the "
+             "controller makes a CA and certificate, keeps them in --webhook-secret-name "
+             "and writes the CA into --webhook-config-name's caBundle",
+             &F::webhook_cert_dir),
+      String("webhook-service-name",
+             "Service in front of the webhook: the self-managed certificate is for "
+             "NAME.NAMESPACE.svc (and .svc.cluster.local)",
+             &F::webhook_service_name),
+      String("webhook-service-namespace",
+             "namespace of that Service and of the self-managed Secret; default the "
+             "Pod's, else gitdest-system",
+             &F::webhook_service_namespace),
+      String("webhook-secret-name", "Secret holding the self-managed CA and certificate",
+             &F::webhook_secret_name),
+      String("webhook-config-name",
+             "ValidatingWebhookConfiguration whose caBundle the self-managed CA is "
+             "written into; empty = none",
+             &F::webhook_config_name),
+      String("webhook-extra-dns-names",
+             "more DNS names for the self-managed certificate, comma-separated (e.g. "
+             "localhost)",
+             &F::webhook_extra_dns_names),
+      Duration("webhook-cert-refresh-interval",
+               "how often the webhook's certificate is re-read (provided) or checked "
+               "for renewal (self-managed)",
+               &F::webhook_cert_refresh_interval),
   };
   return flags;
 }
@@ -222,6 +254,9 @@ absl::StatusOr<ControllerFlags> ParseControllerFlags(const std::vector<std::stri
       return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
     }
     if (absl::Status s = Set(*flag, f, value, "--" + name); !s.ok()) return s;
+  }
+  if (f.webhook_port > 65535) {
+    return absl::InvalidArgumentError("--webhook-port takes a TCP port, 0 to 65535");
   }
   if (f.renew_deadline >= f.lease_duration) {
     return absl::InvalidArgumentError(

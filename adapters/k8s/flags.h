@@ -37,6 +37,15 @@ struct ControllerFlags {
   std::string trace_file;
   std::string log_format = "text";
   std::string log_level = "info";
+  // The validating admission webhook (docs/webhook.md), served by every replica.
+  int webhook_port = 9443;       // 0 = off
+  std::string webhook_cert_dir;  // tls.crt + tls.key provided (cert-manager); "" = self-managed
+  std::string webhook_service_name = "gitdest-webhook";
+  std::string webhook_service_namespace;  // "" = the Pod's namespace, else gitdest-system
+  std::string webhook_secret_name = "gitdest-webhook-tls";
+  std::string webhook_config_name = "gitdest-validating-webhook";
+  std::string webhook_extra_dns_names;  // comma-separated, e.g. localhost
+  absl::Duration webhook_cert_refresh_interval = absl::Minutes(1);
   bool help = false;
 };
 

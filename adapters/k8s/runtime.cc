@@ -26,6 +26,7 @@
 #include "adapters/k8s/servers.h"
 #include "adapters/k8s/step_metrics.h"
 #include "adapters/k8s/transition_events.h"
+#include "adapters/k8s/webhook.h"
 #include "adapters/trace/trace_file.h"
 
 namespace gitdest::k8s {
@@ -155,6 +156,7 @@ class Process {
   std::unique_ptr<LeaderElector> elector_;
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<HealthServer> health_server_;
+  std::unique_ptr<Webhook> webhook_;  // on every replica, leader or not
 };
 
 absl::Status Process::Start() {
@@ -169,6 +171,10 @@ absl::Status Process::Start() {
     trace_.emplace(*std::move(writer));
   }
   if (absl::Status s = StartServers(); !s.ok()) return s;
+  auto webhook =
+      StartWebhook(*client_, flags_, config_.origin == "in-cluster" ? config_.namespace_ : "");
+  if (!webhook.ok()) return webhook.status();
+  webhook_ = *std::move(webhook);
   inbox_.Push(core::ControllerRestarted{epoch_});
   watches_ = std::make_unique<ResourceWatches>(*client_, inbox_, flags_.namespace_,
                                                [](const absl::Status& s) { Warn("watch", s); });
@@ -248,6 +254,7 @@ void Process::Run(const sigset_t& stop_signals) {
   // and only then is the lease released, so no write follows the release.
   executor_.Stop();
   elector_.reset();
+  webhook_.reset();
   watches_.reset();
   signals.join();
   if (trace_) (void)trace_->Close();

@@ -16,7 +16,8 @@ LOG_TAG=e2e
 source "$HERE/lib.sh"
 
 # Suites run in this order; each is a script that prints TAP lines.
-readonly SUITES=("$HERE/smoke/smoke.sh" "$HERE/deploy/deploy.sh" "$HERE/controller/controller.sh")
+readonly SUITES=("$HERE/smoke/smoke.sh" "$HERE/deploy/deploy.sh" "$HERE/webhook/webhook.sh"
+  "$HERE/controller/controller.sh")
 
 PASSED=0
 FAILED=0

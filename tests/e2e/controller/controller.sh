@@ -44,7 +44,7 @@ start_controller() {
     --leader-elect --leader-election-namespace=gitdest-system --leader-election-id="$LEASE" \
     --identity="$name" --cache-dir="$WORK/cache-$name" --metrics-port="$metrics" \
     --health-port="$health" --bind-address=127.0.0.1 --requeue-interval=10s \
-    --lease-duration=6s --renew-deadline=4s --retry-period=1s "$@" \
+    --lease-duration=6s --renew-deadline=4s --retry-period=1s --webhook-port=0 "$@" \
     >"$WORK/$name.log" 2>&1 &
   echo $! >"$WORK/$name.pid"
   disown  # stopped by pid (stop_controller), also from a check's subshell

@@ -234,6 +234,8 @@ rbac_grants() {
     "get secrets -n gitdest-system"
     "create leases.coordination.k8s.io -n gitdest-system"
     "patch validatingwebhookconfigurations/$WEBHOOK"
+    "update secrets/gitdest-webhook-tls -n gitdest-system"
+    "create secrets -n gitdest-system"
     "list deployments.apps -A"
     "watch configmaps -A"
     "list clusterroles.rbac.authorization.k8s.io"
@@ -246,6 +248,8 @@ rbac_grants() {
     "get secrets -n $NS"
     "create leases.coordination.k8s.io -n $NS"
     "patch validatingwebhookconfigurations/someone-else"
+    "update secrets/someone-elses -n gitdest-system"
+    "create secrets -n $NS"
     "create deployments.apps -A"
     "delete configmaps -A"
   )
