@@ -23,6 +23,10 @@ metric() { # REPLICA SERIES
   curl -fsS "http://127.0.0.1:$(cat "$STATE/$1.metrics")/metrics" |
     awk -v s="$2" '$1 == s { v = $2 } END { print v + 0 }'
 }
+ca_bundle_written() {
+  [[ -n "$(k get validatingwebhookconfiguration gitdest-validating-webhook \
+    -o 'jsonpath={.webhooks[0].clientConfig.caBundle}')" ]]
+}
 leader() { k -n gitdest-system get lease gitdest-controller -o 'jsonpath={.spec.holderIdentity}'; }
 ready_all() {
   [[ -z "$(k -n $NS get gitdestinations -o \
@@ -38,14 +42,21 @@ wait_for() { # SECONDS CMD...
   done
 }
 
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 start_replica() { # NAME
-  local metrics health
-  metrics=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  health=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local metrics health webhook
+  metrics=$(free_port)
+  health=$(free_port)
+  webhook=$(free_port)
   echo "$metrics" >"$STATE/$1.metrics"
+  echo "$webhook" >"$STATE/$1.webhook"
   nohup "$BUILD/adapters/k8s/gitdest-controller" --kubeconfig="$GITDEST_CONTROLLER_KUBECONFIG" \
     --leader-elect --leader-election-namespace=gitdest-system --identity="$1" \
     --cache-dir="$STATE/cache-$1" --metrics-port="$metrics" --health-port="$health" \
+    --webhook-port="$webhook" --webhook-extra-dns-names=localhost --webhook-cert-refresh-interval=5s \
     --bind-address=127.0.0.1 --metadata-cache-ttl=20s --requeue-interval=5s \
     >"$STATE/$1.log" 2>&1 &
   echo $! >"$STATE/$1.pid"
@@ -91,6 +102,26 @@ up() {
   wait_for 30 bash -c "[[ -n \"\$(kubectl --kubeconfig '$GITDEST_ADMIN_KUBECONFIG' -n gitdest-system get lease gitdest-controller -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null)\" ]]"
   say "leader: $(leader)   (logs: $STATE/replica-a.log, $STATE/replica-b.log)"
 
+  step "The validating webhook: every replica serves it; this configuration points at the standby"
+  local standby=replica-b
+  [[ "$(leader)" == replica-b ]] && standby=replica-a
+  k apply -f - <<EOF | sed 's/^/   /'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: gitdest-validating-webhook}
+webhooks:
+  - name: gitdestinations.gitdest.dev
+    clientConfig: {url: "https://localhost:$(cat "$STATE/$standby.webhook")/validate-gitdestination"}
+    rules: [{apiGroups: [gitdest.dev], apiVersions: [v1alpha1], operations: [CREATE, UPDATE],
+             resources: [gitdestinations], scope: Namespaced}]
+    failurePolicy: Fail
+    sideEffects: None
+    admissionReviewVersions: [v1]
+    timeoutSeconds: 10
+EOF
+  wait_for 30 ca_bundle_written
+  say "its certificate: made by gitdest, kept in Secret gitdest-system/gitdest-webhook-tls, its CA written into caBundle"
+
   step "A GitRepoConfig, three GitDestinations on main, one duplicate, one on a branch not allowed"
   k -n $NS apply -f - <<EOF | sed 's/^/   /'
 apiVersion: gitdest.dev/v1alpha1
@@ -109,23 +140,38 @@ spec:
 ---
 {apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: db},
  spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/db}}
----
+EOF
+  sleep 2
+  say "one on a branch the GitRepoConfig does not allow:"
+  k -n $NS apply -f - <<EOF 2>&1 | sed 's/^/   /' || true
 {apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: release},
  spec: {repoRef: {name: cluster-state}, branch: release, baseFolder: apps/web}}
 EOF
   sleep 1
-  say "and a duplicate of 'web' (same repository, branch and folder):"
+  say "and a duplicate of 'web': the same repository spelled differently, the same folder:"
   k -n $NS apply -f - <<EOF 2>&1 | sed 's/^/   /' || true
+apiVersion: gitdest.dev/v1alpha1
+kind: GitRepoConfig
+metadata: {name: cluster-state-again}
+spec:
+  repoUrl: ${GITDEST_TEST_HTTPS_BASE/localhost/LOCALHOST}/Cluster-State
+  allowedBranches: [main]
+  secretRef: {name: git-credentials}
+---
 {apiVersion: gitdest.dev/v1alpha1, kind: GitDestination, metadata: {name: web-copy},
- spec: {repoRef: {name: cluster-state}, branch: main, baseFolder: apps/web/}}
+ spec: {repoRef: {name: cluster-state-again}, branch: main, baseFolder: apps/web/}}
 EOF
   wait_for 60 ready_all || say "(not all Ready yet)"
   sleep 2
   step "kubectl get gitdestinations -o wide"
   k -n $NS get gitdestinations -o wide | sed 's/^/   /'
-  say "'release' is refused: $(k -n $NS get gitdestination release -o 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}')"
+  if k -n $NS get gitdestination release >/dev/null 2>&1; then
+    say "'release' is refused: $(k -n $NS get gitdestination release -o 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}')"
+  fi
   if k -n $NS get gitdestination web-copy >/dev/null 2>&1; then
     say "'web-copy' lost to 'web': $(k -n $NS get gitdestination web-copy -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}')"
+  else
+    say "'web-copy' was refused by the webhook (above): it never reached the cluster"
   fi
 
   step "Someone pushes to main from outside; every destination's SHA follows"
