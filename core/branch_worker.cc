@@ -134,16 +134,6 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
   return {std::move(read.waiters), MetadataReady{std::move(info)}};
 }
 
-std::optional<RequestId> BranchWorker::OverdueRead(absl::Time now) const {
-  if (!read_ || now < read_->started_at + options_->read_timeout) return std::nullopt;
-  return read_->request;
-}
-
-std::optional<RequestId> BranchWorker::OverduePush(absl::Time now) const {
-  if (!batch_ || now < batch_started_at_ + options_->push_timeout) return std::nullopt;
-  return batch_->request;
-}
-
 absl::Duration BranchWorker::ReadRetryDelay() const {
   // Never below the TTL, whatever the cap says: reads stay one per TTL.
   const absl::Duration ttl = options_->metadata_cache_ttl;

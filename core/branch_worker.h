@@ -86,10 +86,11 @@ class BranchWorker {
   };
   ReadOutcome OnMetadataFetched(RequestId request, const absl::StatusOr<PullReport>& result);
   bool read_in_flight() const { return read_.has_value(); }
-  // The request of a read or batch in flight past its deadline, if any: the caller
-  // fails it as if its port had answered DeadlineExceeded.
-  std::optional<RequestId> OverdueRead(absl::Time now) const;
-  std::optional<RequestId> OverduePush(absl::Time now) const;
+  // The request of the read in flight, if any. (The controller's registry of requests
+  // finds one overdue and fails it as if its port had answered DeadlineExceeded.)
+  std::optional<RequestId> read_request() const {
+    return read_ ? std::optional(read_->request) : std::nullopt;
+  }
   const absl::Status& last_read_error() const { return last_read_error_; }
 
   // What a retired worker leaves behind so that a worker created again for the same

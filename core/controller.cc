@@ -225,6 +225,9 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
   SetTarget(rec, std::nullopt);  // reconciles the rest of its group: a loser may win now
   MarkRulesOf(in.key);           // they write to nothing now
   timers_.Cancel(DestinationTimer(rec));
+  // Answers to its list and its status write find nothing: a destination created again
+  // under its name is another object.
+  requests_.ForgetOwner(DestinationOwner(in.key));
   destination_slots_.Remove(rec.slot);
   records_by_key_.erase(in.key);
   destinations_.erase(it);
@@ -301,7 +304,7 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
   for (const ObjectKey& grown : rules_.Upsert(in.rule)) {
     DestinationRecord* rec = FindRecord(grown);
     if (rec == nullptr) continue;
-    rec->resync.NeedAnew();  // a list in flight lists by the old selectors
+    ResyncAnew(*rec);  // a list in flight lists by the old selectors
     ReconcileSoon(*rec, now);
   }
   UpdateWatches();
@@ -373,11 +376,10 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
 }
 
 void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
-  DestinationRecord* found = FindRecord(in.destination);
-  if (found == nullptr) return;
-  DestinationRecord& rec = *found;
-  std::optional<std::set<std::string>> queued = rec.resync.Answered(in.request);
-  if (!queued) return;  // late, or for a list given up on
+  const RequestOwner owner = DestinationOwner(in.destination);
+  if (!requests_.Answer(in.request, RequestKind::kList, &owner)) return;  // late, or given up on
+  DestinationRecord& rec = RecordOf(in.destination);  // its requests are forgotten with it
+  std::set<std::string> queued = rec.resync.Answered();
   if (!in.objects.ok() || !in.files.ok()) {
     timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.resync_retry_delay);
     return;  // still needed: the next reconcile asks again
@@ -391,8 +393,8 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
       Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
               now);
     }
-    queued->insert(in.files->begin(), in.files->end());
-    DeleteOrphans(rec, *in.objects, *std::move(queued), now);
+    queued.insert(in.files->begin(), in.files->end());
+    DeleteOrphans(rec, *in.objects, std::move(queued), now);
   }  // else: no longer admitted; its next admission resyncs it
   PruneTombstones();
 }
@@ -400,9 +402,7 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
 // A tombstone orders a list that may predate the delete; once no list is in flight,
 // every later list is newer than it.
 void Controller::PruneTombstones() {
-  for (const auto& [key, rec] : destinations_) {
-    if (rec.resync.in_flight()) return;
-  }
+  if (requests_.AnyInFlight(RequestKind::kList)) return;
   absl::erase_if(object_versions_, [](const auto& entry) { return entry.second.deleted; });
 }
 
@@ -447,23 +447,29 @@ void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<Capture
 void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
   // A port that never answers must not wedge a branch: past the deadline, fail the
   // request as its port would have. Its late answer then matches no request.
-  if (std::optional<RequestId> read = worker.OverdueRead(now)) {
-    OnMetadataFetched(MetadataFetched{*read, absl::DeadlineExceededError(absl::StrCat(
-                                                 "no answer from the remote within ",
-                                                 absl::FormatDuration(options_.read_timeout)))},
+  if (const Request* read =
+          requests_.Overdue(RequestKind::kMetadataRead, worker.key(), now, options_.read_timeout)) {
+    OnMetadataFetched(MetadataFetched{read->id, absl::DeadlineExceededError(absl::StrCat(
+                                                    "no answer from the remote within ",
+                                                    absl::FormatDuration(options_.read_timeout)))},
                       now);
     return;  // OnMetadataFetched serviced the worker again
   }
-  if (std::optional<RequestId> push = worker.OverduePush(now)) {
-    OnPushCompleted(PushCompleted{*push, absl::DeadlineExceededError(absl::StrCat(
-                                             "push not answered within ",
-                                             absl::FormatDuration(options_.push_timeout)))},
+  if (const Request* push =
+          requests_.Overdue(RequestKind::kPush, worker.key(), now, options_.push_timeout)) {
+    OnPushCompleted(PushCompleted{push->id, absl::DeadlineExceededError(absl::StrCat(
+                                                "push not answered within ",
+                                                absl::FormatDuration(options_.push_timeout)))},
                     now);
     return;
   }
   if (std::optional<Effect> effect = worker.MaybeStartPush(now, ids_)) {
-    if (const auto* push = std::get_if<PushBatch>(&*effect)) requests_[push->request] = &worker;
-    if (const auto* read = std::get_if<FetchMetadata>(&*effect)) requests_[read->request] = &worker;
+    if (const auto* push = std::get_if<PushBatch>(&*effect)) {
+      requests_.Sent(push->request, RequestKind::kPush, worker.key(), now);
+    }
+    if (const auto* read = std::get_if<FetchMetadata>(&*effect)) {
+      requests_.Sent(read->request, RequestKind::kMetadataRead, worker.key(), now);
+    }
     Emit(*std::move(effect));
   }
   if (worker.TakeResyncAll()) {
@@ -471,7 +477,7 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
     // TakeResyncAll). Level-based recovery: each lists and writes its objects again.
     for (const ObjectKey& dest : worker.destinations()) {
       DestinationRecord& rec = RecordOf(dest);
-      rec.resync.NeedAnew();  // a list in flight may predate what the branch holds now
+      ResyncAnew(rec);  // a list in flight may predate what the branch holds now
       ReconcileSoon(rec, now);
     }
   }
@@ -482,8 +488,7 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
 void Controller::RetireIfUnused(BranchWorker& worker, absl::Time now) {
   if (worker.InUse()) return;
   // Answers to its requests will find no worker: forget them now.
-  const BranchWorker* gone = &worker;
-  std::erase_if(requests_, [&](const auto& entry) { return entry.second == gone; });
+  requests_.ForgetOwner(worker.key());
   timers_.Cancel(WorkerTimer(worker));
   const bool retired = workers_.RetireIfUnused(worker, now);
   GITDEST_ASSERT(retired);
@@ -497,18 +502,24 @@ void Controller::ScheduleWorker(const BranchWorker& worker, absl::Time now) {
   }
 }
 
-BranchWorker* Controller::TakeRequest(RequestId request) {
-  auto it = requests_.find(request);
-  if (it == requests_.end()) return nullptr;  // from an earlier incarnation, or duplicated
-  BranchWorker* worker = it->second;
-  requests_.erase(it);
+BranchWorker* Controller::TakeRequest(RequestId request, RequestKind kind) {
+  std::optional<Request> answered = requests_.Answer(request, kind);
+  if (!answered) return nullptr;  // from an earlier incarnation or term, or duplicated
+  BranchWorker* worker = workers_.Find(std::get<WorkerKey>(answered->owner));
+  GITDEST_ASSERT(worker != nullptr);  // a retired worker's requests are forgotten
   return worker;
+}
+
+void Controller::ResyncAnew(DestinationRecord& rec) {
+  rec.resync.NeedAnew();
+  requests_.Forget(RequestKind::kList,
+                   StatusTarget{ResourceKind::kGitDestination, rec.destination.key});
 }
 
 // ---- Results --------------------------------------------------------------------------------
 
 void Controller::OnMetadataFetched(const MetadataFetched& in, absl::Time now) {
-  BranchWorker* worker = TakeRequest(in.request);
+  BranchWorker* worker = TakeRequest(in.request, RequestKind::kMetadataRead);
   if (worker == nullptr) return;
   BranchWorker::ReadOutcome outcome = worker->OnMetadataFetched(in.request, in.result);
   MarkStatusDue(ResourceKind::kGitRepoConfig, worker->key().repo_config);
@@ -521,7 +532,7 @@ void Controller::OnMetadataFetched(const MetadataFetched& in, absl::Time now) {
 }
 
 void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
-  BranchWorker* worker = TakeRequest(in.request);
+  BranchWorker* worker = TakeRequest(in.request, RequestKind::kPush);
   if (worker == nullptr) return;
   const bool was_failing = !worker->last_push_error().ok();
   std::set<ObjectKey> touched = worker->OnPushCompleted(in.request, in.result, now);
@@ -536,13 +547,11 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
 
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
   if (in.target.kind != ResourceKind::kGitDestination) return OnOwnedStatusWritten(in, now);
-  DestinationRecord* found = FindRecord(in.target.key);
-  if (found == nullptr) return;
-  DestinationRecord& rec = *found;
-  switch (rec.status_write.OnWritten(in.request, in.resource_version,
-                                     rec.destination.resource_version)) {
-    case WriteAnswer::kIgnored:
-      return;  // not the write in flight: a late answer to one given up on
+  const RequestOwner owner = in.target;
+  // Not the write in flight (a late answer to one given up on, or of another term): ignored.
+  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &owner)) return;
+  DestinationRecord& rec = RecordOf(in.target.key);  // its requests are forgotten with it
+  switch (rec.status_write.OnWritten(in.resource_version, rec.destination.resource_version)) {
     case WriteAnswer::kFailed:
       // Unknown now: write again after a pause. On a conflict (409) the watch brings the
       // object's newer resourceVersion meanwhile, and the next write is conditional on it.
@@ -570,7 +579,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   verdicts_serials_ = 0;
   groups_.clear();
   workers_ = WorkerManager(options_);
-  requests_.clear();
+  requests_.Clear();
   timers_ = TimerQueue();
   config_statuses_.clear();
   rule_statuses_.clear();
@@ -603,7 +612,7 @@ void Controller::DropWork(absl::Time now) {
   }
   ForgetOwnedWrites();
   workers_ = WorkerManager(options_);
-  requests_.clear();
+  requests_.Clear();  // a late answer of the lost term acts on nothing
   timers_ = TimerQueue();
   for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
 }

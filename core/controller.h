@@ -17,6 +17,7 @@
 #include "core/effects.h"
 #include "core/inputs.h"
 #include "core/options.h"
+#include "core/requests.h"
 #include "core/resync.h"
 #include "core/slots.h"
 #include "core/stable_hash.h"
@@ -45,7 +46,7 @@ struct DestinationRecord {
   uint64_t verdict_serial = 0;        // the group verdicts lost_to was read from
   BranchWorker* worker = nullptr;     // set while admitted: attached to this worker
   DestinationStatus status;           // the latest computed status
-  // What the API holds (or will), and the write in flight.
+  // What the API holds (or will); its write in flight is in Controller::requests().
   StatusWrite<DestinationStatus> status_write;
   bool awaiting_metadata = false;
   Resync resync;  // the level-based list of its objects and files (core/resync.h)
@@ -106,6 +107,8 @@ class Controller {
   const RuleIndex& rules() const { return rules_; }
   bool leader() const { return leader_; }
   const WorkerManager& workers() const { return workers_; }
+  // Every request sent and not yet answered (or given up on).
+  const Requests& requests() const { return requests_; }
   const std::map<ObjectKey, OwnedStatus<RepoConfigStatus>>& config_statuses() const {
     return config_statuses_;
   }
@@ -170,6 +173,8 @@ class Controller {
 
   // Reconcile (reconcile.cc).
   void Reconcile(DestinationRecord& rec, absl::Time now);
+  // Whether its resync must list now (no list in flight, or the one in flight overdue).
+  bool ResyncDue(const DestinationRecord& rec, absl::Time now) const;
   bool Admit(DestinationRecord& rec, absl::Time now);
   // Sets rec.lost_to from its group's verdicts, computing them if its claims changed.
   void RefreshVerdict(DestinationRecord& rec, absl::Time now);
@@ -224,8 +229,12 @@ class Controller {
   void ServiceWorker(BranchWorker& worker, absl::Time now);
   void ScheduleWorker(const BranchWorker& worker, absl::Time now);
   void RetireIfUnused(BranchWorker& worker, absl::Time now);
-  // The worker a request in flight belongs to; nullptr (and forgotten) if none.
-  BranchWorker* TakeRequest(RequestId request);
+  // The worker whose read or push `request` was, now answered; nullptr if it is not in
+  // flight (late, duplicated, of another incarnation or term) or its worker is gone.
+  BranchWorker* TakeRequest(RequestId request, RequestKind kind);
+  // The destination's list in flight (if any) was for what came before: it lists anew,
+  // and the old list's answer is ignored.
+  void ResyncAnew(DestinationRecord& rec);
   void Emit(Effect effect);  // a decision: only while active()
   // The record of `key` (a hash lookup), or nullptr; RecordOf when it must exist.
   DestinationRecord* FindRecord(const ObjectKey& key) const;
@@ -235,6 +244,8 @@ class Controller {
   absl::Status CheckAdmitted() const;
   absl::Status CheckWorkers() const;
   absl::Status CheckDestinations() const;
+  absl::Status CheckRequests() const;
+  bool OwnerExists(const RequestOwner& owner) const;
 
   ControllerOptions options_;
   RequestIds ids_;
@@ -257,7 +268,7 @@ class Controller {
   uint64_t verdicts_serials_ = 0;
   std::map<Group, GroupState> groups_;
   WorkerManager workers_;
-  std::map<RequestId, BranchWorker*> requests_;  // ordered: StateHash iterates it
+  Requests requests_;  // every request in flight, of every kind (core/requests.h)
   std::map<ObjectKey, OwnedStatus<RepoConfigStatus>> config_statuses_;
   std::map<ObjectKey, OwnedStatus<WatchRuleStatus>> rule_statuses_;
   std::set<StatusTarget> statuses_due_;  // ordered: written in this order

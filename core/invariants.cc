@@ -10,7 +10,8 @@ namespace gitdest::core {
 absl::Status Controller::CheckInvariants() const {
   if (absl::Status s = CheckAdmitted(); !s.ok()) return s;
   if (absl::Status s = CheckWorkers(); !s.ok()) return s;
-  return CheckDestinations();
+  if (absl::Status s = CheckDestinations(); !s.ok()) return s;
+  return CheckRequests();
 }
 
 // 1. No two admitted destinations share a triple or nest on one branch.
@@ -98,6 +99,50 @@ absl::Status Controller::CheckDestinations() const {
     }
   }
   return absl::OkStatus();
+}
+
+// The registry of requests is the one source of what is in flight: a worker's read and
+// batch are registered under their own ids, every registered request has a living owner
+// (a request whose owner is gone would be answered into nothing), and only the leader
+// has requests (a standby, or a replica that lost the lease, has forgotten them all).
+absl::Status Controller::CheckRequests() const {
+  if (!leader_ && requests_.size() > 0) {
+    return absl::InternalError(
+        absl::StrCat("invariant 8: ", requests_.size(), " requests in flight without the lease"));
+  }
+  // Compared as ids, 0 for none (request ids start at 1).
+  auto id_of = [](const Request* request) { return request ? request->id : RequestId{0}; };
+  for (const auto& [key, worker] : workers_.workers()) {
+    const RequestId read = id_of(requests_.InFlight(RequestKind::kMetadataRead, key));
+    const RequestId push = id_of(requests_.InFlight(RequestKind::kPush, key));
+    if (read != worker.read_request().value_or(0) ||
+        push != (worker.batch() ? worker.batch()->request : 0)) {
+      return absl::InternalError(absl::StrCat("requests: the read or push in flight of worker ",
+                                              key.ToString(), " is not the one registered"));
+    }
+  }
+  for (const auto& [id, request] : requests_.by_id()) {
+    if (!OwnerExists(request.owner)) {
+      return absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind), " ",
+                                              id, " has no owner any more"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Controller::OwnerExists(const RequestOwner& owner) const {
+  if (const auto* worker = std::get_if<WorkerKey>(&owner)) return workers_.Find(*worker) != nullptr;
+  const auto& target = std::get<StatusTarget>(owner);
+  switch (target.kind) {
+    case ResourceKind::kGitDestination:
+      return FindRecord(target.key) != nullptr;
+    case ResourceKind::kGitRepoConfig:
+      return config_statuses_.contains(target.key);
+    case ResourceKind::kWatchRule:
+    case ResourceKind::kClusterWatchRule:
+      return rule_statuses_.contains(target.key);
+  }
+  return false;
 }
 
 }  // namespace gitdest::core

@@ -66,7 +66,8 @@ void Controller::EraseOwnedStatus(ResourceKind kind, const ObjectKey& key) {
   } else {
     rule_statuses_.erase(key);
   }
-  statuses_due_.erase(StatusTarget{kind, key});  // an answer in flight finds nothing
+  statuses_due_.erase(StatusTarget{kind, key});
+  requests_.Forget(RequestKind::kStatusWrite, StatusTarget{kind, key});  // its answer: ignored
   Settled(StatusTarget{kind, key});
 }
 
@@ -123,9 +124,11 @@ void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& own
                             absl::Time now) {
   owned.status.observed_generation = owned.generation;
   // One write in flight: the next goes out when it lands — or when it is overdue.
-  if (!owned.write.NeedsWrite(owned.status, now, options_.api_timeout)) return;
+  const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
+  if (!owned.write.NeedsWrite(owned.status, in_flight, now, options_.api_timeout)) return;
   const RequestId request = ids_.Next();
-  owned.write.Start(owned.status, request, owned.resource_version, now);
+  owned.write.Start(owned.status);
+  requests_.Sent(request, RequestKind::kStatusWrite, target, now);
   Emit(WriteStatus{request, target, owned.resource_version, owned.status});
   statuses_unsettled_.insert(target);
   timers_.SetNoLaterThan(kOwnedStatusTimer, now + options_.api_timeout);
@@ -133,9 +136,7 @@ void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& own
 
 void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
   auto apply = [&](auto& owned) {
-    switch (owned.write.OnWritten(in.request, in.resource_version, owned.resource_version)) {
-      case WriteAnswer::kIgnored:
-        return;
+    switch (owned.write.OnWritten(in.resource_version, owned.resource_version)) {
       case WriteAnswer::kFailed:
         // Unknown now: written again after a pause, on a 409 against the version the
         // watch reports meanwhile.
@@ -148,14 +149,14 @@ void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
         return;
     }
   };
+  const RequestOwner owner = in.target;
+  // Not the write in flight (late, given up on, of another term, or of an object since
+  // deleted): ignored.
+  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &owner)) return;
   if (in.target.kind == ResourceKind::kGitRepoConfig) {
-    if (auto it = config_statuses_.find(in.target.key); it != config_statuses_.end()) {
-      apply(it->second);
-    }
-  } else if (in.target.kind == RuleKind(in.target.key)) {
-    if (auto it = rule_statuses_.find(in.target.key); it != rule_statuses_.end()) {
-      apply(it->second);
-    }
+    apply(config_statuses_.at(in.target.key));  // its requests are forgotten with it
+  } else {
+    apply(rule_statuses_.at(in.target.key));
   }
 }
 
@@ -164,14 +165,9 @@ void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
 void Controller::RetryOwnedStatuses(absl::Time now) {
   absl::Time next = absl::InfiniteFuture();
   for (const StatusTarget& target : statuses_unsettled_) {
-    std::optional<absl::Time> since;
-    if (target.kind == ResourceKind::kGitRepoConfig) {
-      if (const auto& f = config_statuses_.at(target.key).write.in_flight()) since = f->since;
-    } else if (const auto& f = rule_statuses_.at(target.key).write.in_flight()) {
-      since = f->since;
-    }
-    if (since && *since + options_.api_timeout > now) {
-      next = std::min(next, *since + options_.api_timeout);
+    const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
+    if (in_flight != nullptr && in_flight->sent_at + options_.api_timeout > now) {
+      next = std::min(next, in_flight->sent_at + options_.api_timeout);
     } else {
       MarkStatusDue(target.kind, target.key);  // failed, or overdue
     }

@@ -43,14 +43,20 @@ absl::Duration Controller::JitteredRequeue(const ObjectKey& key) const {
 void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
   if (!Admit(rec, now)) return;
   BranchWorker& worker = *rec.worker;
-  if (rec.resync.Due(now, options_.api_timeout)) {
+  if (rec.resync.needed() && ResyncDue(rec, now)) {
     const RequestId request = ids_.Next();
-    rec.resync.Asked(request, now, worker.QueuedWritesUnder(rec.target->base_folder));
+    requests_.Sent(request, RequestKind::kList, DestinationOwner(rec.destination.key), now);
+    rec.resync.Asked(worker.QueuedWritesUnder(rec.target->base_folder));
     Emit(ResyncDestination{request, rec.destination.key, worker.Ref(), rec.target->base_folder,
                            options_.api_timeout,
                            rules_.ListSelectorsFor(rec.destination.key, discovered_)});
   }
   Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
+}
+
+bool Controller::ResyncDue(const DestinationRecord& rec, absl::Time now) const {
+  const StatusTarget owner{ResourceKind::kGitDestination, rec.destination.key};
+  return rec.resync.Due(requests_.InFlight(RequestKind::kList, owner), now, options_.api_timeout);
 }
 
 // Finishes a reconcile with what the worker answered (from its cache or a read).
@@ -64,7 +70,7 @@ void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const B
   } else {
     auto& pending = std::get<MetadataPending>(answer);
     if (pending.start) {
-      requests_[pending.start->request] = rec.worker;
+      requests_.Sent(pending.start->request, RequestKind::kMetadataRead, worker.key(), now);
       Emit(*std::move(pending.start));
       ScheduleWorker(worker, now);  // the read's deadline
     }
@@ -113,7 +119,7 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   if (rec.worker && !resolve) return true;
   // Newly admitted, or admitted to another target: its objects must be written there.
   if (!rec.worker || rec.worker->key() != rec.worker_key || target_changed) {
-    rec.resync.NeedAnew();  // a list in flight was for the old target
+    ResyncAnew(rec);  // a list in flight was for the old target
   }
   if (rec.worker && rec.worker->key() != rec.worker_key) Detach(rec);
   // A valid target implies its GitRepoConfig exists, and any change of it since would
@@ -288,12 +294,14 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   rec.status.observed_generation = rec.destination.generation;
   // Nothing changed: no API call. One write in flight: the next goes out when it lands —
   // or when its answer is overdue.
-  if (!rec.status_write.NeedsWrite(rec.status, last_now_, options_.api_timeout)) return;
+  StatusTarget target{ResourceKind::kGitDestination, rec.destination.key};
+  const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
+  if (!rec.status_write.NeedsWrite(rec.status, in_flight, last_now_, options_.api_timeout)) return;
   const RequestId request = ids_.Next();
   const std::string& version = rec.destination.resource_version;
-  rec.status_write.Start(rec.status, request, version, last_now_);
-  Emit(WriteStatus{request, StatusTarget{ResourceKind::kGitDestination, rec.destination.key},
-                   version, rec.status});
+  rec.status_write.Start(rec.status);
+  requests_.Sent(request, RequestKind::kStatusWrite, target, last_now_);
+  Emit(WriteStatus{request, std::move(target), version, rec.status});
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

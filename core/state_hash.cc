@@ -33,6 +33,11 @@ template <class T>
 struct IsOptional<std::optional<T>> : std::true_type {};
 
 template <class T>
+struct IsVariant : std::false_type {};
+template <class... T>
+struct IsVariant<std::variant<T...>> : std::true_type {};
+
+template <class T>
 struct IsPair : std::false_type {};
 template <class A, class B>
 struct IsPair<std::pair<A, B>> : std::true_type {};
@@ -87,6 +92,9 @@ class Encoder {
     } else if constexpr (IsOptional<T>::value) {
       Add(v.has_value());
       if (v) Add(*v);
+    } else if constexpr (IsVariant<T>::value) {
+      Add(v.index());
+      std::visit([this](const auto& alternative) { Add(alternative); }, v);
     } else if constexpr (IsPair<T>::value) {
       Add(v.first, v.second);
     } else if constexpr (std::ranges::sized_range<T>) {  // ordered: vector, deque, set, map
@@ -229,8 +237,7 @@ struct StateFields<WorkerManager> {
 GITDEST_STATE_FIELDS(DestinationRecord, destination, slot, requeue_interval, target, worker_key,
                      group, spec_error, target_stale, lost_to, verdict_serial, worker, status,
                      status_write, awaiting_metadata, resync);
-GITDEST_STATE_FIELDS(Resync::InFlight, request, since, queued);
-GITDEST_STATE_FIELDS(Resync, needed_, in_flight_);
+GITDEST_STATE_FIELDS(Resync, needed_, queued_);
 GITDEST_STATE_FIELDS(ObjectVersion, uid, resource_version, deleted);
 // Members are named by key: each one's record pointer says no more than its key.
 template <>
@@ -251,12 +258,10 @@ GITDEST_STATE_FIELDS(StatusTarget, kind, key);
 template <class Status>
 struct StateFields<StatusWrite<Status>> {
   static void Hash(Encoder& enc, const StatusWrite<Status>& write) {
-    const auto& [written, in_flight] = write;
-    enc(written, in_flight);
+    const auto& [written] = write;
+    enc(written);
   }
 };
-
-GITDEST_STATE_FIELDS(StatusWriteInFlight, request, since, resource_version);
 
 template <class Status>
 struct StateFields<OwnedStatus<Status>> {
@@ -265,6 +270,11 @@ struct StateFields<OwnedStatus<Status>> {
     enc(generation, resource_version, status, write);
   }
 };
+
+// ---- Requests in flight (core/requests.h) ----------------------------------------------
+
+GITDEST_STATE_FIELDS(Request, id, kind, owner, sent_at);
+GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
 
 #undef GITDEST_STATE_FIELDS
 

@@ -5,8 +5,8 @@
 //   gitdest-sim replay FILE
 //   gitdest-sim shrink --seed=N [world flags]
 //
-// World flags: --destinations=N --branches=N --objects=N --duration=D --liveness=45m
-// --default-options
+// World flags: --destinations=N --branches=N --objects=N --replicas=N --duration=D
+// --liveness=45m --default-options
 // Exit codes: 0 ok, 1 safety violation, 2 liveness failure, 3 crash (assertion),
 // 4 replay divergence, 64 usage.
 #include <sys/wait.h>
@@ -61,6 +61,7 @@ constexpr char kUsage[] =
     "  shrink   halves the world of a failing seed while the same kind of failure remains\n"
     "\n"
     "world flags: --destinations=N (12) --branches=N (3) --objects=N (4, per namespace)\n"
+    "             --replicas=N (controller processes; drawn from the seed: 1 or 2)\n"
     "             --duration=D (faults on; drawn from the seed: 30m, 1h, 2h or 4h)\n"
     "             --liveness=45m (healed: must converge within)\n"
     "             --default-options (the product's controller options and push settings\n"
@@ -120,6 +121,7 @@ SimOptions WorldOptions(const Args& args, uint64_t seed) {
   o.destinations = static_cast<int>(IntFlag(args, "destinations", o.destinations));
   o.branches = static_cast<int>(IntFlag(args, "branches", o.branches));
   o.objects = static_cast<int>(IntFlag(args, "objects", o.objects));
+  o.replicas = static_cast<int>(IntFlag(args, "replicas", ChooseReplicas(seed)));
   const ConfigDraw draw = ChooseConfig(seed);
   o.default_options = args.flags.contains("default-options");
   if (!o.default_options) {
@@ -133,6 +135,7 @@ SimOptions WorldOptions(const Args& args, uint64_t seed) {
   if (o.destinations < 1 || o.branches < 1 || o.objects < 1) {
     Usage("--destinations, --branches and --objects must be at least 1");
   }
+  if (o.replicas < 1 || o.replicas > 4) Usage("--replicas must be between 1 and 4");
   return o;
 }
 
@@ -149,10 +152,13 @@ const char* OutcomeName(Outcome outcome) {
 }
 
 void PrintSummary(const SimOptions& options, const RunResult& r) {
-  std::printf("seed %llu: %s — %lld steps, %s simulated, %lld user actions, %lld crashes\n",
-              static_cast<unsigned long long>(options.seed), OutcomeName(r.outcome),
-              static_cast<long long>(r.steps), absl::FormatDuration(r.simulated).c_str(),
-              static_cast<long long>(r.user_actions), static_cast<long long>(r.crashes));
+  std::printf(
+      "seed %llu: %s — %d replicas, %lld steps, %s simulated, %lld user actions, %lld crashes, "
+      "%lld lease changes\n",
+      static_cast<unsigned long long>(options.seed), OutcomeName(r.outcome), options.replicas,
+      static_cast<long long>(r.steps), absl::FormatDuration(r.simulated).c_str(),
+      static_cast<long long>(r.user_actions), static_cast<long long>(r.crashes),
+      static_cast<long long>(r.lease_changes));
   std::printf(
       "  remote: %lld reads, %lld pushes, %lld commits; api: %lld status writes, "
       "%lld watch drops, %lld admissions refused, %lld rule and %lld GitRepoConfig changes\n",
@@ -186,13 +192,16 @@ RunResult RunOnce(const SimOptions& options, const std::string& trace_path) {
   header.seed = options.seed;
   header.command = options.ReproduceCommand();
   header.options = options.core_options;
+  header.epochs.clear();  // replica r starts as incarnation r (World)
+  for (int r = 0; r < options.replicas; ++r) header.epochs.push_back(static_cast<uint32_t>(r));
   absl::StatusOr<trace::TraceWriter> writer = trace::TraceWriter::Open(trace_path, header);
   if (!writer.ok()) Usage(std::string(writer.status().message()));
   absl::Status write_status;
   RunResult result = RunSimulation(options, [&](const StepRecord& r) {
     if (!write_status.ok()) return;
-    write_status = writer->Write(trace::TraceStep{r.step, r.at, *r.input, r.output->effects,
-                                                  r.output->wake_at, r.state_hash});
+    write_status =
+        writer->Write(trace::TraceStep{r.step, static_cast<uint32_t>(r.replica), r.at, *r.input,
+                                       r.output->effects, r.output->wake_at, r.state_hash});
   });
   if (write_status.ok()) write_status = writer->Close();
   if (!write_status.ok()) {
@@ -295,12 +304,14 @@ int Explore(const Args& args) {
 
 int ReplayCommand(const Args& args) {
   if (args.positional.size() != 1) Usage("replay takes one trace FILE");
-  // The step invariants too, as far as a trace tells them (nothing of the remote's history).
-  StateChecker checker;
+  // The step invariants too, as far as a trace tells them (nothing of the remote's history),
+  // one checker per replica.
+  std::map<uint32_t, StateChecker> checkers;
   const trace::ReplayResult result = trace::Replay(
-      args.positional[0],
-      [&](absl::Time now, const core::Input& input, const core::Controller& controller,
-          const core::Output& output) { return checker.Step(now, input, controller, output); });
+      args.positional[0], [&](uint32_t replica, absl::Time now, const core::Input& input,
+                              const core::Controller& controller, const core::Output& output) {
+        return checkers[replica].Step(now, input, controller, output);
+      });
   if (!result.status.ok()) {
     std::printf("replay: %s: diverged after %lld steps: %s\n", args.positional[0].c_str(),
                 static_cast<long long>(result.steps), std::string(result.status.message()).c_str());
@@ -326,7 +337,7 @@ int Shrink(const Args& args) {
   for (bool progress = true; progress;) {
     progress = false;
     // The liveness bound is not shrunk: a shorter one fails for want of time.
-    for (int dim = 0; dim < 4; ++dim) {
+    for (int dim = 0; dim < 5; ++dim) {
       SimOptions candidate = best;
       if (dim == 0 && candidate.destinations > 1)
         candidate.destinations /= 2;
@@ -336,6 +347,8 @@ int Shrink(const Args& args) {
         candidate.objects /= 2;
       else if (dim == 3 && candidate.duration > absl::Minutes(1))
         candidate.duration /= 2;
+      else if (dim == 4 && candidate.replicas > 1)
+        candidate.replicas = 1;
       else
         continue;
       if (still_fails(candidate)) {

@@ -32,7 +32,13 @@ FaultMix ChooseFaultMix(uint64_t seed) {
   mix.ancestry_unknown = maybe(500);
   mix.lease_losses_per_day = maybe(40);
   mix.race_storms_per_day = maybe(40);
+  mix.slow_writes = maybe(100);
   return mix;
+}
+
+int ChooseReplicas(uint64_t seed) {
+  Prng prng(seed ^ 0x2e91'1ca5'0f1e'ade5ULL);
+  return prng.Chance(333) ? 1 : 2;
 }
 
 std::string FaultMix::Describe() const {
@@ -40,11 +46,11 @@ std::string FaultMix::Describe() const {
       "read_failure=%d‰ push_failure=%d‰ lost_answer=%d‰ status_conflict=%d‰ "
       "watch_drop=%d‰ watch_duplicate=%d‰ latency≤%s watch_delay≤%s crashes/day=%d "
       "outages/day=%d external_commits/h=%d branch_deletes/day=%d force_moves/day=%d "
-      "ancestry_unknown=%d‰ lease_losses/day=%d race_storms/day=%d webhook=%s",
+      "ancestry_unknown=%d‰ lease_losses/day=%d race_storms/day=%d slow_writes=%d‰ webhook=%s",
       read_failure, push_failure, lost_answer, status_conflict, watch_drop, watch_duplicate,
       absl::FormatDuration(latency_max), absl::FormatDuration(watch_delay_max), crashes_per_day,
       outages_per_day, external_commits_per_hour, branch_deletes_per_day, force_moves_per_day,
-      ancestry_unknown, lease_losses_per_day, race_storms_per_day,
+      ancestry_unknown, lease_losses_per_day, race_storms_per_day, slow_writes,
       admission_webhook ? "on" : "off");
 }
 
@@ -94,7 +100,7 @@ std::string ConfigDraw::Describe() const {
 
 std::string SimOptions::ReproduceCommand() const {
   return absl::StrCat("gitdest-sim run --seed=", seed, " --destinations=", destinations,
-                      " --branches=", branches, " --objects=", objects,
+                      " --branches=", branches, " --objects=", objects, " --replicas=", replicas,
                       " --duration=", absl::FormatDuration(duration),
                       " --liveness=", absl::FormatDuration(liveness_bound),
                       default_options ? " --default-options" : "");

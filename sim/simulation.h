@@ -20,7 +20,10 @@ struct SimOptions {
   uint64_t seed = 1;
   int destinations = 12;  // size of the pool of destination names
   int branches = 3;
-  int objects = 4;                                    // configmaps in each of 3 namespaces
+  int objects = 4;  // configmaps in each of 3 namespaces
+  // Controller processes: both watch, the one holding the Lease writes (ChooseReplicas
+  // draws 1 or 2 from the seed; `--replicas` forces it).
+  int replicas = 2;
   absl::Duration duration = absl::Hours(4);           // safety phase: faults on
   absl::Duration liveness_bound = absl::Minutes(45);  // healed: must converge within this
   bool check_invariants = true;
@@ -53,7 +56,13 @@ struct FaultMix {
   int force_moves_per_day = 0;  // a branch is force-pushed back to the parent of its tip
   // A read or a lost push answers kUnknown for "does the branch still hold the tip?"
   int ancestry_unknown = 0;
-  int lease_losses_per_day = 0;  // the controller loses its lease and gets it back later
+  // The leader cannot renew its Lease for 5–90 s: past the renew deadline it stops
+  // writing, and a standby (or itself, later) takes the Lease once it expires.
+  int lease_losses_per_day = 0;
+  // A write (push, status write) reaches its port late — within its timeout, possibly
+  // after its sender lost the Lease or died: compare-and-swap and conditional writes must
+  // keep that safe.
+  int slow_writes = 0;
   // Another writer wins every push race on one branch for 2–10 minutes: it commits just
   // before each of the controller's pushes lands.
   int race_storms_per_day = 0;
@@ -86,14 +95,16 @@ struct RunResult {
   int64_t reads = 0, pushes = 0, status_writes = 0, crashes = 0, user_actions = 0;
   int64_t commits = 0, watch_drops = 0, admissions_refused = 0;
   int64_t rule_changes = 0, config_changes = 0;  // WatchRules and GitRepoConfigs written
+  int64_t lease_changes = 0;                     // the Lease taken (by any replica)
   // Controller::StateHash after every step, if SimOptions::state_hashes (the determinism
   // check compares them).
   std::vector<uint64_t> state_hashes;
 };
 
-// One Controller::Handle call, for traces.
+// One Controller::Handle call of one replica, for traces.
 struct StepRecord {
   int64_t step;
+  int replica;
   absl::Time at;
   const core::Input* input;
   const core::Output* output;
@@ -102,6 +113,8 @@ struct StepRecord {
 using StepObserver = std::function<void(const StepRecord&)>;
 
 FaultMix ChooseFaultMix(uint64_t seed);
+// 1 or 2 replicas (production runs two; one in three seeds runs one).
+int ChooseReplicas(uint64_t seed);
 ConfigDraw ChooseConfig(uint64_t seed);
 RunResult RunSimulation(const SimOptions& options, const StepObserver& observer = {});
 

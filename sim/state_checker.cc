@@ -78,6 +78,14 @@ const std::vector<core::Condition>& ConditionsOf(const core::ResourceStatus& sta
 
 }  // namespace
 
+absl::Status StateChecker::AtMostOneLeader(const std::vector<const core::Controller*>& replicas) {
+  const auto leaders = std::count_if(replicas.begin(), replicas.end(),
+                                     [](const core::Controller* c) { return c->leader(); });
+  if (leaders <= 1) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat("invariant 8 (one leader): ", leaders, " replicas hold the lease at once"));
+}
+
 int StateChecker::PushAttemptsPerMinuteBound(const core::ControllerOptions& o) {
   const double doublings =
       std::ceil(std::log2(absl::FDivDuration(absl::Minutes(1), o.push_retry_delay_min) + 1));

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -41,6 +42,9 @@ class StateChecker {
   // broken invariant, naming it.
   absl::Status Step(absl::Time now, const core::Input& input, const core::Controller& controller,
                     const core::Output& output);
+
+  // Invariant 8 across replicas: at most one holds the lease, as the inputs told them.
+  static absl::Status AtMostOneLeader(const std::vector<const core::Controller*>& replicas);
 
   // The most push attempts a branch may make in any minute while none succeeds: the
   // conflict retries made at once, then two capped exponential backoffs (conflicts and

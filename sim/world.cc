@@ -124,7 +124,15 @@ World::World(const SimOptions& options, const StepObserver& observer)
   for (int i = 0; i < options_.destinations; ++i) {
     pool_.push_back({NamespaceName(i % kNamespaces), absl::StrCat("d", i)});
   }
-  controller_ = std::make_unique<core::Controller>(options_.core_options, epoch_);
+  // Every replica starts with the world: the watch delivers everything that is created.
+  replicas_.reserve(options_.replicas);
+  for (int r = 0; r < options_.replicas; ++r) {
+    Replica& replica = replicas_.emplace_back(&tip_view_);
+    replica.epoch = next_epoch_++;
+    replica.controller = std::make_unique<core::Controller>(options_.core_options, replica.epoch);
+    replica.ready = true;
+    Schedule(now_, Deliver{core::ResourceTypesDiscovered{DiscoveredTypes()}, r, replica.epoch});
+  }
   result_.mix = mix_;
   // Every namespace starts with its objects; nothing watches them until a rule exists.
   for (int ns = 0; ns < kNamespaces; ++ns) {
@@ -133,13 +141,15 @@ World::World(const SimOptions& options, const StepObserver& observer)
       cluster_.SetObject(id, Content(id, ++content_version_[id]), "seed");
     }
   }
-  Schedule(now_, Deliver{core::ResourceTypesDiscovered{DiscoveredTypes()}, epoch_});
   PutConfig(kRepoKey, NewConfig(kRepoKey, kUrlSpellings[0]));
   PutConfig(kRepoBKey, NewConfig(kRepoBKey, kRepoBUrls[prng_.Below(3)]));
   Schedule(now_, UserTick{});
   Schedule(now_ + absl::Minutes(1), ExternalTick{});
   Schedule(now_ + absl::Minutes(1), CrashTick{});
-  Schedule(now_, LeaseReturns{epoch_});
+  for (int r = 0; r < options_.replicas; ++r) {  // the first to try takes the Lease
+    Schedule(now_ + prng_.Millis(0, absl::ToInt64Milliseconds(kRetryPeriod)),
+             LeaseTick{r, replicas_[r].epoch});
+  }
 }
 
 // ---- the API's objects as the core sees them ----------------------------------------------
@@ -195,11 +205,11 @@ RunResult World::Run() {
     auto first = queue_.begin();
     if (first->first.first > end) break;
     if (!healed_ && first->first.first > safety_end) {
-      // Liveness: every fault heals; the watch relists once, as a reconnect would.
+      // Liveness: every fault heals; each watch relists once, as a reconnect would.
       healed_ = true;
       mix_ = FaultMix{};
       mix_.latency_max = absl::Milliseconds(50);
-      Schedule(safety_end, Relist{});
+      for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) Schedule(safety_end, Relist{r});
       continue;
     }
     now_ = first->first.first;
@@ -222,11 +232,16 @@ RunResult World::Run() {
 void World::Dispatch(const Event& event) {
   std::visit(core::Overloaded{
                  [&](const Deliver& d) {
-                   if (d.epoch == epoch_) Handle(d.input);  // else: lost with the process
+                   // Else: lost with the process it was for.
+                   if (d.epoch == replicas_[d.replica].epoch) Handle(d.replica, d.input);
                  },
                  [&](const Wake& w) {
-                   if (w.epoch == epoch_ && now_ == wake_at_) Handle(core::TimerFired{});
+                   const Replica& replica = replicas_[w.replica];
+                   if (w.epoch == replica.epoch && now_ == replica.wake_at) {
+                     Handle(w.replica, core::TimerFired{});
+                   }
                  },
+                 [&](const Land& l) { LandRequest(l.replica, l.epoch, l.effect); },
                  [&](const UserTick&) {
                    if (healed_) return;
                    UserAction();
@@ -238,14 +253,12 @@ void World::Dispatch(const Event& event) {
                    Schedule(now_ + absl::Minutes(1), ExternalTick{});
                  },
                  [&](const CrashTick&) { OnCrashTick(); },
-                 [&](const Relist&) {
-                   relist_pending_ = false;
-                   RelistAll();
+                 [&](const Relist& l) {
+                   replicas_[l.replica].relist_pending = false;
+                   RelistAll(l.replica);
                  },
-                 [&](const LeaseReturns& l) {
-                   if (l.epoch != epoch_ || leader_) return;
-                   leader_ = true;
-                   Handle(core::LeaseAcquired{});
+                 [&](const LeaseTick& l) {
+                   if (l.epoch == replicas_[l.replica].epoch) OnLeaseTick(l.replica);
                  },
              },
              event);
@@ -254,140 +267,14 @@ void World::Dispatch(const Event& event) {
 void World::OnCrashTick() {
   if (healed_) return;
   // Rates per day spread over the day's 1440 minutes.
-  if (static_cast<int>(prng_.Below(1440)) < mix_.crashes_per_day) Crash();
-  if (static_cast<int>(prng_.Below(1440)) < mix_.lease_losses_per_day) LoseLease();
+  if (static_cast<int>(prng_.Below(1440)) < mix_.crashes_per_day) {
+    Crash(static_cast<int>(prng_.Below(replicas_.size())));
+  }
+  if (static_cast<int>(prng_.Below(1440)) < mix_.lease_losses_per_day) LoseRenewal();
   if (static_cast<int>(prng_.Below(1440)) < mix_.outages_per_day) {
     outage_until_ = now_ + prng_.Millis(60'000, 900'000);
   }
   Schedule(now_ + absl::Minutes(1), CrashTick{});
-}
-
-// ---- the controller process ---------------------------------------------------------------
-
-void World::Handle(const core::Input& input) {
-  core::Output out = controller_->Handle(input, now_);
-  // Hashing the whole state costs more than the step itself: only when someone compares.
-  const uint64_t hash = options_.state_hashes || observer_ ? controller_->StateHash() : 0;
-  if (options_.state_hashes) result_.state_hashes.push_back(hash);
-  if (observer_) observer_(StepRecord{result_.steps, now_, &input, &out, hash});
-  ++result_.steps;
-  if (options_.check_invariants) CheckStep(input, out);
-  if (out.wake_at != wake_at_) {
-    wake_at_ = out.wake_at;
-    if (wake_at_ != absl::InfiniteFuture()) Schedule(wake_at_, Wake{epoch_});
-  }
-  for (const core::Effect& effect : out.effects) Execute(effect);
-}
-
-void World::Execute(const core::Effect& effect) {
-  if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) {
-    return OnEnsureWatches(*ensure);
-  }
-  if (!core::EffectRunner::HasResult(effect)) {
-    runner_.Run(effect, [](core::Input) {});
-    return;
-  }
-  InjectFaults(effect);
-  std::optional<core::Input> answer;
-  runner_.Run(effect, [&](core::Input result) { answer = std::move(result); });
-  remote_.ClearFaults();
-  cluster_.ClearFaults();
-  if (const auto* written = answer ? std::get_if<core::StatusWritten>(&*answer) : nullptr) {
-    // A status write changes the object: its watch reports the new resourceVersion, as
-    // the API server's does — also when the write's own answer is lost.
-    if (written->resource_version.ok()) {
-      WatchStatusWritten(written->target, *written->resource_version);
-    }
-  }
-  // A push changes the remote now, whenever its answer arrives.
-  if (std::holds_alternative<core::PushBatch>(effect)) RecordTips();
-  if (!answer) return;
-  if (prng_.Chance(mix_.lost_answer)) return;  // the core's deadline must fire
-  Schedule(now_ + Latency(), Deliver{*std::move(answer), epoch_});
-}
-
-void World::InjectFaults(const core::Effect& effect) {
-  const bool outage = now_ < outage_until_ && !healed_;
-  if (const auto* push = std::get_if<core::PushBatch>(&effect);
-      push != nullptr && !healed_ && now_ < race_until_ && push->remote.branch == race_branch_ &&
-      core::RepoIdentity(push->remote.url).value_or("") ==
-          core::RepoIdentity(race_url_).value_or("")) {
-    remote_.ExternalCommit(race_url_, race_branch_, "external/race.txt",
-                           absl::StrCat("race ", prng_.Next()));
-  }
-  if (std::holds_alternative<core::FetchMetadata>(effect)) {
-    if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
-    if (prng_.Chance(mix_.read_failure)) {
-      remote_.FailNextReads(1, prng_.Chance(250) ? absl::UnauthenticatedError("401 Unauthorized")
-                                                 : absl::UnavailableError("connection reset"));
-    }
-    if (prng_.Chance(mix_.ancestry_unknown)) remote_.AnswerAncestryUnknown(1);
-  } else if (std::holds_alternative<core::PushBatch>(effect)) {
-    if (outage) remote_.FailNextPushes(1, absl::UnavailableError("503 Service Unavailable"));
-    if (prng_.Chance(mix_.push_failure)) {
-      remote_.FailNextPushes(1, prng_.Chance(250) ? absl::PermissionDeniedError("403 Forbidden")
-                                                  : absl::UnavailableError("502 Bad Gateway"));
-    }
-    if (prng_.Chance(mix_.ancestry_unknown)) remote_.AnswerAncestryUnknown(1);
-  } else if (std::holds_alternative<core::ResyncDestination>(effect)) {
-    if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
-  } else if (std::holds_alternative<core::WriteStatus>(effect)) {
-    if (prng_.Chance(mix_.status_conflict)) {
-      cluster_.FailNextStatusWrites(1, absl::AbortedError("409: the object has been modified"));
-    }
-  }
-}
-
-// The lease expires (a long pause, a partition from the API server): the replica must
-// stop writing at once; it gets the lease back a little later.
-void World::LoseLease() {
-  if (!leader_) return;
-  leader_ = false;
-  Handle(core::LeaseLost{});
-  Schedule(now_ + prng_.Millis(1'000, 60'000), LeaseReturns{epoch_});
-}
-
-void World::Crash() {
-  ++result_.crashes;
-  ++epoch_;  // answers and events addressed to the old process are lost with it
-  controller_ = std::make_unique<core::Controller>(options_.core_options, epoch_);
-  wake_at_ = absl::InfiniteFuture();
-  leader_ = false;   // granted again with its initial list
-  watched_.clear();  // its informers died with it
-  informer_.clear();
-  Handle(core::ControllerRestarted{epoch_});
-  DeliverRestart(now_ + absl::Seconds(1));
-}
-
-// Discovery and the initial list of a (re)started controller, then CacheSynced, then
-// the lease. Objects come from the informers its EnsureWatches starts.
-void World::DeliverRestart(absl::Time at) {
-  Schedule(at, Deliver{core::ResourceTypesDiscovered{DiscoveredTypes()}, epoch_});
-  for (const auto& [key, config] : configs_) {
-    Schedule(at, Deliver{core::RepoConfigObserved{*RepoConfig(key)}, epoch_});
-  }
-  for (const auto& [key, d] : api_) {
-    Schedule(at, Deliver{core::DestinationObserved{ToDestination(key, d)}, epoch_});
-  }
-  for (const auto& [key, rule] : rules_) {
-    Schedule(at, Deliver{core::WatchRuleObserved{rule}, epoch_});
-  }
-  Schedule(at, Deliver{core::CacheSynced{}, epoch_});
-  Schedule(at, LeaseReturns{epoch_});
-}
-
-void World::OnEnsureWatches(const core::EnsureWatches& ensure) {
-  const bool had = watched_.contains(kConfigMaps);
-  watched_ = std::set<core::GroupVersionResource>(ensure.types.begin(), ensure.types.end());
-  const bool has = watched_.contains(kConfigMaps);
-  if (had && !has) informer_.clear();  // the informer stops, its store with it
-  if (had || !has) return;
-  // A new informer lists before it watches: every object, as a relist would.
-  for (const auto& [id, object] : cluster_.objects()) {
-    WatchObject(core::ObjectChanged{id, object.uid, object.resource_version,
-                                    core::ChangeOp::kUpdate, object.content, object.author},
-                /*reliable=*/true);
-  }
 }
 
 // ---- the API server and its watch -----------------------------------------------------------
@@ -395,48 +282,57 @@ void World::OnEnsureWatches(const core::EnsureWatches& ensure) {
 // Delivers a watch event for one object key: per key in order (as a watch does), with a
 // delay; possibly duplicated, or lost — then the watch notices and relists. False when
 // it was lost.
-bool World::Watch(const std::string& key, core::Input input, bool reliable) {
+bool World::Watch(int replica, const std::string& key, core::Input input, bool reliable) {
+  Replica& to = replicas_[replica];
   if (!reliable && prng_.Chance(mix_.watch_drop)) {
     ++result_.watch_drops;
     // The watch broke: it reconnects with one relist, whatever else it lost meanwhile.
-    if (!relist_pending_) Schedule(now_ + prng_.Millis(1'000, 30'000), Relist{});
-    relist_pending_ = true;
+    if (!to.relist_pending) Schedule(now_ + prng_.Millis(1'000, 30'000), Relist{replica});
+    to.relist_pending = true;
     return false;
   }
   const absl::Duration delay = prng_.Millis(0, absl::ToInt64Milliseconds(mix_.watch_delay_max));
-  absl::Time& last = watch_last_[key];
+  absl::Time& last = to.watch_last[key];
   last = std::max(last, now_ + delay);
-  if (!reliable && prng_.Chance(mix_.watch_duplicate)) Schedule(last, Deliver{input, epoch_});
-  Schedule(last, Deliver{std::move(input), epoch_});
+  if (!reliable && prng_.Chance(mix_.watch_duplicate)) {
+    Schedule(last, Deliver{input, replica, to.epoch});
+  }
+  Schedule(last, Deliver{std::move(input), replica, to.epoch});
   return true;
 }
 
-void World::WatchConfig(const core::ObjectKey& key, bool reliable) {
-  const std::string watch_key = absl::StrCat("config/", key.ToString());
-  if (std::optional<core::RepoConfig> config = RepoConfig(key)) {
-    Watch(watch_key, core::RepoConfigObserved{*std::move(config)}, reliable);
-  } else {
-    Watch(watch_key, core::RepoConfigDeleted{key}, reliable);
+void World::Broadcast(const std::string& key, const core::Input& input, bool reliable, int only) {
+  for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) {
+    if (only == kEveryReplica || only == r) Watch(r, key, input, reliable);
   }
 }
 
-void World::WatchDestination(const core::ObjectKey& key, bool reliable) {
+void World::WatchConfig(const core::ObjectKey& key, bool reliable, int only) {
+  const std::string watch_key = absl::StrCat("config/", key.ToString());
+  if (std::optional<core::RepoConfig> config = RepoConfig(key)) {
+    Broadcast(watch_key, core::RepoConfigObserved{*std::move(config)}, reliable, only);
+  } else {
+    Broadcast(watch_key, core::RepoConfigDeleted{key}, reliable, only);
+  }
+}
+
+void World::WatchDestination(const core::ObjectKey& key, bool reliable, int only) {
   const std::string watch_key = absl::StrCat("destination/", key.ToString());
   auto it = api_.find(key);
   if (it != api_.end()) {
-    Watch(watch_key, core::DestinationObserved{ToDestination(key, it->second)}, reliable);
+    Broadcast(watch_key, core::DestinationObserved{ToDestination(key, it->second)}, reliable, only);
   } else {
-    Watch(watch_key, core::DestinationDeleted{key}, reliable);
+    Broadcast(watch_key, core::DestinationDeleted{key}, reliable, only);
   }
 }
 
-void World::WatchRule(const core::ObjectKey& key, bool reliable) {
+void World::WatchRule(const core::ObjectKey& key, bool reliable, int only) {
   const std::string watch_key = absl::StrCat("rule/", key.ToString());
   auto it = rules_.find(key);
   if (it != rules_.end()) {
-    Watch(watch_key, core::WatchRuleObserved{it->second}, reliable);
+    Broadcast(watch_key, core::WatchRuleObserved{it->second}, reliable, only);
   } else {
-    Watch(watch_key, core::WatchRuleDeleted{key}, reliable);
+    Broadcast(watch_key, core::WatchRuleDeleted{key}, reliable, only);
   }
 }
 
@@ -461,43 +357,44 @@ void World::WatchStatusWritten(const core::StatusTarget& target, const std::stri
   }
 }
 
-void World::WatchObject(core::ObjectChanged change, bool reliable) {
-  if (!watched_.contains(kConfigMaps)) return;  // no informer: nobody hears of it
-  const core::ResourceId id = change.object;
-  const bool deleted = change.op == core::ChangeOp::kDelete;
-  const std::string uid = change.uid;
-  if (!Watch(absl::StrCat("object/", id.namespace_, "/", id.name), std::move(change), reliable)) {
-    return;  // the informer's store missed it too: the relist repairs both
-  }
-  if (deleted) {
-    informer_.erase(id);
-  } else {
-    informer_.insert_or_assign(id, uid);
+void World::WatchObject(const core::ObjectChanged& change, bool reliable, int only) {
+  const core::ResourceId& id = change.object;
+  const std::string key = absl::StrCat("object/", id.namespace_, "/", id.name);
+  for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) {
+    Replica& replica = replicas_[r];
+    if (only != kEveryReplica && only != r) continue;
+    if (!replica.watched.contains(kConfigMaps)) continue;  // no informer: it hears nothing
+    if (!Watch(r, key, change, reliable)) continue;        // its store missed it too: relisted
+    if (change.op == core::ChangeOp::kDelete) {
+      replica.informer.erase(id);
+    } else {
+      replica.informer.insert_or_assign(id, change.uid);
+    }
   }
 }
 
 // The reflector's reconnect: every object of the API again (a duplicate to a controller
 // that has seen it), and a delete for every one that is gone.
-void World::RelistAll() {
-  for (const core::ObjectKey& key : configs_ever_) WatchConfig(key, /*reliable=*/true);
-  for (const core::ObjectKey& key : destinations_ever_) WatchDestination(key, true);
-  for (const core::ObjectKey& key : rules_ever_) WatchRule(key, true);
-  RelistObjects();
+void World::RelistAll(int replica) {
+  for (const core::ObjectKey& key : configs_ever_) WatchConfig(key, /*reliable=*/true, replica);
+  for (const core::ObjectKey& key : destinations_ever_) WatchDestination(key, true, replica);
+  for (const core::ObjectKey& key : rules_ever_) WatchRule(key, true, replica);
+  RelistObjects(replica);
 }
 
 // Every live object with its current version (unchanged ones are duplicates the core
 // ignores: a relist must not write), and a delete for each object the informer's store
 // holds that the list lacks, with the version its delete event carried.
-void World::RelistObjects() {
-  if (!watched_.contains(kConfigMaps)) return;
+void World::RelistObjects(int replica) {
+  if (!replicas_[replica].watched.contains(kConfigMaps)) return;
   std::vector<core::ResourceId> gone;
-  for (const auto& [id, uid] : informer_) {
+  for (const auto& [id, uid] : replicas_[replica].informer) {
     if (cluster_.FindObject(id) == nullptr) gone.push_back(id);
   }
   for (const auto& [id, object] : cluster_.objects()) {
     WatchObject(core::ObjectChanged{id, object.uid, object.resource_version,
                                     core::ChangeOp::kUpdate, object.content, object.author},
-                /*reliable=*/true);
+                /*reliable=*/true, replica);
   }
   for (const core::ResourceId& id : gone) {
     auto deleted = gone_.find(id);
@@ -505,7 +402,7 @@ void World::RelistObjects() {
     const core::CapturedObject& last = deleted->second;
     WatchObject(core::ObjectChanged{id, last.uid, last.resource_version, core::ChangeOp::kDelete,
                                     "", "relist"},
-                true);
+                true, replica);
   }
 }
 

@@ -49,22 +49,70 @@ const std::vector<core::ResourceTypeInfo>& DiscoveredTypes();
 // An object's type as discovered (inferred from its namespace if not).
 core::ResourceTypeInfo TypeOf(const core::ResourceId& object);
 
-// Events of the simulated world, ordered by (time, insertion).
-struct Deliver {  // an input reaches the controller, unless its process died since
+// Leader election as controller-runtime does it (its defaults): the leader renews the
+// Lease every retry period and gives it up when it could not renew for the renew
+// deadline; a standby takes it once the Lease went unrenewed for the lease duration —
+// longer than the renew deadline, so the old leader has stopped by then.
+inline constexpr absl::Duration kLeaseDuration = absl::Seconds(15);
+inline constexpr absl::Duration kRenewDeadline = absl::Seconds(10);
+inline constexpr absl::Duration kRetryPeriod = absl::Seconds(2);
+
+// Events of the simulated world, ordered by (time, insertion). `replica` is an index
+// into World::replicas_; `epoch` names its incarnation (an event for one that died is lost).
+struct Deliver {  // an input reaches a replica, unless its process died since
   core::Input input;
+  int replica;
   uint32_t epoch;
 };
 struct Wake {
+  int replica;
+  uint32_t epoch;
+};
+// A request reaches its port late: sent by a replica that may have lost the lease (or
+// died) since. It lands whatever became of its sender; its answer goes to the sender.
+struct Land {
+  core::Effect effect;
+  int replica;
   uint32_t epoch;
 };
 struct UserTick {};
 struct ExternalTick {};
 struct CrashTick {};
-struct Relist {};
-struct LeaseReturns {  // the lease is granted to the controller process of `epoch`
+struct Relist {  // a replica's watch reconnects
+  int replica;
+};
+struct LeaseTick {  // a replica renews the Lease, or tries to take it
+  int replica;
   uint32_t epoch;
 };
-using Event = std::variant<Deliver, Wake, UserTick, ExternalTick, CrashTick, Relist, LeaseReturns>;
+using Event =
+    std::variant<Deliver, Wake, Land, UserTick, ExternalTick, CrashTick, Relist, LeaseTick>;
+
+// One controller process: its core, its informers and its watch, and its step checker.
+struct Replica {
+  explicit Replica(const RemoteHistory* history) : checker(history) {}
+  std::unique_ptr<core::Controller> controller;
+  uint32_t epoch = 0;
+  absl::Time wake_at = absl::InfiniteFuture();
+  bool ready = false;   // its initial list was delivered: it may lead
+  bool leader = false;  // it holds the Lease, as the world granted it (invariant 8)
+  // Its renewals fail until then (a long pause, a partition from the API server).
+  absl::Time renew_fails_until = absl::InfinitePast();
+  absl::Time renewed_at = absl::InfinitePast();  // its last successful renewal
+  // Its informers: the types it asked to watch, and what the configmaps informer's store
+  // holds (object → uid), from which a relist infers deletes.
+  std::set<core::GroupVersionResource> watched;
+  std::map<core::ResourceId, std::string> informer;
+  std::map<std::string, absl::Time> watch_last;  // per-key delivery order of its watch
+  bool relist_pending = false;
+  StateChecker checker;
+};
+
+// The Lease object in the API: who it names and when it was last renewed (-1: nobody).
+struct Lease {
+  int holder = -1;
+  absl::Time renewed_at = absl::InfinitePast();
+};
 
 // A GitDestination as the API server holds it.
 struct ApiDestination {
@@ -100,27 +148,41 @@ class World {
   void OnCrashTick();
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }
 
-  // ---- the controller ------------------------------------------------------------
-  void Handle(const core::Input& input);
-  void Execute(const core::Effect& effect);
+  // ---- the controller processes (world_replicas.cc) ------------------------------
+  void Handle(int replica, const core::Input& input);
+  void Execute(int replica, const core::Effect& effect);
+  // The request reaches its port: it acts on the world, and its answer (unless lost) goes
+  // back to the replica incarnation that sent it.
+  void LandRequest(int replica, uint32_t epoch, const core::Effect& effect);
   void InjectFaults(const core::Effect& effect);
-  void Crash();
-  void LoseLease();
-  void DeliverRestart(absl::Time at);
+  void Crash(int replica);
+  // The leader cannot renew the Lease for a while (a long pause, a partition).
+  void LoseRenewal();
+  void OnLeaseTick(int replica);
+  void Renew(int replica);
+  void TryAcquire(int replica);
+  void DeliverRestart(int replica, absl::Time at);
   // The adapter's informers follow EnsureWatches: a type newly watched is listed.
-  void OnEnsureWatches(const core::EnsureWatches& ensure);
+  void OnEnsureWatches(int replica, const core::EnsureWatches& ensure);
+  // The replica holding the Lease, as the world granted it; nullptr if none does.
+  const core::Controller* Leader() const;
 
   // ---- the API server and its watch -----------------------------------------------
-  bool Watch(const std::string& key, core::Input input, bool reliable = false);
-  void WatchConfig(const core::ObjectKey& key, bool reliable = false);
-  void WatchDestination(const core::ObjectKey& key, bool reliable = false);
-  void WatchRule(const core::ObjectKey& key, bool reliable = false);
+  // Every change reaches every replica's watch (`only`: one replica's, for a relist).
+  static constexpr int kEveryReplica = -1;
+  bool Watch(int replica, const std::string& key, core::Input input, bool reliable);
+  void Broadcast(const std::string& key, const core::Input& input, bool reliable, int only);
+  void WatchConfig(const core::ObjectKey& key, bool reliable = false, int only = kEveryReplica);
+  void WatchDestination(const core::ObjectKey& key, bool reliable = false,
+                        int only = kEveryReplica);
+  void WatchRule(const core::ObjectKey& key, bool reliable = false, int only = kEveryReplica);
   // A status write changed the object: its watch reports the new resourceVersion.
   void WatchStatusWritten(const core::StatusTarget& target, const std::string& version);
-  // An object's change reaches the controller only while its type is watched.
-  void WatchObject(core::ObjectChanged change, bool reliable = false);
-  void RelistAll();
-  void RelistObjects();
+  // An object's change reaches a replica only while its type is watched there.
+  void WatchObject(const core::ObjectChanged& change, bool reliable = false,
+                   int only = kEveryReplica);
+  void RelistAll(int replica);
+  void RelistObjects(int replica);
 
   // ---- users ------------------------------------------------------------------------
   void UserAction();
@@ -150,12 +212,12 @@ class World {
   core::RuleIndex ApiRuleIndex() const;
 
   // ---- checks ----------------------------------------------------------------------
-  void CheckStep(const core::Input& input, const core::Output& out);
+  void CheckStep(int replica, const core::Input& input, const core::Output& out);
   void CheckConvergence();
   void CheckFolderConverged(const core::ObjectKey& key, const core::WriteTarget& target,
                             const core::RuleIndex& rules);
   void CheckStatusConverged(const core::ObjectKey& key, const core::WriteTarget& target);
-  void CheckWatchesConverged();
+  void CheckWatchesConverged(const Replica& replica);
   // GitRepoConfigs' and WatchRules' statuses, given the destinations the API's state admits.
   void CheckOwnedStatusesConverged(const std::set<core::ObjectKey>& admitted);
   void CheckConfigStatusConverged(const core::ObjectKey& key,
@@ -172,15 +234,13 @@ class World {
   SimRemote remote_;
   SimCluster cluster_;
   core::EffectRunner runner_{remote_, cluster_};
-  std::unique_ptr<core::Controller> controller_;
-  uint32_t epoch_ = 0;
+  std::vector<Replica> replicas_;  // never resized after construction: events index it
+  uint32_t next_epoch_ = 0;        // every incarnation of every replica gets its own
+  Lease lease_;
   absl::Time now_ = kEpoch;
-  absl::Time wake_at_ = absl::InfiniteFuture();
   std::map<std::pair<absl::Time, uint64_t>, Event> queue_;
   uint64_t seq_ = 0;
   bool healed_ = false;
-  // Whether the controller holds the lease, as the world granted it (invariant 8).
-  bool leader_ = false;
   uint64_t uids_ = 0;
   absl::Time outage_until_ = absl::InfinitePast();  // the remotes answer nothing but errors
   // A race storm: until then another writer commits to race_branch_ of race_url_ just
@@ -202,13 +262,6 @@ class World {
   // Deleted objects as their delete event carried them (uid, the deletion's revision).
   std::map<core::ResourceId, core::CapturedObject> gone_;
   std::map<core::ResourceId, int> content_version_;
-  std::map<std::string, absl::Time> watch_last_;  // per-key delivery order
-  bool relist_pending_ = false;
-
-  // The controller process's informers: the types it asked to watch, and what the
-  // configmaps informer's store holds (object → uid), from which a relist infers deletes.
-  std::set<core::GroupVersionResource> watched_;
-  std::map<core::ResourceId, std::string> informer_;
 
   // What the checks remember.
   RunResult result_;
@@ -229,7 +282,6 @@ class World {
     mutable std::map<std::string, const TipHistory*> by_spelling_;
   };
   Tips tip_view_{tips_};
-  StateChecker checker_{&tip_view_};
 };
 
 }  // namespace gitdest::sim::internal

@@ -41,17 +41,24 @@ void World::RecordTips() {
   for (auto& [url, tips] : tips_) tips.Record(remote_, url, now_);
 }
 
-// The step invariants (StateChecker), and invariant 8 as the world granted the lease.
-void World::CheckStep(const core::Input& input, const core::Output& out) {
+// The step invariants (each replica's StateChecker), and invariant 8 as the world granted
+// the Lease: only its holder writes, and at most one replica holds it.
+void World::CheckStep(int replica, const core::Input& input, const core::Output& out) {
+  Replica& it = replicas_[replica];
   const auto writes = std::count_if(out.effects.begin(), out.effects.end(), [](const auto& e) {
     return !std::holds_alternative<core::EnsureWatches>(e);  // watching is not writing
   });
-  if (!leader_ && writes > 0) {
+  if (!it.leader && writes > 0) {
     return Fail(Outcome::kSafetyViolation,
-                absl::StrCat("invariant 8 (only the leader writes): ", writes,
-                             " effects emitted without the lease the world granted"));
+                absl::StrCat("replica ", replica, ": invariant 8 (only the leader writes): ",
+                             writes, " effects emitted without the lease the world granted"));
   }
-  if (absl::Status s = checker_.Step(now_, input, *controller_, out); !s.ok()) {
+  if (absl::Status s = it.checker.Step(now_, input, *it.controller, out); !s.ok()) {
+    return Fail(Outcome::kSafetyViolation, absl::StrCat("replica ", replica, ": ", s.message()));
+  }
+  std::vector<const core::Controller*> controllers;
+  for (const Replica& r : replicas_) controllers.push_back(r.controller.get());
+  if (absl::Status s = StateChecker::AtMostOneLeader(controllers); !s.ok()) {
     Fail(Outcome::kSafetyViolation, std::string(s.message()));
   }
 }
@@ -82,6 +89,10 @@ bool World::Tips::EverHad(const std::string& url, const std::string& sha) const 
 // wins uniqueness holds what its rules capture, and its status matches the remote; the
 // controller watches exactly what its rules capture.
 void World::CheckConvergence() {
+  if (Leader() == nullptr) {
+    return Fail(Outcome::kLivenessFailure,
+                "liveness: no replica holds the lease after the healed phase");
+  }
   std::vector<core::Claim> claims;
   std::map<core::ObjectKey, core::WriteTarget> targets;
   for (const auto& [key, d] : api_) {
@@ -100,7 +111,9 @@ void World::CheckConvergence() {
     CheckStatusConverged(key, targets.at(key));
     if (result_.outcome != Outcome::kOk) return;
   }
-  CheckWatchesConverged();
+  for (const Replica& replica : replicas_) {  // a standby watches too
+    if (result_.outcome == Outcome::kOk) CheckWatchesConverged(replica);
+  }
   if (result_.outcome == Outcome::kOk) CheckOwnedStatusesConverged(admitted);
 }
 
@@ -122,10 +135,10 @@ void World::CheckOwnedStatusesConverged(const std::set<core::ObjectKey>& admitte
 void World::CheckConfigStatusConverged(const core::ObjectKey& key,
                                        const std::set<core::ObjectKey>& admitted) {
   const core::RepoConfig config = *RepoConfig(key);
-  auto owned = controller_->config_statuses().find(key);
+  auto owned = Leader()->config_statuses().find(key);
   const auto* api = cluster_.StatusOf<core::RepoConfigStatus>(
       core::StatusTarget{core::ResourceKind::kGitRepoConfig, key});
-  if (owned == controller_->config_statuses().end() || api == nullptr ||
+  if (owned == Leader()->config_statuses().end() || api == nullptr ||
       *api != owned->second.status) {
     return Fail(Outcome::kLivenessFailure,
                 absl::StrCat("liveness: the API's status of GitRepoConfig ", key.ToString(),
@@ -154,12 +167,11 @@ void World::CheckConfigStatusConverged(const core::ObjectKey& key,
 // Ready exactly when valid and its destination exists and is admitted; else the reason.
 void World::CheckRuleStatusConverged(const core::WatchRule& rule,
                                      const std::set<core::ObjectKey>& admitted) {
-  auto owned = controller_->rule_statuses().find(rule.key);
+  auto owned = Leader()->rule_statuses().find(rule.key);
   const core::ResourceKind kind =
       rule.IsClusterRule() ? core::ResourceKind::kClusterWatchRule : core::ResourceKind::kWatchRule;
   const auto* api = cluster_.StatusOf<core::WatchRuleStatus>(core::StatusTarget{kind, rule.key});
-  if (owned == controller_->rule_statuses().end() || api == nullptr ||
-      *api != owned->second.status) {
+  if (owned == Leader()->rule_statuses().end() || api == nullptr || *api != owned->second.status) {
     return Fail(Outcome::kLivenessFailure,
                 absl::StrCat("liveness: the API's status of rule ", rule.key.ToString(),
                              " is missing or differs from the controller's"));
@@ -215,9 +227,9 @@ void World::CheckFolderConverged(const core::ObjectKey& key, const core::WriteTa
 }
 
 void World::CheckStatusConverged(const core::ObjectKey& key, const core::WriteTarget& target) {
-  auto rec = controller_->destinations().find(key);
+  auto rec = Leader()->destinations().find(key);
   const core::Condition* ready =
-      rec == controller_->destinations().end()
+      rec == Leader()->destinations().end()
           ? nullptr
           : core::FindCondition(rec->second.status, core::kConditionReady);
   if (ready == nullptr || ready->status != core::ConditionStatus::kTrue ||
@@ -236,15 +248,15 @@ void World::CheckStatusConverged(const core::ObjectKey& key, const core::WriteTa
 
 // The controller's last EnsureWatches names every discovered type a rule captures (here:
 // configmaps whenever some rule exists) and nothing else.
-void World::CheckWatchesConverged() {
+void World::CheckWatchesConverged(const Replica& replica) {
   std::vector<const core::WatchRule*> rules;
   for (const auto& [key, rule] : rules_) rules.push_back(&rule);
   const std::set<core::GroupVersionResource> expected =
       core::WatchedTypes(rules, DiscoveredTypes());
-  if (watched_ != expected) {
+  if (replica.watched != expected) {
     Fail(Outcome::kLivenessFailure,
-         absl::StrCat("liveness: the controller watches ", Join(watched_), " but its ",
-                      rules.size(), " rules capture ", Join(expected)));
+         absl::StrCat("liveness: replica epoch ", replica.epoch, " watches ", Join(replica.watched),
+                      " but its ", rules.size(), " rules capture ", Join(expected)));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -82,12 +83,22 @@ absl::Status ReplayStep(core::Controller& controller, const TraceStep& step,
                                             internal::WriteHex64(step.state_hash), ", replayed ",
                                             internal::WriteHex64(hash)));
   }
-  absl::Status invariant =
-      check ? check(step.at, step.input, controller, out) : controller.CheckInvariants();
+  absl::Status invariant = check ? check(step.replica, step.at, step.input, controller, out)
+                                 : controller.CheckInvariants();
   if (!invariant.ok()) {
     return absl::InternalError(absl::StrCat(where, "invariant: ", invariant.message()));
   }
   return absl::OkStatus();
+}
+
+// Invariant 8 across replicas: the lease has one holder at most, as the inputs told them.
+absl::Status AtMostOneLeader(const std::vector<std::unique_ptr<core::Controller>>& replicas,
+                             int64_t step) {
+  const auto leaders = std::count_if(replicas.begin(), replicas.end(),
+                                     [](const auto& replica) { return replica->leader(); });
+  if (leaders <= 1) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat("step ", step, ": invariant: ", leaders, " replicas hold the lease at once"));
 }
 
 absl::Status AtLine(size_t index, const absl::Status& error) {
@@ -107,7 +118,10 @@ ReplayResult ReplayLines(const std::vector<std::string>& lines, const StepCheck&
     result.status = AtLine(0, header.status());
     return result;
   }
-  core::Controller controller(header->options, header->epoch);
+  std::vector<std::unique_ptr<core::Controller>> replicas;
+  for (uint32_t epoch : header->epochs) {
+    replicas.push_back(std::make_unique<core::Controller>(header->options, epoch));
+  }
   std::optional<TraceStep> previous;
   for (size_t i = 1; i < lines.size(); ++i) {
     if (lines[i].empty()) continue;
@@ -116,7 +130,15 @@ ReplayResult ReplayLines(const std::vector<std::string>& lines, const StepCheck&
       result.status = AtLine(i, step.status());
       return result;
     }
-    result.status = ReplayStep(controller, *step, previous ? &*previous : nullptr, check);
+    if (step->replica >= replicas.size()) {
+      result.status = AtLine(
+          i, absl::InvalidArgumentError(absl::StrCat(
+                 "replica ", step->replica, " is not one of the header's ", replicas.size())));
+      return result;
+    }
+    result.status =
+        ReplayStep(*replicas[step->replica], *step, previous ? &*previous : nullptr, check);
+    if (result.status.ok()) result.status = AtMostOneLeader(replicas, step->step);
     if (!result.status.ok()) return result;
     ++result.steps;
     previous = *std::move(step);

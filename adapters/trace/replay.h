@@ -21,15 +21,16 @@ struct ReplayResult {
   absl::Status status;
 };
 
-// Reads a trace file, feeds each step's input at its time to a fresh core::Controller
-// built with the header's options and epoch, and compares effects (canonical
-// encoding), wake_at and state hash with the recording; also runs CheckInvariants()
-// after every step. Step numbers must be consecutive and times non-decreasing (the
+// Reads a trace file, feeds each step's input at its time to the replica's fresh
+// core::Controller (one per replica, built with the header's options and that replica's
+// epoch), and compares effects (canonical encoding), wake_at and state hash with the
+// recording; also runs CheckInvariants() after every step, and checks that at most one
+// replica holds the lease. Step numbers must be consecutive and times non-decreasing (the
 // core would abort otherwise). Empty lines are ignored. Blocks on file I/O only.
-// What else to check after each step (e.g. the simulator's StateChecker): OK, or what
-// broke, reported as "step N: invariant: ...".
+// What else to check after each step (e.g. the simulator's StateChecker, one per
+// replica): OK, or what broke, reported as "step N: invariant: ...".
 using StepCheck =
-    std::function<absl::Status(absl::Time now, const core::Input& input,
+    std::function<absl::Status(uint32_t replica, absl::Time now, const core::Input& input,
                                const core::Controller& controller, const core::Output& output)>;
 ReplayResult Replay(const std::string& path, const StepCheck& check = {});
 // Same, from memory.

@@ -13,18 +13,25 @@ namespace internal {
 
 constexpr char kFormat[] = "gitdest-trace";
 
+// At least one replica.
+std::vector<uint32_t> ReadEpochs(const Node& node) {
+  std::vector<uint32_t> epochs = Read<std::vector<uint32_t>>(node);
+  if (epochs.empty()) node.Fail("expected at least one replica");
+  return epochs;
+}
+
 // The format and version come first: a line of another format or version is refused
 // for what it is, not for the first field that changed.
 template <>
 struct Codec<TraceHeader> {
   static Json Encode(const TraceHeader& v) {
-    const auto& [version, seed, command, options, epoch] = v;
+    const auto& [version, seed, command, options, epochs] = v;
     return Json::object({{"format", kFormat},
                          {"version", Write(version)},
                          {"seed", Write(seed)},
                          {"command", Write(command)},
                          {"options", Write(options)},
-                         {"epoch", Write(epoch)}});
+                         {"epochs", Write(epochs)}});
   }
   static TraceHeader Decode(ObjectReader& r) {
     const Node format = r.Field("format");
@@ -41,7 +48,7 @@ struct Codec<TraceHeader> {
             .seed = r.Get<uint64_t>("seed"),
             .command = r.Get<std::string>("command"),
             .options = r.Get<core::ControllerOptions>("options"),
-            .epoch = r.Get<uint32_t>("epoch")};
+            .epochs = ReadEpochs(r.Field("epochs"))};
   }
 };
 
@@ -49,8 +56,9 @@ struct Codec<TraceHeader> {
 template <>
 struct Codec<TraceStep> {
   static Json Encode(const TraceStep& v) {
-    const auto& [step, at, input, effects, wake_at, state_hash] = v;
+    const auto& [step, replica, at, input, effects, wake_at, state_hash] = v;
     return Json::object({{"step", Write(step)},
+                         {"replica", Write(replica)},
                          {"at", Write(at)},
                          {"input", Write(input)},
                          {"effects", Write(effects)},
@@ -59,6 +67,7 @@ struct Codec<TraceStep> {
   }
   static TraceStep Decode(ObjectReader& r) {
     return {.step = r.Get<int64_t>("step"),
+            .replica = r.Get<uint32_t>("replica"),
             .at = r.Get<absl::Time>("at"),
             .input = r.Get<core::Input>("input"),
             .effects = r.Get<std::vector<core::Effect>>("effects"),

@@ -5,11 +5,15 @@
 //
 // A trace file is a header line followed by one line per step:
 //
-//   {"command":"gitdest-sim run --seed=7","epoch":0,"format":"gitdest-trace",
-//    "options":{...},"seed":7,"version":4}
+//   {"command":"gitdest-sim run --seed=7","epochs":[0,1],"format":"gitdest-trace",
+//    "options":{...},"seed":7,"version":7}
 //   {"at":1700000000000000000,"effects":[{"request":1,...,"type":"FetchMetadata"}],
-//    "input":{"destination":{...},"type":"DestinationObserved"},
+//    "input":{"destination":{...},"type":"DestinationObserved"},"replica":1,
 //    "state_hash":"8f0c2a9d1e4b7c36","step":1,"wake_at":"+inf"}
+//
+// Each replica is a controller process of its own (the simulator runs two, as production
+// does: both watch, one holds the lease). A step is one Handle call of one replica; steps
+// of all replicas are interleaved in the order they happened.
 //
 // Encoding rules (stable: a change of meaning needs a new `version`):
 // - Objects are nlohmann's std::map-ordered objects: keys sorted, so one value always
@@ -59,8 +63,9 @@ namespace gitdest::trace {
 // 1: the first format. 2: resyncs list the folder's files. 3: RemoteRef on Git
 // effects, outcomes as data, conditional status writes, leases. 4: object changes routed
 // by watch rules, discovery, watches. 5: status writes name their target's kind, and
-// GitRepoConfigs and WatchRules get a status.
-inline constexpr int kTraceVersion = 6;
+// GitRepoConfigs and WatchRules get a status. 7: several replicas — the header names the
+// epoch of each replica's controller, and every step the replica its input reached.
+inline constexpr int kTraceVersion = 7;
 
 // The first line of a trace file.
 struct TraceHeader {
@@ -68,15 +73,17 @@ struct TraceHeader {
   uint64_t seed = 0;    // 0 when not from the simulator
   std::string command;  // the command line that produced it (for humans / reproduce)
   core::ControllerOptions options;
-  // The epoch the controller was constructed with (Controller(options, epoch)); a
-  // replay must start from the same one, or its request ids differ from the recording.
-  uint32_t epoch = 0;
+  // One entry per replica (one controller process each; production traces have one): the
+  // epoch its controller was constructed with (Controller(options, epoch)). A replay
+  // starts each from the same one, or its request ids differ from the recording.
+  std::vector<uint32_t> epochs = {0};
 };
 
 // One line per Controller::Handle call.
 struct TraceStep {
   int64_t step = 0;
-  absl::Time at;  // the `now` passed to Handle
+  uint32_t replica = 0;  // the replica whose controller handled it: an index into epochs
+  absl::Time at;         // the `now` passed to Handle
   core::Input input;
   std::vector<core::Effect> effects;  // Output::effects, in order
   absl::Time wake_at;                 // Output::wake_at

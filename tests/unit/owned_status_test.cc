@@ -239,7 +239,7 @@ TEST_F(OwnedStatusTest, LateAnswerOfAWriteToTheDeletedRuleIsIgnoredByTheNewOne) 
   h.Settle();
   EXPECT_READY(kRule, ConditionStatus::kFalse, core::kRuleReasonDestinationNotFound);
   const auto& owned = h.controller().rule_statuses().at(kRule.key);
-  EXPECT_FALSE(owned.write.in_flight().has_value());
+  EXPECT_EQ(h.controller().requests().InFlight(core::RequestKind::kStatusWrite, kRule), nullptr);
   EXPECT_EQ(*h.cluster.StatusOf<core::WatchRuleStatus>(kRule), owned.status);
 }
 

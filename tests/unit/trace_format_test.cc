@@ -41,6 +41,7 @@ TEST(TraceFormatTest, InvalidUtf8IsBase64AndValidUtf8IsAString) {
 TEST(TraceFormatTest, GoldenStep) {
   const TraceStep step{
       .step = 17,
+      .replica = 1,
       .at = absl::FromUnixNanos(1'700'000'000'123'456'789),
       .input = core::MetadataFetched{.request = (uint64_t{7} << 32) + 1,
                                      .result = absl::UnavailableError("refused")},
@@ -56,7 +57,7 @@ TEST(TraceFormatTest, GoldenStep) {
             R"("type":"RecordEvent"}],)"
             R"("input":{"request":30064771073,)"
             R"("result":{"error":{"code":"UNAVAILABLE","message":"refused"}},)"
-            R"("type":"MetadataFetched"},)"
+            R"("type":"MetadataFetched"},"replica":1,)"
             R"("state_hash":"000000000000002a","step":17,"wake_at":"+inf"})");
 }
 
@@ -168,13 +169,13 @@ TEST(TraceFormatTest, GoldenHeader) {
   header.seed = 7;
   header.command = "gitdest-sim run --seed=7";
   const std::string line = EncodeHeader(header);
-  EXPECT_TRUE(line.starts_with(R"({"command":"gitdest-sim run --seed=7","epoch":0,)"
+  EXPECT_TRUE(line.starts_with(R"({"command":"gitdest-sim run --seed=7","epochs":[0],)"
                                R"("format":"gitdest-trace","options":{)"))
       << line;
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":6})"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":7})"));
 }
 
 }  // namespace

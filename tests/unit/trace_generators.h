@@ -87,8 +87,8 @@ GITDEST_MEMBERS(core::ResyncDestination, request, destination, remote, base_fold
                 selectors)
 GITDEST_MEMBERS(core::EnsureWatches, types)
 GITDEST_MEMBERS(core::RecordEvent, object, reason, message)
-GITDEST_MEMBERS(TraceHeader, version, seed, command, options, epoch)
-GITDEST_MEMBERS(TraceStep, step, at, input, effects, wake_at, state_hash)
+GITDEST_MEMBERS(TraceHeader, version, seed, command, options, epochs)
+GITDEST_MEMBERS(TraceStep, step, replica, at, input, effects, wake_at, state_hash)
 #undef GITDEST_MEMBERS
 
 // Structs without fields (TimerFired, CacheSynced, LeaseAcquired, LeaseLost).

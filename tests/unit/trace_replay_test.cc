@@ -28,7 +28,7 @@ class Recorder {
  public:
   explicit Recorder(core::ControllerOptions options = {})
       : header_{.seed = 1, .command = "trace_test", .options = options},
-        controller_(options, header_.epoch) {
+        controller_(options, header_.epochs[0]) {
     lines_.push_back(EncodeHeader(header_));
   }
 
@@ -337,6 +337,66 @@ TEST(ReplayErrorsTest, MissingOrBadHeaderAndFiles) {
   result = Replay(::testing::TempDir() + "/no/such/trace.jsonl");
   EXPECT_EQ(result.status.code(), absl::StatusCode::kNotFound) << result.status;
   EXPECT_FALSE(TraceWriter::Open(::testing::TempDir() + "/no/such/dir/t.jsonl", {}).ok());
+}
+
+// Two replicas, as the simulator runs them: both observe, the first leads; each step names
+// the replica whose controller handled it. `second_leads_too`: the second is told it holds
+// the lease as well, which no replay may accept.
+std::vector<std::string> TwoReplicaTrace(bool second_leads_too) {
+  const core::ControllerOptions options;
+  const TraceHeader header{
+      .seed = 1, .command = "trace_test", .options = options, .epochs = {0, 1}};
+  std::vector<std::string> lines{EncodeHeader(header)};
+  core::Controller first(options, 0), second(options, 1);
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  auto feed = [&](uint32_t replica, const core::Input& input) {
+    core::Controller& c = replica == 0 ? first : second;
+    const core::Output out = c.Handle(input, now);
+    lines.push_back(EncodeStep({.step = static_cast<int64_t>(lines.size()),
+                                .replica = replica,
+                                .at = now,
+                                .input = input,
+                                .effects = out.effects,
+                                .wake_at = out.wake_at,
+                                .state_hash = c.StateHash()}));
+  };
+  feed(0, core::LeaseAcquired{});
+  for (uint32_t replica : {0u, 1u}) {
+    feed(replica, core::RepoConfigObserved{MakeRepoConfig()});
+    feed(replica, core::DestinationObserved{MakeDestination("a", now)});
+  }
+  if (second_leads_too) feed(1, core::LeaseAcquired{});
+  return lines;
+}
+
+TEST(ReplayReplicasTest, EachStepReplaysOnItsOwnReplica) {
+  const std::vector<std::string> lines = TwoReplicaTrace(false);
+  const ReplayResult result = ReplayLines(lines);
+  EXPECT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.steps, 5);
+  // The leader's step fed to the standby instead: its effects (a read) are not the standby's.
+  std::vector<std::string> swapped = lines;
+  Json j = Json::parse(swapped[3]);
+  j["replica"] = 1;
+  swapped[3] = j.dump();
+  EXPECT_FALSE(ReplayLines(swapped).status.ok());
+}
+
+TEST(ReplayReplicasTest, AReplicaTheHeaderDoesNotNameFails) {
+  std::vector<std::string> lines = TwoReplicaTrace(false);
+  Json j = Json::parse(lines[2]);
+  j["replica"] = 2;
+  lines[2] = j.dump();
+  const ReplayResult result = ReplayLines(lines);
+  EXPECT_TRUE(absl::StrContains(result.status.message(), "replica 2 is not one of the header's 2"))
+      << result.status;
+}
+
+TEST(ReplayReplicasTest, TwoLeadersAtOnceFail) {
+  const ReplayResult result = ReplayLines(TwoReplicaTrace(true));
+  EXPECT_EQ(result.steps, 5);
+  EXPECT_TRUE(absl::StrContains(result.status.message(), "2 replicas hold the lease at once"))
+      << result.status;
 }
 
 }  // namespace

@@ -1,0 +1,136 @@
+// Requests: every request the core has sent and not yet had answered, in one registry.
+// An answer is routed through it (one to an unknown or already-answered id — from another
+// incarnation, another term of the lease, or a request given up on — is ignored), overdue
+// requests are found through it, and losing the lease forgets every request of the term
+// at once, so that a late answer cannot act. The small state machines (a status write, a
+// resync, a branch worker's read and push) keep their own state but ask it whether their
+// request is still in flight. Effects without an answer (RequeueAfter, RecordEvent,
+// EnsureWatches) are not requests.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "absl/time/time.h"
+#include "core/state_fields.h"
+#include "core/types.h"
+
+namespace gitdest::core {
+
+enum class RequestKind : uint8_t {
+  kMetadataRead,  // FetchMetadata → MetadataFetched
+  kPush,          // PushBatch → PushCompleted
+  kList,          // ResyncDestination → ObjectsListed
+  kStatusWrite,   // WriteStatus → StatusWritten
+};
+
+const char* RequestKindName(RequestKind kind);
+
+// Whose request it is: a branch worker's (reads and pushes), or an object's (a
+// destination's list, under its GitDestination target; a status write, under the object
+// whose status it replaces).
+using RequestOwner = std::variant<WorkerKey, StatusTarget>;
+
+// The owner of a destination's list and of its status write.
+inline RequestOwner DestinationOwner(const ObjectKey& destination) {
+  return StatusTarget{ResourceKind::kGitDestination, destination};
+}
+
+struct Request {
+  RequestId id = 0;
+  RequestKind kind = RequestKind::kMetadataRead;
+  RequestOwner owner;
+  absl::Time sent_at;
+  friend bool operator==(const Request&, const Request&) = default;
+};
+
+class Requests {
+ public:
+  // `id` was sent at `now`. An owner has at most one request of each kind in flight: one
+  // it had is given up on (forgotten; its answer will be ignored).
+  void Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now);
+
+  // An answer of `kind` to `id` arrived: the request, which is no longer in flight. nullopt
+  // when it is unknown, already answered, of another kind, or (if `owner` is given) of
+  // another owner — the caller ignores such an answer.
+  std::optional<Request> Answer(RequestId id, RequestKind kind,
+                                const RequestOwner* owner = nullptr);
+
+  // The request of `kind` that `owner` (a WorkerKey or a StatusTarget) has in flight, or
+  // nullptr. Looked up without copying the owner's key.
+  template <class Owner>
+  const Request* InFlight(RequestKind kind, const Owner& owner) const {
+    auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
+    return slot == by_owner_.end() ? nullptr : &by_id_.at(slot->second);
+  }
+  // The same, only if it has been in flight for `timeout` or longer at `now`.
+  template <class Owner>
+  const Request* Overdue(RequestKind kind, const Owner& owner, absl::Time now,
+                         absl::Duration timeout) const {
+    const Request* request = InFlight(kind, owner);
+    return request != nullptr && now - request->sent_at >= timeout ? request : nullptr;
+  }
+  // Whether any request of `kind` is in flight.
+  bool AnyInFlight(RequestKind kind) const;
+
+  // Gives up on the owner's request of `kind` (its answer will be ignored), if any.
+  template <class Owner>
+  void Forget(RequestKind kind, const Owner& owner) {
+    auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
+    if (slot == by_owner_.end()) return;
+    by_id_.erase(slot->second);
+    by_owner_.erase(slot);
+  }
+  // Gives up on every request of the owner: it is gone.
+  void ForgetOwner(const RequestOwner& owner);
+  // Gives up on every request: the lease was lost, or the process restarted.
+  void Clear();
+
+  size_t size() const { return by_id_.size(); }
+  const std::map<RequestId, Request>& by_id() const { return by_id_; }
+
+ private:
+  template <class T>
+  friend struct StateFields;  // core/state_hash.cc hashes every field
+  using Slot = std::pair<RequestKind, RequestOwner>;
+  // A probe for by_owner_ that refers to its owner instead of holding a copy.
+  template <class Owner>
+  struct SlotRef {
+    RequestKind first;  // the kind, named as Slot names it
+    const Owner& owner;
+  };
+  // Orders slots and probes alike: by kind, then as RequestOwner orders (alternative
+  // index, then value).
+  struct SlotLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return Less(OwnerOf(a), OwnerOf(b));
+    }
+    static const RequestOwner& OwnerOf(const Slot& s) { return s.second; }
+    template <class O>
+    static const O& OwnerOf(const SlotRef<O>& s) {
+      return s.owner;
+    }
+    static bool Less(const RequestOwner& a, const RequestOwner& b) { return a < b; }
+    template <class T>
+    static bool Less(const RequestOwner& a, const T& b) {
+      constexpr size_t kIndex = std::is_same_v<T, WorkerKey> ? 0 : 1;
+      return a.index() != kIndex ? a.index() < kIndex : std::get<kIndex>(a) < b;
+    }
+    template <class T>
+    static bool Less(const T& a, const RequestOwner& b) {
+      constexpr size_t kIndex = std::is_same_v<T, WorkerKey> ? 0 : 1;
+      return b.index() != kIndex ? kIndex < b.index() : a < std::get<kIndex>(b);
+    }
+  };
+  std::map<RequestId, Request> by_id_;
+  std::map<Slot, RequestId, SlotLess> by_owner_;  // at most one per (kind, owner)
+};
+
+}  // namespace gitdest::core

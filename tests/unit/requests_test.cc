@@ -1,0 +1,192 @@
+// Requests: the one registry of every request the core has sent and not yet had answered.
+// As a value: answers are taken once, unknown ones ignored, one request per (kind, owner),
+// overdue ones found. In the controller: every effect that has an answer is registered,
+// a duplicated or unknown answer changes nothing, and losing the lease forgets them all so
+// that a late answer of the old term cannot act.
+#include "core/requests.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/harness.h"
+
+namespace gitdest::core {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
+const WorkerKey kWorker{{"team", "repo"}, "main"};
+const StatusTarget kDestination{ResourceKind::kGitDestination, {"team", "a"}};
+
+TEST(RequestsTest, AnAnswerIsTakenOnce) {
+  Requests requests;
+  requests.Sent(7, RequestKind::kMetadataRead, kWorker, kT0);
+  const Request* in_flight = requests.InFlight(RequestKind::kMetadataRead, kWorker);
+  ASSERT_NE(in_flight, nullptr);
+  EXPECT_EQ(*in_flight, (Request{7, RequestKind::kMetadataRead, kWorker, kT0}));
+  const std::optional<Request> answered = requests.Answer(7, RequestKind::kMetadataRead);
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_EQ(answered->owner, RequestOwner(kWorker));
+  EXPECT_FALSE(requests.Answer(7, RequestKind::kMetadataRead).has_value()) << "answered";
+  EXPECT_EQ(requests.InFlight(RequestKind::kMetadataRead, kWorker), nullptr);
+  EXPECT_EQ(requests.size(), 0u);
+}
+
+TEST(RequestsTest, UnknownAnswersAreIgnored) {
+  Requests requests;
+  requests.Sent(7, RequestKind::kPush, kWorker, kT0);
+  EXPECT_FALSE(requests.Answer(99, RequestKind::kPush).has_value()) << "never sent";
+  EXPECT_FALSE(requests.Answer(7, RequestKind::kMetadataRead).has_value()) << "another kind";
+  const RequestOwner other = StatusTarget{ResourceKind::kGitDestination, {"team", "b"}};
+  EXPECT_FALSE(requests.Answer(7, RequestKind::kPush, &other).has_value()) << "another owner";
+  EXPECT_EQ(requests.size(), 1u) << "a mismatched answer leaves the request in flight";
+  const RequestOwner owner = kWorker;
+  EXPECT_TRUE(requests.Answer(7, RequestKind::kPush, &owner).has_value());
+}
+
+TEST(RequestsTest, ASecondRequestOfAnOwnerGivesUpOnTheFirst) {
+  Requests requests;
+  requests.Sent(7, RequestKind::kStatusWrite, kDestination, kT0);
+  requests.Sent(8, RequestKind::kList, kDestination, kT0);  // another kind: both in flight
+  requests.Sent(9, RequestKind::kStatusWrite, kDestination, kT0 + absl::Seconds(30));
+  EXPECT_EQ(requests.size(), 2u);
+  EXPECT_FALSE(requests.Answer(7, RequestKind::kStatusWrite).has_value()) << "given up on";
+  EXPECT_EQ(requests.InFlight(RequestKind::kStatusWrite, kDestination)->id, 9u);
+  EXPECT_TRUE(requests.Answer(8, RequestKind::kList).has_value());
+}
+
+TEST(RequestsTest, OverdueOnceInFlightForTheTimeout) {
+  Requests requests;
+  requests.Sent(7, RequestKind::kMetadataRead, kWorker, kT0);
+  const absl::Duration timeout = absl::Seconds(20);
+  EXPECT_EQ(requests.Overdue(RequestKind::kMetadataRead, kWorker,
+                             kT0 + timeout - absl::Nanoseconds(1), timeout),
+            nullptr);
+  const Request* overdue =
+      requests.Overdue(RequestKind::kMetadataRead, kWorker, kT0 + timeout, timeout);
+  ASSERT_NE(overdue, nullptr);
+  EXPECT_EQ(overdue->id, 7u);
+  EXPECT_EQ(requests.Overdue(RequestKind::kPush, kWorker, kT0 + absl::Hours(1), timeout), nullptr);
+}
+
+TEST(RequestsTest, ForgettingMakesTheAnswerUnknown) {
+  Requests requests;
+  requests.Sent(1, RequestKind::kMetadataRead, kWorker, kT0);
+  requests.Sent(2, RequestKind::kPush, kWorker, kT0);
+  requests.Sent(3, RequestKind::kList, kDestination, kT0);
+  requests.Sent(4, RequestKind::kStatusWrite, kDestination, kT0);
+  EXPECT_TRUE(requests.AnyInFlight(RequestKind::kList));
+  requests.Forget(RequestKind::kList, kDestination);
+  EXPECT_FALSE(requests.AnyInFlight(RequestKind::kList));
+  EXPECT_FALSE(requests.Answer(3, RequestKind::kList).has_value());
+  requests.ForgetOwner(kWorker);  // a worker retired
+  EXPECT_FALSE(requests.Answer(1, RequestKind::kMetadataRead).has_value());
+  EXPECT_FALSE(requests.Answer(2, RequestKind::kPush).has_value());
+  EXPECT_TRUE(requests.AnyInFlight(RequestKind::kStatusWrite));
+  requests.Clear();  // the lease was lost
+  EXPECT_FALSE(requests.Answer(4, RequestKind::kStatusWrite).has_value());
+  EXPECT_EQ(requests.size(), 0u);
+}
+
+TEST(RequestsTest, EqualRegistriesAreEqualWhateverTheOrderOfForgetting) {
+  Requests a, b;
+  a.Sent(1, RequestKind::kList, kDestination, kT0);
+  a.Sent(2, RequestKind::kPush, kWorker, kT0);
+  a.Forget(RequestKind::kList, kDestination);
+  b.Sent(2, RequestKind::kPush, kWorker, kT0);
+  EXPECT_EQ(a.by_id(), b.by_id());
+}
+
+}  // namespace
+}  // namespace gitdest::core
+
+namespace gitdest::testing {
+namespace {
+
+using core::RequestKind;
+
+class ControllerRequestsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps("a")});
+    h.Feed(core::DestinationObserved{MakeDestination("a", "main", "clusters/a", h.now())});
+  }
+  void TearDown() override { EXPECT_TRUE(h.violation().ok()) << h.violation(); }
+
+  // The first held effect of type E (a default one, and a failure, if none is held).
+  template <class E>
+  E HeldEffect() const {
+    for (const core::Effect& e : h.held()) {
+      if (std::holds_alternative<E>(e)) return std::get<E>(e);
+    }
+    ADD_FAILURE() << "no such effect held";
+    return E{};
+  }
+
+  Harness h;
+};
+
+// Every effect that has an answer is a request: its id, kind, owner and send time.
+TEST_F(ControllerRequestsTest, EveryEffectWithAnAnswerIsRegistered) {
+  const core::FetchMetadata read = HeldEffect<core::FetchMetadata>();
+  const core::ResyncDestination list = HeldEffect<core::ResyncDestination>();
+  const core::Requests& requests = h.controller().requests();
+  EXPECT_EQ(
+      *requests.InFlight(RequestKind::kMetadataRead, core::WorkerKey{{"team", "repo"}, "main"}),
+      (core::Request{read.request, RequestKind::kMetadataRead,
+                     core::WorkerKey{{"team", "repo"}, "main"}, h.now()}));
+  const core::Request* listed =
+      requests.InFlight(RequestKind::kList, core::DestinationOwner({"team", "a"}));
+  ASSERT_NE(listed, nullptr);
+  EXPECT_EQ(listed->id, list.request);
+  h.Settle();
+  EXPECT_EQ(h.controller().requests().size(), 0u) << "every answer arrived";
+}
+
+// A duplicated answer (the transport delivered it twice) acts once.
+TEST_F(ControllerRequestsTest, ADuplicatedAnswerActsOnce) {
+  const core::RequestId read = HeldEffect<core::FetchMetadata>().request;
+  core::PullReport report;  // the branch does not exist yet
+  h.Feed(core::MetadataFetched{read, report});
+  h.TakeEffects();
+  const uint64_t before = h.controller().StateHash();
+  h.Feed(core::MetadataFetched{read, absl::UnavailableError("a second answer")});
+  EXPECT_TRUE(h.TakeEffects().empty());
+  EXPECT_EQ(h.controller().StateHash(), before);
+}
+
+// An id the core never sent (another incarnation's, a corrupted one) changes nothing.
+TEST_F(ControllerRequestsTest, AnAnswerToAnUnknownIdChangesNothing) {
+  h.TakeEffects();
+  const uint64_t before = h.controller().StateHash();
+  const core::StatusTarget target{core::ResourceKind::kGitDestination, {"team", "a"}};
+  h.Feed(core::StatusWritten{987654321, target, std::string("99")});
+  h.Feed(core::ObjectsListed{987654321, {"team", "a"}, std::vector<core::CapturedObject>{}});
+  h.Feed(core::PushCompleted{987654321, absl::UnavailableError("not ours")});
+  EXPECT_TRUE(h.TakeEffects().empty());
+  EXPECT_EQ(h.controller().StateHash(), before);
+}
+
+// LeaseLost forgets every request of the term: their late answers find nothing to act on,
+// and the next term's requests are its own.
+TEST_F(ControllerRequestsTest, LosingTheLeaseForgetsEveryRequestOfTheTerm) {
+  const core::RequestId read = HeldEffect<core::FetchMetadata>().request;
+  const core::RequestId list = HeldEffect<core::ResyncDestination>().request;
+  ASSERT_GT(h.controller().requests().size(), 0u);
+  h.Feed(core::LeaseLost{});
+  EXPECT_EQ(h.controller().requests().size(), 0u);
+  h.TakeEffects();
+  const uint64_t before = h.controller().StateHash();
+  h.Feed(core::MetadataFetched{read, core::PullReport{}});
+  h.Feed(core::ObjectsListed{list, {"team", "a"}, std::vector<core::CapturedObject>{}});
+  EXPECT_TRUE(h.TakeEffects().empty());
+  EXPECT_EQ(h.controller().StateHash(), before);
+  h.Feed(core::LeaseAcquired{});
+  h.Advance(absl::Seconds(1));
+  EXPECT_NE(
+      h.controller().requests().InFlight(RequestKind::kList, core::DestinationOwner({"team", "a"})),
+      nullptr)
+      << "the new term lists anew";
+}
+
+}  // namespace
+}  // namespace gitdest::testing
