@@ -81,8 +81,11 @@ sigset_t BlockStopSignals() {
 absl::StatusOr<trace::TraceWriter> OpenTrace(const ControllerFlags& flags,
                                              const core::ControllerOptions& options,
                                              uint32_t epoch) {
-  return trace::TraceWriter::Open(
-      flags.trace_file, {.command = "gitdest-controller", .options = options, .epoch = epoch});
+  trace::TraceHeader header;
+  header.command = "gitdest-controller";
+  header.options = options;
+  header.epochs = {epoch};  // one replica: this process
+  return trace::TraceWriter::Open(flags.trace_file, header);
 }
 
 std::string LeaseNamespace(const ControllerFlags& flags, const KubeConfig& config) {
