@@ -178,12 +178,16 @@ EOF
   local lead reads_before tip start
   lead=$(leader)
   reads_before=$(metric "$lead" 'gitdest_remote_reads_total{result="ok"}')
-  GIT_SSL_CAINFO=$GITDEST_TEST_CA git clone -q \
-    "https://$GITDEST_TEST_HTTPS_USER:$GITDEST_TEST_HTTPS_PASSWORD@${GITDEST_TEST_HTTPS_BASE#https://}/cluster-state.git" \
-    "$STATE/outside"
+  # Alice's credentials go to a credential store of her own, not into a URL.
+  printf 'protocol=https\nhost=%s\nusername=%s\npassword=%s\n\n' "${GITDEST_TEST_HTTPS_BASE#https://}" \
+    "$GITDEST_TEST_HTTPS_USER" "$GITDEST_TEST_HTTPS_PASSWORD" |
+    git credential-store --file="$STATE/alice-credentials" store
+  local alice=(-c credential.helper="store --file=$STATE/alice-credentials")
+  GIT_SSL_CAINFO=$GITDEST_TEST_CA git "${alice[@]}" clone -q \
+    "$GITDEST_TEST_HTTPS_BASE/cluster-state.git" "$STATE/outside"
   (cd "$STATE/outside" && echo "hello from outside" >OUTSIDE.md && git add OUTSIDE.md &&
     git -c user.name=alice -c user.email=alice@example.com commit -qm "a commit from outside" &&
-    GIT_SSL_CAINFO=$GITDEST_TEST_CA git push -q origin main)
+    GIT_SSL_CAINFO=$GITDEST_TEST_CA git "${alice[@]}" push -q origin main)
   tip=$(git -C "$STATE/outside" rev-parse HEAD)
   start=$SECONDS
   say "new tip: $tip"

@@ -60,7 +60,11 @@ absl::Status KubeClusterApi::RecordEventOn(const core::StatusTarget& target, boo
   const nlohmann::json event = {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
-      {"metadata", {{"generateName", object.name + "."}, {"namespace", ns}}},
+      // Named as client-go's recorder names them: generateName would need a valid
+      // subdomain prefix, and "name." is not one.
+      {"metadata",
+       {{"name", absl::StrCat(object.name, ".", absl::Hex(absl::ToUnixNanos(absl::Now())))},
+        {"namespace", ns}}},
       {"eventTime", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone())},
       {"reportingController", options_.component},
       {"reportingInstance", options_.instance.empty() ? options_.component : options_.instance},

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # TAP helpers shared by the e2e suites: kubectl as the admin and as the controller,
 # expectations, retries, and `check NAME FN` that runs one check in a subshell and
-# prints `ok N - NAME` or `not ok N - NAME` with its output as `#` lines. Sourced after
+# prints `ok N - NAME` or `not ok N - NAME` with its output as `#` lines (and, when the
+# suite defines `check_failed`, what that prints: e.g. its server's log). Sourced after
 # lib.sh; the suite sets FILTER (a regex on check names, "" = all) and WORK.
 
 PASSED=0
@@ -45,5 +46,6 @@ check() {
     FAILED=$((FAILED + 1))
     echo "not ok $n - $name"
     sed 's/^/#   /' "$WORK/check.out"
+    if declare -F check_failed >/dev/null; then check_failed | sed 's/^/#   /'; fi
   fi
 }

@@ -31,6 +31,16 @@ LEASE=""
 
 # --- helpers -------------------------------------------------------------------------
 
+# check_failed: after a failing check, the last log lines of each controller (tap.sh).
+check_failed() {
+  local log
+  for log in "$WORK"/*.log; do
+    [[ -f $log && $log != */git-up.log ]] || continue
+    echo "--- $(basename "$log") (tail) ---"
+    tail -n 8 "$log"
+  done
+}
+
 # start_controller NAME [FLAGS...]: gitdest-controller with the Deployment's flags
 # (leader election, metrics, health) as the controller's own identity; its log is
 # $WORK/NAME.log, its metrics port $WORK/NAME.metrics, its pid $WORK/NAME.pid.
@@ -48,7 +58,7 @@ start_controller() {
     >"$WORK/$name.log" 2>&1 &
   echo $! >"$WORK/$name.pid"
   disown  # stopped by pid (stop_controller), also from a check's subshell
-  retry 20 curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null
+  retry 20 curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1
 }
 
 stop_controller() { # NAME [SIGNAL]

@@ -21,6 +21,8 @@ readonly ROOT
 LOG_TAG=deploy
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$HERE/../lib.sh"
+# shellcheck source=SCRIPTDIR/../tap.sh
+source "$HERE/../tap.sh"
 
 readonly DEPLOY="$ROOT/deploy"
 readonly SAMPLES="$DEPLOY/samples"
@@ -31,17 +33,12 @@ readonly CRDS=(gitrepoconfigs.gitdest.dev gitdestinations.gitdest.dev watchrules
 # The cluster-wide grants of deploy/rbac.yaml: removed when the suite ends.
 readonly BINDINGS=(gitdest-controller gitdest-capture gitdest-capture-defaults)
 FILTER="${1:-}"
-PASSED=0
-FAILED=0
 WORK=""
 NS=""
 
 # --- helpers -------------------------------------------------------------------------
 
-# k / kc: kubectl as the admin and as the controller's own identity (the client
-# certificate of ServiceAccount gitdest-system/gitdest).
-k() { kubectl --kubeconfig "$GITDEST_ADMIN_KUBECONFIG" --request-timeout=30s "$@"; }
-kc() { kubectl --kubeconfig "$GITDEST_CONTROLLER_KUBECONFIG" --request-timeout=30s "$@"; }
+# k, kc, check, retry, expect_*: tests/e2e/tap.sh.
 
 # api PATH [CURL_ARGS...]: a raw request as the admin, as the C++ adapter makes them.
 api() {
@@ -52,23 +49,7 @@ api() {
     "$@" "$GITDEST_APISERVER_URL/$path"
 }
 
-fail() {
-  echo "$*"
-  return 1
-}
-expect_eq() { [[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"; }
-expect_contains() { [[ $2 == *"$3"* ]] || fail "$1: '$3' not found in: $2"; }
 expect_absent() { [[ $2 != *"$3"* ]] || fail "$1: '$3' must not appear in: $2"; }
-
-# retry SECONDS CMD...: runs CMD every half second until it succeeds or time is up.
-retry() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.5
-  done
-}
 
 # jp KIND/NAME JSONPATH: one field of one object in the test namespace.
 jp() { k -n "$NS" get "$1" -o "jsonpath=$2"; }
@@ -135,26 +116,6 @@ accepted() {
 
 # check NAME FUNC: runs FUNC in a subshell with errexit in force, records ok/not ok, and
 # shows a failing check's output.
-check() {
-  local name=$1 fn=$2 rc n
-  [[ -z $FILTER || $name =~ $FILTER ]] || return 0
-  n=$((PASSED + FAILED + 1))
-  set +e
-  (
-    set -euo pipefail
-    "$fn"
-  ) >"$WORK/check.out" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    PASSED=$((PASSED + 1))
-    echo "ok $n - $name"
-  else
-    FAILED=$((FAILED + 1))
-    echo "not ok $n - $name"
-    sed 's/^/#   /' "$WORK/check.out"
-  fi
-}
 
 # --- checks --------------------------------------------------------------------------
 

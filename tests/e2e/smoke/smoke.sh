@@ -15,6 +15,8 @@ readonly HERE
 LOG_TAG=smoke
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$HERE/../lib.sh"
+# shellcheck source=SCRIPTDIR/../tap.sh
+source "$HERE/../tap.sh"
 
 # The product's own CRD (deploy/crds/), so the suite checks what users install.
 readonly CRD_FILE="$HERE/../../../deploy/crds/gitdestination.yaml"
@@ -22,18 +24,13 @@ readonly CRD_NAME=gitdestinations.gitdest.dev
 readonly API_PATH=apis/gitdest.dev/v1alpha1
 readonly DENY_MESSAGE="denied by the gitdest e2e webhook"
 FILTER="${1:-}"
-PASSED=0
-FAILED=0
 WORK=""
 NS=""
 WEBHOOK_NAME=""
 
 # --- helpers -------------------------------------------------------------------------
 
-# k / kc: kubectl as the admin (system:masters) and as the controller's own identity.
-# The bounded request timeout keeps a wedged server from hanging the suite.
-k() { kubectl --kubeconfig "$GITDEST_ADMIN_KUBECONFIG" --request-timeout=30s "$@"; }
-kc() { kubectl --kubeconfig "$GITDEST_CONTROLLER_KUBECONFIG" --request-timeout=30s "$@"; }
+# k, kc, check, retry, expect_*: tests/e2e/tap.sh.
 
 # api PATH [CURL_ARGS...]: a raw request as the admin, the way gitdest's C++ adapter
 # talks to the server (HTTPS with a client certificate). The user agent is set because
@@ -44,31 +41,6 @@ api() {
   shift
   curl -fsS -A "$UA" --cacert "$GITDEST_CA_FILE" --cert "$GITDEST_CLUSTER_DIR/pki/admin.crt" \
     --key "$GITDEST_CLUSTER_DIR/pki/admin.key" "$@" "$GITDEST_APISERVER_URL/$path"
-}
-
-fail() {
-  echo "$*"
-  return 1
-}
-
-# expect_eq WHAT ACTUAL EXPECTED
-expect_eq() {
-  [[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"
-}
-
-# expect_contains WHAT HAYSTACK NEEDLE
-expect_contains() {
-  [[ $2 == *"$3"* ]] || fail "$1: '$3' not found in: $2"
-}
-
-# retry SECONDS CMD...: runs CMD every half second until it succeeds or time is up.
-retry() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.5
-  done
 }
 
 # jp KIND/NAME JSONPATH: one field of one object in the test namespace.
@@ -108,26 +80,6 @@ need_gd() {
 
 # check NAME FUNC: runs FUNC in a subshell with errexit in force (it would be ignored
 # inside an `if`), records ok/not ok, and shows a failing check's output.
-check() {
-  local name=$1 fn=$2 rc n
-  [[ -z $FILTER || $name =~ $FILTER ]] || return 0
-  n=$((PASSED + FAILED + 1))
-  set +e
-  (
-    set -euo pipefail
-    "$fn"
-  ) >"$WORK/check.out" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    PASSED=$((PASSED + 1))
-    echo "ok $n - $name"
-  else
-    FAILED=$((FAILED + 1))
-    echo "not ok $n - $name"
-    sed 's/^/#   /' "$WORK/check.out"
-  fi
-}
 
 # --- checks --------------------------------------------------------------------------
 

@@ -19,6 +19,14 @@ readonly ROOT="$HERE/../../.."
 LOG_TAG=webhook
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$HERE/../lib.sh"
+# shellcheck source=SCRIPTDIR/../tap.sh
+source "$HERE/../tap.sh"
+
+# check_failed: after a failing check, the controller's last log lines (tap.sh).
+check_failed() {
+  echo "--- controller log (tail) ---"
+  tail -n 15 "$WORK/controller.log" 2>/dev/null
+}
 
 readonly CONFIG_NAME=gitdest-validating-webhook
 readonly SECRET_NAME=gitdest-webhook-tls
@@ -32,45 +40,6 @@ NS=""
 PORT=""
 
 # --- helpers -------------------------------------------------------------------------
-
-k() { kubectl --kubeconfig "$GITDEST_ADMIN_KUBECONFIG" --request-timeout=30s "$@"; }
-
-fail() {
-  echo "$*"
-  return 1
-}
-expect_contains() { [[ $2 == *"$3"* ]] || fail "$1: '$3' not found in: $2"; }
-retry() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.5
-  done
-}
-
-check() {
-  local name=$1 fn=$2 rc n
-  [[ -z $FILTER || $name =~ $FILTER ]] || return 0
-  n=$((PASSED + FAILED + 1))
-  set +e
-  (
-    set -euo pipefail
-    "$fn"
-  ) >"$WORK/check.out" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    PASSED=$((PASSED + 1))
-    echo "ok $n - $name"
-  else
-    FAILED=$((FAILED + 1))
-    echo "not ok $n - $name"
-    sed 's/^/#   /' "$WORK/check.out"
-    echo "#   --- controller log (tail) ---"
-    tail -n 15 "$WORK/controller.log" 2>/dev/null | sed 's/^/#   /'
-  fi
-}
 
 # repo NAME URL: a GitRepoConfig in the test namespace allowing main and dev. Hosts are
 # under .invalid: the webhook needs no Git remote, and the controller's reads fail fast.
