@@ -270,7 +270,7 @@ make_secret() { # NAMESPACE NAME PASSWORD
 cleanup() {
   local n
   for n in a b c five; do stop_controller "$n" KILL; done
-  [[ -f $WORK/blackhole.pid ]] && kill "$(cat "$WORK/blackhole.pid")" 2>/dev/null
+  if [[ -f $WORK/blackhole.pid ]]; then kill "$(cat "$WORK/blackhole.pid")" 2>/dev/null || true; fi
   bash "$ROOT/tests/git/servers.sh" down "$WORK/git" >/dev/null 2>&1 || true
   if [[ -n $NS ]]; then
     k delete namespace "$NS" "$NS-five" --wait=false >/dev/null 2>&1 || true
