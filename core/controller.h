@@ -246,6 +246,8 @@ class Controller {
   absl::Status CheckDestinations() const;
   absl::Status CheckRequests() const;
   bool OwnerExists(const RequestOwner& owner) const;
+  bool RecordIndexHolds() const;
+  bool WorkersAndDestinationsHold() const;
 
   ControllerOptions options_;
   RequestIds ids_;
@@ -277,5 +279,15 @@ class Controller {
   TimerQueue timers_;
   std::vector<Effect> effects_;  // collected during one Handle call
 };
+
+// Inline, so that the hasher's lanes stay in registers: CheckInvariants hashes every
+// member's claim after every step of the simulator.
+inline void Controller::AddClaim(StableHasher& hasher, const ObjectKey& key,
+                                 const DestinationRecord& rec) {
+  // Repository and branch are the group's own: only the folder tells members apart.
+  hasher.Add(key.namespace_).Add(key.name);
+  hasher.Add(static_cast<uint64_t>(absl::ToUnixNanos(rec.destination.creation_time)));
+  hasher.Add(rec.target ? absl::string_view(rec.target->base_folder) : absl::string_view());
+}
 
 }  // namespace gitdest::core

@@ -1,16 +1,27 @@
 // Controller::CheckInvariants: the design's invariants that are visible in the
 // controller's own state (design §6: 1, 2 in part, 6; the rest need the world and
 // are checked by the simulator).
+#include <algorithm>
+
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "core/controller.h"
+#include "core/naming/base_folder.h"
 
 namespace gitdest::core {
 
 absl::Status Controller::CheckInvariants() const {
   if (absl::Status s = CheckAdmitted(); !s.ok()) return s;
-  if (absl::Status s = CheckWorkers(); !s.ok()) return s;
-  if (absl::Status s = CheckDestinations(); !s.ok()) return s;
+  // The simulator checks after every step, and almost every state holds: one pass that
+  // looks nothing up by key proves what CheckWorkers and CheckDestinations check, and
+  // that records_by_key_ indexes destinations_. Only when it finds something amiss do
+  // the full checks run, to name the first broken invariant.
+  if (!RecordIndexHolds() || !WorkersAndDestinationsHold()) {
+    if (absl::Status s = CheckWorkers(); !s.ok()) return s;
+    if (absl::Status s = CheckDestinations(); !s.ok()) return s;
+    return absl::InternalError(
+        "records_by_key_ does not index destinations_, or a worker is not in its slot");
+  }
   return CheckRequests();
 }
 
@@ -21,7 +32,7 @@ absl::Status Controller::CheckAdmitted() const {
     StableHasher claims;
     for (const auto& [key, member] : state.members) {
       const DestinationRecord& rec = *member;
-      AddClaim(claims, key, rec);
+      if (state.verdicts) AddClaim(claims, key, rec);  // what the verdicts are checked against
       if (rec.destination.key != key || rec.group != &state || !rec.target ||
           rec.target->repository != group.first || rec.target->branch != group.second) {
         return absl::InternalError(absl::StrCat("group index: ", key.ToString(),
@@ -37,7 +48,8 @@ absl::Status Controller::CheckAdmitted() const {
     }
     for (size_t i = 0; i < admitted.size(); ++i) {
       for (size_t j = i + 1; j < admitted.size(); ++j) {
-        if (TargetsConflict(*admitted[i]->target, *admitted[j]->target)) {
+        // TargetsConflict: repository and branch are the group's, as checked above.
+        if (FoldersOverlap(admitted[i]->target->base_folder, admitted[j]->target->base_folder)) {
           return absl::InternalError(absl::StrCat(
               "invariant 1 (uniqueness): ", admitted[i]->destination.key.ToString(), " and ",
               admitted[j]->destination.key.ToString(), " are both admitted to ", group.first, "@",
@@ -143,6 +155,58 @@ bool Controller::OwnerExists(const RequestOwner& owner) const {
       return rule_statuses_.contains(target.key);
   }
   return false;
+}
+
+// records_by_key_ holds exactly the records of destinations_, each under its own key,
+// without a lookup: each record of destinations_ owns a slot (checked with the rest of
+// its record), as many slots are held as there are records, so the records that own
+// slots are exactly those of destinations_; an entry whose record owns its slot and
+// carries its key is one of them, and distinct keys are distinct records.
+bool Controller::RecordIndexHolds() const {
+  if (records_by_key_.size() != destinations_.size()) return false;
+  if (destination_slots_.size() != destinations_.size()) return false;
+  // Hash order: only a verdict comes out.
+  return std::all_of(records_by_key_.begin(), records_by_key_.end(), [&](const auto& entry) {
+    const DestinationRecord* rec = entry.second;
+    return destination_slots_.Get(rec->slot) == rec && rec->destination.key == entry.first;
+  });
+}
+
+// CheckWorkers and CheckDestinations in one pass, true when both hold, without a lookup
+// by key. Records are visited in key order, and each worker's destinations are a set in
+// the same order: each record attached to a worker must be the next destination that
+// worker lists, and every worker must have listed all of its own by the end. So every
+// worker lists exactly the records attached to it (both directions of invariant 6).
+bool Controller::WorkersAndDestinationsHold() const {
+  struct Cursor {
+    const BranchWorker* worker = nullptr;
+    std::set<ObjectKey>::const_iterator next;  // the next of its destinations to be visited
+  };
+  absl::InlinedVector<Cursor, 16> by_slot;
+  for (const auto& [key, worker] : workers_.workers()) {
+    if (!worker.InUse() || workers_.AtSlot(worker.slot()) != &worker) return false;
+    if (worker.slot() >= by_slot.size()) by_slot.resize(size_t{worker.slot()} + 1);
+    by_slot[worker.slot()] = Cursor{&worker, worker.destinations().begin()};
+  }
+  for (const auto& [key, rec] : destinations_) {
+    if (destination_slots_.Get(rec.slot) != &rec) return false;
+    if (!rec.awaiting_metadata && !timers_.When(DestinationTimer(rec))) return false;
+    if (!rec.worker) {
+      if (rec.awaiting_metadata) return false;
+      continue;
+    }
+    if (!rec.target || rec.lost_to) return false;
+    // A live worker of workers_, in its slot (checked above).
+    const uint32_t slot = rec.worker->slot();
+    if (slot >= by_slot.size() || by_slot[slot].worker != rec.worker) return false;
+    if (rec.awaiting_metadata && !rec.worker->read_in_flight()) return false;
+    Cursor& cursor = by_slot[slot];
+    if (cursor.next == cursor.worker->destinations().end() || *cursor.next != key) return false;
+    ++cursor.next;
+  }
+  return std::all_of(by_slot.begin(), by_slot.end(), [](const Cursor& cursor) {
+    return cursor.worker == nullptr || cursor.next == cursor.worker->destinations().end();
+  });
 }
 
 }  // namespace gitdest::core

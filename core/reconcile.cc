@@ -188,14 +188,6 @@ std::vector<Claim> Controller::ClaimsOf(const GroupState& group) const {
   return claims;
 }
 
-void Controller::AddClaim(StableHasher& hasher, const ObjectKey& key,
-                          const DestinationRecord& rec) {
-  // Repository and branch are the group's own: only the folder tells members apart.
-  hasher.Add(key.namespace_).Add(key.name);
-  hasher.Add(static_cast<uint64_t>(absl::ToUnixNanos(rec.destination.creation_time)));
-  hasher.Add(rec.target ? absl::string_view(rec.target->base_folder) : absl::string_view());
-}
-
 Digest Controller::ClaimsDigest(const GroupState& group) const {
   StableHasher hasher;
   for (const auto& [key, member] : group.members) AddClaim(hasher, key, *member);

@@ -5,6 +5,7 @@
 // slots, same tie order among timers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -39,6 +40,8 @@ class Slots {
   }
   // The item in `slot`, or nullptr if the slot is free.
   T* Get(uint32_t slot) const { return slot < items_.size() ? items_[slot] : nullptr; }
+  // How many slots hold an item (Remove frees a slot once: free_ lists the empty ones).
+  size_t size() const { return items_.size() - free_.size(); }
 
  private:
   template <class U>

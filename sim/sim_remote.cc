@@ -164,7 +164,8 @@ BlobPtr SimRemote::SetFile(Branch& branch, const std::string& path, BlobPtr cont
   return previous;
 }
 
-void SimRemote::MoveTip(Branch& branch, uint32_t commit) const {
+void SimRemote::MoveTip(Branch& branch, uint32_t commit) {
+  ++tip_changes_;
   branch.tip = commit;
   branch.tip_sha = ToHex(commits_[commit].id);
 }
@@ -204,7 +205,7 @@ std::string SimRemote::ExternalCommit(const std::string& url, const std::string&
 }
 
 void SimRemote::DeleteBranch(const std::string& url, const std::string& branch) {
-  if (Repository* repo = Find(url)) repo->branches.erase(branch);
+  if (Repository* repo = Find(url)) tip_changes_ += repo->branches.erase(branch);
 }
 
 // Undoes the tip's one change: the tree becomes exactly the parent's.
@@ -220,6 +221,7 @@ void SimRemote::ForceMoveBack(const std::string& url, const std::string& branch)
     GITDEST_ASSERT(moved.files.empty());
     GITDEST_ASSERT(moved.tree_hash == Digest{});
     repo->branches.erase(it);
+    ++tip_changes_;
     return;
   }
   GITDEST_ASSERT(moved.tree_hash == commits_[tip.parent].tree_hash);
@@ -332,6 +334,7 @@ absl::StatusOr<core::PushResult> SimRemote::Push(const core::RemoteRef& remote,
     auto main = repo->branches.find(kDefaultBranch);
     Branch start = main == repo->branches.end() ? Branch{} : main->second;
     it = repo->branches.try_emplace(remote.branch, std::move(start)).first;
+    ++tip_changes_;  // a branch appears, at main's tip
   }
   Branch& branch = it->second;
   for (const core::FileChange& change : changes) {
@@ -353,6 +356,7 @@ absl::StatusOr<core::PushResult> SimRemote::Push(const core::RemoteRef& remote,
     // Nothing to commit on an empty repository: the push creates nothing. (Started from
     // the default branch, the new branch exists even if no change changed a byte.)
     repo->branches.erase(it);
+    ++tip_changes_;
     return core::PushResult{core::PushResult::Outcome::kPushed, "", core::Tristate::kNo};
   }
   return core::PushResult{core::PushResult::Outcome::kPushed, branch.tip_sha, core::Tristate::kNo};

@@ -90,6 +90,9 @@ class SimRemote : public core::GitRemote {
   int64_t pushes() const { return pushes_; }
   // Commits made by pushes and external writers (a commit reached twice counts twice).
   int64_t commits() const { return commits_made_; }
+  // Counts the changes of branch tips (moved, created, deleted): a reader that saw the same count
+  // before has nothing new to see.
+  uint64_t tip_changes() const { return tip_changes_; }
 
   // ---- core::GitRemote ------------------------------------------------------------
   absl::StatusOr<core::PullReport> ReadBranch(const core::RemoteRef& remote,
@@ -138,7 +141,7 @@ class SimRemote : public core::GitRemote {
   // Sets `path` to `content` (null: deletes it) in the tree, keeping its hash; returns
   // what the path held before (null: absent).
   static BlobPtr SetFile(Branch& branch, const std::string& path, BlobPtr content);
-  void MoveTip(Branch& branch, uint32_t commit) const;
+  void MoveTip(Branch& branch, uint32_t commit);
   // The commit an id in its text form names, if any.
   const Commit* FindCommit(const std::string& id) const;
   std::optional<absl::Status> TakeFault(std::deque<absl::Status>& faults);
@@ -161,6 +164,7 @@ class SimRemote : public core::GitRemote {
   int64_t reads_ = 0;
   int64_t pushes_ = 0;
   int64_t commits_made_ = 0;
+  uint64_t tip_changes_ = 0;
 };
 
 }  // namespace gitdest::sim

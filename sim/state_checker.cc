@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "core/conditions.h"
 #include "core/naming/base_folder.h"
@@ -28,25 +29,28 @@ bool IsTrue(const std::vector<core::Condition>& conditions, const char* type) {
 // What kstatus reads into conditions, for every status of every kind: Stalled means a
 // human must act, so nothing is Ready or still Reconciling then; anything not Ready says
 // why; each condition type appears once, in order.
+// `target` is named only in a failure: spelling it out for every status checked cost
+// more than the checks.
 absl::Status CheckConditionsMean(const std::vector<core::Condition>& conditions,
-                                 const std::string& what) {
+                                 const core::StatusTarget& target) {
+  auto what = [&] { return target.ToString(); };
   for (size_t i = 1; i < conditions.size(); ++i) {
     if (!(conditions[i - 1].type < conditions[i].type)) {
-      return absl::InternalError(absl::StrCat(what, ": conditions repeat or are out of order"));
+      return absl::InternalError(absl::StrCat(what(), ": conditions repeat or are out of order"));
     }
   }
   const core::Condition* ready = core::FindCondition(conditions, core::kConditionReady);
-  if (ready == nullptr) return absl::InternalError(absl::StrCat(what, ": no Ready condition"));
+  if (ready == nullptr) return absl::InternalError(absl::StrCat(what(), ": no Ready condition"));
   if (IsTrue(conditions, core::kConditionStalled) &&
       (ready->status == ConditionStatus::kTrue ||
        IsTrue(conditions, core::kConditionReconciling))) {
     return absl::InternalError(
-        absl::StrCat("kstatus: ", what, " is Stalled yet Ready or Reconciling"));
+        absl::StrCat("kstatus: ", what(), " is Stalled yet Ready or Reconciling"));
   }
   if (ready->status != ConditionStatus::kTrue &&
       (ready->reason.empty() || ready->message.empty())) {
     return absl::InternalError(
-        absl::StrCat("kstatus: ", what, " is not Ready and does not say why"));
+        absl::StrCat("kstatus: ", what(), " is not Ready and does not say why"));
   }
   return absl::OkStatus();
 }
@@ -105,16 +109,21 @@ absl::Status StateChecker::Step(absl::Time now, const core::Input& input,
                                             " effects emitted without the lease"));
   }
   // A reconcile finishes with a RequeueAfter. Only the state after the step is visible,
-  // so a destination the step finished twice is checked once, as it was left.
-  std::set<core::ObjectKey> finished;
+  // so a destination the step finished twice is checked once, as it was left (in key
+  // order; pointers into the effects, not copies of the keys).
+  absl::InlinedVector<const core::ObjectKey*, 8> finished;
   for (const core::Effect& effect : output.effects) {
     if (absl::Status s = CheckEffect(now, effect, controller); !s.ok()) return s;
     if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
-      finished.insert(requeue->destination);
+      finished.push_back(&requeue->destination);
     }
   }
-  for (const core::ObjectKey& key : finished) {
-    auto it = controller.destinations().find(key);
+  auto by_key = [](const core::ObjectKey* a, const core::ObjectKey* b) { return *a < *b; };
+  auto same_key = [](const core::ObjectKey* a, const core::ObjectKey* b) { return *a == *b; };
+  std::sort(finished.begin(), finished.end(), by_key);
+  finished.erase(std::unique(finished.begin(), finished.end(), same_key), finished.end());
+  for (const core::ObjectKey* key : finished) {
+    auto it = controller.destinations().find(*key);
     if (it == controller.destinations().end()) continue;
     if (absl::Status s = CheckReconciled(now, it->second, controller); !s.ok()) return s;
   }
@@ -152,9 +161,11 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                    for (const core::ResourceTypeInfo& type : in.types) discovered_.insert(type.gvr);
                  },
                  [&](const core::DestinationObserved& in) {
-                   absl::StatusOr<std::string> folder =
-                       core::NormalizeBaseFolder(in.destination.spec.base_folder);
-                   if (folder.ok()) folders_ever_[in.destination.key].insert(*std::move(folder));
+                   FoldersEver& ever = folders_ever_[in.destination.key];
+                   const std::string& spelled = in.destination.spec.base_folder;
+                   if (!ever.spelled.insert(spelled).second) return;  // normalized before
+                   absl::StatusOr<std::string> folder = core::NormalizeBaseFolder(spelled);
+                   if (folder.ok()) ever.normalized.insert(*std::move(folder));
                  },
                  [&](const core::DestinationDeleted& in) { last_finished_.erase(in.key); },
                  [&](const core::PushCompleted& in) {
@@ -195,7 +206,7 @@ absl::Status StateChecker::CheckEffect(absl::Time now, const core::Effect& effec
     for (const core::Condition& c : ConditionsOf(write->status)) {
       if (absl::Status s = NoCredential(c.message, "a status message"); !s.ok()) return s;
     }
-    return CheckConditionsMean(ConditionsOf(write->status), write->target.ToString());
+    return CheckConditionsMean(ConditionsOf(write->status), write->target);
   }
   if (const auto* requeue = std::get_if<core::RequeueAfter>(&effect)) {
     const core::ControllerOptions& o = controller.options();
@@ -234,7 +245,7 @@ absl::Status StateChecker::CheckPush(absl::Time now, const core::PushBatch& push
                                      const core::Controller& controller) {
   for (const core::FileChange& change : push.changes) {
     bool inside = false;
-    for (const std::string& folder : folders_ever_[change.destination]) {
+    for (const std::string& folder : folders_ever_[change.destination].normalized) {
       inside |= change.path.size() > folder.size() && change.path.starts_with(folder) &&
                 change.path[folder.size()] == '/';
     }

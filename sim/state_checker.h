@@ -85,7 +85,13 @@ class StateChecker {
   const RemoteHistory* history_;
   bool leader_ = false;  // as the inputs told the core (invariant 8)
   std::set<core::GroupVersionResource> discovered_;
-  std::map<core::ObjectKey, std::set<std::string>> folders_ever_;  // normalized
+  // Every folder each destination was given: as spelled (each spelling is normalized
+  // once), and normalized.
+  struct FoldersEver {
+    std::set<std::string> spelled;
+    std::set<std::string> normalized;
+  };
+  std::map<core::ObjectKey, FoldersEver> folders_ever_;
   // When each worker last started a read, per repository (identity) it read.
   std::map<std::pair<core::WorkerKey, std::string>, absl::Time> last_read_start_;
   struct PushInFlight {

@@ -34,33 +34,34 @@ absl::Status StateChecker::CheckReconciled(absl::Time now, const core::Destinati
   const core::DestinationStatus& st = rec.status;
   const core::Condition* ready = core::FindCondition(st, core::kConditionReady);
   if (ready == nullptr) return absl::OkStatus();  // not reconciled yet
-  const std::string what = absl::StrCat("GitDestination ", key.ToString());
+  // Spelled out only in a failure.
+  auto what = [&] { return absl::StrCat("GitDestination ", key.ToString()); };
   const bool is_ready = ready->status == ConditionStatus::kTrue;
   if (IsTrue(st, core::kConditionStalled) && !HumanMustAct(ready->reason)) {
     return absl::InternalError(
-        absl::StrCat("kstatus: ", what, " is Stalled for ", ready->reason,
+        absl::StrCat("kstatus: ", what(), " is Stalled for ", ready->reason,
                      ", which retrying resolves: it must be Reconciling instead"));
   }
   if (!is_ready && ready->reason == core::kReasonFetchFailed &&
       !IsTrue(st, core::kConditionStalled) && !IsTrue(st, core::kConditionReconciling)) {
     return absl::InternalError(
-        absl::StrCat("kstatus: ", what, " failed a read and is neither retrying nor Stalled"));
+        absl::StrCat("kstatus: ", what(), " failed a read and is neither retrying nor Stalled"));
   }
   auto config = controller.repo_configs().find(core::Controller::RepoConfigKeyOf(rec.destination));
   const bool has_config = config != controller.repo_configs().end();
   if (is_ready && (!has_config || !rec.target)) {
     return absl::InternalError(
-        absl::StrCat(what, " is Ready although ",
+        absl::StrCat(what(), " is Ready although ",
                      has_config ? "its spec is invalid" : "its GitRepoConfig is gone"));
   }
   if (is_ready) {
     auto streak = streaks_.find(rec.worker_key);
     if (streak != streaks_.end() && streak->second.refused_for_auth) {
       return absl::InternalError(absl::StrCat(
-          "kstatus: ", what, " is Ready although the remote refuses its pushes (credentials)"));
+          "kstatus: ", what(), " is Ready although the remote refuses its pushes (credentials)"));
     }
     if (st.branch_exists == st.last_commit_sha.empty()) {
-      return absl::InternalError(absl::StrCat(what, " says branchExists=", st.branch_exists,
+      return absl::InternalError(absl::StrCat(what(), " says branchExists=", st.branch_exists,
                                               " with lastCommitSHA \"", st.last_commit_sha, "\""));
     }
   }

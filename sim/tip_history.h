@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <map>
 #include <string>
@@ -21,6 +22,9 @@ class TipHistory {
   // Notes every branch whose tip changed (or vanished) since the last call. Each branch's
   // history is its own, so the order the remote lists branches in does not matter.
   void Record(const SimRemote& remote, const std::string& url, absl::Time now) {
+    // Most calls follow a push that moved nothing (failed, or lost a race).
+    if (remote.tip_changes() == recorded_tip_changes_) return;
+    recorded_tip_changes_ = remote.tip_changes();
     absl::InlinedVector<const History*, 8> present;
     remote.ForEachBranch(url, [&](const std::string& branch, const std::string& tip) {
       auto& history = tips_[branch];
@@ -61,6 +65,8 @@ class TipHistory {
   using History = std::vector<std::pair<absl::Time, std::string>>;
   std::map<std::string, History> tips_;
   absl::flat_hash_set<std::string> ever_;
+  // SimRemote::tip_changes() when Record last looked: none since, nothing to record.
+  uint64_t recorded_tip_changes_ = UINT64_MAX;
 };
 
 }  // namespace gitdest::sim

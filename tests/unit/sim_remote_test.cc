@@ -65,6 +65,34 @@ TEST(SimRemoteTest, ForceMoveBackRestoresEachParentsTreeExactly) {
   EXPECT_TRUE(remote.Branches(kUrl).empty());
 }
 
+// The tip histories skip recording while tip_changes() stands still: every way a tip
+// appears, moves or vanishes must move it, and nothing else may.
+TEST(SimRemoteTest, EveryChangeOfATipIsCounted) {
+  SimRemote remote = MakeRemote();
+  uint64_t seen = remote.tip_changes();
+  auto moved = [&] {
+    const bool changed = remote.tip_changes() != seen;
+    seen = remote.tip_changes();
+    return changed;
+  };
+  Push(remote, {Update("a", "1")});
+  EXPECT_TRUE(moved());
+  Push(remote, {}, "env/1");  // created at main's tip, with no commit of its own
+  EXPECT_TRUE(moved());
+  Push(remote, {Update("a", "1")});  // no byte changes: no commit
+  EXPECT_FALSE(moved());
+  remote.ExternalCommit(kUrl, "env/2", "b", "2");
+  EXPECT_TRUE(moved());
+  remote.ForceMoveBack(kUrl, "env/2");  // its only commit: the branch is gone
+  EXPECT_TRUE(moved());
+  remote.DeleteBranch(kUrl, "env/1");
+  EXPECT_TRUE(moved());
+  remote.DeleteBranch(kUrl, "env/1");  // already gone
+  EXPECT_FALSE(moved());
+  EXPECT_TRUE(remote.ReadBranch(Ref(), "", absl::Seconds(1)).ok());
+  EXPECT_FALSE(moved());
+}
+
 TEST(SimRemoteTest, ABranchRecreatedAfterADeleteStartsFromAnEmptyTree) {
   SimRemote remote = MakeRemote();
   Push(remote, {Update("old", "x"), Update("older", "y")});
