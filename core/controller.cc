@@ -98,6 +98,8 @@ void Controller::RunDueTimers(absl::Time now) {
     const auto slot = static_cast<uint32_t>(*due);
     if (*due == kOwnedStatusTimer) {
       RetryOwnedStatuses(now);
+    } else if (*due == kTakeoverResyncTimer) {
+      ResyncAfterTakeover();
     } else if (*due >> 32 == 0) {
       DestinationRecord* rec = destination_slots_.Get(slot);
       GITDEST_ASSERT(rec != nullptr);  // a deleted destination's timer is cancelled
@@ -487,6 +489,8 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
 
 void Controller::RetireIfUnused(BranchWorker& worker, absl::Time now) {
   if (worker.InUse()) return;
+  // Its branch leaves its GitRepoConfig's status.
+  MarkStatusDue(ResourceKind::kGitRepoConfig, worker.key().repo_config);
   // Answers to its requests will find no worker: forget them now.
   requests_.ForgetOwner(worker.key());
   timers_.Cancel(WorkerTimer(worker));
@@ -521,8 +525,8 @@ void Controller::ResyncAnew(DestinationRecord& rec) {
 void Controller::OnMetadataFetched(const MetadataFetched& in, absl::Time now) {
   BranchWorker* worker = TakeRequest(in.request, RequestKind::kMetadataRead);
   if (worker == nullptr) return;
-  BranchWorker::ReadOutcome outcome = worker->OnMetadataFetched(in.request, in.result);
-  MarkStatusDue(ResourceKind::kGitRepoConfig, worker->key().repo_config);
+  BranchWorker::ReadOutcome outcome;
+  AnsweredOn(*worker, [&] { outcome = worker->OnMetadataFetched(in.request, in.result); });
   for (const ObjectKey& waiter : outcome.waiters) {
     DestinationRecord* rec = FindRecord(waiter);
     if (rec == nullptr || rec->worker != worker) continue;
@@ -535,9 +539,8 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
   BranchWorker* worker = TakeRequest(in.request, RequestKind::kPush);
   if (worker == nullptr) return;
   const bool was_failing = !worker->last_push_error().ok();
-  std::set<ObjectKey> touched = worker->OnPushCompleted(in.request, in.result, now);
-  MarkStatusDue(ResourceKind::kGitRepoConfig,
-                worker->key().repo_config);  // the branch may exist now
+  std::set<ObjectKey> touched;  // the branch may exist now
+  AnsweredOn(*worker, [&] { touched = worker->OnPushCompleted(in.request, in.result, now); });
   if (was_failing != !worker->last_push_error().ok()) touched = worker->destinations();
   // Show the new commit (or the push error) in the status of those it concerns; the
   // cache was refreshed by the push, so this reads nothing.
@@ -595,6 +598,19 @@ void Controller::OnLeaseAcquired(absl::Time now) {
   // Everything is decided anew: every destination reconciles, attaches to its worker and
   // resyncs, so whatever the previous leader had queued is written from the cluster.
   for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
+  // A push the previous leader sent before it stopped may still land, on a tip nobody
+  // moved since, after the resync above listed the branch: a file it creates for an
+  // object deleted meanwhile would stay. Every such push has landed or failed within
+  // push_timeout of now (it was sent before the previous leader's renew deadline, which
+  // passed before this replica could take the Lease): from then on, every destination
+  // resyncs once more at its next reconcile.
+  timers_.Set(kTakeoverResyncTimer, now + options_.push_timeout);
+}
+
+// Spread over the requeue interval, not all at once: a file left by a late push is rare,
+// and a takeover of thousands of destinations would otherwise list them all twice in a row.
+void Controller::ResyncAfterTakeover() {
+  for (auto& [key, rec] : destinations_) ResyncAnew(rec);
 }
 
 void Controller::OnLeaseLost(absl::Time now) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/effects.h"
@@ -130,8 +131,12 @@ class Controller {
   static TimerId WorkerTimer(const BranchWorker& worker) {
     return (TimerId{1} << 32) | worker.slot();
   }
-  // The retries of GitRepoConfig and WatchRule statuses (failed or overdue writes).
+  // Controller-wide timers, with bit 33 set. The retries of GitRepoConfig and WatchRule
+  // statuses (failed or overdue writes):
   static constexpr TimerId kOwnedStatusTimer = TimerId{2} << 32;
+  // A new leader's second resync, once the previous leader's last push has landed or
+  // failed (see OnLeaseAcquired):
+  static constexpr TimerId kTakeoverResyncTimer = (TimerId{2} << 32) | 1;
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -158,6 +163,7 @@ class Controller {
   void OnRestarted(const ControllerRestarted& in);
   void OnLeaseAcquired(absl::Time now);
   void OnLeaseLost(absl::Time now);
+  void ResyncAfterTakeover();
   // Deciding and writing: the cache is synced and the lease is held.
   bool active() const { return synced_ && leader_; }
   // Forgets everything in flight and every worker (their queues are rebuilt by resyncs).
@@ -193,6 +199,9 @@ class Controller {
   // The statuses of GitRepoConfigs and WatchRules (owned_status_records.cc): marked due
   // when something they summarize changed, computed and written at the end of Handle.
   void MarkStatusDue(ResourceKind kind, const ObjectKey& key);
+  // Applies a read's or push's answer to `worker`, and marks its GitRepoConfig's status
+  // due if what it shows of the branch may change the verdict.
+  void AnsweredOn(BranchWorker& worker, absl::FunctionRef<void()> apply);
   void MarkRulesOf(const ObjectKey& destination);  // the rules writing to it
   void MarkAllOwnedStatuses();
   void ObserveConfigStatus(const RepoConfig& config, bool changed);

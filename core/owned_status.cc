@@ -80,6 +80,14 @@ std::optional<RepoConfigVerdict> JudgeRepoConfig(const RepoConfig& config,
   return verdict;
 }
 
+bool VerdictMayChange(const BranchReadState& before, const BranchReadState& after) {
+  auto waiting = [](const BranchReadState& b) {
+    return b.in_flight && !b.read && b.last_error.ok();
+  };
+  return before.read != after.read || before.exists != after.exists ||
+         before.last_error != after.last_error || waiting(before) != waiting(after);
+}
+
 ConditionSet RuleConditions(const RuleVerdict& verdict) {
   ConditionSet set;
   set.ready = verdict.ready;

@@ -47,6 +47,12 @@ struct RepoConfigVerdict {
 std::optional<RepoConfigVerdict> JudgeRepoConfig(const RepoConfig& config,
                                                  std::span<const BranchReadState> branches);
 
+// False when JudgeRepoConfig gives the same verdict whichever of the two one branch
+// shows, whatever the other branches show: then a read or push that took the branch
+// from `before` to `after` leaves its GitRepoConfig's status as it is. (A read in flight
+// matters only while the branch shows neither a read nor a failure.)
+bool VerdictMayChange(const BranchReadState& before, const BranchReadState& after);
+
 // A rule's conditions from its verdict: InvalidSpec and DestinationNotFound are Stalled (a
 // human must change or create something), DestinationNotReady is Reconciling (it follows
 // its destination without a change of its own).

@@ -18,6 +18,13 @@ ResourceKind RuleKind(const ObjectKey& rule) {
   return rule.namespace_.empty() ? ResourceKind::kClusterWatchRule : ResourceKind::kWatchRule;
 }
 
+BranchReadState ReadStateOf(const BranchWorker& worker) {
+  const std::optional<BranchInfo>& cache = worker.GetBranchMetadata();
+  return BranchReadState{worker.key().branch, cache.has_value(),
+                         cache && cache->report.exists_on_remote, worker.last_read_error(),
+                         worker.read_in_flight()};
+}
+
 template <class Status>
 void ObserveVersion(OwnedStatus<Status>& owned, int64_t generation,
                     const std::string& resource_version) {
@@ -32,6 +39,14 @@ void ObserveVersion(OwnedStatus<Status>& owned, int64_t generation,
 void Controller::MarkStatusDue(ResourceKind kind, const ObjectKey& key) {
   if (!active()) return;  // a new leader marks every one
   statuses_due_.insert(StatusTarget{kind, key});
+}
+
+void Controller::AnsweredOn(BranchWorker& worker, absl::FunctionRef<void()> apply) {
+  const BranchReadState before = ReadStateOf(worker);
+  apply();
+  if (VerdictMayChange(before, ReadStateOf(worker))) {
+    MarkStatusDue(ResourceKind::kGitRepoConfig, worker.key().repo_config);
+  }
 }
 
 void Controller::MarkRulesOf(const ObjectKey& destination) {
@@ -94,12 +109,8 @@ void Controller::PublishConfigStatus(const ObjectKey& key, OwnedStatus<RepoConfi
                                      absl::Time now) {
   std::vector<BranchReadState> branches;
   branches.reserve(workers_.size());  // a bound: one allocation
-  workers_.ForEachWorkerOf(key, [&](const BranchWorker& worker) {
-    const std::optional<BranchInfo>& cache = worker.GetBranchMetadata();
-    branches.push_back(BranchReadState{worker.key().branch, cache.has_value(),
-                                       cache && cache->report.exists_on_remote,
-                                       worker.last_read_error(), worker.read_in_flight()});
-  });
+  workers_.ForEachWorkerOf(
+      key, [&](const BranchWorker& worker) { branches.push_back(ReadStateOf(worker)); });
   std::optional<RepoConfigVerdict> verdict = JudgeRepoConfig(repo_configs_.at(key), branches);
   if (!verdict) return;  // the read in flight marks it due again when it answers
   ApplyConditions(verdict->conditions, owned.generation, now, owned.status.conditions);

@@ -202,7 +202,6 @@ void Controller::Detach(DestinationRecord& rec) {
   if (!rec.worker) return;
   BranchWorker& worker = *std::exchange(rec.worker, nullptr);
   MarkRulesOf(rec.destination.key);
-  MarkStatusDue(ResourceKind::kGitRepoConfig, worker.key().repo_config);
   worker.Detach(rec.destination.key);
   RetireIfUnused(worker, last_now_);
   rec.awaiting_metadata = false;

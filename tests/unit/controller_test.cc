@@ -102,6 +102,10 @@ TEST_F(ReconcileTest, ReadFailureIsSurfacedAndKeepsPreviousValues) {
   AddDestination("a", "clusters/a");
   AddDestination("other", "clusters/other", "dev");
   h.Settle();
+  // Past the takeover's second resync (whose listing would fail with the reads below and
+  // be retried on its own schedule).
+  h.AdvanceSettling(h.controller().options().push_timeout +
+                    h.controller().options().requeue_interval * 1.25);
   const DestinationStatus before = Status("a");
   auto main_reads = [&] {
     return std::count_if(h.reads_issued().begin(), h.reads_issued().end(),

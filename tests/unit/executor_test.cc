@@ -25,6 +25,8 @@ TEST(ExecutorTest, RunToQuiescenceDrivesAReconcileThroughThePorts) {
   core::SyncExecutor executor(remote, cluster);
   FixedClock clock;
   core::RunToQuiescence(controller, executor, clock, core::LeaseAcquired{});
+  clock.now += controller.options().push_timeout;  // past the takeover's second resync
+  core::RunToQuiescence(controller, executor, clock, core::TimerFired{});
   core::RunToQuiescence(controller, executor, clock,
                         core::ResourceTypesDiscovered{{ConfigMapType()}});
   core::RunToQuiescence(controller, executor, clock,

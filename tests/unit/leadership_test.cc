@@ -64,6 +64,29 @@ TEST_F(LeadershipTest, ANewLeaderWritesWhatTheCaptureOfTheLastOneLeftOut) {
   EXPECT_EQ(h.cluster.statuses().at({"team", "a"}).last_commit_sha, h.remote.Tip(kRepoUrl, "main"));
 }
 
+TEST_F(LeadershipTest, APushOfThePreviousTermLandingAfterTheTakeoverResyncIsUndone) {
+  Change("one", "1");
+  h.Advance(absl::Seconds(10));
+  ASSERT_EQ(h.held().size(), 1u);  // the push is in flight...
+  h.Feed(core::LeaseLost{});       // ...when its sender stops leading
+  h.Feed(h.Changed(ConfigMap("prod", "one"), core::ChangeOp::kDelete, ""));
+  h.Feed(core::LeaseAcquired{});  // this replica leads: it resyncs from the cluster
+  for (int i = 0; i < 10; ++i) {  // everything but the old push lands
+    h.DeliverReads();
+    h.DeliverResyncs();
+    h.DeliverStatusWrites();
+    h.Advance(absl::Seconds(1));
+  }
+  ASSERT_FALSE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  ASSERT_EQ(h.DeliverPushes(), 1);  // late, on a tip nobody moved: it lands
+  ASSERT_TRUE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"));
+  // The next reconcile after push_timeout lists the folder again.
+  h.AdvanceSettling(h.controller().options().push_timeout +
+                    h.controller().options().requeue_interval * 1.25);
+  EXPECT_FALSE(Tree().contains("clusters/a/v1/configmaps/prod/one.yaml"))
+      << "a file of an object the cluster no longer has outlived the takeover";
+}
+
 TEST_F(LeadershipTest, StatusWritesAreConditionalOnTheObservedVersion) {
   // Someone else changed the object since: the write conflicts (409) and is retried on
   // the version the watch reports.

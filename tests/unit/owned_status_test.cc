@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/conditions.h"
+#include "core/owned_status.h"
 #include "tests/support/harness.h"
 
 namespace gitdest::testing {
@@ -331,6 +332,43 @@ TEST_F(OwnedStatusTest, ConfigIsNotWrittenAsCheckingWhileItsFirstReadIsInFlight)
   EXPECT_EQ(WritesTo(kConfig), 0);
   h.Settle();
   EXPECT_READY(kConfig, ConditionStatus::kTrue, core::kReasonConnected);
+}
+
+TEST_F(OwnedStatusTest, ConfigIsCheckingAgainWhenItsLastBranchRetiresAfterItsPush) {
+  AddConfig();
+  AddDestination();
+  AddRule();
+  h.Feed(h.Changed(ConfigMap("team", "cm"), core::ChangeOp::kUpdate, "v1"));
+  h.AdvanceSettling(absl::Seconds(30));  // the branch exists now
+  EXPECT_READY(kConfig, ConditionStatus::kTrue, core::kReasonConnected);
+  h.Feed(h.Changed(ConfigMap("team", "cm"), core::ChangeOp::kUpdate, "v2"));
+  h.Advance(absl::Seconds(10));  // the push leaves
+  h.Feed(core::DestinationDeleted{{"team", "a"}});
+  h.Settle();  // it lands, showing nothing new: the worker has nothing left and retires
+  EXPECT_EQ(h.controller().workers().size(), 0u);
+  EXPECT_READY(kConfig, ConditionStatus::kUnknown, core::kReasonChecking);
+}
+
+TEST(RepoConfigVerdictTest, ABranchChangesTheVerdictOnlyThroughWhatItShows) {
+  const core::BranchReadState read{"main", true, true, absl::OkStatus(), false};
+  core::BranchReadState reading = read;
+  reading.in_flight = true;
+  EXPECT_FALSE(core::VerdictMayChange(reading, read));  // a read branch read again
+  core::BranchReadState gone = read;
+  gone.exists = false;
+  EXPECT_TRUE(core::VerdictMayChange(read, gone));
+  core::BranchReadState failing = read;
+  failing.last_error = absl::UnavailableError("connection reset");
+  EXPECT_TRUE(core::VerdictMayChange(read, failing));
+  core::BranchReadState failing_otherwise = failing;
+  failing_otherwise.last_error = absl::UnauthenticatedError("401");
+  EXPECT_TRUE(core::VerdictMayChange(failing, failing_otherwise));
+  // Nothing shown yet: the first read's end matters even when it leaves nothing (it
+  // described a repository the GitRepoConfig no longer names).
+  const core::BranchReadState first{"main", false, false, absl::OkStatus(), true};
+  core::BranchReadState unanswered = first;
+  unanswered.in_flight = false;
+  EXPECT_TRUE(core::VerdictMayChange(first, unanswered));
 }
 
 }  // namespace
