@@ -400,6 +400,8 @@ write_env_file() {
     printf 'export GITDEST_CONTROLLER_KUBECONFIG=%q\n' "$STATE/controller.kubeconfig"
     printf 'export GITDEST_CONTROLLER_USER=%q\n' "$CONTROLLER_USER"
     printf 'export GITDEST_APISERVER_URL=%q\n' "$APISERVER_URL"
+    # etcd's own API (plain HTTP on loopback), for tests that compact its history.
+    printf 'export GITDEST_ETCD_URL=%q\n' "http://127.0.0.1:$ETCD_PORT"
     printf 'export GITDEST_CA_FILE=%q\n' "$PKI/ca.crt"
     printf 'export GITDEST_K8S_BIN=%q\n' "$BIN_DIR"
     # shellcheck disable=SC2016 # $PATH is for the shell that evals this line
