@@ -3,7 +3,8 @@
 # DESTINATIONS GitDestinations over BRANCHES branches of one repository (default 10,000
 # over 1,000). It measures the first full reconcile wave (time until every destination
 # is Ready), the remote reads and status writes that wave made (goals: one read per
-# branch, one write per destination), the controller's peak RSS (goal ≤ 100 MB), and
+# branch, one write per destination, no 409 Conflict), the controller's peak RSS (goal
+# ≤ 100 MB) and threads, and
 # then one requeue interval of steady state (shortened, so that the run stays short):
 # its reads and CPU, set against gitops-reverser's design of one fetch per branch per
 # minute.
@@ -40,6 +41,11 @@ metric() { # SERIES: its value on the controller's /metrics, 0 while it does not
 }
 cpu_seconds() { # utime + stime of PID, in seconds
   awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$PID/stat"
+}
+failed_writes() { # status writes that failed otherwise than 409 or replaced before sent
+  { curl -fsS "http://127.0.0.1:$METRICS/metrics" 2>/dev/null || true; } |
+    awk '$1 ~ /^gitdest_status_writes_total/ && $1 !~ /"(ok|aborted|cancelled)"/ { n += $2 }
+         END { print n + 0 }'
 }
 rss_peak_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$PID/status"; }
 
@@ -98,6 +104,10 @@ done
 written=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 reads1=$(metric 'gitdest_remote_reads_total{result="ok"}')
 writes1=$(metric 'gitdest_status_writes_total{result="ok"}')
+aborted1=$(metric 'gitdest_status_writes_total{result="aborted"}')
+replaced1=$(metric 'gitdest_status_writes_total{result="cancelled"}')
+failed1=$(failed_writes)
+threads1=$(awk '/^Threads/ { print $2 }' "/proc/$PID/status")
 cpu1=$(cpu_seconds)
 rss1=$(rss_peak_mb)
 
@@ -113,6 +123,11 @@ reads2=$(($(metric 'gitdest_remote_reads_total{result="ok"}') - reads_a))
 recs2=$(($(metric 'gitdest_reconciles_total{result="Synced"}') - recs_a))
 cpu2=$(awk -v a="$cpu_a" -v b="$(cpu_seconds)" 'BEGIN { printf "%.1f", b - a }')
 rss2=$(rss_peak_mb)
+writes_all=$(metric 'gitdest_status_writes_total{result="ok"}')
+aborted_all=$(metric 'gitdest_status_writes_total{result="aborted"}')
+replaced_all=$(metric 'gitdest_status_writes_total{result="cancelled"}')
+failed_all=$(failed_writes)
+dropped_all=$(metric 'gitdest_events_dropped_total')
 reads_hour=$(awk -v r="$reads2" -v s="$requeue_s" -v b="$BRANCHES" 'BEGIN { printf "%.0f", r * 3600 / s / b }')
 
 cat <<EOF
@@ -125,13 +140,24 @@ first wave                              measured         goal
   ... and every status write landed     ${written} s
   remote reads                          ${reads1}             ${BRANCHES} (one per branch)
   status writes (+1 GitRepoConfig)      ${writes1}            $((DESTS + 1))
+  ... refused with 409 Conflict         ${aborted1}                0
+  ... failed otherwise (timeouts, 5xx)  ${failed1}                0
+  replaced before sent by a newer one   ${replaced1}
   CPU                                   ${cpu1} s
   peak RSS                              ${rss1} MB          ≤ 100 MB
+  threads                               ${threads1}
 
 steady state, one requeue interval ($REQUEUE)
   reconciles                            ${recs2}
   remote reads                          ${reads2}
   CPU                                   ${cpu2} s
   peak RSS                              ${rss2} MB
+
+the whole run
+  status writes                         ${writes_all}
+  ... refused with 409 Conflict         ${aborted_all}
+  ... failed otherwise                  ${failed_all}
+  replaced before sent by a newer one   ${replaced_all}
+  Events dropped (over 1,000 waiting)   ${dropped_all}
   reads per branch per hour             ${reads_hour}  at this interval; gitops-reverser: 60 (one fetch a minute)
 EOF

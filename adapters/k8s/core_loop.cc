@@ -20,7 +20,10 @@ void CoreLoop::Handle(const core::Input& input) {
   core::Output out = controller_->Handle(input, now);
   wake_at_ = out.wake_at;
   if (observers_.step) observers_.step(input, now, out);
-  for (core::Effect& effect : out.effects) {
+  for (core::Effect& each : out.effects) {
+    // Freed as soon as it is handed over (the executor keeps its own copy): a step of
+    // thousands of effects, as the first reconcile of a fleet is, holds each once.
+    const core::Effect effect = std::move(each);
     if (!core::EffectRunner::HasResult(effect) &&
         !std::holds_alternative<core::RecordEvent>(effect)) {
       continue;  // RequeueAfter (wake_at carries it), EnsureWatches (the observer's)

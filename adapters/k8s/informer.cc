@@ -17,8 +17,26 @@ std::string VersionOf(const nlohmann::json& object) {
   return object.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
 }
 
+// Where an object's keys are: {"items": [{...}]} and {"type": ..., "object": {...}}.
+constexpr int kListItemDepth = 3;
+constexpr int kWatchObjectDepth = 2;
+
 std::string Separator(const std::string& path) {
   return path.find('?') == std::string::npos ? "?" : "&";
+}
+
+// JSON without the objects' metadata.managedFields, dropped while parsing: they are often
+// the larger part of an object, and nothing here reads them. The objects' own keys are at
+// `object_depth` (nlohmann's depth: 1 = the top level's keys), so a key of that name
+// anywhere else (in a spec, in a ConfigMap's data) is kept.
+nlohmann::json ParseWithoutManagedFields(std::string_view text, int object_depth) {
+  std::string object_key;  // the object's key being parsed (at object_depth)
+  const auto keep = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& value) {
+    if (event != nlohmann::json::parse_event_t::key) return true;
+    if (depth == object_depth) object_key = value.get<std::string>();
+    return !(depth == object_depth + 1 && object_key == "metadata" && value == "managedFields");
+  };
+  return nlohmann::json::parse(text, keep, false);
 }
 
 }  // namespace
@@ -74,45 +92,61 @@ void Informer::Run() {
 
 absl::Status Informer::List() {
   lists_.fetch_add(1);
-  std::map<std::string, nlohmann::json> listed;
+  // Keys only: each page's objects are handed over as it arrives, so that no more than
+  // one page is ever held, however large the collection.
+  std::set<std::string> listed;
   std::string cont;
   std::string version;
   do {
-    std::string path =
-        absl::StrCat(collection_, Separator(collection_), "limit=", options_.page_size);
-    if (!cont.empty()) absl::StrAppend(&path, "&continue=", cont);
-    auto response = client_->Call({.path = path}, options_.request_timeout);
-    if (!response.ok()) return response.status();
-    if (auto s = StatusFromResponse(*response, absl::StrCat("list ", collection_)); !s.ok()) {
-      return s;
+    auto page = ListPage(cont);
+    if (!page.ok()) return page.status();
+    for (const nlohmann::json& item : (*page)["items"]) {
+      std::string key = KeyString(item);
+      known_[key] = VersionOf(item);
+      listed.insert(std::move(key));
+      handlers_.upsert(item);
     }
-    const nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
-    if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) {
-      return absl::UnavailableError(absl::StrCat("list ", collection_, ": not a list"));
-    }
-    for (const nlohmann::json& item : body["items"]) listed[KeyString(item)] = item;
-    const nlohmann::json& meta = body.value("metadata", nlohmann::json::object());
+    const nlohmann::json& meta = page->value("metadata", nlohmann::json::object());
     cont = meta.value("continue", "");
     version = meta.value("resourceVersion", "");
   } while (!cont.empty());
-  // What vanished between the last list or watch and this list was deleted.
-  for (const auto& [key, rv] : known_) {
-    if (listed.count(key) > 0) continue;
-    nlohmann::json gone = {{"metadata", nlohmann::json::object()}};
-    const size_t slash = key.find('/');
-    gone["metadata"]["namespace"] = key.substr(0, slash);
-    gone["metadata"]["name"] = key.substr(slash + 1);
-    gone["metadata"]["resourceVersion"] = rv;
-    handlers_.remove(gone);
-  }
-  known_.clear();
-  for (const auto& [key, item] : listed) {
-    known_[key] = VersionOf(item);
-    handlers_.upsert(item);
-  }
+  ReportVanished(listed);
   resource_version_ = version;
   if (!synced_.exchange(true) && handlers_.synced) handlers_.synced();
   return absl::OkStatus();
+}
+
+absl::StatusOr<nlohmann::json> Informer::ListPage(const std::string& cont) {
+  std::string path =
+      absl::StrCat(collection_, Separator(collection_), "limit=", options_.page_size);
+  if (!cont.empty()) absl::StrAppend(&path, "&continue=", cont);
+  auto response = client_->Call({.path = path}, options_.request_timeout);
+  if (!response.ok()) return response.status();
+  if (auto s = StatusFromResponse(*response, absl::StrCat("list ", collection_)); !s.ok()) {
+    return s;
+  }
+  nlohmann::json body = ParseWithoutManagedFields(response->body, kListItemDepth);
+  if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) {
+    return absl::UnavailableError(absl::StrCat("list ", collection_, ": not a list"));
+  }
+  return body;
+}
+
+// What vanished between the last list or watch and this list was deleted.
+void Informer::ReportVanished(const std::set<std::string>& listed) {
+  for (auto it = known_.begin(); it != known_.end();) {
+    if (listed.count(it->first) > 0) {
+      ++it;
+      continue;
+    }
+    nlohmann::json gone = {{"metadata", nlohmann::json::object()}};
+    const size_t slash = it->first.find('/');
+    gone["metadata"]["namespace"] = it->first.substr(0, slash);
+    gone["metadata"]["name"] = it->first.substr(slash + 1);
+    gone["metadata"]["resourceVersion"] = it->second;
+    handlers_.remove(gone);
+    it = known_.erase(it);
+  }
 }
 
 absl::Status Informer::WatchOnce() {
@@ -152,7 +186,7 @@ absl::Status Informer::WatchOnce() {
     const std::string line = std::move(lines_.front());
     lines_.pop_front();
     lock.unlock();
-    const nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+    const nlohmann::json event = ParseWithoutManagedFields(line, kWatchObjectDepth);
     if (absl::Status s = HandleEvent(event); !s.ok()) return s;
   }
 }

@@ -3,7 +3,8 @@
 // from the last resourceVersion seen; 410 Gone (that version is compacted away) lists
 // again, and objects that vanished between the two lists are reported deleted. Errors
 // back off exponentially (with jitter) up to 30 s. Objects are handed over as the API
-// sent them; the caller translates.
+// sent them, less metadata.managedFields; the caller translates. A list is handed over
+// page by page, and only each object's key and resourceVersion are kept.
 #pragma once
 
 #include <atomic>
@@ -13,10 +14,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapters/k8s/api_client.h"
 #include "nlohmann/json.hpp"
@@ -51,6 +54,10 @@ class Informer {
  private:
   void Run();
   absl::Status List();
+  // One page of the list from `cont` ("" = the first): a JSON object with an `items` array.
+  absl::StatusOr<nlohmann::json> ListPage(const std::string& cont);
+  // Reports deleted what `known_` has and the list that ended did not.
+  void ReportVanished(const std::set<std::string>& listed);
   // Watches from resource_version_ until the stream ends; OutOfRange on 410 Gone.
   absl::Status WatchOnce();
   absl::Status HandleEvent(const nlohmann::json& event);

@@ -47,6 +47,17 @@ void ThreadPool::Post(std::function<void()> job) {
   cv_.notify_one();
 }
 
+bool ThreadPool::TryPost(std::function<void()> job, size_t max_queued) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return true;  // shutting down: nothing runs, nothing to count as dropped
+    if (jobs_.size() >= max_queued) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
 size_t ThreadPool::queued() const {
   std::lock_guard lock(mu_);
   return jobs_.size();
@@ -92,14 +103,24 @@ std::optional<core::Input> ExpiredInQueue(const core::Effect& effect, absl::Dura
       effect);
 }
 
-PoolExecutor::PoolExecutor(core::GitRemote& git, core::ClusterApi& cluster, Sizes sizes)
+PoolExecutor::PoolExecutor(core::GitRemote& git, core::ClusterApi& cluster, Sizes sizes,
+                           std::function<void()> event_dropped)
     : runner_(git, cluster),
+      event_dropped_(std::move(event_dropped)),
+      events_queued_max_(sizes.events_queued_max),
       reads_("git-read", sizes.git_reads),
       lists_("git-list", sizes.git_lists),
       pushes_("git-push", sizes.git_pushes),
-      api_("api-call", sizes.api_calls) {}
+      api_("api-call", sizes.api_calls),
+      events_("api-event", sizes.events) {}
 
 void PoolExecutor::Execute(const core::Effect& effect, core::Done done) {
+  if (const auto* write = std::get_if<core::WriteStatus>(&effect)) {
+    return ExecuteWrite(*write, std::move(done));
+  }
+  if (std::holds_alternative<core::RecordEvent>(effect)) {
+    return PostEvent([this, effect, done = std::move(done)] { runner_.Run(effect, done); });
+  }
   ThreadPool& pool = std::visit(
       core::Overloaded{[&](const core::FetchMetadata&) -> ThreadPool& { return reads_; },
                        [&](const core::PushBatch&) -> ThreadPool& { return pushes_; },
@@ -116,11 +137,46 @@ void PoolExecutor::Execute(const core::Effect& effect, core::Done done) {
   });
 }
 
+void PoolExecutor::PostEvent(std::function<void()> call) {
+  if (!events_.TryPost(std::move(call), events_queued_max_) && event_dropped_) event_dropped_();
+}
+
+void PoolExecutor::ExecuteWrite(const core::WriteStatus& write, core::Done done) {
+  std::unique_lock lock(writes_mu_);
+  auto [it, fresh] = waiting_writes_.try_emplace(write.target);
+  if (fresh) {
+    it->second = std::make_shared<WaitingWrite>(WaitingWrite{write, std::move(done)});
+    lock.unlock();
+    api_.Post([this, waiting = it->second] { RunWrite(waiting); });
+    return;
+  }
+  // Takes the place of the one that waits: the core gave up on that one.
+  const core::RequestId replaced = it->second->write.request;
+  core::Done replaced_done = std::exchange(it->second->done, std::move(done));
+  it->second->write = write;
+  lock.unlock();
+  replaced_done(core::StatusWritten{
+      replaced, write.target,
+      absl::CancelledError("not sent: a newer write of the same status took its place")});
+}
+
+void PoolExecutor::RunWrite(const std::shared_ptr<WaitingWrite>& waiting) {
+  WaitingWrite taken;
+  {
+    std::lock_guard lock(writes_mu_);
+    taken = std::move(*waiting);
+    auto it = waiting_writes_.find(taken.write.target);
+    if (it != waiting_writes_.end() && it->second == waiting) waiting_writes_.erase(it);
+  }
+  runner_.Run(taken.write, taken.done);
+}
+
 void PoolExecutor::Stop() {
   reads_.Stop();
   lists_.Stop();
   pushes_.Stop();
   api_.Stop();
+  events_.Stop();
 }
 
 }  // namespace gitdest::k8s

@@ -118,11 +118,12 @@ class Process {
                   {.git_reads = flags.git_read_workers,
                    .git_lists = flags.git_list_workers,
                    .git_pushes = flags.git_push_workers,
-                   .api_calls = flags.api_workers}),
+                   .api_calls = flags.api_workers},
+                  [this] { metrics_.Add("gitdest_events_dropped_total", {}); }),
         step_metrics_(metrics_,
                       [this] { return static_cast<double>(inbox_.depth() + executor_.queued()); }),
         events_([this](ReadyEvent e) {
-          executor_.PostApiCall([this, e = std::move(e)] {
+          executor_.PostEvent([this, e = std::move(e)] {
             absl::Status s = cluster_.RecordEventOn(e.target, e.warning, e.reason, e.message);
             if (!s.ok()) Warn("event", s);
           });

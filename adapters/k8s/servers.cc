@@ -8,6 +8,11 @@
 #include "absl/strings/str_cat.h"
 
 namespace gitdest::k8s {
+namespace {
+
+constexpr size_t kMetricsThreads = 2;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& address,
                                                                     int port,
@@ -15,6 +20,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
                                                                     std::function<bool()> ready) {
   std::unique_ptr<MetricsServer> s(new MetricsServer());
   s->server_ = std::make_unique<httplib::Server>();
+  // A scrape or a probe at a time: not httplib's default of a thread per core (at least 8).
+  s->server_->new_task_queue = [] { return new httplib::ThreadPool(kMetricsThreads); };
   s->server_->Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });

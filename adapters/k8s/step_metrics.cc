@@ -33,6 +33,8 @@ StepMetrics::StepMetrics(Metrics& metrics, std::function<double()> queued)
   metrics.Declare("gitdest_pushes_total", T::kCounter, "Pushes, by result");
   metrics.Declare("gitdest_push_duration_seconds", T::kHistogram, "Commit and push, by batch");
   metrics.Declare("gitdest_status_writes_total", T::kCounter, "Status writes, by result");
+  metrics.Declare("gitdest_events_dropped_total", T::kCounter,
+                  "Events not sent because too many waited (best effort, as client-go's)");
   metrics.Declare("gitdest_queue_depth", T::kGauge,
                   "Inputs waiting for the core plus effects waiting for a thread");
   metrics.Declare("gitdest_branch_workers", T::kGauge, "Branch workers (one per branch in use)");

@@ -1,12 +1,16 @@
 // The Kubernetes client against a real kube-apiserver (tests/kube/with-cluster.sh):
 // requests and their error mapping, many watches over one HTTP/2 connection, list +
-// watch (informer), and leader election with a real Lease.
+// watch (informer) and its relist on 410 Gone, and leader election with a real Lease.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -42,6 +46,19 @@ class KubeClientTest : public ::testing::Test {
         client_->Call({.method = "POST", .path = path, .body = body.dump()}, absl::Seconds(10));
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : ApiResponse{};
+  }
+  // Drops etcd's history before `revision` (a resourceVersion is an etcd revision): a
+  // watch that etcd serves from an older version is answered 410 Gone.
+  void CompactEtcdUpTo(const std::string& revision) {
+    const char* etcd = std::getenv("GITDEST_ETCD_URL");
+    ASSERT_NE(etcd, nullptr) << "run under tests/k8s/with-cluster.sh";
+    auto client = ApiClient::Create({.server = etcd, .origin = "test"}, {});
+    ASSERT_TRUE(client.ok()) << client.status();
+    const json body = {{"revision", revision}, {"physical", true}};
+    auto compacted = (*client)->Call(
+        {.method = "POST", .path = "/v3/kv/compaction", .body = body.dump()}, absl::Seconds(10));
+    ASSERT_TRUE(compacted.ok()) << compacted.status();
+    ASSERT_EQ(compacted->status, 200) << compacted->body;
   }
   std::string ConfigMaps() const { return absl::StrCat("/api/v1/namespaces/", ns_, "/configmaps"); }
   json ConfigMap(const std::string& name) const {
@@ -114,11 +131,15 @@ TEST_F(KubeClientTest, TheInformerListsThenWatchesAndReportsDeletes) {
   std::mutex mu;
   std::set<std::string> present;
   std::atomic<bool> synced{false};
+  std::atomic<int> with_managed_fields{0};
+  std::atomic<int> without_data{0};
   Informer informer(*client_, ConfigMaps(),
                     {.upsert =
                          [&](const json& o) {
                            std::lock_guard lock(mu);
                            present.insert(o["metadata"]["name"].get<std::string>());
+                           with_managed_fields += o["metadata"].contains("managedFields");
+                           without_data += o.value("data", json::object()) != json{{"k", "v"}};
                          },
                      .remove =
                          [&](const json& o) {
@@ -149,6 +170,118 @@ TEST_F(KubeClientTest, TheInformerListsThenWatchesAndReportsDeletes) {
   ASSERT_TRUE(del.ok());
   ASSERT_TRUE(wait_for({"before2", "after"}));
   EXPECT_EQ(informer.lists(), 1);
+  EXPECT_EQ(with_managed_fields.load(), 0) << "managedFields are dropped as they are read";
+  EXPECT_EQ(without_data.load(), 0) << "and nothing else is";
+}
+
+// The real client, but a watch waits at a gate until the test opens it, so that the
+// test can change the cluster and compact etcd's history while the informer watches
+// nothing; it notes whether the server answered a watch with 410 Gone.
+class GatedWatches final : public ApiClient {
+ public:
+  explicit GatedWatches(ApiClient& real) : real_(&real) {}
+  absl::StatusOr<ApiResponse> Call(const ApiRequest& request, absl::Duration timeout) override {
+    return real_->Call(request, timeout);
+  }
+  std::unique_ptr<Stream> Watch(const std::string& path, LineFn on_line, EndFn on_end) override {
+    {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+      --waiting_;
+    }
+    return real_->Watch(
+        path,
+        [this, on_line = std::move(on_line)](std::string_view line) {
+          if (line.find("\"code\":410") != std::string_view::npos) gone_ = true;
+          on_line(line);
+        },
+        [this, on_end = std::move(on_end)](absl::Status status) {
+          if (absl::IsOutOfRange(status)) gone_ = true;
+          on_end(std::move(status));
+        });
+  }
+  int64_t ConnectionsOpened() const override { return real_->ConnectionsOpened(); }
+  const std::string& server() const override { return real_->server(); }
+
+  // Returns once a watch waits at the closed gate: the informer watches nothing now.
+  bool WaitForAWatchAtTheGate(absl::Duration timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] { return waiting_ > 0; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool server_said_gone() const { return gone_.load(); }
+
+ private:
+  ApiClient* real_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int waiting_ = 0;
+  bool open_ = false;
+  std::atomic<bool> gone_{false};
+};
+
+// Events, because the API server keeps no watch cache of them (its default): their
+// watches are served by etcd, whose compacted history is then gone for real.
+TEST_F(KubeClientTest, AfterA410GoneTheInformerListsAgainAndReportsWhatWasDeletedMeanwhile) {
+  const std::string events = absl::StrCat("/api/v1/namespaces/", ns_, "/events");
+  auto event = [&](const std::string& name) {
+    return json{{"metadata", {{"name", name}}},
+                {"involvedObject", {{"kind", "ConfigMap"}, {"name", "x"}, {"namespace", ns_}}},
+                {"reason", "Test"},
+                {"message", name}};
+  };
+  ASSERT_EQ(Post(events, event("kept")).status, 201);
+  ASSERT_EQ(Post(events, event("doomed")).status, 201);
+  GatedWatches gated(*client_);
+  std::mutex mu;
+  std::set<std::string> present;
+  std::vector<std::string> removed;
+  Informer informer(gated, events,
+                    {.upsert =
+                         [&](const json& o) {
+                           std::lock_guard lock(mu);
+                           present.insert(o["metadata"]["name"].get<std::string>());
+                         },
+                     .remove =
+                         [&](const json& o) {
+                           std::lock_guard lock(mu);
+                           present.erase(o["metadata"]["name"].get<std::string>());
+                           removed.push_back(o["metadata"]["name"].get<std::string>());
+                         }});
+  informer.Start();
+  // Listed, and not watching: what changes now reaches it only through another list.
+  ASSERT_TRUE(gated.WaitForAWatchAtTheGate(absl::Seconds(20)));
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(present, (std::set<std::string>{"kept", "doomed"}));
+  }
+  auto del = client_->Call({.method = "DELETE", .path = events + "/doomed"}, absl::Seconds(10));
+  ASSERT_TRUE(del.ok());
+  ASSERT_EQ(del->status, 200) << del->body;
+  const ApiResponse created = Post(events, event("new"));
+  ASSERT_EQ(created.status, 201);
+  // The version the informer resumes from, and the delete after it, are history now.
+  CompactEtcdUpTo(json::parse(created.body)["metadata"]["resourceVersion"].get<std::string>());
+  gated.Open();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (present == std::set<std::string>{"kept", "new"}) break;
+    }
+    ASSERT_LT(absl::Now(), deadline) << "the informer never caught up";
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(gated.server_said_gone()) << "the server did not answer 410 Gone";
+  EXPECT_EQ(informer.lists(), 2) << "one list at the start, one after the 410";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(removed, (std::vector<std::string>{"doomed"}));
 }
 
 TEST_F(KubeClientTest, OneLeaderAtATimeAndAReleasedLeaseIsTakenAtOnce) {

@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "adapters/k8s/flags.h"
+#include "adapters/k8s/memory_limits.h"
 #include "adapters/k8s/runtime.h"
 
 int main(int argc, char** argv) {
+  gitdest::k8s::LimitProcessMemory();  // before any thread starts
   auto flags = gitdest::k8s::ParseControllerFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags.ok()) {
     std::fprintf(stderr, "gitdest-controller: %s\n", std::string(flags.status().message()).c_str());

@@ -9,7 +9,7 @@
 #   cluster.sh down     stop what `up` started
 #
 # Environment (all optional):
-#   GITDEST_CACHE_DIR        binaries go to $GITDEST_CACHE_DIR/k8s/<versions>/bin
+#   GITDEST_CLUSTER_CACHE    binaries go to $GITDEST_CLUSTER_CACHE/k8s/<versions>/bin
 #                            (default <repo>/.cache)
 #   GITDEST_CLUSTER_DIR      state: pki/, kubeconfigs, logs, pidfiles, etcd data
 #                            (default <repo>/.cache/cluster)
@@ -54,7 +54,7 @@ ETCD_VERSION="$(pinned_version "$ETCD_MOD/go.mod" go.etcd.io/etcd/server/v3)"
 [[ -n $K8S_VERSION && -n $ETCD_VERSION ]] || die "cannot read the pinned versions from $HERE/gomod/*/go.mod"
 readonly K8S_VERSION ETCD_VERSION
 # Keyed by both versions, so changing a pin builds afresh and a second run builds nothing.
-readonly BIN_DIR="${GITDEST_CACHE_DIR:-$REPO/.cache}/k8s/$K8S_VERSION-etcd-$ETCD_VERSION/bin"
+readonly BIN_DIR="${GITDEST_CLUSTER_CACHE:-$REPO/.cache}/k8s/$K8S_VERSION-etcd-$ETCD_VERSION/bin"
 
 # --- prerequisites -----------------------------------------------------------------
 
@@ -400,6 +400,8 @@ write_env_file() {
     printf 'export GITDEST_CONTROLLER_KUBECONFIG=%q\n' "$STATE/controller.kubeconfig"
     printf 'export GITDEST_CONTROLLER_USER=%q\n' "$CONTROLLER_USER"
     printf 'export GITDEST_APISERVER_URL=%q\n' "$APISERVER_URL"
+    # etcd's own API (plain HTTP on loopback), for tests that compact its history.
+    printf 'export GITDEST_ETCD_URL=%q\n' "http://127.0.0.1:$ETCD_PORT"
     printf 'export GITDEST_CA_FILE=%q\n' "$PKI/ca.crt"
     printf 'export GITDEST_K8S_BIN=%q\n' "$BIN_DIR"
     # shellcheck disable=SC2016 # $PATH is for the shell that evals this line
