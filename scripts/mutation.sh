@@ -166,15 +166,19 @@ copy_tree() {
   rm -rf "$stage"
 }
 
-# The build targets the killers need: every test executable, and the simulator CLI if
-# this tree defines it (paths relative to the build directory, as ninja names them).
+# The build targets the killers need: the executables of the core and property suites (the
+# Git and Kubernetes suites are no killers: building them would relink a dozen binaries
+# per mutant), and the simulator CLI if this tree defines it (paths relative to the
+# build directory, as ninja names them).
 killer_targets() {
   python3 - "$1" <<'PY'
 import json, os, subprocess, sys
 build = os.path.realpath(sys.argv[1])
 def introspect(what):
     return json.loads(subprocess.check_output(["meson", "introspect", what, build]))
-paths = {t["cmd"][0] for t in introspect("--tests")}
+killer_suites = {"core", "property"}  # as the killers below run them
+paths = {t["cmd"][0] for t in introspect("--tests")
+         if killer_suites & {s.split(":")[-1] for s in t["suite"]}}
 paths |= {f for t in introspect("--targets") if t["name"] == "gitdest-sim" for f in t["filename"]}
 for path in sorted(paths):
     path = os.path.realpath(path)
