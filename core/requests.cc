@@ -26,7 +26,6 @@ void Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Ti
     slot->second = id;
   } else {
     by_owner_.emplace(Slot{kind, owner}, id);
-    ++in_flight_[Index(kind)];
   }
   by_id_.emplace(id, Request{id, kind, std::move(owner), now});
 }
@@ -41,11 +40,14 @@ std::optional<Request> Requests::Answer(RequestId id, RequestKind kind, const Re
   GITDEST_ASSERT(slot != by_owner_.end());
   GITDEST_ASSERT(slot->second == id);
   by_owner_.erase(slot);
-  --in_flight_[Index(kind)];
   return request;
 }
 
-bool Requests::AnyInFlight(RequestKind kind) const { return in_flight_[Index(kind)] > 0; }
+bool Requests::AnyInFlight(RequestKind kind) const {
+  const WorkerKey least;  // the least owner of any kind
+  auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
+  return it != by_owner_.end() && it->first.first == kind;
+}
 
 void Requests::ForgetOwner(const RequestOwner& owner) {
   for (RequestKind kind : {RequestKind::kMetadataRead, RequestKind::kPush, RequestKind::kList,
@@ -57,7 +59,6 @@ void Requests::ForgetOwner(const RequestOwner& owner) {
 void Requests::Clear() {
   by_id_.clear();
   by_owner_.clear();
-  in_flight_.fill(0);
 }
 
 }  // namespace gitdest::core

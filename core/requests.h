@@ -8,8 +8,6 @@
 // EnsureWatches) are not requests.
 #pragma once
 
-#include <array>
-#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,8 +15,6 @@
 #include <utility>
 #include <variant>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
 #include "absl/time/time.h"
 #include "core/state_fields.h"
 #include "core/types.h"
@@ -31,7 +27,6 @@ enum class RequestKind : uint8_t {
   kList,          // ResyncDestination → ObjectsListed
   kStatusWrite,   // WriteStatus → StatusWritten
 };
-inline constexpr size_t kRequestKinds = 4;
 
 const char* RequestKindName(RequestKind kind);
 
@@ -89,7 +84,6 @@ class Requests {
     if (slot == by_owner_.end()) return;
     by_id_.erase(slot->second);
     by_owner_.erase(slot);
-    --in_flight_[Index(kind)];
   }
   // Gives up on every request of the owner: it is gone.
   void ForgetOwner(const RequestOwner& owner);
@@ -109,54 +103,34 @@ class Requests {
     RequestKind first;  // the kind, named as Slot names it
     const Owner& owner;
   };
-  // Hash slots and probes alike: the kind, the owner's alternative, then its key.
-  struct SlotHash {
+  // Orders slots and probes alike: by kind, then as RequestOwner orders (alternative
+  // index, then value).
+  struct SlotLess {
     using is_transparent = void;
-    size_t operator()(const Slot& s) const {
-      return std::visit([&](const auto& owner) { return Of(s.first, owner); }, s.second);
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return Less(OwnerOf(a), OwnerOf(b));
     }
+    static const RequestOwner& OwnerOf(const Slot& s) { return s.second; }
     template <class O>
-    size_t operator()(const SlotRef<O>& s) const {
-      if constexpr (std::is_same_v<O, RequestOwner>) {
-        return std::visit([&](const auto& owner) { return Of(s.first, owner); }, s.owner);
-      } else {
-        return Of(s.first, s.owner);
-      }
+    static const O& OwnerOf(const SlotRef<O>& s) {
+      return s.owner;
     }
-    template <class O>
-    static size_t Of(RequestKind kind, const O& owner) {
-      return absl::HashOf(kind, IndexOf<O>(), owner);
+    static bool Less(const RequestOwner& a, const RequestOwner& b) { return a < b; }
+    template <class T>
+    static bool Less(const RequestOwner& a, const T& b) {
+      constexpr size_t kIndex = std::is_same_v<T, WorkerKey> ? 0 : 1;
+      return a.index() != kIndex ? a.index() < kIndex : std::get<kIndex>(a) < b;
+    }
+    template <class T>
+    static bool Less(const T& a, const RequestOwner& b) {
+      constexpr size_t kIndex = std::is_same_v<T, WorkerKey> ? 0 : 1;
+      return b.index() != kIndex ? kIndex < b.index() : a < std::get<kIndex>(b);
     }
   };
-  struct SlotEq {
-    using is_transparent = void;
-    bool operator()(const Slot& a, const Slot& b) const { return a == b; }
-    template <class O>
-    bool operator()(const Slot& a, const SlotRef<O>& b) const {
-      if (a.first != b.first) return false;
-      if constexpr (std::is_same_v<O, RequestOwner>) {
-        return a.second == b.owner;
-      } else {
-        const O* owner = std::get_if<O>(&a.second);
-        return owner != nullptr && *owner == b.owner;
-      }
-    }
-    template <class O>
-    bool operator()(const SlotRef<O>& a, const Slot& b) const {
-      return (*this)(b, a);
-    }
-  };
-  template <class O>
-  static constexpr size_t IndexOf() {
-    return std::is_same_v<O, WorkerKey> ? 0 : 1;
-  }
-
   std::map<RequestId, Request> by_id_;
-  // Lookups only (hash order never leaves it): the request each (kind, owner) has in
-  // flight, at most one.
-  absl::flat_hash_map<Slot, RequestId, SlotHash, SlotEq> by_owner_;
-  std::array<size_t, kRequestKinds> in_flight_{};  // by kind
-  static size_t Index(RequestKind kind) { return static_cast<size_t>(kind); }
+  std::map<Slot, RequestId, SlotLess> by_owner_;  // at most one per (kind, owner)
 };
 
 }  // namespace gitdest::core

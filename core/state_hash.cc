@@ -274,19 +274,7 @@ struct StateFields<OwnedStatus<Status>> {
 // ---- Requests in flight (core/requests.h) ----------------------------------------------
 
 GITDEST_STATE_FIELDS(Request, id, kind, owner, sent_at);
-// by_owner_ and in_flight_ index by_id_: hashed in its order, so that a hash map's own
-// (per-process) order never reaches the digest.
-template <>
-struct StateFields<Requests> {
-  static void Hash(Encoder& enc, const Requests& value) {
-    const auto& [by_id, by_owner, in_flight] = value;
-    enc(by_id, by_owner.size(), in_flight);
-    for (const auto& [id, request] : by_id) {
-      const Request* indexed = value.InFlight(request.kind, request.owner);
-      enc(indexed == nullptr ? RequestId{0} : indexed->id);
-    }
-  }
-};
+GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
 
 #undef GITDEST_STATE_FIELDS
 

@@ -155,10 +155,6 @@ struct StatusTarget {
   ResourceKind kind = ResourceKind::kGitDestination;
   ObjectKey key;  // namespace "" for a ClusterWatchRule
   std::string ToString() const;
-  template <typename H>
-  friend H AbslHashValue(H h, const StatusTarget& target) {
-    return H::combine(std::move(h), target.kind, target.key);
-  }
   friend bool operator==(const StatusTarget&, const StatusTarget&) = default;
   friend auto operator<=>(const StatusTarget&, const StatusTarget&) = default;
 };
@@ -247,10 +243,6 @@ struct WorkerKey {
   ObjectKey repo_config;
   std::string branch;
   std::string ToString() const { return repo_config.ToString() + "@" + branch; }
-  template <typename H>
-  friend H AbslHashValue(H h, const WorkerKey& key) {
-    return H::combine(std::move(h), key.repo_config, key.branch);
-  }
   friend bool operator==(const WorkerKey&, const WorkerKey&) = default;
   friend auto operator<=>(const WorkerKey&, const WorkerKey&) = default;
 };
