@@ -249,9 +249,11 @@ run_simulator() {
   [ -x "$sim" ] || return 0
   timeout "$SIM_TIMEOUT" "$sim" explore --seeds="$SIM_SEEDS" --jobs="$JOBS" >"$logfile" 2>&1 ||
     rc=$?
-  # Then the corpus: the seeds that once found a bug, and the recorded traces.
+  # Then the corpus: the seeds that once found a bug, and the recorded traces — the
+  # copy's, which match the tree being mutated (the work tree may have moved on).
   if [ "$rc" -eq 0 ]; then
-    timeout "$SIM_TIMEOUT" bash "$ROOT/scripts/sim-corpus.sh" "$sim" >>"$logfile" 2>&1 || rc=$?
+    timeout "$SIM_TIMEOUT" bash "$(dirname "$build")/src/scripts/sim-corpus.sh" "$sim" >>"$logfile" 2>&1 ||
+      rc=$?
   fi
   [ "$rc" -eq 0 ] && return 0
   [ "$rc" -eq 124 ] && echo "gitdest-sim explore [TIMEOUT]" && return 1
