@@ -539,7 +539,7 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
   BranchWorker* worker = TakeRequest(in.request, RequestKind::kPush);
   if (worker == nullptr) return;
   const bool was_failing = !worker->last_push_error().ok();
-  std::set<ObjectKey> touched;  // the branch may exist now
+  std::set<ObjectKey> touched;
   AnsweredOn(*worker, [&] { touched = worker->OnPushCompleted(in.request, in.result, now); });
   if (was_failing != !worker->last_push_error().ok()) touched = worker->destinations();
   // Show the new commit (or the push error) in the status of those it concerns; the
