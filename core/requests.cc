@@ -18,35 +18,48 @@ const char* RequestKindName(RequestKind kind) {
   return "?";
 }
 
+Requests& Requests::operator=(const Requests& other) {
+  if (this != &other) {
+    by_id_ = other.by_id_;
+    Reindex();
+  }
+  return *this;
+}
+
+void Requests::Reindex() {
+  by_owner_.clear();
+  for (const auto& [id, request] : by_id_) by_owner_.insert(&request);
+}
+
 void Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now) {
-  GITDEST_ASSERT(!by_id_.contains(id));  // ids are never reused
   auto slot = by_owner_.find(SlotRef<RequestOwner>{kind, owner});
   if (slot != by_owner_.end()) {
-    by_id_.erase(slot->second);  // given up on: its answer matches nothing now
-    slot->second = id;
-  } else {
-    by_owner_.emplace(Slot{kind, owner}, id);
+    const RequestId given_up = (*slot)->id;  // its answer matches nothing now
+    slot = by_owner_.erase(slot);
+    by_id_.erase(given_up);
   }
-  by_id_.emplace(id, Request{id, kind, std::move(owner), now});
+  const size_t held = by_id_.size();
+  const auto it = by_id_.emplace_hint(by_id_.end(), id, Request{id, kind, std::move(owner), now});
+  GITDEST_ASSERT(by_id_.size() == held + 1);  // ids are never reused
+  by_owner_.insert(slot, &it->second);
 }
 
 std::optional<Request> Requests::Answer(RequestId id, RequestKind kind, const RequestOwner* owner) {
   auto it = by_id_.find(id);
   if (it == by_id_.end() || it->second.kind != kind) return std::nullopt;
   if (owner != nullptr && it->second.owner != *owner) return std::nullopt;
+  auto slot = by_owner_.find(&it->second);
+  GITDEST_ASSERT(slot != by_owner_.end() && *slot == &it->second);
+  by_owner_.erase(slot);
   Request request = std::move(it->second);
   by_id_.erase(it);
-  auto slot = by_owner_.find(SlotRef<RequestOwner>{request.kind, request.owner});
-  GITDEST_ASSERT(slot != by_owner_.end());
-  GITDEST_ASSERT(slot->second == id);
-  by_owner_.erase(slot);
   return request;
 }
 
 bool Requests::AnyInFlight(RequestKind kind) const {
   const WorkerKey least;  // the least owner of any kind
   auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
-  return it != by_owner_.end() && it->first.first == kind;
+  return it != by_owner_.end() && (*it)->kind == kind;
 }
 
 void Requests::ForgetOwner(const RequestOwner& owner) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -50,6 +51,13 @@ struct Request {
 
 class Requests {
  public:
+  Requests() = default;
+  // The owner index points into by_id_: a copy is indexed anew, a move keeps the nodes.
+  Requests(const Requests& other) : by_id_(other.by_id_) { Reindex(); }
+  Requests& operator=(const Requests& other);
+  Requests(Requests&&) = default;
+  Requests& operator=(Requests&&) = default;
+
   // `id` was sent at `now`. An owner has at most one request of each kind in flight: one
   // it had is given up on (forgotten; its answer will be ignored).
   void Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now);
@@ -65,7 +73,7 @@ class Requests {
   template <class Owner>
   const Request* InFlight(RequestKind kind, const Owner& owner) const {
     auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
-    return slot == by_owner_.end() ? nullptr : &by_id_.at(slot->second);
+    return slot == by_owner_.end() ? nullptr : *slot;
   }
   // The same, only if it has been in flight for `timeout` or longer at `now`.
   template <class Owner>
@@ -82,8 +90,9 @@ class Requests {
   void Forget(RequestKind kind, const Owner& owner) {
     auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
     if (slot == by_owner_.end()) return;
-    by_id_.erase(slot->second);
+    const RequestId id = (*slot)->id;
     by_owner_.erase(slot);
+    by_id_.erase(id);
   }
   // Gives up on every request of the owner: it is gone.
   void ForgetOwner(const RequestOwner& owner);
@@ -96,23 +105,27 @@ class Requests {
  private:
   template <class T>
   friend struct StateFields;  // core/state_hash.cc hashes every field
-  using Slot = std::pair<RequestKind, RequestOwner>;
   // A probe for by_owner_ that refers to its owner instead of holding a copy.
   template <class Owner>
   struct SlotRef {
-    RequestKind first;  // the kind, named as Slot names it
+    RequestKind kind;
     const Owner& owner;
   };
-  // Orders slots and probes alike: by kind, then as RequestOwner orders (alternative
+  // Orders requests and probes alike: by kind, then as RequestOwner orders (alternative
   // index, then value).
   struct SlotLess {
     using is_transparent = void;
     template <class A, class B>
     bool operator()(const A& a, const B& b) const {
-      if (a.first != b.first) return a.first < b.first;
+      if (KindOf(a) != KindOf(b)) return KindOf(a) < KindOf(b);
       return Less(OwnerOf(a), OwnerOf(b));
     }
-    static const RequestOwner& OwnerOf(const Slot& s) { return s.second; }
+    static RequestKind KindOf(const Request* r) { return r->kind; }
+    template <class O>
+    static RequestKind KindOf(const SlotRef<O>& s) {
+      return s.kind;
+    }
+    static const RequestOwner& OwnerOf(const Request* r) { return r->owner; }
     template <class O>
     static const O& OwnerOf(const SlotRef<O>& s) {
       return s.owner;
@@ -129,8 +142,12 @@ class Requests {
       return b.index() != kIndex ? kIndex < b.index() : a < std::get<kIndex>(b);
     }
   };
+  void Reindex();
+
   std::map<RequestId, Request> by_id_;
-  std::map<Slot, RequestId, SlotLess> by_owner_;  // at most one per (kind, owner)
+  // The same requests by (kind, owner), at most one each: pointers into by_id_'s nodes,
+  // so that an owner's key is held once.
+  std::set<const Request*, SlotLess> by_owner_;
 };
 
 }  // namespace gitdest::core

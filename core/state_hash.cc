@@ -119,6 +119,7 @@ class Encoder {
   }
   static const WorkerKey& NameOf(const BranchWorker& worker) { return worker.key(); }
   static const ObjectKey& NameOf(const DestinationRecord& rec) { return rec.destination.key; }
+  static RequestId NameOf(const Request& request) { return request.id; }
   std::optional<GroupKey> NameOf(const GroupState& group) const {
     auto it = group_keys_.find(&group);  // nullopt: a group the controller does not hold
     return it == group_keys_.end() ? std::nullopt : std::optional<GroupKey>(*it->second);

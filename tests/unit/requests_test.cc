@@ -95,6 +95,28 @@ TEST(RequestsTest, EqualRegistriesAreEqualWhateverTheOrderOfForgetting) {
   EXPECT_EQ(a.by_id(), b.by_id());
 }
 
+// The owner index refers to the registry's own entries: a copy answers and forgets on
+// its own, and leaves the original as it was.
+TEST(RequestsTest, ACopyIsARegistryOfItsOwn) {
+  Requests original;
+  original.Sent(1, RequestKind::kMetadataRead, kWorker, kT0);
+  original.Sent(2, RequestKind::kStatusWrite, kDestination, kT0);
+  Requests copy = original;
+  EXPECT_TRUE(copy.Answer(1, RequestKind::kMetadataRead).has_value());
+  copy.Forget(RequestKind::kStatusWrite, kDestination);
+  EXPECT_EQ(copy.size(), 0u);
+  EXPECT_EQ(copy.InFlight(RequestKind::kMetadataRead, kWorker), nullptr);
+  ASSERT_NE(original.InFlight(RequestKind::kMetadataRead, kWorker), nullptr);
+  EXPECT_EQ(original.InFlight(RequestKind::kMetadataRead, kWorker)->id, 1u);
+  EXPECT_EQ(original.InFlight(RequestKind::kStatusWrite, kDestination)->id, 2u);
+  copy = original;
+  EXPECT_EQ(copy.InFlight(RequestKind::kStatusWrite, kDestination)->id, 2u);
+  original.Clear();
+  EXPECT_EQ(copy.InFlight(RequestKind::kStatusWrite, kDestination)->id, 2u) << "assigned";
+  const Requests moved = std::move(copy);
+  EXPECT_EQ(moved.InFlight(RequestKind::kMetadataRead, kWorker)->id, 1u) << "moved";
+}
+
 }  // namespace
 }  // namespace gitdest::core
 
