@@ -298,9 +298,8 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
         in.rule.IsClusterRule() ? ResourceKind::kClusterWatchRule : ResourceKind::kWatchRule,
         in.rule.key);
   }
-  ObserveRuleStatus(in.rule, known == nullptr || known->generation != in.rule.generation ||
-                                 known->destination_ref != in.rule.destination_ref ||
-                                 known->rules != in.rule.rules);
+  const bool captures_alike = known != nullptr && SameCapture(*known, in.rule);
+  ObserveRuleStatus(in.rule, !captures_alike || known->generation != in.rule.generation);
   // A rule added or widened: objects that already exist must reach its destination
   // without waiting for a change of theirs. A resync in flight lists the old selectors.
   for (const ObjectKey& grown : rules_.Upsert(in.rule)) {
@@ -309,7 +308,7 @@ void Controller::OnWatchRuleObserved(const WatchRuleObserved& in, absl::Time now
     ResyncAnew(*rec);  // a list in flight lists by the old selectors
     ReconcileSoon(*rec, now);
   }
-  UpdateWatches();
+  if (!captures_alike) UpdateWatches();  // the types watched follow what rules capture
 }
 
 void Controller::OnWatchRuleDeleted(const WatchRuleDeleted& in) {

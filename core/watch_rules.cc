@@ -431,6 +431,10 @@ RuleVerdict Classify(const WatchRule& rule, bool destination_exists, bool destin
 // ---- RuleIndex -------------------------------------------------------------------------
 
 std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
+  if (auto it = rules_.find(rule.key); it != rules_.end() && SameCapture(it->second.rule, rule)) {
+    it->second.rule = std::move(rule);  // its compiled form and the indexes stay
+    return {};
+  }
   CompiledWatchRule compiled = CompileWatchRule(rule);
   std::set<ObjectKey> grown;
   // Compared with what the destination captured before, the replaced rule included.

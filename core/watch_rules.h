@@ -123,6 +123,12 @@ struct WatchRule {
   friend bool operator==(const WatchRule&, const WatchRule&) = default;
 };
 
+// Whether two spellings of a rule capture alike: the same rule, destination and rules.
+// Its metadata (uid, generation, resourceVersion) does not change what it captures.
+inline bool SameCapture(const WatchRule& a, const WatchRule& b) {
+  return a.key == b.key && a.destination_ref == b.destination_ref && a.rules == b.rules;
+}
+
 // How the controller was started; not part of any rule, so a tenant cannot turn it on.
 struct CaptureOptions {
   // Write explicitly named core Secrets (`resources: ["secrets"]`). Off by default:
@@ -230,6 +236,7 @@ class RuleIndex {
   // Adds or replaces a rule. Returns the destinations whose capture set may have
   // grown (at most DestinationOf(rule)): the controller resyncs them so that objects
   // that already existed reach Git. A narrowed, unchanged or invalid rule returns {}.
+  // A rule that captures as before (SameCapture) only has its metadata replaced.
   std::set<ObjectKey> Upsert(WatchRule rule);
   // Removes a rule; false if it was not there. Removing only narrows.
   bool Erase(const ObjectKey& rule);

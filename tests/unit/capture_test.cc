@@ -159,6 +159,30 @@ TEST_F(CaptureTest, ARuleWidenedResyncsItsDestinationAndANarrowedOneDoesNot) {
   EXPECT_TRUE(Resyncs().empty());
 }
 
+// A rule's own status write comes back as a new resourceVersion of an unchanged spec: no
+// resync, no watch change, yet the new version orders what comes after it.
+TEST_F(CaptureTest, ARuleSeenAgainWithOnlyNewMetadataCapturesAsBeforeAndKeepsItsVersion) {
+  core::WatchRule rule = CaptureConfigMaps("a");
+  rule.resource_version = "10";
+  AddDestination("a", rule);
+  ASSERT_TRUE(h.Settle());
+  h.TakeEffects();
+  rule.resource_version = "11";
+  h.Feed(core::WatchRuleObserved{rule});
+  for (const auto& [at, effect] : h.TakeEffects()) {
+    EXPECT_FALSE(std::holds_alternative<core::ResyncDestination>(effect));
+    EXPECT_FALSE(std::holds_alternative<core::EnsureWatches>(effect));
+  }
+  ASSERT_NE(h.controller().rules().Find(rule.key), nullptr);
+  EXPECT_EQ(h.controller().rules().Find(rule.key)->resource_version, "11");
+  core::WatchRule stale = rule;  // an older spelling arriving late: ignored
+  stale.resource_version = "10";
+  stale.generation = 2;
+  stale.rules[0].resources = {"configmaps", "deployments"};
+  h.Feed(core::WatchRuleObserved{stale});
+  EXPECT_EQ(h.controller().rules().Find(rule.key)->rules, rule.rules);
+}
+
 // ---- watches -----------------------------------------------------------------------------
 
 TEST_F(CaptureTest, WatchesAreEnsuredWhenTheWatchedSetChangesAndOnlyThen) {
