@@ -81,8 +81,10 @@ ConfigDraw ChooseConfig(uint64_t seed) {
       pick({absl::ZeroDuration(), absl::Seconds(2), absl::Seconds(10), absl::Minutes(1)});
   draw.push.max_commits = std::initializer_list<int64_t>{1, 3, 8, 20}.begin()[prng.Below(4)];
   draw.push.max_bytes = std::initializer_list<int64_t>{100, 400, 1 << 20}.begin()[prng.Below(3)];
-  // Short runs are most of a sweep's seeds; long ones let rare faults pile up.
-  draw.duration = pick({absl::Minutes(30), absl::Hours(1), absl::Hours(2), absl::Hours(4)});
+  // Short runs are most of a sweep's seeds (more worlds per minute of CI); long ones
+  // (2h and 4h, two in seven) let rare faults pile up.
+  draw.duration = pick({absl::Minutes(30), absl::Minutes(30), absl::Minutes(30), absl::Hours(1),
+                        absl::Hours(1), absl::Hours(2), absl::Hours(4)});
   return draw;
 }
 
