@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/git/git_status.h"
+#include "adapters/git/pack_compaction.h"
 #include "core/naming/identity.h"
 #include "core/naming/repo_url.h"
 
@@ -29,12 +30,20 @@ void ObjectCache::Discard(const std::string& url) {
   fs::remove_all(*path, ec);
 }
 
-std::mutex& ObjectCache::FetchLock(const std::string& url) {
+ObjectCache::Locks& ObjectCache::LocksFor(const std::string& url) {
   const std::string key = PathFor(url).value_or(url);
   std::lock_guard lock(create_mu_);
-  std::unique_ptr<std::mutex>& mu = fetch_locks_[key];
-  if (!mu) mu = std::make_unique<std::mutex>();
-  return *mu;
+  std::unique_ptr<Locks>& locks = locks_[key];
+  if (!locks) locks = std::make_unique<Locks>();
+  return *locks;
+}
+
+std::mutex& ObjectCache::FetchLock(const std::string& url) { return LocksFor(url).fetch; }
+
+absl::Status ObjectCache::Compact(const std::string& url, git_repository* repo) {
+  std::unique_lock lock(LocksFor(url).compaction, std::try_to_lock);
+  if (!lock.owns_lock()) return absl::OkStatus();
+  return CompactPacks(repo);
 }
 
 absl::StatusOr<RepositoryPtr> ObjectCache::Open(const std::string& url) {

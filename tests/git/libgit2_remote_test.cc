@@ -20,6 +20,7 @@
 #include "adapters/git/commit_builder.h"
 #include "adapters/git/git_status.h"
 #include "adapters/git/libgit2_remote.h"
+#include "adapters/git/pack_compaction.h"
 #include "tests/git/git_world.h"
 
 namespace gitdest::testing {
@@ -301,6 +302,75 @@ TEST(Libgit2CacheTest, ACorruptCacheIsRebuiltAndTheCallSucceeds) {
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->outcome, PushResult::Outcome::kPushed);
   EXPECT_EQ(world->Files(ref), (std::vector<std::string>{"README", "apps/a.yaml", "apps/b.yaml"}));
+}
+
+// The objects a push makes reach the cache as one pack once the remote has them, not as
+// a file each; and however many pushes there are, the cache keeps few packs.
+TEST(Libgit2CacheTest, PushesKeepTheCacheInFewPacks) {
+  std::unique_ptr<GitWorld> world = MakeRealWorld("https");
+  if (!world) GTEST_SKIP() << "https servers are not running (tests/git/servers.sh)";
+  auto& git = dynamic_cast<git::Libgit2Remote&>(world->remote());
+  const core::RemoteRef ref = world->NewRepository(true, "main");
+  std::string tip = world->Tip(ref);
+  constexpr int kPushes = 2 * git::kPackCountMax;
+  for (int i = 0; i < kPushes; ++i) {
+    absl::StatusOr<PushResult> result =
+        git.Push(ref, tip, {Write(absl::StrCat("apps/f", i, ".yaml"), "v")}, absl::Seconds(20));
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->outcome, PushResult::Outcome::kPushed);
+    tip = result->tip;
+  }
+  size_t packs = 0, loose = 0;
+  const std::string objects = *git.cache().PathFor(ref.url) + "/objects";
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(objects)) {
+    const std::string folder = entry.path().parent_path().filename();
+    if (!entry.is_regular_file() || folder == "info") continue;
+    if (folder != "pack") ++loose;
+    if (entry.path().extension() == ".idx") ++packs;
+  }
+  EXPECT_EQ(loose, 0u);
+  EXPECT_GE(packs, 1u);
+  EXPECT_LE(packs, git::kPackCountMax);
+  EXPECT_EQ(world->Files(ref).size(), kPushes + 1u);
+  // What the merged packs hold still builds the next commit.
+  absl::StatusOr<PushResult> next =
+      git.Push(ref, tip, {Write("apps/f0.yaml", "changed")}, absl::Seconds(20));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(world->Content(ref, "apps/f0.yaml"), "changed");
+}
+
+std::vector<git::PackFile> Packs(const std::vector<uint64_t>& sizes) {
+  std::vector<git::PackFile> packs;
+  for (uint64_t size : sizes) packs.push_back({absl::StrCat("pack-", packs.size(), ".idx"), size});
+  return packs;
+}
+
+TEST(PackCompactionTest, UpToTheBoundNothingIsMerged) {
+  EXPECT_TRUE(git::PacksToMerge(Packs(std::vector<uint64_t>(git::kPackCountMax, 10))).empty());
+}
+
+TEST(PackCompactionTest, PacksOfOneSizeAreAllMerged) {
+  EXPECT_EQ(git::PacksToMerge(Packs(std::vector<uint64_t>(git::kPackCountMax + 1, 10))).size(),
+            git::kPackCountMax + 1);
+}
+
+// The fetched history (large packs twice the size of the next) stays as it is; the small
+// packs pushes left are merged.
+TEST(PackCompactionTest, OnlyThePacksBelowTheProgressionAreMerged) {
+  std::vector<uint64_t> sizes(git::kPackCountMax, 100);
+  sizes.push_back(100000);
+  sizes.push_back(1000000);
+  const std::vector<git::PackFile> merged = git::PacksToMerge(Packs(sizes));
+  ASSERT_EQ(merged.size(), git::kPackCountMax);
+  for (const git::PackFile& pack : merged) EXPECT_EQ(pack.size_bytes, 100u);
+}
+
+// A pack that would not be twice the size of the merged one joins the merge.
+TEST(PackCompactionTest, APackSmallerThanTwiceTheMergedOneJoins) {
+  std::vector<uint64_t> sizes(git::kPackCountMax, 10);
+  sizes.push_back(300);
+  sizes.push_back(100000);
+  EXPECT_EQ(git::PacksToMerge(Packs(sizes)).size(), git::kPackCountMax + 1);
 }
 
 // Another writer moves the branch after our listing, inside the push: a pre-receive hook
