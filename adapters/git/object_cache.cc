@@ -1,5 +1,7 @@
 #include "adapters/git/object_cache.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -43,7 +45,11 @@ std::mutex& ObjectCache::FetchLock(const std::string& url) { return LocksFor(url
 absl::Status ObjectCache::Compact(const std::string& url, git_repository* repo) {
   std::unique_lock lock(LocksFor(url).compaction, std::try_to_lock);
   if (!lock.owns_lock()) return absl::OkStatus();
-  return CompactPacks(repo);
+  absl::StatusOr<bool> merged = CompactPacks(repo);
+  // A merge's memory grows with the objects merged (the largest merges take in most of
+  // the history) and the allocator would keep its peak: give it back to the system.
+  if (merged.ok() && *merged) malloc_trim(0);
+  return merged.status();
 }
 
 absl::StatusOr<RepositoryPtr> ObjectCache::Open(const std::string& url) {

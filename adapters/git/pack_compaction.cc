@@ -8,7 +8,6 @@
 #include <tuple>
 #include <utility>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/git/git_status.h"
 #include "adapters/git/handles.h"
@@ -96,10 +95,10 @@ std::vector<PackFile> PacksToMerge(std::vector<PackFile> packs) {
   return packs;
 }
 
-absl::Status CompactPacks(git_repository* repo) {
+absl::StatusOr<bool> CompactPacks(git_repository* repo) {
   ASSIGN_OR_RETURN(const std::string dir, PackDirectory(repo));
   const std::vector<PackFile> merge = PacksToMerge(ListPacks(dir));
-  if (merge.empty()) return absl::OkStatus();
+  if (merge.empty()) return false;
   git_packbuilder* builder = nullptr;
   if (int rc = git_packbuilder_new(&builder, repo); rc < 0) {
     return FromLibgit2(rc, "merging packs");
@@ -120,7 +119,7 @@ absl::Status CompactPacks(git_repository* repo) {
     fs::remove(index, ec);  // first: without its index, a pack is not read
     fs::remove(index.replace_extension(".pack"), ec);
   }
-  return absl::OkStatus();
+  return true;
 }
 
 }  // namespace gitdest::git

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace gitdest::git {
 
@@ -30,7 +30,8 @@ struct PackFile {
 // kPackCountMax, or when merging would not reduce their number.
 std::vector<PackFile> PacksToMerge(std::vector<PackFile> packs);
 
-// Merges PacksToMerge of `repo`'s packs into one and removes them.
-absl::Status CompactPacks(git_repository* repo);
+// Merges PacksToMerge of `repo`'s packs into one and removes them; whether it merged.
+// Like git repack, a merge holds some memory per object merged while it runs.
+absl::StatusOr<bool> CompactPacks(git_repository* repo);
 
 }  // namespace gitdest::git
