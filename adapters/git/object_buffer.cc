@@ -95,8 +95,6 @@ absl::StatusOr<ObjectBuffer> ObjectBuffer::Attach(git_repository* repo) {
   return ObjectBuffer(repo, backend.release());  // the object database owns it now
 }
 
-size_t ObjectBuffer::size() const { return backend_->objects->size(); }
-
 absl::Status ObjectBuffer::Flush() {
   if (backend_->objects->empty()) return absl::OkStatus();
   git_packbuilder* builder = nullptr;

@@ -7,8 +7,6 @@
 
 #include <git2.h>
 
-#include <cstddef>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -23,9 +21,6 @@ class ObjectBuffer {
   // Writes the objects held as one pack into the repository's object directory, then
   // empties the buffer; nothing is written when it holds nothing.
   absl::Status Flush();
-
-  // How many objects it holds.
-  size_t size() const;
 
  private:
   struct Backend;

@@ -35,13 +35,16 @@ absl::StatusOr<std::string> PackDirectory(git_repository* repo) {
 std::vector<PackFile> ListPacks(const std::string& dir) {
   std::vector<PackFile> packs;
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    const fs::path& path = entry.path();
+  // Stepped with error codes: the directory may vanish (a cache discarded meanwhile).
+  for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const fs::path& path = it->path();
     if (path.extension() != ".idx") continue;
     fs::path pack = path;
     pack.replace_extension(".pack");
-    const uintmax_t size = fs::file_size(pack, ec);
-    if (!ec) packs.push_back(PackFile{path.string(), size});
+    std::error_code size_ec;
+    const uintmax_t size = fs::file_size(pack, size_ec);
+    if (!size_ec) packs.push_back(PackFile{path.string(), size});
   }
   return packs;
 }
