@@ -9,6 +9,8 @@
 
 #include "adapters/git/git_status.h"
 #include "adapters/git/handles.h"
+#include "adapters/git/pack_compaction.h"
+#include "adapters/git/status_macros.h"
 
 namespace gitdest::git {
 namespace {
@@ -44,9 +46,11 @@ struct ObjectBuffer::Backend {
                   const git_oid* oid) {
     const HeldObject* held = Of(b)->Find(oid);
     if (held == nullptr) return GIT_ENOTFOUND;
-    void* data = git_odb_backend_data_alloc(b, held->bytes.size() + 1);
+    // One byte more, zero, as libgit2's own backends hand back object data.
+    auto* data = static_cast<char*>(git_odb_backend_data_alloc(b, held->bytes.size() + 1));
     if (data == nullptr) return -1;
     std::memcpy(data, held->bytes.data(), held->bytes.size());
+    data[held->bytes.size()] = '\0';
     *out = data;
     *len = held->bytes.size();
     *type = held->type;
@@ -108,12 +112,8 @@ absl::Status ObjectBuffer::Flush() {
       return FromLibgit2(rc, "packing the new objects");
     }
   }
-  git_buf dir = GIT_BUF_INIT;
-  int rc = git_repository_item_path(&dir, repo_, GIT_REPOSITORY_ITEM_OBJECTS);
-  const std::string pack_dir = rc < 0 ? "" : std::string(dir.ptr) + "pack";
-  git_buf_dispose(&dir);
-  if (rc < 0) return FromLibgit2(rc, "finding the object directory");
-  if (rc = git_packbuilder_write(builder, pack_dir.c_str(), 0, nullptr, nullptr); rc < 0) {
+  ASSIGN_OR_RETURN(const std::string pack_dir, PackDirectory(repo_));
+  if (int rc = git_packbuilder_write(builder, pack_dir.c_str(), 0, nullptr, nullptr); rc < 0) {
     return FromLibgit2(rc, "writing the new objects");
   }
   backend_->objects->clear();  // readers find them in the new pack from now on

@@ -21,15 +21,6 @@ namespace fs = std::filesystem;
 // Each pack at least this many times the size of the one below it.
 constexpr uint64_t kGrowthFactor = 2;
 
-absl::StatusOr<std::string> PackDirectory(git_repository* repo) {
-  git_buf dir = GIT_BUF_INIT;
-  const int rc = git_repository_item_path(&dir, repo, GIT_REPOSITORY_ITEM_OBJECTS);
-  std::string path = rc < 0 ? "" : absl::StrCat(dir.ptr, "pack");
-  git_buf_dispose(&dir);
-  if (rc < 0) return FromLibgit2(rc, "finding the object directory");
-  return path;
-}
-
 // The complete packs in `dir`: an index with its pack (a pack being written has neither
 // name yet).
 std::vector<PackFile> ListPacks(const std::string& dir) {
@@ -73,6 +64,15 @@ absl::Status InsertObjectsOf(git_packbuilder* builder, const std::string& index_
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> PackDirectory(git_repository* repo) {
+  git_buf dir = GIT_BUF_INIT;
+  const int rc = git_repository_item_path(&dir, repo, GIT_REPOSITORY_ITEM_OBJECTS);
+  std::string path = rc < 0 ? "" : absl::StrCat(dir.ptr, "pack");
+  git_buf_dispose(&dir);
+  if (rc < 0) return FromLibgit2(rc, "finding the object directory");
+  return path;
+}
 
 std::vector<PackFile> PacksToMerge(std::vector<PackFile> packs) {
   if (packs.size() <= kPackCountMax) return {};

@@ -26,6 +26,9 @@ struct PackFile {
   uint64_t size_bytes;     // of the .pack
 };
 
+// The directory where `repo` keeps its packs (".../objects/pack").
+absl::StatusOr<std::string> PackDirectory(git_repository* repo);
+
 // Which packs to merge (the smallest ones): empty when there are at most
 // kPackCountMax, or when merging would not reduce their number.
 std::vector<PackFile> PacksToMerge(std::vector<PackFile> packs);

@@ -339,40 +339,6 @@ TEST(Libgit2CacheTest, PushesKeepTheCacheInFewPacks) {
   EXPECT_EQ(world->Content(ref, "apps/f0.yaml"), "changed");
 }
 
-std::vector<git::PackFile> Packs(const std::vector<uint64_t>& sizes) {
-  std::vector<git::PackFile> packs;
-  for (uint64_t size : sizes) packs.push_back({absl::StrCat("pack-", packs.size(), ".idx"), size});
-  return packs;
-}
-
-TEST(PackCompactionTest, UpToTheBoundNothingIsMerged) {
-  EXPECT_TRUE(git::PacksToMerge(Packs(std::vector<uint64_t>(git::kPackCountMax, 10))).empty());
-}
-
-TEST(PackCompactionTest, PacksOfOneSizeAreAllMerged) {
-  EXPECT_EQ(git::PacksToMerge(Packs(std::vector<uint64_t>(git::kPackCountMax + 1, 10))).size(),
-            git::kPackCountMax + 1);
-}
-
-// The fetched history (large packs twice the size of the next) stays as it is; the small
-// packs pushes left are merged.
-TEST(PackCompactionTest, OnlyThePacksBelowTheProgressionAreMerged) {
-  std::vector<uint64_t> sizes(git::kPackCountMax, 100);
-  sizes.push_back(100000);
-  sizes.push_back(1000000);
-  const std::vector<git::PackFile> merged = git::PacksToMerge(Packs(sizes));
-  ASSERT_EQ(merged.size(), git::kPackCountMax);
-  for (const git::PackFile& pack : merged) EXPECT_EQ(pack.size_bytes, 100u);
-}
-
-// A pack that would not be twice the size of the merged one joins the merge.
-TEST(PackCompactionTest, APackSmallerThanTwiceTheMergedOneJoins) {
-  std::vector<uint64_t> sizes(git::kPackCountMax, 10);
-  sizes.push_back(300);
-  sizes.push_back(100000);
-  EXPECT_EQ(git::PacksToMerge(Packs(sizes)).size(), git::kPackCountMax + 1);
-}
-
 // Another writer moves the branch after our listing, inside the push: a pre-receive hook
 // updates it before the server applies ours. The server's compare-and-swap refuses our
 // update; the answer is a conflict with the other writer's tip, and nothing of ours lands.
