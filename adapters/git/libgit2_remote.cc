@@ -206,6 +206,21 @@ int OnPushUpdate(const char* /*ref*/, const char* status, void* payload) {
 
 std::atomic<uint64_t> push_serial{0};
 
+// libgit2 pushes refs, not commits: a ref of this call's own names the new tip. Its
+// commit lives only in this call's memory (ObjectBuffer) until the remote accepts it, and
+// a fetch into the same cache on another thread offers every ref under refs/ to the
+// server and fails on one whose commit it cannot read. So the ref is a root one, as
+// FETCH_HEAD is, which no listing of refs/ shows; a root ref's name is capitals and
+// underscores only, so the serial is spelled in letters.
+std::string PushSourceRef(uint64_t serial) {
+  std::string letters;
+  do {
+    letters.insert(letters.begin(), static_cast<char>('A' + serial % 26));
+    serial /= 26;
+  } while (serial > 0);
+  return absl::StrCat("GITDEST_PUSH_", letters);
+}
+
 // The repository where commits are built for `url`: its object cache, or for a file://
 // repository the repository itself (objects written in place, as git does locally; the
 // branch then moves by compare-and-swap, see PushLocal).
@@ -287,8 +302,7 @@ absl::StatusOr<bool> PushLocal(Operation& op, const git_oid& last, const std::st
 absl::StatusOr<bool> Upload(Operation& op, git_remote* connection, const git_oid& last,
                             const std::string& expected) {
   if (op.url().starts_with("file://")) return PushLocal(op, last, expected);
-  // libgit2 pushes refs, not commits: a ref of this call's own names the new tip.
-  const std::string source = absl::StrCat("refs/gitdest/push/", push_serial.fetch_add(1));
+  const std::string source = PushSourceRef(push_serial.fetch_add(1));
   git_reference* ref = nullptr;
   if (int rc = git_reference_create(&ref, op.repo.get(), source.c_str(), &last, 1, nullptr);
       rc < 0) {
