@@ -301,7 +301,7 @@ absl::StatusOr<bool> PushLocal(Operation& op, const git_oid& last, const std::st
 // the value listed, in the push negotiation).
 absl::StatusOr<bool> Upload(Operation& op, git_remote* connection, const git_oid& last,
                             const std::string& expected) {
-  if (op.url().starts_with("file://")) return PushLocal(op, last, expected);
+  if (!InCache(op)) return PushLocal(op, last, expected);
   const std::string source = PushSourceRef(push_serial.fetch_add(1));
   git_reference* ref = nullptr;
   if (int rc = git_reference_create(&ref, op.repo.get(), source.c_str(), &last, 1, nullptr);
