@@ -238,7 +238,9 @@ class CuttingProxy {
       if (n <= 0) break;
       sent += static_cast<size_t>(n);
       if (answers && sent > limit_ && !cut_done_.exchange(true)) break;
-      if (write(to, buffer, static_cast<size_t>(n)) != n) break;
+      // MSG_NOSIGNAL: the other pump may have shut `to` down already (a cut, or the
+      // client's goodbye after it); a plain write would kill the test with SIGPIPE.
+      if (send(to, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     shutdown(to, SHUT_RDWR);
     shutdown(from, SHUT_RDWR);
