@@ -32,6 +32,10 @@ absl::StatusCode CodeOf(int rc, int klass, absl::string_view message) {
     case GIT_ERROR_HTTP:
       return LooksLikeNotFound(message) ? absl::StatusCode::kNotFound
                                         : absl::StatusCode::kUnavailable;
+    case GIT_ERROR_ODB:
+      // An object missing or unreadable in a local object database (a ref of the cache
+      // names a commit its packs no longer hold): the cache does not read back.
+      return absl::StatusCode::kInternal;
     default:
       break;
   }

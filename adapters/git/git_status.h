@@ -1,6 +1,7 @@
 // libgit2's error codes and messages as the port's absl::Status (core/ports.h): auth →
 // Unauthenticated, network/TLS/server → Unavailable, past the deadline →
-// DeadlineExceeded, a missing repository → NotFound. Messages say what failed and what
+// DeadlineExceeded, a missing repository → NotFound, a local object that does not read
+// back → Internal (the cache is then rebuilt). Messages say what failed and what
 // to check; they never carry a credential (libgit2's own messages are redacted too).
 #pragma once
 

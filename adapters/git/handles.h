@@ -23,5 +23,6 @@ using SignaturePtr = Handle<git_signature, git_signature_free>;
 using ReferencePtr = Handle<git_reference, git_reference_free>;
 using TreeBuilderPtr = Handle<git_treebuilder, git_treebuilder_free>;
 using OdbPtr = Handle<git_odb, git_odb_free>;
+using PackBuilderPtr = Handle<git_packbuilder, git_packbuilder_free>;
 
 }  // namespace gitdest::git

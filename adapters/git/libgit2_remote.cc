@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "adapters/git/deadline_stream.h"
 #include "adapters/git/git_status.h"
+#include "adapters/git/object_buffer.h"
 #include "adapters/git/runtime.h"
 #include "adapters/git/session.h"
 #include "adapters/git/status_macros.h"
@@ -106,6 +107,16 @@ absl::StatusOr<Advertisement> ReadRefs(Operation& op) {
   return ListRefs(op, remote->get());
 }
 
+// Whether `op` builds commits in an object cache of gitdest's own, rather than in the
+// user's repository itself (file://; see OpenCache).
+bool InCache(const Operation& op) { return !op.url().starts_with("file://"); }
+
+// Keeps the cache's packs few (pack_compaction.h). Never in a user's repository: a
+// merge removes packs, and other git processes may be reading them.
+void CompactCache(Operation& op) {
+  if (InCache(op)) op.cache.Compact(op.url(), op.repo.get()).IgnoreError();
+}
+
 // Fetches `ref` ("refs/heads/x", or "HEAD") into its tracking ref in the cache.
 absl::Status Fetch(Operation& op, const std::string& ref) {
   ASSIGN_OR_RETURN(RemotePtr owned, NewRemote(op));
@@ -117,10 +128,13 @@ absl::Status Fetch(Operation& op, const std::string& ref) {
   opts.callbacks = op.session.Callbacks();
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   opts.update_fetchhead = 0;
-  std::lock_guard lock(op.cache.FetchLock(op.url()));
-  if (int rc = git_remote_fetch(remote, &refspecs, &opts, nullptr); rc < 0) {
-    return op.session.Failed(rc, absl::StrCat("fetching ", ref, " of ", op.url()));
+  {
+    std::lock_guard lock(op.cache.FetchLock(op.url()));
+    if (int rc = git_remote_fetch(remote, &refspecs, &opts, nullptr); rc < 0) {
+      return op.session.Failed(rc, absl::StrCat("fetching ", ref, " of ", op.url()));
+    }
   }
+  CompactCache(op);  // a fetch adds a pack
   return absl::OkStatus();
 }
 
@@ -191,6 +205,21 @@ int OnPushUpdate(const char* /*ref*/, const char* status, void* payload) {
 }
 
 std::atomic<uint64_t> push_serial{0};
+
+// libgit2 pushes refs, not commits: a ref of this call's own names the new tip. Its
+// commit lives only in this call's memory (ObjectBuffer) until the remote accepts it, and
+// a fetch into the same cache on another thread offers every ref under refs/ to the
+// server and fails on one whose commit it cannot read. So the ref is a root one, as
+// FETCH_HEAD is, which no listing of refs/ shows; a root ref's name is capitals and
+// underscores only, so the serial is spelled in letters.
+std::string PushSourceRef(uint64_t serial) {
+  std::string letters;
+  do {
+    letters.insert(letters.begin(), static_cast<char>('A' + serial % 26));
+    serial /= 26;
+  } while (serial > 0);
+  return absl::StrCat("GITDEST_PUSH_", letters);
+}
 
 // The repository where commits are built for `url`: its object cache, or for a file://
 // repository the repository itself (objects written in place, as git does locally; the
@@ -272,9 +301,8 @@ absl::StatusOr<bool> PushLocal(Operation& op, const git_oid& last, const std::st
 // the value listed, in the push negotiation).
 absl::StatusOr<bool> Upload(Operation& op, git_remote* connection, const git_oid& last,
                             const std::string& expected) {
-  if (op.url().starts_with("file://")) return PushLocal(op, last, expected);
-  // libgit2 pushes refs, not commits: a ref of this call's own names the new tip.
-  const std::string source = absl::StrCat("refs/gitdest/push/", push_serial.fetch_add(1));
+  if (!InCache(op)) return PushLocal(op, last, expected);
+  const std::string source = PushSourceRef(push_serial.fetch_add(1));
   git_reference* ref = nullptr;
   if (int rc = git_reference_create(&ref, op.repo.get(), source.c_str(), &last, 1, nullptr);
       rc < 0) {
@@ -294,6 +322,18 @@ absl::StatusOr<bool> Upload(Operation& op, git_remote* connection, const git_oid
   if (rc == GIT_ENONFASTFORWARD || (rc >= 0 && !outcome.rejection.empty())) return false;
   if (rc < 0) return op.session.Failed(rc, absl::StrCat("pushing to ", op.url()));
   return true;
+}
+
+// The cache keeps what was pushed, so that the next batch builds on it without a fetch:
+// the new objects as one pack, the branch's tracking ref at the new tip. The push has
+// succeeded by now, so a failure here fails nothing: the next push fetches what it lacks.
+void RememberPushed(Operation& op, ObjectBuffer& buffer, const git_oid& last) {
+  if (!buffer.Flush().ok()) return;
+  git_reference* tracking = nullptr;
+  git_reference_create(&tracking, op.repo.get(),
+                       ObjectCache::TrackingRef(BranchRef(op.branch())).c_str(), &last, 1, nullptr);
+  git_reference_free(tracking);
+  CompactCache(op);  // the new objects are one more pack
 }
 
 }  // namespace
@@ -375,6 +415,12 @@ absl::StatusOr<core::PushResult> Libgit2Remote::PushOnce(
   ASSIGN_OR_RETURN(const Advertisement ad, ListRefs(op, connection.get()));
   if ((ad.tip ? Hex(*ad.tip) : "") != expected_tip) return Conflict(op, ad.tip, expected_tip);
   ASSIGN_OR_RETURN(const std::optional<git_oid> base, BaseOf(op, expected_tip, ad));
+  // In a cache the new objects wait in memory until the remote has them. A file://
+  // repository is the user's own: objects are written there as git writes them.
+  std::optional<ObjectBuffer> buffer;
+  if (InCache(op)) {
+    ASSIGN_OR_RETURN(buffer, ObjectBuffer::Attach(op.repo.get()));
+  }
   ASSIGN_OR_RETURN(const std::optional<git_oid> last,
                    CommitChanges(op.repo.get(), base, changes, options_.committer, Now()));
   // No change changed a byte: nothing to push, unless the branch is new and has a base
@@ -389,13 +435,7 @@ absl::StatusOr<core::PushResult> Libgit2Remote::PushOnce(
     ASSIGN_OR_RETURN(const Advertisement now, ReadRefs(op));
     return Conflict(op, now.tip, expected_tip);
   }
-  if (!remote.url.starts_with("file://")) {  // a cache, not the user's repository
-    git_reference* tracking = nullptr;
-    git_reference_create(&tracking, op.repo.get(),
-                         ObjectCache::TrackingRef(BranchRef(remote.branch)).c_str(), &*last, 1,
-                         nullptr);
-    git_reference_free(tracking);
-  }
+  if (buffer) RememberPushed(op, *buffer, *last);
   return core::PushResult{core::PushResult::Outcome::kPushed, Hex(*last), core::Tristate::kNo};
 }
 

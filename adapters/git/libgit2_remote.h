@@ -1,7 +1,8 @@
 // The core's GitRemote port on libgit2. Reads are ref listings (no pack); pushes build
-// commits in the object cache without a working tree and update the branch only if it
-// still points where the batch was built (compare-and-swap in the push negotiation,
-// never forced); ListFiles reads trees from the cache. Every network step ends by the
+// commits on the object cache without a working tree, in memory until the remote has
+// them (then kept in the cache as one pack), and update the branch only if it still
+// points where the batch was built (compare-and-swap in the push negotiation, never
+// forced); ListFiles reads trees from the cache. Every network step ends by the
 // deadline the core gives. Thread-safe: each call opens its own libgit2 handles.
 #pragma once
 

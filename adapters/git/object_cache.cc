@@ -1,9 +1,12 @@
 #include "adapters/git/object_cache.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "adapters/git/git_status.h"
+#include "adapters/git/pack_compaction.h"
 #include "core/naming/identity.h"
 #include "core/naming/repo_url.h"
 
@@ -29,12 +32,24 @@ void ObjectCache::Discard(const std::string& url) {
   fs::remove_all(*path, ec);
 }
 
-std::mutex& ObjectCache::FetchLock(const std::string& url) {
+ObjectCache::Locks& ObjectCache::LocksFor(const std::string& url) {
   const std::string key = PathFor(url).value_or(url);
   std::lock_guard lock(create_mu_);
-  std::unique_ptr<std::mutex>& mu = fetch_locks_[key];
-  if (!mu) mu = std::make_unique<std::mutex>();
-  return *mu;
+  std::unique_ptr<Locks>& locks = locks_[key];
+  if (!locks) locks = std::make_unique<Locks>();
+  return *locks;
+}
+
+std::mutex& ObjectCache::FetchLock(const std::string& url) { return LocksFor(url).fetch; }
+
+absl::Status ObjectCache::Compact(const std::string& url, git_repository* repo) {
+  std::unique_lock lock(LocksFor(url).compaction, std::try_to_lock);
+  if (!lock.owns_lock()) return absl::OkStatus();
+  absl::StatusOr<bool> merged = CompactPacks(repo);
+  // A merge's memory grows with the objects merged (the largest merges take in most of
+  // the history) and the allocator would keep its peak: give it back to the system.
+  if (merged.ok() && *merged) malloc_trim(0);
+  return merged.status();
 }
 
 absl::StatusOr<RepositoryPtr> ObjectCache::Open(const std::string& url) {

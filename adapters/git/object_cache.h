@@ -35,14 +35,25 @@ class ObjectCache {
   // (two GitRepoConfigs naming one repository) would race for its tracking ref's lock.
   std::mutex& FetchLock(const std::string& url);
 
+  // Merges small packs of the cache repository for `url` (see pack_compaction.h) through
+  // `repo`, a handle of it, unless another thread is doing so already (then it returns at
+  // once: the next call does it).
+  absl::Status Compact(const std::string& url, git_repository* repo);
+
   // The local ref where the tip fetched of the remote's `ref` ("refs/heads/a") is kept:
   // named by a hash, so the refs of branches `a` and `a/b` cannot nest.
   static std::string TrackingRef(const std::string& ref);
 
  private:
+  struct Locks {
+    std::mutex fetch;
+    std::mutex compaction;
+  };
+  Locks& LocksFor(const std::string& url);
+
   std::string dir_;
-  std::mutex create_mu_;  // creating or rebuilding a cache repository; fetch_locks_
-  std::map<std::string, std::unique_ptr<std::mutex>> fetch_locks_;  // by cache path
+  std::mutex create_mu_;  // creating or rebuilding a cache repository; locks_
+  std::map<std::string, std::unique_ptr<Locks>> locks_;  // by cache path
 };
 
 }  // namespace gitdest::git

@@ -15,11 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "adapters/git/commit_builder.h"
 #include "adapters/git/git_status.h"
 #include "adapters/git/libgit2_remote.h"
+#include "adapters/git/pack_compaction.h"
 #include "tests/git/git_world.h"
 
 namespace gitdest::testing {
@@ -236,7 +238,9 @@ class CuttingProxy {
       if (n <= 0) break;
       sent += static_cast<size_t>(n);
       if (answers && sent > limit_ && !cut_done_.exchange(true)) break;
-      if (write(to, buffer, static_cast<size_t>(n)) != n) break;
+      // MSG_NOSIGNAL: the other pump may have shut `to` down already (a cut, or the
+      // client's goodbye after it); a plain write would kill the test with SIGPIPE.
+      if (send(to, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     shutdown(to, SHUT_RDWR);
     shutdown(from, SHUT_RDWR);
@@ -303,6 +307,114 @@ TEST(Libgit2CacheTest, ACorruptCacheIsRebuiltAndTheCallSucceeds) {
   EXPECT_EQ(world->Files(ref), (std::vector<std::string>{"README", "apps/a.yaml", "apps/b.yaml"}));
 }
 
+// The objects a push makes reach the cache as one pack once the remote has them, not as
+// a file each; and however many pushes there are, the cache keeps few packs.
+TEST(Libgit2CacheTest, PushesKeepTheCacheInFewPacks) {
+  std::unique_ptr<GitWorld> world = MakeRealWorld("https");
+  if (!world) GTEST_SKIP() << "https servers are not running (tests/git/servers.sh)";
+  auto& git = dynamic_cast<git::Libgit2Remote&>(world->remote());
+  const core::RemoteRef ref = world->NewRepository(true, "main");
+  std::string tip = world->Tip(ref);
+  constexpr int kPushes = 2 * git::kPackCountMax;
+  for (int i = 0; i < kPushes; ++i) {
+    absl::StatusOr<PushResult> result =
+        git.Push(ref, tip, {Write(absl::StrCat("apps/f", i, ".yaml"), "v")}, absl::Seconds(20));
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->outcome, PushResult::Outcome::kPushed);
+    tip = result->tip;
+  }
+  size_t packs = 0, loose = 0;
+  const std::string objects = *git.cache().PathFor(ref.url) + "/objects";
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(objects)) {
+    const std::string folder = entry.path().parent_path().filename();
+    if (!entry.is_regular_file() || folder == "info") continue;
+    if (folder != "pack") ++loose;
+    if (entry.path().extension() == ".idx") ++packs;
+  }
+  EXPECT_EQ(loose, 0u);
+  EXPECT_GE(packs, 1u);
+  EXPECT_LE(packs, git::kPackCountMax);
+  EXPECT_EQ(world->Files(ref).size(), kPushes + 1u);
+  // What the merged packs hold still builds the next commit.
+  absl::StatusOr<PushResult> next =
+      git.Push(ref, tip, {Write("apps/f0.yaml", "changed")}, absl::Seconds(20));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(world->Content(ref, "apps/f0.yaml"), "changed");
+}
+
+// Waits up to 20 s for `path` to exist; whether it does.
+bool AwaitFile(const std::string& path) {
+  for (int i = 0; i < 200 && !std::filesystem::exists(path); ++i)
+    absl::SleepFor(absl::Milliseconds(100));
+  return std::filesystem::exists(path);
+}
+
+// A push's new commit lives only in its call's memory until the remote accepts it. A
+// fetch that another thread makes into the same cache meanwhile (a listing of another
+// branch, whose tip the cache lacks) offers the server every commit the cache's refs name:
+// it succeeds, and the cache is not thrown away and fetched again.
+TEST(Libgit2CacheTest, AFetchWhileAnotherBranchIsPushedKeepsTheCache) {
+  std::unique_ptr<GitWorld> world = MakeRealWorld("https");
+  if (!world) GTEST_SKIP() << "https servers are not running (tests/git/servers.sh)";
+  auto& git = dynamic_cast<git::Libgit2Remote&>(world->remote());
+  const core::RemoteRef ref = world->NewRepository(true, "main");
+  core::RemoteRef other = ref;
+  other.branch = "other";
+  world->ExternalCommit(other, "apps/b.yaml", "b");
+  absl::StatusOr<PushResult> first =
+      git.Push(ref, world->Tip(ref), {Write("apps/a.yaml", "a")}, absl::Seconds(20));
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The server holds the next push, its pack received, until the test releases it.
+  const std::string repo = world->RepositoryPath(ref);
+  {
+    std::ofstream hook(repo + "/hooks/pre-receive");
+    hook << "#!/bin/sh\ncat >/dev/null\ntouch " << repo << "/holding\n"
+         << "for i in $(seq 300); do [ -e " << repo << "/release ] && exit 0; sleep 0.1; done\n"
+         << "exit 1\n";
+  }
+  ASSERT_EQ(chmod((repo + "/hooks/pre-receive").c_str(), 0755), 0);
+  const std::string kept = *git.cache().PathFor(ref.url) + "/kept";
+  std::ofstream(kept) << "a file the cache keeps unless it is discarded\n";
+  absl::StatusOr<PushResult> held = absl::UnknownError("not run");
+  std::thread pushing(
+      [&] { held = git.Push(ref, first->tip, {Write("apps/a.yaml", "a2")}, absl::Seconds(40)); });
+  const bool holding = AwaitFile(repo + "/holding");
+  absl::StatusOr<std::vector<std::string>> files = git.ListFiles(other, "apps", absl::Seconds(20));
+  std::ofstream(repo + "/release") << "";
+  pushing.join();
+  ASSERT_TRUE(holding) << "the push never reached the server's hook";
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(*files, std::vector<std::string>{"apps/b.yaml"});
+  EXPECT_TRUE(std::filesystem::exists(kept)) << "the cache was discarded";
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->outcome, PushResult::Outcome::kPushed);
+  EXPECT_EQ(world->Content(ref, "apps/a.yaml"), "a2");
+}
+
+// Whether the object cache of `git` for `url` holds the blob `content`, and its refs.
+bool CacheHoldsBlob(git::Libgit2Remote& git, const std::string& url, const std::string& content) {
+  git_oid id;
+  git_odb_hash(&id, content.data(), content.size(), GIT_OBJECT_BLOB);
+  git_repository* repo = nullptr;
+  if (git_repository_open_bare(&repo, git.cache().PathFor(url)->c_str()) < 0) return false;
+  git::RepositoryPtr owned(repo);
+  git_odb* odb = nullptr;
+  if (git_repository_odb(&odb, repo) < 0) return false;
+  git::OdbPtr owned_odb(odb);
+  return git_odb_exists(odb, &id) == 1;
+}
+
+std::vector<std::string> CacheRefs(git::Libgit2Remote& git, const std::string& url) {
+  git_repository* repo = nullptr;
+  if (git_repository_open_bare(&repo, git.cache().PathFor(url)->c_str()) < 0) return {};
+  git::RepositoryPtr owned(repo);
+  git_strarray names{};
+  if (git_reference_list(&names, repo) < 0) return {};
+  std::vector<std::string> refs(names.strings, names.strings + names.count);
+  git_strarray_dispose(&names);
+  return refs;
+}
+
 // Another writer moves the branch after our listing, inside the push: a pre-receive hook
 // updates it before the server applies ours. The server's compare-and-swap refuses our
 // update; the answer is a conflict with the other writer's tip, and nothing of ours lands.
@@ -328,6 +440,12 @@ void ExpectServerSideRaceIsAConflict(const std::string& transport) {
   EXPECT_EQ(result->outcome, PushResult::Outcome::kConflict);
   EXPECT_EQ(result->tip, theirs);
   EXPECT_EQ(world->Tip(ref), theirs);
+  // Nor in the object cache: no object of the refused push, no ref but fetched tips.
+  auto& git = dynamic_cast<git::Libgit2Remote&>(world->remote());
+  EXPECT_FALSE(CacheHoldsBlob(git, ref.url, "ours"));
+  for (const std::string& name : CacheRefs(git, ref.url)) {
+    EXPECT_TRUE(absl::StartsWith(name, "refs/gitdest/tips/")) << name;
+  }
 }
 
 TEST(Libgit2RaceTest, ServerSideRaceOverHttpsIsAConflict) {
