@@ -27,6 +27,16 @@ int SshPort(const std::string& url) {
   return std::atoi(url.substr(colon + 1, slash - colon - 1).c_str());
 }
 
+// What to add when an SSH key was refused: libssh2 1.10 signs with an RSA key as ssh-rsa
+// (SHA-1) only, which OpenSSH 8.8 and later and the hosted Git services refuse.
+std::string KeyTypeHint(const std::string& private_key) {
+  if (private_key.empty()) return "";
+  absl::StatusOr<std::string> public_key = PublicKeyLine(private_key);
+  if (!public_key.ok() || !absl::StartsWith(*public_key, "ssh-rsa ")) return "";
+  return "; it is an RSA key, which gitdest can only sign with SHA-1 (ssh-rsa), refused by "
+         "OpenSSH 8.8+ and by GitHub: use an ed25519 or ECDSA key";
+}
+
 bool WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
@@ -83,7 +93,8 @@ int Session::Credential(git_credential** out, const char* user_from_url, unsigne
         absl::StatusCode::kUnauthenticated,
         absl::StrCat("the remote refused the credentials of ", SecretName(),
                      c.username.empty() ? "" : absl::StrCat(" (user \"", c.username, "\")"),
-                     ": check its username and password, or its ssh-privatekey"));
+                     ": check its username and password, or its ssh-privatekey",
+                     KeyTypeHint(c.ssh_private_key)));
   }
   const std::string user = user_from_url != nullptr && *user_from_url != '\0' ? user_from_url
                            : c.username.empty()                               ? "git"

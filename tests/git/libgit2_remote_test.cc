@@ -501,10 +501,23 @@ TEST(Libgit2AuthTest, HashedKnownHostsAreAccepted) {
 }
 
 TEST(Libgit2AuthTest, WrongKeyIsUnauthenticated) {
+  std::unique_ptr<GitWorld> probe = MakeRealWorld("ssh");
+  if (!probe || std::getenv("GITDEST_TEST_SSH_STRANGER_KEY") == nullptr) {
+    GTEST_SKIP() << "ssh servers are not running (tests/git/servers.sh)";
+  }
+  ExpectRefused(
+      "ssh",
+      [](git::Credentials& c) { c.ssh_private_key = FileNamedBy("GITDEST_TEST_SSH_STRANGER_KEY"); },
+      absl::StatusCode::kUnauthenticated, "check its username and password, or its ssh-privatekey");
+}
+
+// The test server authorizes the RSA key too, yet refuses its SHA-1 signature (OpenSSH's
+// defaults since 8.8): what an operator with an RSA key meets, told what to do instead.
+TEST(Libgit2AuthTest, AnRsaKeyIsRefusedWithTheKeyTypeToUseInstead) {
   ExpectRefused(
       "ssh",
       [](git::Credentials& c) { c.ssh_private_key = FileNamedBy("GITDEST_TEST_SSH_RSA_KEY"); },
-      absl::StatusCode::kUnauthenticated, "refused the credentials");
+      absl::StatusCode::kUnauthenticated, "use an ed25519 or ECDSA key");
 }
 
 }  // namespace

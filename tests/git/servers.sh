@@ -117,6 +117,7 @@ make_ssh_keys() {
   ssh-keygen -q -t ed25519 -N '' -C gitdest-test-host -f "$SSH/host_ed25519_key"
   ssh-keygen -q -t ed25519 -N '' -C gitdest-test-ed25519 -f "$SSH/id_ed25519"
   ssh-keygen -q -t rsa -b 3072 -N '' -C gitdest-test-rsa -f "$SSH/id_rsa"
+  ssh-keygen -q -t ed25519 -N '' -C gitdest-test-stranger -f "$SSH/id_stranger"  # not authorized
   cat "$SSH/id_ed25519.pub" "$SSH/id_rsa.pub" >"$SSH/authorized_keys"
   local key
   key="$(cut -d' ' -f1,2 "$SSH/host_ed25519_key.pub")"
@@ -208,6 +209,7 @@ write_env_file() {
     printf 'export GITDEST_TEST_SSH_PUBKEY=%q\n' "$SSH/id_ed25519.pub"
     printf 'export GITDEST_TEST_SSH_RSA_KEY=%q\n' "$SSH/id_rsa"
     printf 'export GITDEST_TEST_SSH_RSA_PUBKEY=%q\n' "$SSH/id_rsa.pub"
+    printf 'export GITDEST_TEST_SSH_STRANGER_KEY=%q\n' "$SSH/id_stranger"
     printf 'export GITDEST_TEST_KNOWN_HOSTS=%q\n' "$SSH/known_hosts"
     printf 'export GITDEST_TEST_KNOWN_HOSTS_HASHED=%q\n' "$SSH/known_hosts_hashed"
     printf 'export GITDEST_TEST_FILE_BASE=%q\n' "file://$REPOS"
