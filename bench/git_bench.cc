@@ -257,6 +257,16 @@ void Soak(gitdest::git::Libgit2Remote& git, const Target& t, int cycles) {
               100.0 * static_cast<double>(end - after_warmup) / static_cast<double>(after_warmup));
 }
 
+constexpr char kUsage[] =
+    "usage: git_bench [--reps=21] [--changes=1000] [--batch=20] [--large] [--soak=N] [--https]\n"
+    "  the libgit2 adapter against the git CLI on the same server, in the same run:\n"
+    "  --reps=N      reads and later writes measured\n"
+    "  --changes=N   changes committed and pushed in batches of --batch=N\n"
+    "  --large       also a generated repository of 100,000 files in 10,000 commits\n"
+    "  --soak=N      N push cycles in this process; RSS growth from the first tenth on\n"
+    "  --https       over the test servers' HTTPS (under tests/git/with-servers.sh);\n"
+    "                file:// otherwise\n";
+
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value != nullptr ? value : "";
@@ -269,12 +279,20 @@ int main(int argc, char** argv) {
   bool https = false, large = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg.starts_with("--reps=")) reps = std::atoi(arg.c_str() + 7);
-    if (arg.starts_with("--changes=")) changes = std::atoi(arg.c_str() + 10);
-    if (arg.starts_with("--batch=")) batch = std::atoi(arg.c_str() + 8);
-    if (arg.starts_with("--soak=")) soak = std::atoi(arg.c_str() + 7);
-    https |= arg == "--https";
-    large |= arg == "--large";
+    if (arg.starts_with("--reps=")) {
+      reps = std::atoi(arg.c_str() + 7);
+    } else if (arg.starts_with("--changes=")) {
+      changes = std::atoi(arg.c_str() + 10);
+    } else if (arg.starts_with("--batch=")) {
+      batch = std::atoi(arg.c_str() + 8);
+    } else if (arg.starts_with("--soak=")) {
+      soak = std::atoi(arg.c_str() + 7);
+    } else if (arg == "--https" || arg == "--large") {
+      (arg == "--https" ? https : large) = true;
+    } else {
+      std::fprintf(arg == "--help" || arg == "-h" ? stdout : stderr, "%s", kUsage);
+      return arg == "--help" || arg == "-h" ? 0 : 64;
+    }
   }
   std::string dir = (std::filesystem::temp_directory_path() / "gitdest-bench-XXXXXX").string();
   Target t;
