@@ -49,10 +49,11 @@ void BranchWorker::UpdateRemote(const Remote& remote) {
   // was read.
   if (!SameRepository(remote.url, remote_.url)) {
     // Another repository: nothing read from the old one describes it. A read in
-    // flight still completes for its waiters, but its result is not cached.
+    // flight still completes for its waiters, but its result is not cached; one still
+    // waiting to be sent reads the new remote.
     cache_.reset();
     tip_.reset();
-    if (read_) read_->cacheable = false;
+    if (read_ && read_->sent) read_->cacheable = false;
   }
   remote_ = remote;
 }
@@ -68,16 +69,22 @@ bool BranchWorker::InUse() const {
 
 // ---- metadata ------------------------------------------------------------------------
 
-FetchMetadata BranchWorker::StartRead(absl::Time now, RequestIds& ids) {
+void BranchWorker::AskRead(absl::Time now) {
   GITDEST_ASSERT(!read_);
   GITDEST_ASSERT(now >= read_not_before_);
-  read_ = Read{ids.Next(), now, {}, true};
-  read_not_before_ = now + options_->metadata_cache_ttl;
-  return FetchMetadata{read_->request, Ref(), tip_.value_or(""), options_->read_timeout};
+  read_ = Read{std::nullopt, {}, true};
 }
 
-MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now,
-                                                RequestIds& ids) {
+FetchMetadata BranchWorker::SendRead(absl::Time now, RequestIds& ids) {
+  GITDEST_ASSERT(read_waiting());
+  // Asked no earlier than read_not_before_, so sent no earlier either: one read per TTL.
+  GITDEST_ASSERT(now >= read_not_before_);
+  read_->sent = Sent{ids.Next(), now};
+  read_not_before_ = now + options_->metadata_cache_ttl;
+  return FetchMetadata{read_->sent->request, Ref(), tip_.value_or(""), options_->read_timeout};
+}
+
+MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, absl::Time now) {
   if (cache_ && now - cache_->read_at < options_->metadata_cache_ttl) {
     // Answered: a read still in flight (the cache was refreshed by a push meanwhile) no
     // longer speaks for it, whatever it answers.
@@ -92,29 +99,31 @@ MetadataAnswer BranchWorker::SyncAndGetMetadata(const ObjectKey& destination, ab
     if (!last_read_error_.ok()) return MetadataFailed{last_read_error_, read_not_before_};
     // Only after a URL change emptied the cache: the new remote is read once the TTL
     // since the last read has passed, so reads stay one per TTL.
-    return MetadataPending{std::nullopt, read_not_before_};
+    return MetadataPending{.asked = false, .ready_at = read_not_before_};
   }
-  FetchMetadata start = StartRead(now, ids);
+  AskRead(now);
   read_->waiters.insert(destination);
-  return MetadataPending{std::move(start)};
+  return MetadataPending{.asked = true};
 }
 
 BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
     RequestId request, const absl::StatusOr<PullReport>& result) {
-  if (!read_ || read_->request != request) return {};  // stale: not this read
+  if (!read_ || !read_->sent || read_->sent->request != request) return {};  // not this read
   Read read = std::move(*read_);
   read_.reset();
+  // The remote was read no earlier than the request was sent.
+  const absl::Time read_at = read.sent->at;
   if (!result.ok()) {
     ++read_failures_;
     last_read_error_ = result.status();
-    read_not_before_ = read.started_at + ReadRetryDelay();
+    read_not_before_ = read_at + ReadRetryDelay();
     return {std::move(read.waiters), MetadataFailed{last_read_error_, read_not_before_}};
   }
   read_failures_ = 0;
   last_read_error_ = absl::OkStatus();
   if (!read.cacheable) {
     // It described the previous remote: ask the new one when reads are allowed again.
-    return {std::move(read.waiters), MetadataPending{std::nullopt, read_not_before_}};
+    return {std::move(read.waiters), MetadataPending{.asked = false, .ready_at = read_not_before_}};
   }
   // Force-pushed: what was written may be gone; every destination writes its files again.
   // Unknown (the adapter does not hold the new tip's history) is taken as possibly
@@ -125,8 +134,8 @@ BranchWorker::ReadOutcome BranchWorker::OnMetadataFetched(
       (result->history_rewritten == Tristate::kUnknown && moved)) {
     resync_all_ = true;
   }
-  BranchInfo info{*result, read.started_at};
-  if (!cache_ || cache_->read_at <= read.started_at) {
+  BranchInfo info{*result, read_at};
+  if (!cache_ || cache_->read_at <= read_at) {
     cache_ = info;
     // A batch in flight will learn the tip from its own result.
     if (!batch_) LearnTip(result->exists_on_remote ? result->head.sha : "");
@@ -212,12 +221,13 @@ PushBatch BranchWorker::TakeBatch(absl::Time now, RequestIds& ids) {
   return batch;
 }
 
-std::optional<Effect> BranchWorker::MaybeStartPush(absl::Time now, RequestIds& ids) {
+std::optional<PushStart> BranchWorker::MaybeStartPush(absl::Time now, RequestIds& ids) {
   if (!PushDue(now)) return std::nullopt;
   if (!tip_) {
     // The batch must be built on the remote tip: learn it first.
     if (read_ || now < read_not_before_) return std::nullopt;
-    return StartRead(now, ids);
+    AskRead(now);
+    return ReadAsked{};
   }
   batch_ = TakeBatch(now, ids);
   return *batch_;
@@ -310,7 +320,9 @@ std::set<std::string> BranchWorker::QueuedWritesUnder(const std::string& folder)
 
 absl::Time BranchWorker::NextWakeAt() const {
   absl::Time wake = absl::InfiniteFuture();
-  if (read_) wake = read_->started_at + options_->read_timeout;
+  // A read still waiting to be sent has no deadline yet: the controller sends it when a
+  // slot frees.
+  if (read_ && read_->sent) wake = read_->sent->at + options_->read_timeout;
   if (batch_) return std::min(wake, batch_started_at_ + options_->push_timeout);
   if (pending_.empty()) return wake;
   const PushSettings& push = remote_.push;

@@ -32,10 +32,15 @@ struct MetadataFailed {
   absl::Time retry_at;  // the earliest the worker will read again
 };
 struct MetadataPending {
-  std::optional<FetchMetadata> start;          // set when this call started the read
+  bool asked = false;  // this call asked for the read: the controller sends it (SendRead)
   absl::Time ready_at = absl::InfinitePast();  // set when the read must wait for the TTL
 };
 using MetadataAnswer = std::variant<MetadataReady, MetadataFailed, MetadataPending>;
+
+// What MaybeStartPush starts: the batch, or the read that must learn the remote tip first
+// (asked, as by SyncAndGetMetadata: the controller sends it).
+struct ReadAsked {};
+using PushStart = std::variant<PushBatch, ReadAsked>;
 
 // What a worker knows of its GitRepoConfig.
 struct Remote {
@@ -73,9 +78,14 @@ class BranchWorker {
 
   // ---- metadata ------------------------------------------------------------------
   // The seed's SyncAndGetMetadata: the cached report if it is younger than the TTL,
-  // else one remote read shared by every destination that asks while it is in
-  // flight (the caller gets MetadataPending and is completed by OnMetadataFetched).
-  MetadataAnswer SyncAndGetMetadata(const ObjectKey& destination, absl::Time now, RequestIds& ids);
+  // else one remote read shared by every destination that asks while it is asked for
+  // or in flight (the caller gets MetadataPending and is completed by OnMetadataFetched).
+  // A read is asked first and sent later (SendRead), when the controller has a slot
+  // for it (ControllerOptions::max_reads_in_flight); until then it waits, and so do its
+  // destinations.
+  MetadataAnswer SyncAndGetMetadata(const ObjectKey& destination, absl::Time now);
+  // Sends the read asked for: the TTL and the read's deadline run from `now`.
+  FetchMetadata SendRead(absl::Time now, RequestIds& ids);
   // The seed's GetBranchMetadata: the last successful read, whatever its age.
   const std::optional<BranchInfo>& GetBranchMetadata() const { return cache_; }
   // Applies a read's result. Its waiters are answered by this read itself, not by
@@ -85,11 +95,14 @@ class BranchWorker {
     MetadataAnswer answer;
   };
   ReadOutcome OnMetadataFetched(RequestId request, const absl::StatusOr<PullReport>& result);
-  bool read_in_flight() const { return read_.has_value(); }
+  // A read is asked for: waiting to be sent, or in flight.
+  bool read_pending() const { return read_.has_value(); }
+  // A read is asked for and waits to be sent.
+  bool read_waiting() const { return read_ && !read_->sent; }
   // The request of the read in flight, if any. (The controller's registry of requests
   // finds one overdue and fails it as if its port had answered DeadlineExceeded.)
   std::optional<RequestId> read_request() const {
-    return read_ ? std::optional(read_->request) : std::nullopt;
+    return read_ && read_->sent ? std::optional(read_->sent->request) : std::nullopt;
   }
   const absl::Status& last_read_error() const { return last_read_error_; }
 
@@ -108,8 +121,8 @@ class BranchWorker {
   // ---- writes --------------------------------------------------------------------
   void Enqueue(FileChange change, absl::Time now);
   // Starts a batch if one is due and none is in flight. Needs the remote tip: if it
-  // is unknown the worker asks for a metadata read first (returned instead).
-  std::optional<Effect> MaybeStartPush(absl::Time now, RequestIds& ids);
+  // is unknown the worker asks for a metadata read first (ReadAsked instead).
+  std::optional<PushStart> MaybeStartPush(absl::Time now, RequestIds& ids);
   // Applies a push result; returns the destinations whose changes were pushed.
   std::set<ObjectKey> OnPushCompleted(RequestId request, const absl::StatusOr<PushResult>& result,
                                       absl::Time now);
@@ -132,7 +145,7 @@ class BranchWorker {
   template <class T>
   friend struct StateFields;  // core/state_hash.cc hashes every field
   bool PushDue(absl::Time now) const;
-  FetchMetadata StartRead(absl::Time now, RequestIds& ids);
+  void AskRead(absl::Time now);
   PushBatch TakeBatch(absl::Time now, RequestIds& ids);
   void Requeue(std::vector<FileChange> changes);
   void CoalesceIfFull();
@@ -147,9 +160,12 @@ class BranchWorker {
 
   // Metadata. read_not_before_ enforces one remote read per TTL, backoff included.
   std::optional<BranchInfo> cache_;
-  struct Read {
+  struct Sent {
     RequestId request;
-    absl::Time started_at;
+    absl::Time at;
+  };
+  struct Read {
+    std::optional<Sent> sent;  // nullopt while it waits for a free slot
     std::set<ObjectKey> waiters;
     bool cacheable;  // false once a URL change made its answer describe another remote
   };

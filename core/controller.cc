@@ -81,6 +81,7 @@ Output Controller::Handle(const Input& input, absl::Time now) {
              input);
   if (!was_active && active()) MarkAllOwnedStatuses();  // a new leader writes every one anew
   RunDueTimers(now);
+  if (active()) SendWaitingReads(now);
   PublishOwnedStatuses(now);
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
   Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};
@@ -464,14 +465,13 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
                     now);
     return;
   }
-  if (std::optional<Effect> effect = worker.MaybeStartPush(now, ids_)) {
-    if (const auto* push = std::get_if<PushBatch>(&*effect)) {
+  if (std::optional<PushStart> start = worker.MaybeStartPush(now, ids_)) {
+    if (auto* push = std::get_if<PushBatch>(&*start)) {
       requests_.Sent(push->request, RequestKind::kPush, worker.key(), now);
+      Emit(std::move(*push));
+    } else {
+      AskRead(worker, now);  // the tip, which the batch must be built on
     }
-    if (const auto* read = std::get_if<FetchMetadata>(&*effect)) {
-      requests_.Sent(read->request, RequestKind::kMetadataRead, worker.key(), now);
-    }
-    Emit(*std::move(effect));
   }
   if (worker.TakeResyncAll()) {
     // What the branch holds under its destinations' folders may not be theirs (see
@@ -490,8 +490,10 @@ void Controller::RetireIfUnused(BranchWorker& worker, absl::Time now) {
   if (worker.InUse()) return;
   // Its branch leaves its GitRepoConfig's status.
   MarkStatusDue(ResourceKind::kGitRepoConfig, worker.key().repo_config);
-  // Answers to its requests will find no worker: forget them now.
+  // Answers to its requests will find no worker: forget them now, and a read still
+  // waiting is never sent.
   requests_.ForgetOwner(worker.key());
+  if (worker.read_waiting()) std::erase(reads_waiting_, worker.key());
   timers_.Cancel(WorkerTimer(worker));
   const bool retired = workers_.RetireIfUnused(worker, now);
   GITDEST_ASSERT(retired);
@@ -502,6 +504,33 @@ void Controller::ScheduleWorker(const BranchWorker& worker, absl::Time now) {
     timers_.Set(WorkerTimer(worker), std::max(wake, now + absl::Nanoseconds(1)));
   } else {
     timers_.Cancel(WorkerTimer(worker));
+  }
+}
+
+void Controller::AskRead(BranchWorker& worker, absl::Time now) {
+  GITDEST_ASSERT(worker.read_waiting());
+  if (reads_waiting_.empty() &&
+      requests_.CountInFlight(RequestKind::kMetadataRead) < read_slots()) {
+    return SendRead(worker, now);
+  }
+  // Its destinations wait with it; its TTL and deadline start when it is sent.
+  reads_waiting_.push_back(worker.key());
+}
+
+void Controller::SendRead(BranchWorker& worker, absl::Time now) {
+  FetchMetadata read = worker.SendRead(now, ids_);
+  requests_.Sent(read.request, RequestKind::kMetadataRead, worker.key(), now);
+  Emit(std::move(read));
+  ScheduleWorker(worker, now);  // the read's deadline
+}
+
+void Controller::SendWaitingReads(absl::Time now) {
+  while (!reads_waiting_.empty() &&
+         requests_.CountInFlight(RequestKind::kMetadataRead) < read_slots()) {
+    BranchWorker* worker = workers_.Find(reads_waiting_.front());
+    reads_waiting_.pop_front();
+    GITDEST_ASSERT(worker != nullptr);  // a retired worker left the queue
+    SendRead(*worker, now);
   }
 }
 
@@ -582,6 +611,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   groups_.clear();
   workers_ = WorkerManager(options_);
   requests_.Clear();
+  reads_waiting_.clear();
   timers_ = TimerQueue();
   config_statuses_.clear();
   rule_statuses_.clear();
@@ -628,6 +658,7 @@ void Controller::DropWork(absl::Time now) {
   ForgetOwnedWrites();
   workers_ = WorkerManager(options_);
   requests_.Clear();  // a late answer of the lost term acts on nothing
+  reads_waiting_.clear();
   timers_ = TimerQueue();
   for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
 }

@@ -4,6 +4,8 @@
 // the same effects, byte for byte.
 #pragma once
 
+#include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -110,6 +112,11 @@ class Controller {
   const WorkerManager& workers() const { return workers_; }
   // Every request sent and not yet answered (or given up on).
   const Requests& requests() const { return requests_; }
+  // The workers whose read is asked but not sent, first asked first: they wait until
+  // fewer than max_reads_in_flight reads are in flight.
+  const std::deque<WorkerKey>& reads_waiting() const { return reads_waiting_; }
+  // The bound on reads in flight (max_reads_in_flight, at least 1).
+  size_t read_slots() const { return std::max<size_t>(options_.max_reads_in_flight, 1); }
   const std::map<ObjectKey, OwnedStatus<RepoConfigStatus>>& config_statuses() const {
     return config_statuses_;
   }
@@ -184,7 +191,7 @@ class Controller {
   bool Admit(DestinationRecord& rec, absl::Time now);
   // Sets rec.lost_to from its group's verdicts, computing them if its claims changed.
   void RefreshVerdict(DestinationRecord& rec, absl::Time now);
-  void Complete(DestinationRecord& rec, MetadataAnswer answer, const BranchWorker& worker,
+  void Complete(DestinationRecord& rec, const MetadataAnswer& answer, const BranchWorker& worker,
                 absl::Time now);
   void FinishInvalid(DestinationRecord& rec, const absl::Status& error, absl::Time now);
   void FinishConflict(DestinationRecord& rec, absl::Time now);
@@ -238,6 +245,14 @@ class Controller {
   void ServiceWorker(BranchWorker& worker, absl::Time now);
   void ScheduleWorker(const BranchWorker& worker, absl::Time now);
   void RetireIfUnused(BranchWorker& worker, absl::Time now);
+  // Remote reads: bounded in flight (max_reads_in_flight), the rest wait in
+  // reads_waiting_, first asked first sent. A read the worker asked for is sent at once
+  // if a slot is free and none waits before it, else it waits.
+  void AskRead(BranchWorker& worker, absl::Time now);
+  void SendRead(BranchWorker& worker, absl::Time now);
+  // Sends waiting reads, oldest first, while slots are free (at the end of each Handle:
+  // a read answered, given up or forgotten freed one).
+  void SendWaitingReads(absl::Time now);
   // The worker whose read or push `request` was, now answered; nullptr if it is not in
   // flight (late, duplicated, of another incarnation or term) or its worker is gone.
   BranchWorker* TakeRequest(RequestId request, RequestKind kind);
@@ -254,6 +269,7 @@ class Controller {
   absl::Status CheckWorkers() const;
   absl::Status CheckDestinations() const;
   absl::Status CheckRequests() const;
+  absl::Status CheckReadsWaiting() const;
   bool OwnerExists(const RequestOwner& owner) const;
   bool RecordIndexHolds() const;
   bool WorkersAndDestinationsHold() const;
@@ -279,7 +295,8 @@ class Controller {
   uint64_t verdicts_serials_ = 0;
   std::map<Group, GroupState> groups_;
   WorkerManager workers_;
-  Requests requests_;  // every request in flight, of every kind (core/requests.h)
+  Requests requests_;                    // every request in flight, of every kind (core/requests.h)
+  std::deque<WorkerKey> reads_waiting_;  // reads asked and not yet sent, oldest first
   std::map<ObjectKey, OwnedStatus<RepoConfigStatus>> config_statuses_;
   std::map<ObjectKey, OwnedStatus<WatchRuleStatus>> rule_statuses_;
   std::set<StatusTarget> statuses_due_;  // ordered: written in this order

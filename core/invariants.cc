@@ -91,7 +91,7 @@ absl::Status Controller::CheckDestinations() const {
                                                 " is admitted to worker ",
                                                 rec.worker->key().ToString(), " which lacks it"));
       }
-      if (rec.awaiting_metadata && !worker->read_in_flight()) {
+      if (rec.awaiting_metadata && !worker->read_pending()) {
         return absl::InternalError(
             absl::StrCat(key.ToString(), " awaits a metadata read that is not in flight"));
       }
@@ -138,6 +138,35 @@ absl::Status Controller::CheckRequests() const {
       return absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind), " ",
                                               id, " has no owner any more"));
     }
+  }
+  return CheckReadsWaiting();
+}
+
+// Reads in flight stay within max_reads_in_flight; none waits while a slot is free (at the
+// end of a step), and reads_waiting_ lists exactly the workers whose read waits, once each.
+absl::Status Controller::CheckReadsWaiting() const {
+  const size_t reads = requests_.CountInFlight(RequestKind::kMetadataRead);
+  if (reads > read_slots()) {
+    return absl::InternalError(absl::StrCat("reads in flight: ", reads, ", above the bound of ",
+                                            read_slots(), " (max_reads_in_flight)"));
+  }
+  if (!reads_waiting_.empty() && reads < read_slots()) {
+    return absl::InternalError(absl::StrCat("reads: ", reads_waiting_.size(), " wait while only ",
+                                            reads, " of ", read_slots(), " are in flight"));
+  }
+  std::set<WorkerKey> queued;
+  for (const WorkerKey& key : reads_waiting_) {
+    const BranchWorker* worker = workers_.Find(key);
+    if (worker == nullptr || !worker->read_waiting() || !queued.insert(key).second) {
+      return absl::InternalError(absl::StrCat(
+          "reads: ", key.ToString(), " waits to send a read it has not asked for, or twice"));
+    }
+  }
+  const auto waiting = std::count_if(workers_.workers().begin(), workers_.workers().end(),
+                                     [](const auto& entry) { return entry.second.read_waiting(); });
+  if (static_cast<size_t>(waiting) != queued.size()) {
+    return absl::InternalError(absl::StrCat("reads: ", waiting, " workers have a read waiting, ",
+                                            queued.size(), " wait to send one"));
   }
   return absl::OkStatus();
 }
@@ -199,7 +228,7 @@ bool Controller::WorkersAndDestinationsHold() const {
     // A live worker of workers_, in its slot (checked above).
     const uint32_t slot = rec.worker->slot();
     if (slot >= by_slot.size() || by_slot[slot].worker != rec.worker) return false;
-    if (rec.awaiting_metadata && !rec.worker->read_in_flight()) return false;
+    if (rec.awaiting_metadata && !rec.worker->read_pending()) return false;
     Cursor& cursor = by_slot[slot];
     if (cursor.next == cursor.worker->destinations().end() || *cursor.next != key) return false;
     ++cursor.next;

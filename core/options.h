@@ -43,6 +43,12 @@ struct ControllerOptions {
   // Bound on queued changes per branch: beyond it the queue coalesces to the latest
   // change per path (nothing is dropped; see BranchWorker::Enqueue).
   size_t max_pending_changes = 10000;
+
+  // Remote reads in flight at once, over every branch (at least 1). A read asked beyond
+  // it waits, first asked first sent, and its destinations wait with it (they do not
+  // fail); its timeout runs from when it is sent. gitdest-controller sets it to its read
+  // threads (--git-read-workers), so that a read never waits for a thread.
+  size_t max_reads_in_flight = 16;
 };
 
 }  // namespace gitdest::core

@@ -29,7 +29,7 @@ struct BranchReadState {
   bool read = false;        // a read succeeded (the worker's cache)
   bool exists = false;      // and found the branch
   absl::Status last_error;  // the last read failed with this; OK when it did not
-  bool in_flight = false;   // a read is in flight
+  bool in_flight = false;   // a read is asked for: waiting to be sent, or in flight
 };
 
 // A GitRepoConfig's conditions and counts.

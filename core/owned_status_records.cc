@@ -22,7 +22,7 @@ BranchReadState ReadStateOf(const BranchWorker& worker) {
   const std::optional<BranchInfo>& cache = worker.GetBranchMetadata();
   return BranchReadState{worker.key().branch, cache.has_value(),
                          cache && cache->report.exists_on_remote, worker.last_read_error(),
-                         worker.read_in_flight()};
+                         worker.read_pending()};
 }
 
 template <class Status>

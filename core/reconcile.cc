@@ -51,7 +51,11 @@ void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
                            options_.api_timeout,
                            rules_.ListSelectorsFor(rec.destination.key, discovered_)});
   }
-  Complete(rec, worker.SyncAndGetMetadata(rec.destination.key, now, ids_), worker, now);
+  const MetadataAnswer answer = worker.SyncAndGetMetadata(rec.destination.key, now);
+  if (const auto* pending = std::get_if<MetadataPending>(&answer); pending && pending->asked) {
+    AskRead(worker, now);  // sent at once, or once a slot is free
+  }
+  Complete(rec, answer, worker, now);
 }
 
 bool Controller::ResyncDue(const DestinationRecord& rec, absl::Time now) const {
@@ -60,24 +64,19 @@ bool Controller::ResyncDue(const DestinationRecord& rec, absl::Time now) const {
 }
 
 // Finishes a reconcile with what the worker answered (from its cache or a read).
-void Controller::Complete(DestinationRecord& rec, MetadataAnswer answer, const BranchWorker& worker,
-                          absl::Time now) {
+void Controller::Complete(DestinationRecord& rec, const MetadataAnswer& answer,
+                          const BranchWorker& worker, absl::Time now) {
   rec.awaiting_metadata = false;
   if (auto* ready = std::get_if<MetadataReady>(&answer)) {
     FinishSynced(rec, ready->info, worker, now);
   } else if (auto* failed = std::get_if<MetadataFailed>(&answer)) {
     FinishFetchFailed(rec, failed->error, failed->retry_at, now);
   } else {
-    auto& pending = std::get<MetadataPending>(answer);
-    if (pending.start) {
-      requests_.Sent(pending.start->request, RequestKind::kMetadataRead, worker.key(), now);
-      Emit(*std::move(pending.start));
-      ScheduleWorker(worker, now);  // the read's deadline
-    }
+    const auto& pending = std::get<MetadataPending>(answer);
     if (pending.ready_at != absl::InfinitePast()) {
       timers_.Set(DestinationTimer(rec), pending.ready_at);  // the next read is allowed then
     } else {
-      rec.awaiting_metadata = true;  // completed by the read's result
+      rec.awaiting_metadata = true;  // completed by the read's result, once it is sent
       timers_.Cancel(DestinationTimer(rec));
     }
   }

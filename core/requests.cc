@@ -62,6 +62,16 @@ bool Requests::AnyInFlight(RequestKind kind) const {
   return it != by_owner_.end() && (*it)->kind == kind;
 }
 
+size_t Requests::CountInFlight(RequestKind kind) const {
+  const WorkerKey least;
+  size_t count = 0;
+  for (auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
+       it != by_owner_.end() && (*it)->kind == kind; ++it) {
+    ++count;
+  }
+  return count;
+}
+
 void Requests::ForgetOwner(const RequestOwner& owner) {
   for (RequestKind kind : {RequestKind::kMetadataRead, RequestKind::kPush, RequestKind::kList,
                            RequestKind::kStatusWrite}) {

@@ -84,6 +84,9 @@ class Requests {
   }
   // Whether any request of `kind` is in flight.
   bool AnyInFlight(RequestKind kind) const;
+  // How many requests of `kind` are in flight: linear in that number (the core bounds it
+  // where it counts, e.g. reads by ControllerOptions::max_reads_in_flight).
+  size_t CountInFlight(RequestKind kind) const;
 
   // Gives up on the owner's request of `kind` (its answer will be ignored), if any.
   template <class Owner>

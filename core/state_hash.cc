@@ -177,7 +177,7 @@ GITDEST_STATE_FIELDS(ControllerOptions, metadata_cache_ttl, read_timeout, push_t
                      read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,
                      api_timeout, push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
-                     max_pending_changes);
+                     max_pending_changes, max_reads_in_flight);
 
 // ---- The rule index (core/watch_rules.h) ------------------------------------------------
 
@@ -203,7 +203,8 @@ struct StateFields<Slots<T>> {
 // ---- Branch workers (core/branch_worker.h, core/worker_manager.h) ----------------------
 
 GITDEST_STATE_FIELDS(Remote, url, secret, push);
-GITDEST_STATE_FIELDS(BranchWorker::Read, request, started_at, waiters, cacheable);
+GITDEST_STATE_FIELDS(BranchWorker::Sent, request, at);
+GITDEST_STATE_FIELDS(BranchWorker::Read, sent, waiters, cacheable);
 GITDEST_STATE_FIELDS(BranchWorker::Memory, url, cache, read_not_before, last_read_error,
                      read_failures);
 
@@ -282,8 +283,8 @@ GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
 uint64_t Controller::StateHash() const {
   const auto& [options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched,
                object_versions, destinations, destination_slots, records_by_key, verdicts_serials,
-               groups, workers, requests, config_statuses, rule_statuses, statuses_due,
-               statuses_unsettled, timers, effects] = *this;
+               groups, workers, requests, reads_waiting, config_statuses, rule_statuses,
+               statuses_due, statuses_unsettled, timers, effects] = *this;
   Encoder enc;
   enc.NameGroups(groups);
   enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
@@ -303,8 +304,8 @@ uint64_t Controller::StateHash() const {
     auto it = records_by_key.find(key);
     enc(it == records_by_key.end() ? nullptr : it->second);
   }
-  enc(verdicts_serials, groups, workers, requests, config_statuses, rule_statuses, statuses_due,
-      statuses_unsettled, timers);
+  enc(verdicts_serials, groups, workers, requests, reads_waiting, config_statuses, rule_statuses,
+      statuses_due, statuses_unsettled, timers);
   // Effects are collected within one Handle call and handed out at its end: between
   // calls, when the state is hashed, there are none.
   enc(effects.size());

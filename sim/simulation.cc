@@ -85,6 +85,9 @@ ConfigDraw ChooseConfig(uint64_t seed) {
   // (2h and 4h, two in seven) let rare faults pile up.
   draw.duration = pick({absl::Minutes(30), absl::Minutes(30), absl::Minutes(30), absl::Hours(1),
                         absl::Hours(1), absl::Hours(2), absl::Hours(4)});
+  // Drawn last, so that the draws above stay as they were. One or two slots make reads of
+  // several branches wait for each other.
+  o.max_reads_in_flight = std::initializer_list<size_t>{1, 2, 32}.begin()[prng.Below(3)];
   return draw;
 }
 
@@ -92,12 +95,14 @@ std::string ConfigDraw::Describe() const {
   const core::ControllerOptions& o = core_options;
   return absl::StrFormat(
       "ttl=%s read_timeout=%s push_timeout=%s requeue=%s±%.0f%% conflict_retries=%d "
-      "push_backoff=%s..%s queue_bound=%zu push: interval=%s max_commits=%d max_bytes=%d",
+      "push_backoff=%s..%s queue_bound=%zu reads_in_flight=%zu push: interval=%s "
+      "max_commits=%d max_bytes=%d",
       absl::FormatDuration(o.metadata_cache_ttl), absl::FormatDuration(o.read_timeout),
       absl::FormatDuration(o.push_timeout), absl::FormatDuration(o.requeue_interval),
       o.requeue_jitter_fraction * 100, o.push_conflict_retries,
       absl::FormatDuration(o.push_retry_delay_min), absl::FormatDuration(o.push_retry_delay_max),
-      o.max_pending_changes, absl::FormatDuration(push.interval), push.max_commits, push.max_bytes);
+      o.max_pending_changes, o.max_reads_in_flight, absl::FormatDuration(push.interval),
+      push.max_commits, push.max_bytes);
 }
 
 std::string SimOptions::ReproduceCommand() const {

@@ -127,12 +127,30 @@ absl::Status StateChecker::Step(absl::Time now, const core::Input& input,
     if (it == controller.destinations().end()) continue;
     if (absl::Status s = CheckReconciled(now, it->second, controller); !s.ok()) return s;
   }
+  return CheckReadsInFlight(controller);
+}
+
+// The core bounds the reads its port works on at once (max_reads_in_flight: production
+// runs that many read threads, so that no read waits for one and times out unstarted).
+absl::Status StateChecker::CheckReadsInFlight(const core::Controller& controller) {
+  // A read given up on with its worker (retired: no destination uses the branch) frees
+  // its slot at once; its answer, if any, is ignored.
+  std::erase_if(reads_, [&](const auto& read) {
+    return !controller.requests().by_id().contains(read.first);
+  });
+  if (reads_.size() > controller.read_slots()) {
+    return absl::InternalError(absl::StrCat("reads in flight: ", reads_.size(),
+                                            " sent and unanswered, above max_reads_in_flight (",
+                                            controller.read_slots(), ")"));
+  }
   return absl::OkStatus();
 }
 
 // What the inputs tell: the lease, the types discovered, every folder a destination was
 // given, the answers to pushes. A restart or a new term starts memory afresh.
 void StateChecker::Observe(absl::Time now, const core::Input& input) {
+  // Past its deadline the core has given up on a read, and the port has too.
+  std::erase_if(reads_, [&](const auto& read) { return now >= read.second; });
   for (auto it = pushes_.begin(); it != pushes_.end();) {
     if (now < it->second.deadline) {
       ++it;
@@ -146,12 +164,14 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                  [&](const core::LeaseLost&) {
                    leader_ = false;
                    last_read_start_.clear();
+                   reads_.clear();
                    pushes_.clear();
                    streaks_.clear();
                  },
                  [&](const core::ControllerRestarted&) {
                    leader_ = false;
                    last_read_start_.clear();
+                   reads_.clear();
                    pushes_.clear();
                    streaks_.clear();
                    last_finished_.clear();
@@ -168,6 +188,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                    if (folder.ok()) ever.normalized.insert(*std::move(folder));
                  },
                  [&](const core::DestinationDeleted& in) { last_finished_.erase(in.key); },
+                 [&](const core::MetadataFetched& in) { reads_.erase(in.request); },
                  [&](const core::PushCompleted& in) {
                    auto it = pushes_.find(in.request);
                    if (it == pushes_.end()) return;
@@ -236,6 +257,7 @@ absl::Status StateChecker::CheckRead(absl::Time now, const core::FetchMetadata& 
         ") read again after ", absl::FormatDuration(now - last->second)));
   }
   last_read_start_[branch] = now;
+  reads_[read.request] = now + read.timeout;
   return absl::OkStatus();
 }
 

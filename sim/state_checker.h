@@ -73,6 +73,7 @@ class StateChecker {
                          const core::Controller& controller);
   absl::Status CheckPush(absl::Time now, const core::PushBatch& push,
                          const core::Controller& controller);
+  absl::Status CheckReadsInFlight(const core::Controller& controller);
   absl::Status CheckWatches(const core::EnsureWatches& ensure) const;
   absl::Status CheckReconciled(absl::Time now, const core::DestinationRecord& rec,
                                const core::Controller& controller);
@@ -94,6 +95,10 @@ class StateChecker {
   std::map<core::ObjectKey, FoldersEver> folders_ever_;
   // When each worker last started a read, per repository (identity) it read.
   std::map<std::pair<core::WorkerKey, std::string>, absl::Time> last_read_start_;
+  // The reads of this term that the port still works on, as the effects and inputs tell:
+  // sent, and neither answered nor past their deadline (nor given up on with their
+  // worker, retired). Each with its deadline.
+  std::map<core::RequestId, absl::Time> reads_;
   struct PushInFlight {
     core::WorkerKey worker;
     absl::Time deadline;  // the core gives it up then: a failure, whatever answers later

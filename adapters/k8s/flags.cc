@@ -146,8 +146,10 @@ const std::vector<Flag>& Flags() {
        [](const F& f) { return absl::StrCat(f.kube_api_qps); }},
       Int("kube-api-burst", "API requests allowed at once before the QPS applies",
           &F::kube_api_burst, 1),
-      Int("git-read-workers", "threads for remote reads and resync listings", &F::git_read_workers,
-          1),
+      Int("git-read-workers",
+          "threads for remote branch reads; also the most reads in flight at once (more wait "
+          "their turn in the controller)",
+          &F::git_read_workers, 1),
       Int("git-push-workers", "threads for commits and pushes", &F::git_push_workers, 1),
       Int("api-workers", "threads for status writes (Events have one of their own)",
           &F::api_workers, 1),

@@ -27,7 +27,7 @@ struct ControllerFlags {
   absl::Duration requeue_interval = absl::Minutes(10);
   double kube_api_qps = 20;
   int kube_api_burst = 30;
-  int git_read_workers = 8;
+  int git_read_workers = 16;
   int git_list_workers = 4;
   int git_push_workers = 4;
   int api_workers = 4;

@@ -55,7 +55,7 @@ std::optional<core::Input> ExpiredInQueue(const core::Effect& effect, absl::Dura
 class PoolExecutor final : public core::Executor {
  public:
   struct Sizes {
-    int git_reads = 8;
+    int git_reads = 16;
     int git_lists = 4;
     int git_pushes = 4;
     int api_calls = 4;

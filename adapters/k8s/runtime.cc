@@ -56,6 +56,9 @@ core::ControllerOptions CoreOptions(const ControllerFlags& flags) {
   options.metadata_cache_ttl = flags.metadata_cache_ttl;
   options.read_timeout = std::min(options.read_timeout, options.metadata_cache_ttl * 2 / 3);
   options.requeue_interval = flags.requeue_interval;
+  // As many reads in flight as there are threads to run them: none waits for a thread,
+  // so none times out unstarted (the rest wait in the core, their timeout not running).
+  options.max_reads_in_flight = static_cast<size_t>(flags.git_read_workers);
   return options;
 }
 

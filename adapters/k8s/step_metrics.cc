@@ -39,6 +39,12 @@ StepMetrics::StepMetrics(Metrics& metrics, std::function<double()> queued)
                   "Inputs waiting for the core plus effects waiting for a thread");
   metrics.Declare("gitdest_branch_workers", T::kGauge, "Branch workers (one per branch in use)");
   metrics.Declare("gitdest_destinations", T::kGauge, "GitDestinations the controller knows");
+  metrics.Declare("gitdest_destinations_ready", T::kGauge,
+                  "GitDestinations whose last reconcile set Ready=True");
+  metrics.Declare("gitdest_remote_reads_in_flight", T::kGauge,
+                  "Remote branch reads sent and not yet answered (at most --git-read-workers)");
+  metrics.Declare("gitdest_remote_reads_waiting", T::kGauge,
+                  "Remote branch reads asked for and waiting for a free slot");
   metrics.Declare("gitdest_leader", T::kGauge, "1 while this replica holds the lease");
 }
 
@@ -56,9 +62,18 @@ void StepMetrics::Step(const core::Controller& controller, const core::Input& in
                effect);
   }
   if (const auto* read = std::get_if<core::MetadataFetched>(&input)) started_.erase(read->request);
+  if (const auto* deleted = std::get_if<core::DestinationDeleted>(&input))
+    ready_.erase(deleted->key);
+  if (std::holds_alternative<core::ControllerRestarted>(input)) ready_.clear();
   metrics_->Set("gitdest_queue_depth", {}, queued_ ? queued_() : 0);
   metrics_->Set("gitdest_branch_workers", {}, static_cast<double>(controller.workers().size()));
   metrics_->Set("gitdest_destinations", {}, static_cast<double>(controller.destinations().size()));
+  metrics_->Set("gitdest_destinations_ready", {}, static_cast<double>(ready_.size()));
+  metrics_->Set(
+      "gitdest_remote_reads_in_flight", {},
+      static_cast<double>(controller.requests().CountInFlight(core::RequestKind::kMetadataRead)));
+  metrics_->Set("gitdest_remote_reads_waiting", {},
+                static_cast<double>(controller.reads_waiting().size()));
   metrics_->Set("gitdest_leader", {}, controller.leader() ? 1 : 0);
 }
 
@@ -94,6 +109,12 @@ void StepMetrics::Reconciled(const core::Controller& controller, const core::Req
   auto rec = controller.destinations().find(done.destination);
   if (rec == controller.destinations().end()) return;
   metrics_->Add("gitdest_reconciles_total", {{"result", ReadyReason(rec->second.status)}});
+  const core::Condition* ready = core::FindCondition(rec->second.status, core::kConditionReady);
+  if (ready != nullptr && ready->status == core::ConditionStatus::kTrue) {
+    ready_.insert(done.destination);
+  } else {
+    ready_.erase(done.destination);
+  }
   absl::Duration took = step_time;
   const auto* read = std::get_if<core::MetadataFetched>(&input);
   if (read != nullptr) {

@@ -1,11 +1,14 @@
 // The controller's metrics, read off the core's steps on the core's thread: what each
 // reconcile decided and how long it took, whether its branch's metadata came from the
 // worker's cache or a remote read, reads, pushes and status writes by result, and the
-// gauges (leader, workers, destinations, queue depth).
+// gauges (leader, workers, destinations and how many are Ready, reads in flight and
+// waiting for a slot, queue depth).
 #pragma once
 
 #include <functional>
 #include <map>
+
+#include "absl/container/flat_hash_set.h"
 
 #include "absl/time/time.h"
 #include "adapters/k8s/metrics.h"
@@ -28,6 +31,8 @@ class StepMetrics {
   Metrics* metrics_;
   std::function<double()> queued_;
   std::map<core::RequestId, absl::Time> started_;  // reads and pushes in flight
+  // The destinations whose last reconcile left them Ready=True (lookups only).
+  absl::flat_hash_set<core::ObjectKey> ready_;
 };
 
 }  // namespace gitdest::k8s

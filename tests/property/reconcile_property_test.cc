@@ -238,6 +238,9 @@ RC_GTEST_PROP(ReconcileProperty, InvariantsHoldAndEveryRunConverges, ()) {
   core::ControllerOptions options;
   options.max_pending_changes = *rc::gen::element<size_t>(2, 3, 4, 10000);
   RC_TAG(options.max_pending_changes < 10000 ? "tiny queue" : "default queue");
+  // One or two read slots in some runs, so that reads of several branches wait for each other.
+  options.max_reads_in_flight = *rc::gen::element<size_t>(1, 2, 32);
+  RC_TAG(options.max_reads_in_flight < 32 ? "reads wait" : "reads at once");
   Sut sut(options);
   rc::state::check(model, sut,
                    rc::state::gen::execOneOfWithArgs<

@@ -76,7 +76,7 @@ TEST(StateHashTest, TheRichStateHasEveryKindOfWorkInFlight) {
   ASSERT_NE(feature, nullptr);
   EXPECT_TRUE(main->batch().has_value());
   EXPECT_FALSE(main->pending().empty());
-  EXPECT_TRUE(feature->read_in_flight());
+  EXPECT_TRUE(feature->read_pending());
   EXPECT_EQ(workers.Find({{"team", "repo"}, "old"}), nullptr);  // retired
   int status_writes = 0, resyncs = 0;
   for (const core::Effect& e : h.held()) {

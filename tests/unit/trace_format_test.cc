@@ -174,8 +174,8 @@ TEST(TraceFormatTest, GoldenHeader) {
       << line;
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
-  EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":7})"));
+  EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,"max_reads_in_flight":16,)"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":8})"));
 }
 
 }  // namespace
