@@ -120,7 +120,7 @@ TEST_F(ReadSlotsTest, DestinationsOfABranchShareItsWaitingRead) {
 TEST_F(ReadSlotsTest, AWaitingReadOfARetiredWorkerIsNeverSent) {
   AddDestination("a", "b0");
   AddDestination("b", "b1");
-  AddDestination("c", "b2");  // waits
+  AddDestination("c", "b2");                        // waits
   h.Feed(core::DestinationDeleted{{"team", "c"}});  // its worker retires
   EXPECT_EQ(BranchesWaiting(), (std::vector<std::string>{}));
   ASSERT_TRUE(h.Settle());
