@@ -124,6 +124,7 @@ absl::Status Controller::CheckRequests() const {
   }
   // Compared as ids, 0 for none (request ids start at 1).
   auto id_of = [](const Request* request) { return request ? request->id : RequestId{0}; };
+  size_t of_live_workers = 0;  // reads and pushes registered under a worker that exists
   for (const auto& [key, worker] : workers_.workers()) {
     const RequestId read = id_of(requests_.InFlight(RequestKind::kMetadataRead, key));
     const RequestId push = id_of(requests_.InFlight(RequestKind::kPush, key));
@@ -132,8 +133,16 @@ absl::Status Controller::CheckRequests() const {
       return absl::InternalError(absl::StrCat("requests: the read or push in flight of worker ",
                                               key.ToString(), " is not the one registered"));
     }
+    of_live_workers += (read != 0) + (push != 0);
+  }
+  // Reads and pushes are workers' own: counted, they all belong to living workers when
+  // the living workers account for every one registered (one per kind and owner).
+  if (of_live_workers != requests_.CountInFlight(RequestKind::kMetadataRead) +
+                             requests_.CountInFlight(RequestKind::kPush)) {
+    return absl::InternalError("requests: a read or push is registered for a worker that is gone");
   }
   for (const auto& [id, request] : requests_.by_id()) {
+    if (std::holds_alternative<WorkerKey>(request.owner)) continue;  // counted above
     if (!OwnerExists(request.owner)) {
       return absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind), " ",
                                               id, " has no owner any more"));
