@@ -20,6 +20,7 @@
 #include "adapters/k8s/leader_election.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/k8s/admin_client.h"
 
 namespace gitdest::k8s {
 namespace {
@@ -29,11 +30,7 @@ using nlohmann::json;
 class KubeClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* path = std::getenv("GITDEST_ADMIN_KUBECONFIG");
-    ASSERT_NE(path, nullptr) << "run under tests/kube/with-cluster.sh";
-    auto config = LoadKubeconfig(path, "");
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto client = ApiClient::Create(*config, {.qps = 200, .burst = 200});
+    auto client = AdminClient();
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
     ns_ = absl::StrCat("kube-client-", ::testing::UnitTest::GetInstance()->random_seed(), "-",

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,9 +15,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "adapters/k8s/kube_config.h"
 #include "adapters/k8s/webhook_pki.h"
 #include "nlohmann/json.hpp"
+#include "tests/k8s/admin_client.h"
 
 namespace gitdest::k8s {
 namespace {
@@ -53,11 +52,7 @@ class ObservedApi final : public ApiClient {
 class WebhookCertsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* path = std::getenv("GITDEST_ADMIN_KUBECONFIG");
-    ASSERT_NE(path, nullptr) << "run under tests/k8s/with-cluster.sh";
-    auto config = LoadKubeconfig(path, "");
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto client = ApiClient::Create(*config, {.qps = 200, .burst = 200});
+    auto client = AdminClient();
     ASSERT_TRUE(client.ok()) << client.status();
     api_ = std::make_unique<ObservedApi>(*std::move(client));
     // Names of this test's own: the cluster outlives one test.
