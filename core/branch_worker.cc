@@ -1,9 +1,11 @@
 #include "core/branch_worker.h"
 
 #include <algorithm>
-#include <map>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
 #include "core/check.h"
 #include "core/naming/base_folder.h"
 #include "core/naming/repo_url.h"
@@ -176,20 +178,27 @@ void BranchWorker::Enqueue(FileChange change, absl::Time now) {
 
 // Beyond the bound, keep only the latest change per path, in the order of those
 // latest changes. The final content of every path is unchanged: nothing is lost,
-// only intermediate versions are folded into one commit.
+// only intermediate versions are folded into one commit. What is left may still be
+// beyond the bound (that many distinct paths): the queue then coalesces again only once
+// it has doubled, so that an outage with many objects changing does not rescan the whole
+// queue for every change. It holds at most max(bound, twice its distinct paths).
 void BranchWorker::CoalesceIfFull() {
-  if (pending_.size() <= options_->max_pending_changes) return;
-  std::map<std::string, size_t> last;
-  for (size_t i = 0; i < pending_.size(); ++i) last[pending_[i].path] = i;
+  if (pending_.size() <= std::max(options_->max_pending_changes, coalesce_above_)) return;
+  std::vector<bool> latest(pending_.size());
+  {
+    absl::flat_hash_set<absl::string_view> seen;  // views into pending_, unchanged here
+    for (size_t i = pending_.size(); i-- > 0;) latest[i] = seen.insert(pending_[i].path).second;
+  }
   std::deque<FileChange> kept;
   int64_t bytes = 0;
   for (size_t i = 0; i < pending_.size(); ++i) {
-    if (last[pending_[i].path] != i) continue;
+    if (!latest[i]) continue;
     bytes += Bytes(pending_[i]);
     kept.push_back(std::move(pending_[i]));
   }
   pending_ = std::move(kept);
   pending_bytes_ = bytes;
+  coalesce_above_ = 2 * pending_.size();
 }
 
 bool BranchWorker::PushDue(absl::Time now) const {
@@ -215,6 +224,7 @@ PushBatch BranchWorker::TakeBatch(absl::Time now, RequestIds& ids) {
     pending_.pop_front();
   }
   batch_first_pending_at_ = first_pending_at_;
+  coalesce_above_ = std::min(coalesce_above_, 2 * pending_.size());
   if (pending_.empty()) first_pending_at_ = absl::InfiniteFuture();
   batch_started_at_ = now;
   GITDEST_ASSERT(!batch.changes.empty());

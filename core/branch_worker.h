@@ -178,6 +178,9 @@ class BranchWorker {
   std::optional<std::string> tip_;
   std::deque<FileChange> pending_;
   int64_t pending_bytes_ = 0;
+  // The queue coalesces once it is longer than this and max_pending_changes: twice
+  // what the last coalescing left (see CoalesceIfFull), lowered as batches drain it.
+  size_t coalesce_above_ = 0;
   absl::Time first_pending_at_ = absl::InfiniteFuture();
   std::optional<PushBatch> batch_;
   absl::Time batch_started_at_;

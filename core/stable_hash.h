@@ -38,8 +38,8 @@ class StableHasher {
   StableHasher& Add(absl::string_view bytes) {
     Add(uint64_t{bytes.size()});
     size_t i = 0;
-    for (; i + 8 <= bytes.size(); i += 8) Add(LoadWord(bytes.data() + i, 8));
-    if (i < bytes.size()) Add(LoadWord(bytes.data() + i, bytes.size() - i));
+    for (; i + 8 <= bytes.size(); i += 8) Add(LoadWord(bytes.data() + i));
+    if (i < bytes.size()) Add(LoadTail(bytes.data() + i, bytes.size() - i));
     return *this;
   }
   StableHasher& Add(uint64_t word) {
@@ -56,12 +56,19 @@ class StableHasher {
   Digest Finish() const { return {Fmix64(lanes_[0]), Fmix64(lanes_[1])}; }
 
  private:
-  // Up to 8 bytes as a little-endian word (zero-padded), whatever the machine's byte
-  // order.
-  static uint64_t LoadWord(const char* bytes, size_t count) {
+  // 8 bytes as a little-endian word, whatever the machine's byte order.
+  static uint64_t LoadWord(const char* bytes) {
     uint64_t word = 0;
-    std::memcpy(&word, bytes, count);
+    std::memcpy(&word, bytes, sizeof word);  // a constant size: one load, no call
     if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    return word;
+  }
+  // Fewer than 8 bytes, the same way, zero-padded.
+  static uint64_t LoadTail(const char* bytes, size_t count) {
+    uint64_t word = 0;
+    for (size_t i = 0; i < count; ++i) {
+      word |= uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+    }
     return word;
   }
 

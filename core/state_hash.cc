@@ -212,16 +212,16 @@ template <>
 struct StateFields<BranchWorker> {
   static void Hash(Encoder& enc, const BranchWorker& worker) {
     const auto& [key, slot, remote, options, destinations, cache, read, read_not_before,
-                 last_read_error, read_failures, tip, pending, pending_bytes, first_pending_at,
-                 batch, batch_started_at, batch_first_pending_at, push_not_before, last_push_error,
-                 push_failures, push_conflicts, history_lost] = worker;
+                 last_read_error, read_failures, tip, pending, pending_bytes, coalesce_above,
+                 first_pending_at, batch, batch_started_at, batch_first_pending_at, push_not_before,
+                 last_push_error, push_failures, push_conflicts, resync_all] = worker;
     static_assert(std::is_same_v<decltype(options), const ControllerOptions* const>);
     // `options` points at the controller's own options, hashed with the controller.
     enc(key, slot, remote, destinations, cache, read, read_not_before, last_read_error,
         read_failures);
-    enc(tip, pending, pending_bytes, first_pending_at, batch, batch_started_at,
+    enc(tip, pending, pending_bytes, coalesce_above, first_pending_at, batch, batch_started_at,
         batch_first_pending_at, push_not_before, last_push_error, push_failures, push_conflicts,
-        history_lost);
+        resync_all);
   }
 };
 

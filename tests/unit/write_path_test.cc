@@ -352,6 +352,26 @@ TEST_F(CoalescingTest, FullQueueCoalescesToTheLatestContentPerPath) {
   EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/odd.yaml"), "v9");
 }
 
+// More distinct paths than the bound: there is nothing to fold, so every change stays,
+// and the queue is not rescanned for each new one. It coalesces again once it has
+// doubled, to the latest content per path in the order of those latest changes.
+TEST_F(CoalescingTest, DistinctPathsBeyondTheBoundStayAndCoalesceAgainOnceDoubled) {
+  for (int i = 0; i < 6; ++i) Change("cm-" + std::to_string(i), "v0");
+  const auto& pending = h.controller().workers().workers().begin()->second.pending();
+  EXPECT_EQ(pending.size(), 6u);  // coalesced at 5, with nothing to fold
+  for (int v = 1; v <= 4; ++v) Change("cm-0", "v" + std::to_string(v));
+  EXPECT_EQ(pending.size(), 10u);  // twice the 5 that coalescing left
+  Change("cm-1", "v1");
+  ASSERT_EQ(pending.size(), 6u);
+  EXPECT_EQ(pending[0].path, "clusters/a/v1/configmaps/prod/cm-2.yaml");
+  EXPECT_EQ(pending[4].content, "v4");
+  EXPECT_EQ(pending[5].content, "v1");
+  ASSERT_TRUE(h.AdvanceSettling(absl::Seconds(10)));
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/cm-0.yaml"), "v4");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/cm-1.yaml"), "v1");
+  EXPECT_EQ(Tree().at("clusters/a/v1/configmaps/prod/cm-5.yaml"), "v0");
+}
+
 // When the very last change overflows the queue, the coalesced queue holds the latest
 // content of each path, in the order of those latest changes: the final state is what
 // the cluster holds.
