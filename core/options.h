@@ -41,7 +41,7 @@ struct ControllerOptions {
   int push_conflict_retries = 3;
 
   // Bound on queued changes per branch: beyond it the queue coalesces to the latest
-  // change per path (nothing is dropped; see BranchWorker::Enqueue).
+  // change per path (nothing is dropped; see BranchWorker::CoalesceIfFull).
   size_t max_pending_changes = 10000;
 
   // Remote reads in flight at once, over every branch (at least 1). A read asked beyond
