@@ -1,5 +1,7 @@
 #include "core/controller.h"
 
+#include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -258,7 +260,10 @@ bool Controller::RecordVersion(const ObjectChanged& in) {
                       (in.op == ChangeOp::kDelete) == known.deleted;
     if (same) return false;
   }
-  known = ObjectVersion{in.uid, in.resource_version, in.op == ChangeOp::kDelete};
+  // In place: the strings keep their buffers (a uid is too long to be stored inline).
+  known.uid = in.uid;
+  known.resource_version = in.resource_version;
+  known.deleted = in.op == ChangeOp::kDelete;
   return true;
 }
 
@@ -270,13 +275,18 @@ bool Controller::NewerThanListed(const CapturedObject& listed) const {
 }
 
 ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
-  const GroupVersionResource gvr{object.group, object.version, object.resource};
+  // Looked up by the object's own fields: no key is built for every change.
+  const auto key = std::tie(object.group, object.version, object.resource);
+  const auto gvr_of = [](const ResourceTypeInfo& type) {
+    return std::tie(type.gvr.group, type.gvr.version, type.gvr.resource);
+  };
   auto it = std::lower_bound(
-      discovered_.begin(), discovered_.end(), gvr,
-      [](const ResourceTypeInfo& type, const GroupVersionResource& g) { return type.gvr < g; });
-  if (it != discovered_.end() && it->gvr == gvr) return *it;
+      discovered_.begin(), discovered_.end(), key,
+      [&](const ResourceTypeInfo& type, const auto& k) { return gvr_of(type) < k; });
+  if (it != discovered_.end() && gvr_of(*it) == key) return *it;
   // Not (yet) discovered: its namespace tells its scope; taken as the preferred version.
-  return ResourceTypeInfo{gvr, "", !object.namespace_.empty(), true};
+  return ResourceTypeInfo{
+      {object.group, object.version, object.resource}, "", !object.namespace_.empty(), true};
 }
 
 bool Controller::Captures(const ObjectKey& destination, const ResourceId& object,
