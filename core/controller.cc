@@ -85,6 +85,10 @@ Output Controller::Handle(const Input& input, absl::Time now) {
   RunDueTimers(now);
   if (active()) SendWaitingReads(now);
   PublishOwnedStatuses(now);
+  if (active()) {
+    SendWaitingStatusWrites(now);
+    ScheduleStatusWriteDeadline();
+  }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
   Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};
   effects_.clear();
@@ -100,7 +104,9 @@ void Controller::RunDueTimers(absl::Time now) {
     if (!due) return;
     const auto slot = static_cast<uint32_t>(*due);
     if (*due == kOwnedStatusTimer) {
-      RetryOwnedStatuses(now);
+      RetryOwnedStatuses();
+    } else if (*due == kStatusWriteTimer) {
+      GiveUpOverdueStatusWrites(now);
     } else if (*due == kTakeoverResyncTimer) {
       ResyncAfterTakeover();
     } else if (*due >> 32 == 0) {
@@ -231,8 +237,11 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
   MarkRulesOf(in.key);           // they write to nothing now
   timers_.Cancel(DestinationTimer(rec));
   // Answers to its list and its status write find nothing: a destination created again
-  // under its name is another object.
+  // under its name is another object. A write still waiting is never sent.
   requests_.ForgetOwner(DestinationOwner(in.key));
+  if (rec.status_write.waiting()) {
+    std::erase(status_writes_waiting_, StatusTarget{ResourceKind::kGitDestination, in.key});
+  }
   destination_slots_.Remove(rec.slot);
   records_by_key_.erase(in.key);
   destinations_.erase(it);
@@ -622,6 +631,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   workers_ = WorkerManager(options_);
   requests_.Clear();
   reads_waiting_.clear();
+  status_writes_waiting_.clear();
   timers_ = TimerQueue();
   config_statuses_.clear();
   rule_statuses_.clear();
@@ -669,6 +679,7 @@ void Controller::DropWork(absl::Time now) {
   workers_ = WorkerManager(options_);
   requests_.Clear();  // a late answer of the lost term acts on nothing
   reads_waiting_.clear();
+  status_writes_waiting_.clear();  // each one's StatusWrite forgot it waits, above
   timers_ = TimerQueue();
   for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
 }

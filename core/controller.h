@@ -117,6 +117,13 @@ class Controller {
   const std::deque<WorkerKey>& reads_waiting() const { return reads_waiting_; }
   // The bound on reads in flight (max_reads_in_flight, at least 1).
   size_t read_slots() const { return std::max<size_t>(options_.max_reads_in_flight, 1); }
+  // The objects whose status write is due but not sent, first due first: they wait until
+  // fewer than max_status_writes_in_flight writes are in flight.
+  const std::deque<StatusTarget>& status_writes_waiting() const { return status_writes_waiting_; }
+  // The bound on status writes in flight (max_status_writes_in_flight, at least 1).
+  size_t status_write_slots() const {
+    return std::max<size_t>(options_.max_status_writes_in_flight, 1);
+  }
   const std::map<ObjectKey, OwnedStatus<RepoConfigStatus>>& config_statuses() const {
     return config_statuses_;
   }
@@ -139,11 +146,13 @@ class Controller {
     return (TimerId{1} << 32) | worker.slot();
   }
   // Controller-wide timers, with bit 33 set. The retries of GitRepoConfig and WatchRule
-  // statuses (failed or overdue writes):
+  // statuses (failed writes):
   static constexpr TimerId kOwnedStatusTimer = TimerId{2} << 32;
   // A new leader's second resync, once the previous leader's last push has landed or
   // failed (see OnLeaseAcquired):
   static constexpr TimerId kTakeoverResyncTimer = (TimerId{2} << 32) | 1;
+  // The first deadline of a status write in flight (see ScheduleStatusWriteDeadline):
+  static constexpr TimerId kStatusWriteTimer = (TimerId{2} << 32) | 2;
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -221,10 +230,33 @@ class Controller {
   template <class Status>
   void WriteOwned(const StatusTarget& target, OwnedStatus<Status>& owned, absl::Time now);
   void OnOwnedStatusWritten(const StatusWritten& in, absl::Time now);
-  void RetryOwnedStatuses(absl::Time now);
+  void RetryOwnedStatuses();
   void ForgetOwnedWrites();
   void Settled(const StatusTarget& target);  // its write landed, or it is gone
   absl::Duration JitteredRequeue(const ObjectKey& key) const;
+
+  // Status writes of every kind (status_writes.cc): at most max_status_writes_in_flight in
+  // flight; an object whose write is due beyond it waits in status_writes_waiting_, first
+  // due first sent, and its status as it is when a slot frees is sent. `target` has a
+  // write due and not waiting: it is sent at once if a slot is free and none waits before
+  // it, else it waits. One in flight and overdue is given up on first.
+  void AskStatusWrite(const StatusTarget& target, absl::Time now);
+  void SendStatusWrite(const StatusTarget& target, absl::Time now);
+  // Sends the waiting writes that are still due, oldest first, while slots are free (at
+  // the end of each Handle: an answer, a write given up on or an object gone freed one).
+  void SendWaitingStatusWrites(absl::Time now);
+  // kStatusWriteTimer: set to the first deadline of a write in flight, none if none is (at
+  // the end of each Handle: an answer, a send or an object gone may change it). When it
+  // fires, writes in flight for api_timeout are given up on, freeing their slots, and their
+  // objects' statuses are written again.
+  void ScheduleStatusWriteDeadline();
+  absl::Time FirstStatusWriteDeadline() const;  // InfiniteFuture when none is in flight
+  void GiveUpOverdueStatusWrites(absl::Time now);
+  void GiveUpStatusWrite(const StatusTarget& target);
+  // Calls fn(write, status, resource_version) with the target's StatusWrite, its status as
+  // computed last, and the resourceVersion a write is conditional on; the target exists.
+  template <class Fn>
+  decltype(auto) WithStatusWrite(const StatusTarget& target, Fn&& fn);
 
   // Groups: which destinations claim targets on one (URL, branch).
   // True when the target changed (and so did the claims of its groups).
@@ -270,6 +302,8 @@ class Controller {
   absl::Status CheckDestinations() const;
   absl::Status CheckRequests() const;
   absl::Status CheckReadsWaiting() const;
+  absl::Status CheckStatusWritesWaiting() const;
+  bool StatusWriteWaits(const StatusTarget& target) const;  // false if the object is gone
   bool OwnerExists(const RequestOwner& owner) const;
   bool RecordIndexHolds() const;
   bool WorkersAndDestinationsHold() const;
@@ -297,10 +331,12 @@ class Controller {
   WorkerManager workers_;
   Requests requests_;                    // every request in flight, of every kind (core/requests.h)
   std::deque<WorkerKey> reads_waiting_;  // reads asked and not yet sent, oldest first
+  std::deque<StatusTarget> status_writes_waiting_;  // writes due and not yet sent, oldest first
   std::map<ObjectKey, OwnedStatus<RepoConfigStatus>> config_statuses_;
   std::map<ObjectKey, OwnedStatus<WatchRuleStatus>> rule_statuses_;
   std::set<StatusTarget> statuses_due_;  // ordered: written in this order
-  // Owned statuses whose write is in flight or failed: what kOwnedStatusTimer watches.
+  // Owned statuses whose write is in flight, failed or given up on: what kOwnedStatusTimer
+  // watches.
   std::set<StatusTarget> statuses_unsettled_;
   TimerQueue timers_;
   std::vector<Effect> effects_;  // collected during one Handle call

@@ -22,7 +22,8 @@ absl::Status Controller::CheckInvariants() const {
     return absl::InternalError(
         "records_by_key_ does not index destinations_, or a worker is not in its slot");
   }
-  return CheckRequests();
+  if (absl::Status s = CheckRequests(); !s.ok()) return s;
+  return CheckStatusWritesWaiting();
 }
 
 // 1. No two admitted destinations share a triple or nest on one branch.
@@ -178,6 +179,66 @@ absl::Status Controller::CheckReadsWaiting() const {
                                             queued.size(), " wait to send one"));
   }
   return absl::OkStatus();
+}
+
+// Status writes in flight stay within max_status_writes_in_flight; none waits while a slot
+// is free (at the end of a step); status_writes_waiting_ lists exactly the objects whose
+// write waits, once each, none of them with a write in flight; and kStatusWriteTimer is set
+// to the first deadline of a write in flight (none if none is), so each is given up on then.
+absl::Status Controller::CheckStatusWritesWaiting() const {
+  const size_t writes = requests_.CountInFlight(RequestKind::kStatusWrite);
+  const size_t slots = status_write_slots();
+  if (writes > slots) {
+    return absl::InternalError(absl::StrCat("status writes in flight: ", writes,
+                                            ", above the bound of ", slots,
+                                            " (max_status_writes_in_flight)"));
+  }
+  if (!status_writes_waiting_.empty() && writes < slots) {
+    return absl::InternalError(absl::StrCat("status writes: ", status_writes_waiting_.size(),
+                                            " wait while only ", writes, " of ", slots,
+                                            " are in flight"));
+  }
+  std::set<StatusTarget> queued;
+  for (const StatusTarget& target : status_writes_waiting_) {
+    if (!StatusWriteWaits(target) || !queued.insert(target).second ||
+        requests_.InFlight(RequestKind::kStatusWrite, target) != nullptr) {
+      return absl::InternalError(absl::StrCat("status writes: ", target.ToString(),
+                                              " waits without a write due, twice, or while its "
+                                              "write is in flight"));
+    }
+  }
+  size_t waiting = 0;
+  for (const auto& [key, rec] : destinations_) waiting += rec.status_write.waiting();
+  for (const auto& [key, owned] : config_statuses_) waiting += owned.write.waiting();
+  for (const auto& [key, owned] : rule_statuses_) waiting += owned.write.waiting();
+  if (waiting != queued.size()) {
+    return absl::InternalError(absl::StrCat(
+        "status writes: ", waiting, " objects have one waiting, ", queued.size(), " wait in line"));
+  }
+  const absl::Time first = FirstStatusWriteDeadline();
+  const std::optional<absl::Time> timer = timers_.When(kStatusWriteTimer);
+  if (timer.value_or(absl::InfiniteFuture()) != first) {
+    return absl::InternalError("status writes: the deadline timer is not the first deadline");
+  }
+  return absl::OkStatus();
+}
+
+bool Controller::StatusWriteWaits(const StatusTarget& target) const {
+  switch (target.kind) {
+    case ResourceKind::kGitDestination: {
+      const DestinationRecord* rec = FindRecord(target.key);
+      return rec != nullptr && rec->status_write.waiting();
+    }
+    case ResourceKind::kGitRepoConfig: {
+      auto it = config_statuses_.find(target.key);
+      return it != config_statuses_.end() && it->second.write.waiting();
+    }
+    case ResourceKind::kWatchRule:
+    case ResourceKind::kClusterWatchRule:
+      break;
+  }
+  auto it = rule_statuses_.find(target.key);
+  return it != rule_statuses_.end() && it->second.write.waiting();
 }
 
 bool Controller::OwnerExists(const RequestOwner& owner) const {

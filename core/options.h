@@ -31,7 +31,8 @@ struct ControllerOptions {
   absl::Duration invalid_spec_requeue = absl::Minutes(2);
   absl::Duration status_write_retry_delay = absl::Seconds(5);
   absl::Duration resync_retry_delay = absl::Seconds(5);
-  // A status write or object list not answered within this is issued again.
+  // A status write or object list not answered within this (since it was sent) is given
+  // up on and issued again.
   absl::Duration api_timeout = absl::Seconds(30);
 
   // Pushes that fail for outage or auth back off from push_retry_delay_min to max;
@@ -49,6 +50,14 @@ struct ControllerOptions {
   // fail); its timeout runs from when it is sent. gitdest-controller sets it to its read
   // threads (--git-read-workers), so that a read never waits for a thread.
   size_t max_reads_in_flight = 16;
+
+  // Status writes in flight at once, over every object of every kind (at least 1). A write
+  // due beyond it waits, first due first sent, as its object's place in line: the status
+  // sent is the one current when a slot frees (a status that changed meanwhile is written
+  // once), and api_timeout runs from the send. gitdest-controller sets it to its API
+  // threads (--api-workers), so that a write never waits for a thread and is given up on
+  // unsent. Lists (ResyncDestination) run on the listing threads, not these: not counted.
+  size_t max_status_writes_in_flight = 4;
 };
 
 }  // namespace gitdest::core

@@ -83,6 +83,7 @@ void Controller::EraseOwnedStatus(ResourceKind kind, const ObjectKey& key) {
   }
   statuses_due_.erase(StatusTarget{kind, key});
   requests_.Forget(RequestKind::kStatusWrite, StatusTarget{kind, key});  // its answer: ignored
+  std::erase(status_writes_waiting_, StatusTarget{kind, key});           // and none is sent
   Settled(StatusTarget{kind, key});
 }
 
@@ -134,15 +135,12 @@ template <class Status>
 void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& owned,
                             absl::Time now) {
   owned.status.observed_generation = owned.generation;
+  // Waiting for a slot: its turn sends the status as it is then.
+  if (owned.write.waiting()) return;
   // One write in flight: the next goes out when it lands — or when it is overdue.
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
   if (!owned.write.NeedsWrite(owned.status, in_flight, now, options_.api_timeout)) return;
-  const RequestId request = ids_.Next();
-  owned.write.Start(owned.status);
-  requests_.Sent(request, RequestKind::kStatusWrite, target, now);
-  Emit(WriteStatus{request, target, owned.resource_version, owned.status});
-  statuses_unsettled_.insert(target);
-  timers_.SetNoLaterThan(kOwnedStatusTimer, now + options_.api_timeout);
+  AskStatusWrite(target, now);
 }
 
 void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
@@ -171,19 +169,14 @@ void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
   }
 }
 
-// The timer: statuses whose write failed are written again, and writes overdue are
-// given up on and issued again.
-void Controller::RetryOwnedStatuses(absl::Time now) {
-  absl::Time next = absl::InfiniteFuture();
+// The timer: statuses whose write failed (or was given up on) are written again. Writes
+// in flight are given up on at their deadline by kStatusWriteTimer.
+void Controller::RetryOwnedStatuses() {
   for (const StatusTarget& target : statuses_unsettled_) {
-    const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
-    if (in_flight != nullptr && in_flight->sent_at + options_.api_timeout > now) {
-      next = std::min(next, in_flight->sent_at + options_.api_timeout);
-    } else {
-      MarkStatusDue(target.kind, target.key);  // failed, or overdue
+    if (requests_.InFlight(RequestKind::kStatusWrite, target) == nullptr) {
+      MarkStatusDue(target.kind, target.key);
     }
   }
-  if (next != absl::InfiniteFuture()) timers_.SetNoLaterThan(kOwnedStatusTimer, next);
 }
 
 void Controller::ForgetOwnedWrites() {

@@ -282,16 +282,14 @@ void Controller::FinishFetchFailed(DestinationRecord& rec, const absl::Status& e
 
 void Controller::PublishStatus(DestinationRecord& rec) {
   rec.status.observed_generation = rec.destination.generation;
+  // Waiting for a slot: its turn sends the status as it is then, changed however often.
+  if (rec.status_write.waiting()) return;
   // Nothing changed: no API call. One write in flight: the next goes out when it lands —
   // or when its answer is overdue.
-  StatusTarget target{ResourceKind::kGitDestination, rec.destination.key};
+  const StatusTarget target{ResourceKind::kGitDestination, rec.destination.key};
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
   if (!rec.status_write.NeedsWrite(rec.status, in_flight, last_now_, options_.api_timeout)) return;
-  const RequestId request = ids_.Next();
-  const std::string& version = rec.destination.resource_version;
-  rec.status_write.Start(rec.status);
-  requests_.Sent(request, RequestKind::kStatusWrite, target, last_now_);
-  Emit(WriteStatus{request, std::move(target), version, rec.status});
+  AskStatusWrite(target, last_now_);
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

@@ -85,8 +85,19 @@ class Requests {
   // Whether any request of `kind` is in flight.
   bool AnyInFlight(RequestKind kind) const;
   // How many requests of `kind` are in flight: linear in that number (the core bounds it
-  // where it counts, e.g. reads by ControllerOptions::max_reads_in_flight).
+  // where it counts: reads by ControllerOptions::max_reads_in_flight, status writes by
+  // max_status_writes_in_flight).
   size_t CountInFlight(RequestKind kind) const;
+  // Calls fn(request) for every request of `kind` in flight, in owner order (linear in
+  // their number, as CountInFlight). `fn` must not change the registry.
+  template <class Fn>
+  void ForEachInFlight(RequestKind kind, Fn&& fn) const {
+    const WorkerKey least;  // the least owner of any kind
+    for (auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
+         it != by_owner_.end() && (*it)->kind == kind; ++it) {
+      fn(**it);
+    }
+  }
 
   // Gives up on the owner's request of `kind` (its answer will be ignored), if any.
   template <class Owner>

@@ -177,7 +177,7 @@ GITDEST_STATE_FIELDS(ControllerOptions, metadata_cache_ttl, read_timeout, push_t
                      read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,
                      api_timeout, push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
-                     max_pending_changes, max_reads_in_flight);
+                     max_pending_changes, max_reads_in_flight, max_status_writes_in_flight);
 
 // ---- The rule index (core/watch_rules.h) ------------------------------------------------
 
@@ -260,8 +260,8 @@ GITDEST_STATE_FIELDS(StatusTarget, kind, key);
 template <class Status>
 struct StateFields<StatusWrite<Status>> {
   static void Hash(Encoder& enc, const StatusWrite<Status>& write) {
-    const auto& [written] = write;
-    enc(written);
+    const auto& [written, waiting] = write;
+    enc(written, waiting);
   }
 };
 
@@ -283,8 +283,8 @@ GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
 uint64_t Controller::StateHash() const {
   const auto& [options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched,
                object_versions, destinations, destination_slots, records_by_key, verdicts_serials,
-               groups, workers, requests, reads_waiting, config_statuses, rule_statuses,
-               statuses_due, statuses_unsettled, timers, effects] = *this;
+               groups, workers, requests, reads_waiting, status_writes_waiting, config_statuses,
+               rule_statuses, statuses_due, statuses_unsettled, timers, effects] = *this;
   Encoder enc;
   enc.NameGroups(groups);
   enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
@@ -304,8 +304,8 @@ uint64_t Controller::StateHash() const {
     auto it = records_by_key.find(key);
     enc(it == records_by_key.end() ? nullptr : it->second);
   }
-  enc(verdicts_serials, groups, workers, requests, reads_waiting, config_statuses, rule_statuses,
-      statuses_due, statuses_unsettled, timers);
+  enc(verdicts_serials, groups, workers, requests, reads_waiting, status_writes_waiting,
+      config_statuses, rule_statuses, statuses_due, statuses_unsettled, timers);
   // Effects are collected within one Handle call and handed out at its end: between
   // calls, when the state is hashed, there are none.
   enc(effects.size());

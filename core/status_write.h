@@ -36,9 +36,21 @@ class StatusWrite {
     return written_ != status;
   }
 
-  // Records a write of `status` (the caller registers its request). Assigns into the
-  // buffers of what it held: no allocation when the status did not grow.
-  void Start(const Status& status) { written_ = status; }
+  // A write is due but no slot is free (ControllerOptions::max_status_writes_in_flight):
+  // the object waits in the controller's line, and the status sent when its turn comes is
+  // the one current then. Not while a write is in flight (the caller gave up on it).
+  void Wait() { waiting_ = true; }
+  bool waiting() const { return waiting_; }
+
+  // Records a write of `status` (the caller registers its request); it no longer waits.
+  // Assigns into the buffers of what it held: no allocation when the status did not grow.
+  void Start(const Status& status) {
+    written_ = status;
+    waiting_ = false;
+  }
+  // Its turn came and nothing is left to write: the status went back to what the API
+  // holds while it waited.
+  void StopWaiting() { waiting_ = false; }
 
   // Applies the answer to the write in flight. Confirmed: `object_version` takes the new
   // resourceVersion unless the watch already reported a newer one. Failed: written again
@@ -53,8 +65,12 @@ class StatusWrite {
   }
 
   // Forgets what the API holds: whatever a write in flight does, the API's status is
-  // unknown (the lease was lost; the next leader writes anew).
-  void Forget() { written_.reset(); }
+  // unknown (the lease was lost, and the next leader writes anew; or the write was given
+  // up on as overdue). It no longer waits: the caller takes it out of the line.
+  void Forget() {
+    written_.reset();
+    waiting_ = false;
+  }
 
   // What the API holds, or will hold once the write in flight lands; nullopt: unknown.
   const std::optional<Status>& written() const { return written_; }
@@ -64,6 +80,7 @@ class StatusWrite {
   template <class T>
   friend struct StateFields;  // core/state_hash.cc hashes every field
   std::optional<Status> written_;
+  bool waiting_ = false;  // in the controller's line for a free slot
 };
 
 }  // namespace gitdest::core

@@ -127,7 +127,8 @@ absl::Status StateChecker::Step(absl::Time now, const core::Input& input,
     if (it == controller.destinations().end()) continue;
     if (absl::Status s = CheckReconciled(now, it->second, controller); !s.ok()) return s;
   }
-  return CheckReadsInFlight(controller);
+  if (absl::Status s = CheckReadsInFlight(controller); !s.ok()) return s;
+  return CheckStatusWritesInFlight(controller);
 }
 
 // The core bounds the reads its port works on at once (max_reads_in_flight: production
@@ -146,11 +147,30 @@ absl::Status StateChecker::CheckReadsInFlight(const core::Controller& controller
   return absl::OkStatus();
 }
 
+// The core bounds the status writes its port works on at once (max_status_writes_in_flight:
+// production runs that many API threads, so that no write waits for one, times out unsent
+// and is issued again while it still waits).
+absl::Status StateChecker::CheckStatusWritesInFlight(const core::Controller& controller) {
+  // A write given up on with its object (deleted), or replaced when overdue, frees its slot
+  // at once; its answer, if any, is ignored.
+  std::erase_if(status_writes_, [&](const auto& write) {
+    return !controller.requests().by_id().contains(write.first);
+  });
+  if (status_writes_.size() > controller.status_write_slots()) {
+    return absl::InternalError(
+        absl::StrCat("status writes in flight: ", status_writes_.size(),
+                     " sent and unanswered, above max_status_writes_in_flight (",
+                     controller.status_write_slots(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 // What the inputs tell: the lease, the types discovered, every folder a destination was
 // given, the answers to pushes. A restart or a new term starts memory afresh.
 void StateChecker::Observe(absl::Time now, const core::Input& input) {
   // Past its deadline the core has given up on a read, and the port has too.
   std::erase_if(reads_, [&](const auto& read) { return now >= read.second; });
+  std::erase_if(status_writes_, [&](const auto& write) { return now >= write.second; });
   for (auto it = pushes_.begin(); it != pushes_.end();) {
     if (now < it->second.deadline) {
       ++it;
@@ -165,6 +185,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                    leader_ = false;
                    last_read_start_.clear();
                    reads_.clear();
+                   status_writes_.clear();
                    pushes_.clear();
                    streaks_.clear();
                  },
@@ -172,6 +193,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                    leader_ = false;
                    last_read_start_.clear();
                    reads_.clear();
+                   status_writes_.clear();
                    pushes_.clear();
                    streaks_.clear();
                    last_finished_.clear();
@@ -189,6 +211,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                  },
                  [&](const core::DestinationDeleted& in) { last_finished_.erase(in.key); },
                  [&](const core::MetadataFetched& in) { reads_.erase(in.request); },
+                 [&](const core::StatusWritten& in) { status_writes_.erase(in.request); },
                  [&](const core::PushCompleted& in) {
                    auto it = pushes_.find(in.request);
                    if (it == pushes_.end()) return;
@@ -224,6 +247,7 @@ absl::Status StateChecker::CheckEffect(absl::Time now, const core::Effect& effec
   }
   if (const auto* ensure = std::get_if<core::EnsureWatches>(&effect)) return CheckWatches(*ensure);
   if (const auto* write = std::get_if<core::WriteStatus>(&effect)) {
+    status_writes_[write->request] = now + controller.options().api_timeout;
     for (const core::Condition& c : ConditionsOf(write->status)) {
       if (absl::Status s = NoCredential(c.message, "a status message"); !s.ok()) return s;
     }

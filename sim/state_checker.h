@@ -74,6 +74,7 @@ class StateChecker {
   absl::Status CheckPush(absl::Time now, const core::PushBatch& push,
                          const core::Controller& controller);
   absl::Status CheckReadsInFlight(const core::Controller& controller);
+  absl::Status CheckStatusWritesInFlight(const core::Controller& controller);
   absl::Status CheckWatches(const core::EnsureWatches& ensure) const;
   absl::Status CheckReconciled(absl::Time now, const core::DestinationRecord& rec,
                                const core::Controller& controller);
@@ -99,6 +100,9 @@ class StateChecker {
   // sent, and neither answered nor past their deadline (nor given up on with their
   // worker, retired). Each with its deadline.
   std::map<core::RequestId, absl::Time> reads_;
+  // Likewise the status writes of this term, each with its deadline (api_timeout after it
+  // was sent: WriteStatus names none of its own).
+  std::map<core::RequestId, absl::Time> status_writes_;
   struct PushInFlight {
     core::WorkerKey worker;
     absl::Time deadline;  // the core gives it up then: a failure, whatever answers later

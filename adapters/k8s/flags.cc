@@ -151,7 +151,9 @@ const std::vector<Flag>& Flags() {
           "their turn in the controller)",
           &F::git_read_workers, 1),
       Int("git-push-workers", "threads for commits and pushes", &F::git_push_workers, 1),
-      Int("api-workers", "threads for status writes (Events have one of their own)",
+      Int("api-workers",
+          "threads for status writes (Events have one of their own); also the most status "
+          "writes in flight at once (more wait their turn in the controller)",
           &F::api_workers, 1),
       Int("health-port", "gRPC health (grpc.health.v1) and reflection; 0 = off", &F::health_port,
           0),

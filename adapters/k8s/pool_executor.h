@@ -1,16 +1,17 @@
 // The production executor: effects run on bounded thread pools, one per kind of work
 // (remote reads, resync listings, pushes, status writes, Events), so that a slow Git
-// server, a two-minute push, a wave of resyncs or a storm of Events never delays reads of
-// other branches or status writes; results go to the inbox. The core bounds what it has
-// in flight (one read and one push per branch, one write per status, one list per
-// destination), so those queues need no bound of their own. An effect that waited longer
-// than its own timeout for a thread is not started: it is answered DeadlineExceeded at
-// once, as the core has given up on it. A status write that waits for a thread is
-// replaced in its place by a newer write of the same object (the core sends the newer
-// one only when it gave up on the older): the older is answered Cancelled, never sent,
-// so it cannot move the object's resourceVersion under the newer one (a 409 Conflict).
-// Events are best effort, as client-go's recorder: at most `events_queued_max` wait;
-// more are dropped and counted.
+// server, a two-minute push, a wave of resyncs or a storm of Events never delays reads
+// of other branches or status writes; results go to the inbox. The core bounds what it
+// has in flight (one read and one push per branch, one write per status, one list per
+// destination; reads and status writes to as many as their pools have threads, as the
+// binary sets its options), so those queues need no bound of their own. An effect that
+// waited longer than its own timeout for a thread is not started: it is answered
+// DeadlineExceeded at once, as the core has given up on it. A status write that waits
+// for a thread is replaced in its place by a newer write of the same object (the core
+// sends the newer one only when it gave up on the older): the older is answered
+// Cancelled, never sent, so it cannot move the object's resourceVersion under the newer
+// one (a 409 Conflict). Events are best effort, as client-go's recorder: at most
+// `events_queued_max` wait; more are dropped and counted.
 #pragma once
 
 #include <condition_variable>

@@ -59,6 +59,9 @@ core::ControllerOptions CoreOptions(const ControllerFlags& flags) {
   // As many reads in flight as there are threads to run them: none waits for a thread,
   // so none times out unstarted (the rest wait in the core, their timeout not running).
   options.max_reads_in_flight = static_cast<size_t>(flags.git_read_workers);
+  // Likewise status writes and the API threads: a write that waited for a thread past
+  // api_timeout would be issued again while the first still waits.
+  options.max_status_writes_in_flight = static_cast<size_t>(flags.api_workers);
   return options;
 }
 

@@ -45,6 +45,10 @@ StepMetrics::StepMetrics(Metrics& metrics, std::function<double()> queued)
                   "Remote branch reads sent and not yet answered (at most --git-read-workers)");
   metrics.Declare("gitdest_remote_reads_waiting", T::kGauge,
                   "Remote branch reads asked for and waiting for a free slot");
+  metrics.Declare("gitdest_status_writes_in_flight", T::kGauge,
+                  "Status writes sent and not yet answered (at most --api-workers)");
+  metrics.Declare("gitdest_status_writes_waiting", T::kGauge,
+                  "Objects whose status write is due and waiting for a free slot");
   metrics.Declare("gitdest_leader", T::kGauge, "1 while this replica holds the lease");
 }
 
@@ -74,6 +78,11 @@ void StepMetrics::Step(const core::Controller& controller, const core::Input& in
       static_cast<double>(controller.requests().CountInFlight(core::RequestKind::kMetadataRead)));
   metrics_->Set("gitdest_remote_reads_waiting", {},
                 static_cast<double>(controller.reads_waiting().size()));
+  metrics_->Set(
+      "gitdest_status_writes_in_flight", {},
+      static_cast<double>(controller.requests().CountInFlight(core::RequestKind::kStatusWrite)));
+  metrics_->Set("gitdest_status_writes_waiting", {},
+                static_cast<double>(controller.status_writes_waiting().size()));
   metrics_->Set("gitdest_leader", {}, controller.leader() ? 1 : 0);
 }
 

@@ -241,6 +241,9 @@ RC_GTEST_PROP(ReconcileProperty, InvariantsHoldAndEveryRunConverges, ()) {
   // One or two read slots in some runs, so that reads of several branches wait for each other.
   options.max_reads_in_flight = *rc::gen::element<size_t>(1, 2, 32);
   RC_TAG(options.max_reads_in_flight < 32 ? "reads wait" : "reads at once");
+  // And one or two status write slots, so that writes of several objects wait in line.
+  options.max_status_writes_in_flight = *rc::gen::element<size_t>(1, 2, 32);
+  RC_TAG(options.max_status_writes_in_flight < 32 ? "status writes wait" : "status writes at once");
   Sut sut(options);
   rc::state::check(model, sut,
                    rc::state::gen::execOneOfWithArgs<

@@ -227,5 +227,22 @@ TEST(StateHashTest, StatesThatDifferInOneValueHashDifferently) {
   }
 }
 
+// Two objects wait for the one status write slot, in one order or the other: the line's
+// order decides which is written first, and only the line tells the two states apart.
+TEST(StateHashTest, TheOrderOfTheStatusWriteLineIsHashed) {
+  core::ControllerOptions options = TestOptions();
+  options.max_status_writes_in_flight = 1;
+  auto build = [&](Harness& h, const std::string& first, const std::string& second) {
+    h.Feed(core::RepoConfigObserved{MakeRepoConfig("repo")});  // its status takes the slot
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps(first)});
+    h.Feed(core::WatchRuleObserved{CaptureConfigMaps(second)});
+    ASSERT_EQ(h.controller().status_writes_waiting().size(), 2u);
+  };
+  Harness base(options), twin(options);
+  build(base, "a", "b");
+  build(twin, "b", "a");
+  EXPECT_NE(base.controller().StateHash(), twin.controller().StateHash());
+}
+
 }  // namespace
 }  // namespace gitdest::testing

@@ -174,8 +174,9 @@ TEST(TraceFormatTest, GoldenHeader) {
       << line;
   EXPECT_TRUE(Contains(line, R"("invalid_spec_requeue":120000000000,)"));
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
-  EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,"max_reads_in_flight":16,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":8})"));
+  EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,"max_reads_in_flight":16,)"
+                             R"("max_status_writes_in_flight":4,)"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":9})"));
 }
 
 }  // namespace

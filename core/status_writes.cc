@@ -1,0 +1,111 @@
+// The line of status writes. The core keeps at most max_status_writes_in_flight writes in
+// flight over every object it writes a status to (GitDestinations, GitRepoConfigs,
+// WatchRules, ClusterWatchRules): gitdest-controller runs as many API threads, so that no
+// write waits for one, times out unsent and is issued again while the first still waits.
+// A write due beyond the bound waits as its object's place in line, first due first sent;
+// when a slot frees, the object's status as it is then is sent, so a status that changed
+// while it waited is written once. A write is timed from when it is sent, and given up on
+// at its deadline, which frees its slot.
+#include <algorithm>
+#include <vector>
+
+#include "core/check.h"
+#include "core/controller.h"
+
+namespace gitdest::core {
+
+template <class Fn>
+decltype(auto) Controller::WithStatusWrite(const StatusTarget& target, Fn&& fn) {
+  switch (target.kind) {
+    case ResourceKind::kGitDestination: {
+      DestinationRecord& rec = RecordOf(target.key);
+      return fn(rec.status_write, rec.status, rec.destination.resource_version);
+    }
+    case ResourceKind::kGitRepoConfig: {
+      OwnedStatus<RepoConfigStatus>& owned = config_statuses_.at(target.key);
+      return fn(owned.write, owned.status, owned.resource_version);
+    }
+    case ResourceKind::kWatchRule:
+    case ResourceKind::kClusterWatchRule:
+      break;
+  }
+  OwnedStatus<WatchRuleStatus>& owned = rule_statuses_.at(target.key);
+  return fn(owned.write, owned.status, owned.resource_version);
+}
+
+void Controller::AskStatusWrite(const StatusTarget& target, absl::Time now) {
+  // Overdue, and its deadline has not fired yet in this step: given up on now.
+  if (requests_.InFlight(RequestKind::kStatusWrite, target) != nullptr) GiveUpStatusWrite(target);
+  if (status_writes_waiting_.empty() &&
+      requests_.CountInFlight(RequestKind::kStatusWrite) < status_write_slots()) {
+    return SendStatusWrite(target, now);
+  }
+  WithStatusWrite(target, [](auto& write, const auto&, const std::string&) { write.Wait(); });
+  status_writes_waiting_.push_back(target);
+}
+
+void Controller::SendStatusWrite(const StatusTarget& target, absl::Time now) {
+  // One write per object at a time: never one that replaces another in flight.
+  GITDEST_ASSERT(requests_.InFlight(RequestKind::kStatusWrite, target) == nullptr);
+  const RequestId request = ids_.Next();
+  requests_.Sent(request, RequestKind::kStatusWrite, target, now);
+  WithStatusWrite(target, [&](auto& write, const auto& status, const std::string& version) {
+    write.Start(status);
+    Emit(WriteStatus{request, target, version, status});
+  });
+  // A GitRepoConfig's or rule's write that fails is retried by kOwnedStatusTimer.
+  if (target.kind != ResourceKind::kGitDestination) statuses_unsettled_.insert(target);
+}
+
+void Controller::SendWaitingStatusWrites(absl::Time now) {
+  while (!status_writes_waiting_.empty() &&
+         requests_.CountInFlight(RequestKind::kStatusWrite) < status_write_slots()) {
+    const StatusTarget target = std::move(status_writes_waiting_.front());
+    status_writes_waiting_.pop_front();
+    const bool due =
+        WithStatusWrite(target, [](auto& write, const auto& status, const std::string&) {
+          write.StopWaiting();
+          return write.written() != status;  // it may have gone back to what the API holds
+        });
+    if (due) SendStatusWrite(target, now);
+  }
+}
+
+void Controller::ScheduleStatusWriteDeadline() {
+  const absl::Time first = FirstStatusWriteDeadline();
+  if (first == absl::InfiniteFuture()) return timers_.Cancel(kStatusWriteTimer);
+  timers_.Set(kStatusWriteTimer, first);
+}
+
+absl::Time Controller::FirstStatusWriteDeadline() const {
+  absl::Time first = absl::InfiniteFuture();
+  requests_.ForEachInFlight(RequestKind::kStatusWrite, [&](const Request& write) {
+    first = std::min(first, write.sent_at + options_.api_timeout);
+  });
+  return first;
+}
+
+void Controller::GiveUpOverdueStatusWrites(absl::Time now) {
+  std::vector<StatusTarget> overdue;
+  requests_.ForEachInFlight(RequestKind::kStatusWrite, [&](const Request& write) {
+    if (write.sent_at + options_.api_timeout <= now) {
+      overdue.push_back(std::get<StatusTarget>(write.owner));
+    }
+  });
+  for (const StatusTarget& target : overdue) {
+    GiveUpStatusWrite(target);
+    if (target.kind == ResourceKind::kGitDestination) {
+      PublishStatus(RecordOf(target.key));
+    } else {
+      MarkStatusDue(target.kind, target.key);  // written at the end of this Handle
+    }
+  }
+}
+
+void Controller::GiveUpStatusWrite(const StatusTarget& target) {
+  requests_.Forget(RequestKind::kStatusWrite, target);  // its late answer is ignored
+  // Whether it lands is unknown: the status is written again, whatever it is.
+  WithStatusWrite(target, [](auto& write, const auto&, const std::string&) { write.Forget(); });
+}
+
+}  // namespace gitdest::core
