@@ -88,6 +88,8 @@ Output Controller::Handle(const Input& input, absl::Time now) {
   if (active()) {
     SendWaitingStatusWrites(now);
     ScheduleStatusWriteDeadline();
+    SendWaitingLists(now);
+    ScheduleListDeadline();
   }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
   Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};
@@ -107,6 +109,8 @@ void Controller::RunDueTimers(absl::Time now) {
       RetryOwnedStatuses();
     } else if (*due == kStatusWriteTimer) {
       GiveUpOverdueStatusWrites(now);
+    } else if (*due == kListTimer) {
+      GiveUpOverdueLists(now);
     } else if (*due == kTakeoverResyncTimer) {
       ResyncAfterTakeover();
     } else if (*due >> 32 == 0) {
@@ -242,6 +246,7 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
   if (rec.status_write.waiting()) {
     std::erase(status_writes_waiting_, StatusTarget{ResourceKind::kGitDestination, in.key});
   }
+  if (rec.resync.waiting()) std::erase(lists_waiting_, in.key);
   destination_slots_.Remove(rec.slot);
   records_by_key_.erase(in.key);
   destinations_.erase(it);
@@ -632,6 +637,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   requests_.Clear();
   reads_waiting_.clear();
   status_writes_waiting_.clear();
+  lists_waiting_.clear();
   timers_ = TimerQueue();
   config_statuses_.clear();
   rule_statuses_.clear();
@@ -679,7 +685,8 @@ void Controller::DropWork(absl::Time now) {
   workers_ = WorkerManager(options_);
   requests_.Clear();  // a late answer of the lost term acts on nothing
   reads_waiting_.clear();
-  status_writes_waiting_.clear();  // each one's StatusWrite forgot it waits, above
+  status_writes_waiting_.clear();  // each one's StatusWrite and Resync forgot it waits, above
+  lists_waiting_.clear();
   timers_ = TimerQueue();
   for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
 }

@@ -124,6 +124,11 @@ class Controller {
   size_t status_write_slots() const {
     return std::max<size_t>(options_.max_status_writes_in_flight, 1);
   }
+  // The destinations whose resync list is due but not sent, first asked first: they wait
+  // until fewer than max_lists_in_flight lists are in flight.
+  const std::deque<ObjectKey>& lists_waiting() const { return lists_waiting_; }
+  // The bound on resync lists in flight (max_lists_in_flight, at least 1).
+  size_t list_slots() const { return std::max<size_t>(options_.max_lists_in_flight, 1); }
   const std::map<ObjectKey, OwnedStatus<RepoConfigStatus>>& config_statuses() const {
     return config_statuses_;
   }
@@ -153,6 +158,8 @@ class Controller {
   static constexpr TimerId kTakeoverResyncTimer = (TimerId{2} << 32) | 1;
   // The first deadline of a status write in flight (see ScheduleStatusWriteDeadline):
   static constexpr TimerId kStatusWriteTimer = (TimerId{2} << 32) | 2;
+  // The first deadline of a resync list in flight (see ScheduleListDeadline):
+  static constexpr TimerId kListTimer = (TimerId{2} << 32) | 3;
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -195,8 +202,26 @@ class Controller {
 
   // Reconcile (reconcile.cc).
   void Reconcile(DestinationRecord& rec, absl::Time now);
-  // Whether its resync must list now (no list in flight, or the one in flight overdue).
+  // Whether its resync must list now (none waiting or in flight, or the one in flight
+  // overdue).
   bool ResyncDue(const DestinationRecord& rec, absl::Time now) const;
+  // Resync lists (resync_lists.cc): at most max_lists_in_flight in flight; a destination
+  // whose list is due beyond it waits in lists_waiting_, first asked first sent, and what
+  // it lists is decided when it is sent. `rec` is admitted and its list due: it is sent at
+  // once if a slot is free and none waits before it, else it waits. One in flight and
+  // overdue is given up on first.
+  void AskList(DestinationRecord& rec, absl::Time now);
+  void SendList(DestinationRecord& rec, absl::Time now);
+  // Sends the waiting lists of destinations still admitted, oldest first, while slots are
+  // free (at the end of each Handle: an answer, a list given up on or a destination gone
+  // freed one).
+  void SendWaitingLists(absl::Time now);
+  // kListTimer: set to the first deadline of a list in flight, none if none is (at the end
+  // of each Handle). When it fires, lists in flight for api_timeout are given up on,
+  // freeing their slots, and asked again.
+  void ScheduleListDeadline();
+  absl::Time FirstListDeadline() const;  // InfiniteFuture when none is in flight
+  void GiveUpOverdueLists(absl::Time now);
   bool Admit(DestinationRecord& rec, absl::Time now);
   // Sets rec.lost_to from its group's verdicts, computing them if its claims changed.
   void RefreshVerdict(DestinationRecord& rec, absl::Time now);
@@ -303,6 +328,7 @@ class Controller {
   absl::Status CheckRequests() const;
   absl::Status CheckReadsWaiting() const;
   absl::Status CheckStatusWritesWaiting() const;
+  absl::Status CheckListsWaiting() const;
   bool StatusWriteWaits(const StatusTarget& target) const;  // false if the object is gone
   bool OwnerExists(const RequestOwner& owner) const;
   bool RecordIndexHolds() const;
@@ -332,6 +358,7 @@ class Controller {
   Requests requests_;                    // every request in flight, of every kind (core/requests.h)
   std::deque<WorkerKey> reads_waiting_;  // reads asked and not yet sent, oldest first
   std::deque<StatusTarget> status_writes_waiting_;  // writes due and not yet sent, oldest first
+  std::deque<ObjectKey> lists_waiting_;  // resync lists due and not yet sent, oldest first
   std::map<ObjectKey, OwnedStatus<RepoConfigStatus>> config_statuses_;
   std::map<ObjectKey, OwnedStatus<WatchRuleStatus>> rule_statuses_;
   std::set<StatusTarget> statuses_due_;  // ordered: written in this order

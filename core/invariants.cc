@@ -23,7 +23,8 @@ absl::Status Controller::CheckInvariants() const {
         "records_by_key_ does not index destinations_, or a worker is not in its slot");
   }
   if (absl::Status s = CheckRequests(); !s.ok()) return s;
-  return CheckStatusWritesWaiting();
+  if (absl::Status s = CheckStatusWritesWaiting(); !s.ok()) return s;
+  return CheckListsWaiting();
 }
 
 // 1. No two admitted destinations share a triple or nest on one branch.
@@ -219,6 +220,44 @@ absl::Status Controller::CheckStatusWritesWaiting() const {
   const std::optional<absl::Time> timer = timers_.When(kStatusWriteTimer);
   if (timer.value_or(absl::InfiniteFuture()) != first) {
     return absl::InternalError("status writes: the deadline timer is not the first deadline");
+  }
+  return absl::OkStatus();
+}
+
+// Resync lists in flight stay within max_lists_in_flight; none waits while a slot is free
+// (at the end of a step); lists_waiting_ lists exactly the destinations whose list waits,
+// once each, none of them with a list in flight; and kListTimer is set to the first
+// deadline of a list in flight (none if none is).
+absl::Status Controller::CheckListsWaiting() const {
+  const size_t lists = requests_.CountInFlight(RequestKind::kList);
+  if (lists > list_slots()) {
+    return absl::InternalError(absl::StrCat("lists in flight: ", lists, ", above the bound of ",
+                                            list_slots(), " (max_lists_in_flight)"));
+  }
+  if (!lists_waiting_.empty() && lists < list_slots()) {
+    return absl::InternalError(absl::StrCat("lists: ", lists_waiting_.size(), " wait while only ",
+                                            lists, " of ", list_slots(), " are in flight"));
+  }
+  std::set<ObjectKey> queued;
+  for (const ObjectKey& key : lists_waiting_) {
+    const DestinationRecord* rec = FindRecord(key);
+    const StatusTarget owner{ResourceKind::kGitDestination, key};
+    if (rec == nullptr || !rec->resync.waiting() || !rec->resync.needed() ||
+        !queued.insert(key).second || requests_.InFlight(RequestKind::kList, owner) != nullptr) {
+      return absl::InternalError(
+          absl::StrCat("lists: ", key.ToString(),
+                       " waits without a list due, twice, or while one is in flight"));
+    }
+  }
+  const auto waiting =
+      std::count_if(destinations_.begin(), destinations_.end(),
+                    [](const auto& entry) { return entry.second.resync.waiting(); });
+  if (static_cast<size_t>(waiting) != queued.size()) {
+    return absl::InternalError(absl::StrCat("lists: ", waiting, " destinations have one waiting, ",
+                                            queued.size(), " wait in line"));
+  }
+  if (timers_.When(kListTimer).value_or(absl::InfiniteFuture()) != FirstListDeadline()) {
+    return absl::InternalError("lists: the deadline timer is not the first deadline");
   }
   return absl::OkStatus();
 }

@@ -31,7 +31,7 @@ struct ControllerOptions {
   absl::Duration invalid_spec_requeue = absl::Minutes(2);
   absl::Duration status_write_retry_delay = absl::Seconds(5);
   absl::Duration resync_retry_delay = absl::Seconds(5);
-  // A status write or object list not answered within this (since it was sent) is given
+  // A status write or resync list not answered within this (since it was sent) is given
   // up on and issued again.
   absl::Duration api_timeout = absl::Seconds(30);
 
@@ -58,6 +58,14 @@ struct ControllerOptions {
   // threads (--api-workers), so that a write never waits for a thread and is given up on
   // unsent. Lists (ResyncDestination) run on the listing threads, not these: not counted.
   size_t max_status_writes_in_flight = 4;
+
+  // Resync lists in flight at once, over every destination (at least 1). A list due beyond
+  // it waits, first asked first sent, as its destination's place in line (the destination
+  // does not fail meanwhile); what it lists is decided when it is sent, and api_timeout
+  // runs from the send. gitdest-controller sets it to its listing threads
+  // (--git-list-workers), so that a list never waits for a thread, times out unsent and
+  // makes its destination reconcile again to ask anew.
+  size_t max_lists_in_flight = 4;
 };
 
 }  // namespace gitdest::core

@@ -43,14 +43,7 @@ absl::Duration Controller::JitteredRequeue(const ObjectKey& key) const {
 void Controller::Reconcile(DestinationRecord& rec, absl::Time now) {
   if (!Admit(rec, now)) return;
   BranchWorker& worker = *rec.worker;
-  if (rec.resync.needed() && ResyncDue(rec, now)) {
-    const RequestId request = ids_.Next();
-    requests_.Sent(request, RequestKind::kList, DestinationOwner(rec.destination.key), now);
-    rec.resync.Asked(worker.QueuedWritesUnder(rec.target->base_folder));
-    Emit(ResyncDestination{request, rec.destination.key, worker.Ref(), rec.target->base_folder,
-                           options_.api_timeout,
-                           rules_.ListSelectorsFor(rec.destination.key, discovered_)});
-  }
+  if (rec.resync.needed() && ResyncDue(rec, now)) AskList(rec, now);  // now, or in its turn
   const MetadataAnswer answer = worker.SyncAndGetMetadata(rec.destination.key, now);
   if (const auto* pending = std::get_if<MetadataPending>(&answer); pending && pending->asked) {
     AskRead(worker, now);  // sent at once, or once a slot is free

@@ -177,7 +177,8 @@ GITDEST_STATE_FIELDS(ControllerOptions, metadata_cache_ttl, read_timeout, push_t
                      read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,
                      api_timeout, push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
-                     max_pending_changes, max_reads_in_flight, max_status_writes_in_flight);
+                     max_pending_changes, max_reads_in_flight, max_status_writes_in_flight,
+                     max_lists_in_flight);
 
 // ---- The rule index (core/watch_rules.h) ------------------------------------------------
 
@@ -239,7 +240,7 @@ struct StateFields<WorkerManager> {
 GITDEST_STATE_FIELDS(DestinationRecord, destination, slot, requeue_interval, target, worker_key,
                      group, spec_error, target_stale, lost_to, verdict_serial, worker, status,
                      status_write, awaiting_metadata, resync);
-GITDEST_STATE_FIELDS(Resync, needed_, queued_);
+GITDEST_STATE_FIELDS(Resync, needed_, queued_, waiting_);
 GITDEST_STATE_FIELDS(ObjectVersion, uid, resource_version, deleted);
 // Members are named by key: each one's record pointer says no more than its key.
 template <>
@@ -283,8 +284,9 @@ GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
 uint64_t Controller::StateHash() const {
   const auto& [options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched,
                object_versions, destinations, destination_slots, records_by_key, verdicts_serials,
-               groups, workers, requests, reads_waiting, status_writes_waiting, config_statuses,
-               rule_statuses, statuses_due, statuses_unsettled, timers, effects] = *this;
+               groups, workers, requests, reads_waiting, status_writes_waiting, lists_waiting,
+               config_statuses, rule_statuses, statuses_due, statuses_unsettled, timers, effects] =
+      *this;
   Encoder enc;
   enc.NameGroups(groups);
   enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
@@ -305,7 +307,7 @@ uint64_t Controller::StateHash() const {
     enc(it == records_by_key.end() ? nullptr : it->second);
   }
   enc(verdicts_serials, groups, workers, requests, reads_waiting, status_writes_waiting,
-      config_statuses, rule_statuses, statuses_due, statuses_unsettled, timers);
+      lists_waiting, config_statuses, rule_statuses, statuses_due, statuses_unsettled, timers);
   // Effects are collected within one Handle call and handed out at its end: between
   // calls, when the state is hashed, there are none.
   enc(effects.size());

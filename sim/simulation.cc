@@ -90,6 +90,8 @@ ConfigDraw ChooseConfig(uint64_t seed) {
   o.max_reads_in_flight = std::initializer_list<size_t>{1, 2, 32}.begin()[prng.Below(3)];
   // Likewise status writes: with one or two slots, writes of several objects wait in line.
   o.max_status_writes_in_flight = std::initializer_list<size_t>{1, 2, 32}.begin()[prng.Below(3)];
+  // And resync lists: with one or two slots, lists of several destinations wait in line.
+  o.max_lists_in_flight = std::initializer_list<size_t>{1, 2, 32}.begin()[prng.Below(3)];
   return draw;
 }
 
@@ -98,13 +100,13 @@ std::string ConfigDraw::Describe() const {
   return absl::StrFormat(
       "ttl=%s read_timeout=%s push_timeout=%s requeue=%s±%.0f%% conflict_retries=%d "
       "push_backoff=%s..%s queue_bound=%zu reads_in_flight=%zu status_writes_in_flight=%zu "
-      "push: interval=%s max_commits=%d max_bytes=%d",
+      "lists_in_flight=%zu push: interval=%s max_commits=%d max_bytes=%d",
       absl::FormatDuration(o.metadata_cache_ttl), absl::FormatDuration(o.read_timeout),
       absl::FormatDuration(o.push_timeout), absl::FormatDuration(o.requeue_interval),
       o.requeue_jitter_fraction * 100, o.push_conflict_retries,
       absl::FormatDuration(o.push_retry_delay_min), absl::FormatDuration(o.push_retry_delay_max),
       o.max_pending_changes, o.max_reads_in_flight, o.max_status_writes_in_flight,
-      absl::FormatDuration(push.interval), push.max_commits, push.max_bytes);
+      o.max_lists_in_flight, absl::FormatDuration(push.interval), push.max_commits, push.max_bytes);
 }
 
 std::string SimOptions::ReproduceCommand() const {

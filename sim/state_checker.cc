@@ -128,7 +128,8 @@ absl::Status StateChecker::Step(absl::Time now, const core::Input& input,
     if (absl::Status s = CheckReconciled(now, it->second, controller); !s.ok()) return s;
   }
   if (absl::Status s = CheckReadsInFlight(controller); !s.ok()) return s;
-  return CheckStatusWritesInFlight(controller);
+  if (absl::Status s = CheckStatusWritesInFlight(controller); !s.ok()) return s;
+  return CheckListsInFlight(controller);
 }
 
 // The core bounds the reads its port works on at once (max_reads_in_flight: production
@@ -165,12 +166,27 @@ absl::Status StateChecker::CheckStatusWritesInFlight(const core::Controller& con
   return absl::OkStatus();
 }
 
+// Likewise resync lists (max_lists_in_flight: the listing threads).
+absl::Status StateChecker::CheckListsInFlight(const core::Controller& controller) {
+  // A list given up on with its destination (deleted, or listing anew) frees its slot.
+  std::erase_if(lists_, [&](const auto& list) {
+    return !controller.requests().by_id().contains(list.first);
+  });
+  if (lists_.size() > controller.list_slots()) {
+    return absl::InternalError(absl::StrCat("lists in flight: ", lists_.size(),
+                                            " sent and unanswered, above max_lists_in_flight (",
+                                            controller.list_slots(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 // What the inputs tell: the lease, the types discovered, every folder a destination was
 // given, the answers to pushes. A restart or a new term starts memory afresh.
 void StateChecker::Observe(absl::Time now, const core::Input& input) {
   // Past its deadline the core has given up on a read, and the port has too.
   std::erase_if(reads_, [&](const auto& read) { return now >= read.second; });
   std::erase_if(status_writes_, [&](const auto& write) { return now >= write.second; });
+  std::erase_if(lists_, [&](const auto& list) { return now >= list.second; });
   for (auto it = pushes_.begin(); it != pushes_.end();) {
     if (now < it->second.deadline) {
       ++it;
@@ -186,6 +202,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                    last_read_start_.clear();
                    reads_.clear();
                    status_writes_.clear();
+                   lists_.clear();
                    pushes_.clear();
                    streaks_.clear();
                  },
@@ -194,6 +211,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                    last_read_start_.clear();
                    reads_.clear();
                    status_writes_.clear();
+                   lists_.clear();
                    pushes_.clear();
                    streaks_.clear();
                    last_finished_.clear();
@@ -212,6 +230,7 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
                  [&](const core::DestinationDeleted& in) { last_finished_.erase(in.key); },
                  [&](const core::MetadataFetched& in) { reads_.erase(in.request); },
                  [&](const core::StatusWritten& in) { status_writes_.erase(in.request); },
+                 [&](const core::ObjectsListed& in) { lists_.erase(in.request); },
                  [&](const core::PushCompleted& in) {
                    auto it = pushes_.find(in.request);
                    if (it == pushes_.end()) return;
@@ -240,6 +259,7 @@ absl::Status StateChecker::CheckEffect(absl::Time now, const core::Effect& effec
     return CheckPush(now, *push, controller);
   }
   if (const auto* resync = std::get_if<core::ResyncDestination>(&effect)) {
+    lists_[resync->request] = now + resync->timeout;
     return NoCredential(resync->remote.url, "a resync's URL");
   }
   if (const auto* event = std::get_if<core::RecordEvent>(&effect)) {

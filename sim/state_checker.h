@@ -75,6 +75,7 @@ class StateChecker {
                          const core::Controller& controller);
   absl::Status CheckReadsInFlight(const core::Controller& controller);
   absl::Status CheckStatusWritesInFlight(const core::Controller& controller);
+  absl::Status CheckListsInFlight(const core::Controller& controller);
   absl::Status CheckWatches(const core::EnsureWatches& ensure) const;
   absl::Status CheckReconciled(absl::Time now, const core::DestinationRecord& rec,
                                const core::Controller& controller);
@@ -103,6 +104,8 @@ class StateChecker {
   // Likewise the status writes of this term, each with its deadline (api_timeout after it
   // was sent: WriteStatus names none of its own).
   std::map<core::RequestId, absl::Time> status_writes_;
+  // And the resync lists, each with its deadline.
+  std::map<core::RequestId, absl::Time> lists_;
   struct PushInFlight {
     core::WorkerKey worker;
     absl::Time deadline;  // the core gives it up then: a failure, whatever answers later

@@ -150,6 +150,10 @@ const std::vector<Flag>& Flags() {
           "threads for remote branch reads; also the most reads in flight at once (more wait "
           "their turn in the controller)",
           &F::git_read_workers, 1),
+      Int("git-list-workers",
+          "threads for resync listings (the cluster's objects and the folder's files); also the "
+          "most listings in flight at once (more wait their turn in the controller)",
+          &F::git_list_workers, 1),
       Int("git-push-workers", "threads for commits and pushes", &F::git_push_workers, 1),
       Int("api-workers",
           "threads for status writes (Events have one of their own); also the most status "

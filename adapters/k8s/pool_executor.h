@@ -3,8 +3,8 @@
 // server, a two-minute push, a wave of resyncs or a storm of Events never delays reads
 // of other branches or status writes; results go to the inbox. The core bounds what it
 // has in flight (one read and one push per branch, one write per status, one list per
-// destination; reads and status writes to as many as their pools have threads, as the
-// binary sets its options), so those queues need no bound of their own. An effect that
+// destination; reads, status writes and lists to as many as their pools have threads, as
+// the binary sets its options), so those queues need no bound of their own. An effect that
 // waited longer than its own timeout for a thread is not started: it is answered
 // DeadlineExceeded at once, as the core has given up on it. A status write that waits
 // for a thread is replaced in its place by a newer write of the same object (the core

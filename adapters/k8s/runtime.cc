@@ -62,6 +62,9 @@ core::ControllerOptions CoreOptions(const ControllerFlags& flags) {
   // Likewise status writes and the API threads: a write that waited for a thread past
   // api_timeout would be issued again while the first still waits.
   options.max_status_writes_in_flight = static_cast<size_t>(flags.api_workers);
+  // And resync lists and the listing threads: a list that timed out unstarted fails its
+  // resync, and its destination reconciles again to ask anew.
+  options.max_lists_in_flight = static_cast<size_t>(flags.git_list_workers);
   return options;
 }
 

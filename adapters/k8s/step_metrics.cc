@@ -49,6 +49,10 @@ StepMetrics::StepMetrics(Metrics& metrics, std::function<double()> queued)
                   "Status writes sent and not yet answered (at most --api-workers)");
   metrics.Declare("gitdest_status_writes_waiting", T::kGauge,
                   "Objects whose status write is due and waiting for a free slot");
+  metrics.Declare("gitdest_resync_lists_in_flight", T::kGauge,
+                  "Resync lists sent and not yet answered (at most --git-list-workers)");
+  metrics.Declare("gitdest_resync_lists_waiting", T::kGauge,
+                  "Destinations whose resync list is due and waiting for a free slot");
   metrics.Declare("gitdest_leader", T::kGauge, "1 while this replica holds the lease");
 }
 
@@ -83,6 +87,10 @@ void StepMetrics::Step(const core::Controller& controller, const core::Input& in
       static_cast<double>(controller.requests().CountInFlight(core::RequestKind::kStatusWrite)));
   metrics_->Set("gitdest_status_writes_waiting", {},
                 static_cast<double>(controller.status_writes_waiting().size()));
+  metrics_->Set("gitdest_resync_lists_in_flight", {},
+                static_cast<double>(controller.requests().CountInFlight(core::RequestKind::kList)));
+  metrics_->Set("gitdest_resync_lists_waiting", {},
+                static_cast<double>(controller.lists_waiting().size()));
   metrics_->Set("gitdest_leader", {}, controller.leader() ? 1 : 0);
 }
 

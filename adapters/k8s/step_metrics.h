@@ -1,8 +1,8 @@
 // The controller's metrics, read off the core's steps on the core's thread: what each
 // reconcile decided and how long it took, whether its branch's metadata came from the
 // worker's cache or a remote read, reads, pushes and status writes by result, and the
-// gauges (leader, workers, destinations and how many are Ready, reads and status writes
-// in flight and waiting for a slot, queue depth).
+// gauges (leader, workers, destinations and how many are Ready, reads, status writes and
+// resync lists in flight and waiting for a slot, queue depth).
 #pragma once
 
 #include <functional>

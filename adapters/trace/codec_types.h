@@ -80,7 +80,8 @@ GITDEST_TRACE_FIELDS(core::ControllerOptions, metadata_cache_ttl, read_timeout, 
                      read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                      invalid_spec_requeue, status_write_retry_delay, resync_retry_delay,
                      api_timeout, push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
-                     max_pending_changes, max_reads_in_flight, max_status_writes_in_flight);
+                     max_pending_changes, max_reads_in_flight, max_status_writes_in_flight,
+                     max_lists_in_flight);
 
 // A status is its type's fields plus "type", as an Input or an Effect.
 template <>

@@ -65,8 +65,9 @@ namespace gitdest::trace {
 // by watch rules, discovery, watches. 5: status writes name their target's kind, and
 // GitRepoConfigs and WatchRules get a status. 7: several replicas — the header names the
 // epoch of each replica's controller, and every step the replica its input reached.
-// 8: the options bound the reads in flight. 9: and the status writes in flight.
-inline constexpr int kTraceVersion = 9;
+// 8: the options bound the reads in flight. 9: and the status writes in flight. 10: and
+// the resync lists in flight.
+inline constexpr int kTraceVersion = 10;
 
 // The first line of a trace file.
 struct TraceHeader {

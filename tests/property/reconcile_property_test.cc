@@ -244,6 +244,9 @@ RC_GTEST_PROP(ReconcileProperty, InvariantsHoldAndEveryRunConverges, ()) {
   // And one or two status write slots, so that writes of several objects wait in line.
   options.max_status_writes_in_flight = *rc::gen::element<size_t>(1, 2, 32);
   RC_TAG(options.max_status_writes_in_flight < 32 ? "status writes wait" : "status writes at once");
+  // And one or two list slots, so that resyncs of several destinations wait in line.
+  options.max_lists_in_flight = *rc::gen::element<size_t>(1, 2, 32);
+  RC_TAG(options.max_lists_in_flight < 32 ? "lists wait" : "lists at once");
   Sut sut(options);
   rc::state::check(model, sut,
                    rc::state::gen::execOneOfWithArgs<

@@ -176,7 +176,8 @@ TEST(TraceFormatTest, GoldenHeader) {
   EXPECT_TRUE(Contains(line, R"("requeue_jitter_fraction":0.1,)"));
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,"max_reads_in_flight":16,)"
                              R"("max_status_writes_in_flight":4,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":9})"));
+  EXPECT_TRUE(Contains(line, R"("max_lists_in_flight":4,)"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":10})"));
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ GITDEST_MEMBERS(core::ControllerOptions, metadata_cache_ttl, read_timeout, push_
                 read_retry_delay_max, requeue_interval, requeue_jitter_fraction,
                 invalid_spec_requeue, status_write_retry_delay, resync_retry_delay, api_timeout,
                 push_retry_delay_min, push_retry_delay_max, push_conflict_retries,
-                max_pending_changes, max_reads_in_flight, max_status_writes_in_flight)
+                max_pending_changes, max_reads_in_flight, max_status_writes_in_flight,
+                max_lists_in_flight)
 GITDEST_MEMBERS(core::RepoConfigObserved, config)
 GITDEST_MEMBERS(core::RepoConfigDeleted, key)
 GITDEST_MEMBERS(core::DestinationObserved, destination)
