@@ -13,9 +13,6 @@
 namespace gitdest::core {
 namespace {
 
-// The author of deletes a resync decides (no Kubernetes user made them).
-constexpr char kResyncAuthor[] = "gitdest-resync";
-
 // Bound on reconciles within one Handle call: immediate reconciles may trigger
 // others (a verdict changed), but never without end.
 constexpr int kMaxStepsPerHandle = 1'000'000;
@@ -70,6 +67,7 @@ Output Controller::Handle(const Input& input, absl::Time now) {
                  [&](const WatchRuleDeleted& in) { OnWatchRuleDeleted(in); },
                  [&](const ResourceTypesDiscovered& in) { OnResourceTypesDiscovered(in); },
                  [&](const ObjectChanged& in) { OnObjectChanged(in, now); },
+                 [&](const WatchRelisted& in) { OnWatchRelisted(in, now); },
                  [&](const MetadataFetched& in) { OnMetadataFetched(in, now); },
                  [&](const PushCompleted& in) { OnPushCompleted(in, now); },
                  [&](const StatusWritten& in) { OnStatusWritten(in, now); },
@@ -255,37 +253,13 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
 // ---- Writes ---------------------------------------------------------------------------------
 
 void Controller::OnObjectChanged(const ObjectChanged& in, absl::Time now) {
+  ConfirmListedAhead(in);
   if (!RecordVersion(in)) return;  // a duplicate (a relist) or a late event
   const ResourceTypeInfo type = TypeOf(in.object);
   for (const ObjectKey& destination :
        rules_.DestinationsCapturing(type, in.object.namespace_, in.op)) {
     Capture(destination, in.object, in.op, in.content, in.user, now);
   }
-}
-
-bool Controller::RecordVersion(const ObjectChanged& in) {
-  auto [it, inserted] = object_versions_.try_emplace(in.object);
-  ObjectVersion& known = it->second;
-  if (!inserted) {
-    if (ResourceVersionOlder(in.resource_version, known.resource_version)) return false;
-    if (known.deleted && in.op == ChangeOp::kDelete) return false;  // a relist's tombstone
-    const bool same = !in.resource_version.empty() &&
-                      in.resource_version == known.resource_version && in.uid == known.uid &&
-                      (in.op == ChangeOp::kDelete) == known.deleted;
-    if (same) return false;
-  }
-  // In place: the strings keep their buffers (a uid is too long to be stored inline).
-  known.uid = in.uid;
-  known.resource_version = in.resource_version;
-  known.deleted = in.op == ChangeOp::kDelete;
-  return true;
-}
-
-bool Controller::NewerThanListed(const CapturedObject& listed) const {
-  auto it = object_versions_.find(listed.resource);
-  // resourceVersions are revisions of the whole store: comparable across incarnations.
-  return it != object_versions_.end() &&
-         ResourceVersionOlder(listed.resource_version, it->second.resource_version);
 }
 
 ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
@@ -363,10 +337,12 @@ void Controller::UpdateWatches() {
   // A type no longer watched delivers no deletes: what is known of its objects would go
   // stale and keep their files from a later resync's cleanup. Forget it; the informer
   // lists what is alive if the type is watched again.
-  absl::erase_if(object_versions_, [&](const auto& entry) {
+  const auto unwatched = [&](const auto& entry) {
     const ResourceId& id = entry.first;
     return !types.contains(GroupVersionResource{id.group, id.version, id.resource});
-  });
+  };
+  absl::erase_if(object_versions_, unwatched);
+  std::erase_if(listed_ahead_, unwatched);
   // Not a write: a standby watches too, so that its cache is warm when it takes over.
   effects_.push_back(EnsureWatches{std::vector<GroupVersionResource>(types.begin(), types.end())});
   watched_ = std::move(types);
@@ -416,6 +392,7 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
       // Only what its rules capture; never over a newer event.
       if (!Captures(in.destination, object.resource, ChangeOp::kUpdate)) continue;
       if (NewerThanListed(object)) continue;
+      NoteListedAhead(object);
       Capture(in.destination, object.resource, ChangeOp::kUpdate, object.content, object.author,
               now);
     }
@@ -423,13 +400,6 @@ void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
     DeleteOrphans(rec, *in.objects, std::move(queued), now);
   }  // else: no longer admitted; its next admission resyncs it
   PruneTombstones();
-}
-
-// A tombstone orders a list that may predate the delete; once no list is in flight,
-// every later list is newer than it.
-void Controller::PruneTombstones() {
-  if (requests_.AnyInFlight(RequestKind::kList)) return;
-  absl::erase_if(object_versions_, [](const auto& entry) { return entry.second.deleted; });
 }
 
 // Files in the destination's folder that name an object the cluster does not have: its
@@ -628,6 +598,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   discovered_.clear();
   watched_.reset();
   object_versions_.clear();
+  listed_ahead_.clear();
   destinations_.clear();
   destination_slots_ = {};
   records_by_key_.clear();

@@ -76,6 +76,10 @@ struct ObjectVersion {
   friend bool operator==(const ObjectVersion&, const ObjectVersion&) = default;
 };
 
+// The author of deletes gitdest decides itself, not a Kubernetes user: a resync's orphans,
+// and objects a relist shows gone.
+inline constexpr char kResyncAuthor[] = "gitdest-resync";
+
 // The destinations claiming targets on one (repository, branch), and their verdicts
 // (nullopt: not computed since the claims last changed).
 struct GroupState {
@@ -175,6 +179,11 @@ class Controller {
   bool RecordVersion(const ObjectChanged& in);
   // Whether the watch reported a newer version of the object than a list did.
   bool NewerThanListed(const CapturedObject& listed) const;
+  // A resync list wrote `listed` at a version the watch has not reported: remembered
+  // until the watch reports it (or newer), or a relist shows it gone.
+  void NoteListedAhead(const CapturedObject& listed);
+  void ConfirmListedAhead(const ObjectChanged& in);
+  void OnWatchRelisted(const WatchRelisted& in, absl::Time now);
   // The discovered type of an object; one inferred from its namespace if undiscovered.
   ResourceTypeInfo TypeOf(const ResourceId& object) const;
   bool Captures(const ObjectKey& destination, const ResourceId& object, ChangeOp op) const;
@@ -329,6 +338,7 @@ class Controller {
   absl::Status CheckReadsWaiting() const;
   absl::Status CheckStatusWritesWaiting() const;
   absl::Status CheckListsWaiting() const;
+  absl::Status CheckListedAhead() const;
   bool StatusWriteWaits(const StatusTarget& target) const;  // false if the object is gone
   bool OwnerExists(const RequestOwner& owner) const;
   bool RecordIndexHolds() const;
@@ -349,6 +359,11 @@ class Controller {
   // ordered map cost more than the rest of routing a change. Never iterated in its own
   // order where that could be seen: StateHash hashes it in key order.
   absl::flat_hash_map<ResourceId, ObjectVersion> object_versions_;
+  // Objects resync lists wrote at versions the watch has not reported yet (deleted is
+  // never set): normally for moments, until the event arrives. One the watch never
+  // reports was created and deleted while the watch was away; the next WatchRelisted of
+  // its type deletes it (no event ever will).
+  std::map<ResourceId, ObjectVersion> listed_ahead_;
   std::map<ObjectKey, DestinationRecord> destinations_;  // nodes are stable: slots point in
   Slots<DestinationRecord> destination_slots_;
   absl::flat_hash_map<ObjectKey, DestinationRecord*> records_by_key_;  // lookups only

@@ -53,6 +53,17 @@ struct ObjectChanged {
   std::string user;     // the Kubernetes user who made the change ("" if unknown)
 };
 
+// The watch of one captured type listed it anew: its informer's first list, or the list
+// after the watch broke (410 Gone, a failed resume). Every object of the type alive at
+// `resource_version` was delivered as an ObjectChanged before this, and a delete for
+// every one its store held that the list lacks. An object that only a resync list showed
+// (created and deleted while the watch was away: no event ever told of it), at a version
+// no newer than this one, is gone: its delete is taken from here.
+struct WatchRelisted {
+  GroupVersionResource gvr;
+  std::string resource_version;  // the list's
+};
+
 // The initial list after a (re)start is complete: the controller now sees every
 // object that exists, so it may decide (controller-runtime's WaitForCacheSync).
 struct CacheSynced {};
@@ -118,7 +129,7 @@ struct LeaseLost {};
 using Input =
     std::variant<RepoConfigObserved, RepoConfigDeleted, DestinationObserved, DestinationDeleted,
                  WatchRuleObserved, WatchRuleDeleted, ResourceTypesDiscovered, ObjectChanged,
-                 MetadataFetched, PushCompleted, StatusWritten, TimerFired, ControllerRestarted,
-                 CacheSynced, ObjectsListed, LeaseAcquired, LeaseLost>;
+                 WatchRelisted, MetadataFetched, PushCompleted, StatusWritten, TimerFired,
+                 ControllerRestarted, CacheSynced, ObjectsListed, LeaseAcquired, LeaseLost>;
 
 }  // namespace gitdest::core

@@ -24,6 +24,7 @@ absl::Status Controller::CheckInvariants() const {
   }
   if (absl::Status s = CheckRequests(); !s.ok()) return s;
   if (absl::Status s = CheckStatusWritesWaiting(); !s.ok()) return s;
+  if (absl::Status s = CheckListedAhead(); !s.ok()) return s;
   return CheckListsWaiting();
 }
 

@@ -283,10 +283,10 @@ GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
 
 uint64_t Controller::StateHash() const {
   const auto& [options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched,
-               object_versions, destinations, destination_slots, records_by_key, verdicts_serials,
-               groups, workers, requests, reads_waiting, status_writes_waiting, lists_waiting,
-               config_statuses, rule_statuses, statuses_due, statuses_unsettled, timers, effects] =
-      *this;
+               object_versions, listed_ahead, destinations, destination_slots, records_by_key,
+               verdicts_serials, groups, workers, requests, reads_waiting, status_writes_waiting,
+               lists_waiting, config_statuses, rule_statuses, statuses_due, statuses_unsettled,
+               timers, effects] = *this;
   Encoder enc;
   enc.NameGroups(groups);
   enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
@@ -298,7 +298,7 @@ uint64_t Controller::StateHash() const {
             [](const auto* a, const auto* b) { return a->first < b->first; });
   enc(versions.size());
   for (const auto* entry : versions) enc(entry->first, entry->second);
-  enc(destinations, destination_slots);
+  enc(listed_ahead, destinations, destination_slots);
   // records_by_key indexes `destinations`: hashed in their order, so that its own
   // (per-process) order never reaches the digest.
   enc(records_by_key.size());

@@ -17,12 +17,15 @@ unit_rc=${PIPESTATUS[0]}
 unit_ok=$(sed -nE 's/^Ok: +([0-9]+).*/\1/p' "$log" | tail -n1)
 unit_fail=$(sed -nE 's/^Fail: +([0-9]+).*/\1/p' "$log" | tail -n1)
 unit_timeout=$(sed -nE 's/^Timeout: +([0-9]+).*/\1/p' "$log" | tail -n1)
+# What failed, and how to reproduce it, repeated at the end: CI shows the end of the log.
+unit_failures=$(grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR) ' "$log"; grep -E 'reproduce:' "$log" | sort -u)
 
 bash tests/e2e/run.sh 2>&1 | tee "$log"
 e2e_rc=${PIPESTATUS[0]}
 e2e_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
 e2e_ok=$(echo "$e2e_line" | sed -nE 's/^([0-9]+) passed.*/\1/p')
 e2e_fail=$(echo "$e2e_line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+e2e_failures=$(grep -E '^not ok ' "$log")
 
 passed=$(( ${unit_ok:-0} + ${e2e_ok:-0} ))
 failed=$(( ${unit_fail:-0} + ${unit_timeout:-0} + ${e2e_fail:-0} ))
@@ -30,5 +33,9 @@ failed=$(( ${unit_fail:-0} + ${unit_timeout:-0} + ${e2e_fail:-0} ))
 if [ "$unit_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ "$e2e_rc" -ne 0 ] && [ "${e2e_fail:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
 echo
+if [ "$failed" -ne 0 ]; then
+  echo "failed:"
+  printf '%s\n%s\n' "$unit_failures" "$e2e_failures" | sed '/^$/d' | head -n 30
+fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

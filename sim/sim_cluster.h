@@ -31,6 +31,7 @@ class SimCluster : public core::ClusterApi {
                             std::optional<core::ResourceKind> kind = std::nullopt);
   // The next revision of the store: the resourceVersion of any object written now.
   std::string NextRevision() { return std::to_string(++revision_); }
+  std::string Revision() const { return std::to_string(revision_); }  // the store's current
   // The uid of an object the controller owns (a GitRepoConfig or a rule) the world
   // creates: a new one each time, as metadata.uid.
   std::string NewOwnedUid() { return "owned-uid-" + std::to_string(++owned_uids_); }

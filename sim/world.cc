@@ -404,6 +404,19 @@ void World::RelistObjects(int replica) {
                                     "", "relist"},
                 true, replica);
   }
+  EndRelist(replica);
+}
+
+// Delivered after the last object of the list (each key's events arrive in order), with
+// the version the list was taken at.
+void World::EndRelist(int replica) {
+  Replica& to = replicas_[replica];
+  absl::Time at = now_;
+  for (auto it = to.watch_last.lower_bound("object/");
+       it != to.watch_last.end() && it->first.starts_with("object/"); ++it) {
+    at = std::max(at, it->second);
+  }
+  Schedule(at, Deliver{core::WatchRelisted{kConfigMaps, cluster_.Revision()}, replica, to.epoch});
 }
 
 // ---- users ------------------------------------------------------------------------------

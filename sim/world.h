@@ -155,6 +155,7 @@ class World {
   // back to the replica incarnation that sent it.
   void LandRequest(int replica, uint32_t epoch, const core::Effect& effect);
   void InjectFaults(const core::Effect& effect);
+  bool Exists(const core::StatusTarget& target) const;  // the object, in the API
   void Crash(int replica);
   // The leader cannot renew the Lease for a while (a long pause, a partition).
   void LoseRenewal();
@@ -183,6 +184,8 @@ class World {
                    int only = kEveryReplica);
   void RelistAll(int replica);
   void RelistObjects(int replica);
+  // The end of a list of objects: WatchRelisted after every object it delivered.
+  void EndRelist(int replica);
 
   // ---- users ------------------------------------------------------------------------
   void UserAction();

@@ -94,11 +94,30 @@ void World::InjectFaults(const core::Effect& effect) {
     if (prng_.Chance(mix_.ancestry_unknown)) remote_.AnswerAncestryUnknown(1);
   } else if (std::holds_alternative<core::ResyncDestination>(effect)) {
     if (outage) remote_.FailNextReads(1, absl::UnavailableError("503 Service Unavailable"));
-  } else if (std::holds_alternative<core::WriteStatus>(effect)) {
+  } else if (const auto* write = std::get_if<core::WriteStatus>(&effect)) {
+    // The status of an object that is gone cannot be written (its delete event may be
+    // late or lost): 404, as the API server answers.
+    if (!Exists(write->target)) {
+      cluster_.FailNextStatusWrites(
+          1, absl::NotFoundError(absl::StrCat("404: ", write->target.ToString(), " not found")));
+    }
     if (prng_.Chance(mix_.status_conflict)) {
       cluster_.FailNextStatusWrites(1, absl::AbortedError("409: the object has been modified"));
     }
   }
+}
+
+bool World::Exists(const core::StatusTarget& target) const {
+  switch (target.kind) {
+    case core::ResourceKind::kGitDestination:
+      return api_.contains(target.key);
+    case core::ResourceKind::kGitRepoConfig:
+      return configs_.contains(target.key);
+    case core::ResourceKind::kWatchRule:
+    case core::ResourceKind::kClusterWatchRule:
+      return rules_.contains(target.key);
+  }
+  return false;
 }
 
 // ---- leader election ---------------------------------------------------------------------
@@ -208,6 +227,7 @@ void World::OnEnsureWatches(int replica, const core::EnsureWatches& ensure) {
                                     core::ChangeOp::kUpdate, object.content, object.author},
                 /*reliable=*/true, replica);
   }
+  EndRelist(replica);
 }
 
 }  // namespace gitdest::sim::internal

@@ -11,6 +11,7 @@ GITDEST_TRACE_FIELDS(core::WatchRuleObserved, rule);
 GITDEST_TRACE_FIELDS(core::WatchRuleDeleted, key);
 GITDEST_TRACE_FIELDS(core::ResourceTypesDiscovered, types);
 GITDEST_TRACE_FIELDS(core::ObjectChanged, object, uid, resource_version, op, content, user);
+GITDEST_TRACE_FIELDS(core::WatchRelisted, gvr, resource_version);
 GITDEST_TRACE_FIELDS(core::CapturedObject, resource, content, author, uid, resource_version);
 GITDEST_TRACE_FIELDS(core::ObjectsListed, request, destination, objects, files);
 GITDEST_TRACE_FIELDS(core::MetadataFetched, request, result);

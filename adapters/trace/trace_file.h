@@ -67,7 +67,7 @@ namespace gitdest::trace {
 // epoch of each replica's controller, and every step the replica its input reached.
 // 8: the options bound the reads in flight. 9: and the status writes in flight. 10: and
 // the resync lists in flight.
-inline constexpr int kTraceVersion = 10;
+inline constexpr int kTraceVersion = 11;
 
 // The first line of a trace file.
 struct TraceHeader {

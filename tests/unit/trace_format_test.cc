@@ -177,7 +177,7 @@ TEST(TraceFormatTest, GoldenHeader) {
   EXPECT_TRUE(Contains(line, R"("max_pending_changes":10000,"max_reads_in_flight":16,)"
                              R"("max_status_writes_in_flight":4,)"));
   EXPECT_TRUE(Contains(line, R"("max_lists_in_flight":4,)"));
-  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":10})"));
+  EXPECT_TRUE(Contains(line, R"(},"seed":7,"version":11})"));
 }
 
 }  // namespace
