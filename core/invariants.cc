@@ -2,6 +2,7 @@
 // controller's own state (design §6: 1, 2 in part, 6; the rest need the world and
 // are checked by the simulator).
 #include <algorithm>
+#include <deque>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -154,109 +155,99 @@ absl::Status Controller::CheckRequests() const {
   return CheckReadsWaiting();
 }
 
-// Reads in flight stay within max_reads_in_flight; none waits while a slot is free (at the
-// end of a step), and reads_waiting_ lists exactly the workers whose read waits, once each.
-absl::Status Controller::CheckReadsWaiting() const {
-  const size_t reads = requests_.CountInFlight(RequestKind::kMetadataRead);
-  if (reads > read_slots()) {
-    return absl::InternalError(absl::StrCat("reads in flight: ", reads, ", above the bound of ",
-                                            read_slots(), " (max_reads_in_flight)"));
+namespace {
+
+// A bounded line of requests (remote reads, status writes, resync lists): at most `slots`
+// in flight; none waits while a slot is free (at the end of a step); the line names
+// exactly the `waiting` objects whose request waits, each once, and `owes(key)` holds for
+// each (its request is due and none of its kind is in flight for it).
+template <class Key, class Owes>
+absl::Status CheckLine(const char* what, const char* bound, size_t in_flight, size_t slots,
+                       const std::deque<Key>& line, size_t waiting, Owes owes) {
+  if (in_flight > slots) {
+    return absl::InternalError(absl::StrCat(what, " in flight: ", in_flight,
+                                            ", above the bound of ", slots, " (", bound, ")"));
   }
-  if (!reads_waiting_.empty() && reads < read_slots()) {
-    return absl::InternalError(absl::StrCat("reads: ", reads_waiting_.size(), " wait while only ",
-                                            reads, " of ", read_slots(), " are in flight"));
+  if (!line.empty() && in_flight < slots) {
+    return absl::InternalError(absl::StrCat(what, ": ", line.size(), " wait while only ", in_flight,
+                                            " of ", slots, " are in flight"));
   }
-  std::set<WorkerKey> queued;
-  for (const WorkerKey& key : reads_waiting_) {
-    const BranchWorker* worker = workers_.Find(key);
-    if (worker == nullptr || !worker->read_waiting() || !queued.insert(key).second) {
-      return absl::InternalError(absl::StrCat(
-          "reads: ", key.ToString(), " waits to send a read it has not asked for, or twice"));
+  absl::InlinedVector<const Key*, 16> keys;
+  for (const Key& key : line) {
+    if (!owes(key)) {
+      return absl::InternalError(absl::StrCat(what, ": ", key.ToString(),
+                                              " waits without one due, or while one is in flight"));
     }
+    keys.push_back(&key);
   }
-  const auto waiting = std::count_if(workers_.workers().begin(), workers_.workers().end(),
-                                     [](const auto& entry) { return entry.second.read_waiting(); });
-  if (static_cast<size_t>(waiting) != queued.size()) {
-    return absl::InternalError(absl::StrCat("reads: ", waiting, " workers have a read waiting, ",
-                                            queued.size(), " wait to send one"));
+  std::sort(keys.begin(), keys.end(), [](const Key* a, const Key* b) { return *a < *b; });
+  auto twice = std::adjacent_find(keys.begin(), keys.end(),
+                                  [](const Key* a, const Key* b) { return *a == *b; });
+  if (twice != keys.end()) {
+    return absl::InternalError(absl::StrCat(what, ": ", (*twice)->ToString(), " waits twice"));
+  }
+  if (waiting != line.size()) {
+    return absl::InternalError(
+        absl::StrCat(what, ": ", waiting, " have one waiting, ", line.size(), " wait in line"));
   }
   return absl::OkStatus();
 }
 
-// Status writes in flight stay within max_status_writes_in_flight; none waits while a slot
-// is free (at the end of a step); status_writes_waiting_ lists exactly the objects whose
-// write waits, once each, none of them with a write in flight; and kStatusWriteTimer is set
-// to the first deadline of a write in flight (none if none is), so each is given up on then.
+}  // namespace
+
+// Reads in flight stay within max_reads_in_flight, and reads_waiting_ is their line (see
+// CheckLine) of the workers whose read waits.
+absl::Status Controller::CheckReadsWaiting() const {
+  const auto waiting = std::count_if(workers_.workers().begin(), workers_.workers().end(),
+                                     [](const auto& entry) { return entry.second.read_waiting(); });
+  return CheckLine("reads", "max_reads_in_flight",
+                   requests_.CountInFlight(RequestKind::kMetadataRead), read_slots(),
+                   reads_waiting_, static_cast<size_t>(waiting), [&](const WorkerKey& key) {
+                     const BranchWorker* worker = workers_.Find(key);
+                     return worker != nullptr && worker->read_waiting();
+                   });
+}
+
+// Status writes in flight stay within max_status_writes_in_flight, and
+// status_writes_waiting_ is their line of the objects whose write waits; kStatusWriteTimer
+// is set to the first deadline of a write in flight (none if none is), so each is given up
+// on then.
 absl::Status Controller::CheckStatusWritesWaiting() const {
-  const size_t writes = requests_.CountInFlight(RequestKind::kStatusWrite);
-  const size_t slots = status_write_slots();
-  if (writes > slots) {
-    return absl::InternalError(absl::StrCat("status writes in flight: ", writes,
-                                            ", above the bound of ", slots,
-                                            " (max_status_writes_in_flight)"));
-  }
-  if (!status_writes_waiting_.empty() && writes < slots) {
-    return absl::InternalError(absl::StrCat("status writes: ", status_writes_waiting_.size(),
-                                            " wait while only ", writes, " of ", slots,
-                                            " are in flight"));
-  }
-  std::set<StatusTarget> queued;
-  for (const StatusTarget& target : status_writes_waiting_) {
-    if (!StatusWriteWaits(target) || !queued.insert(target).second ||
-        requests_.InFlight(RequestKind::kStatusWrite, target) != nullptr) {
-      return absl::InternalError(absl::StrCat("status writes: ", target.ToString(),
-                                              " waits without a write due, twice, or while its "
-                                              "write is in flight"));
-    }
-  }
   size_t waiting = 0;
   for (const auto& [key, rec] : destinations_) waiting += rec.status_write.waiting();
   for (const auto& [key, owned] : config_statuses_) waiting += owned.write.waiting();
   for (const auto& [key, owned] : rule_statuses_) waiting += owned.write.waiting();
-  if (waiting != queued.size()) {
-    return absl::InternalError(absl::StrCat(
-        "status writes: ", waiting, " objects have one waiting, ", queued.size(), " wait in line"));
-  }
-  const absl::Time first = FirstStatusWriteDeadline();
-  const std::optional<absl::Time> timer = timers_.When(kStatusWriteTimer);
-  if (timer.value_or(absl::InfiniteFuture()) != first) {
+  absl::Status line =
+      CheckLine("status writes", "max_status_writes_in_flight",
+                requests_.CountInFlight(RequestKind::kStatusWrite), status_write_slots(),
+                status_writes_waiting_, waiting, [&](const StatusTarget& target) {
+                  return StatusWriteWaits(target) &&
+                         requests_.InFlight(RequestKind::kStatusWrite, target) == nullptr;
+                });
+  if (!line.ok()) return line;
+  if (timers_.When(kStatusWriteTimer).value_or(absl::InfiniteFuture()) !=
+      FirstStatusWriteDeadline()) {
     return absl::InternalError("status writes: the deadline timer is not the first deadline");
   }
   return absl::OkStatus();
 }
 
-// Resync lists in flight stay within max_lists_in_flight; none waits while a slot is free
-// (at the end of a step); lists_waiting_ lists exactly the destinations whose list waits,
-// once each, none of them with a list in flight; and kListTimer is set to the first
-// deadline of a list in flight (none if none is).
+// Resync lists in flight stay within max_lists_in_flight, and lists_waiting_ is their line
+// of the destinations whose list waits; kListTimer is set to the first deadline of a list
+// in flight (none if none is).
 absl::Status Controller::CheckListsWaiting() const {
-  const size_t lists = requests_.CountInFlight(RequestKind::kList);
-  if (lists > list_slots()) {
-    return absl::InternalError(absl::StrCat("lists in flight: ", lists, ", above the bound of ",
-                                            list_slots(), " (max_lists_in_flight)"));
-  }
-  if (!lists_waiting_.empty() && lists < list_slots()) {
-    return absl::InternalError(absl::StrCat("lists: ", lists_waiting_.size(), " wait while only ",
-                                            lists, " of ", list_slots(), " are in flight"));
-  }
-  std::set<ObjectKey> queued;
-  for (const ObjectKey& key : lists_waiting_) {
-    const DestinationRecord* rec = FindRecord(key);
-    const StatusTarget owner{ResourceKind::kGitDestination, key};
-    if (rec == nullptr || !rec->resync.waiting() || !rec->resync.needed() ||
-        !queued.insert(key).second || requests_.InFlight(RequestKind::kList, owner) != nullptr) {
-      return absl::InternalError(
-          absl::StrCat("lists: ", key.ToString(),
-                       " waits without a list due, twice, or while one is in flight"));
-    }
-  }
   const auto waiting =
       std::count_if(destinations_.begin(), destinations_.end(),
                     [](const auto& entry) { return entry.second.resync.waiting(); });
-  if (static_cast<size_t>(waiting) != queued.size()) {
-    return absl::InternalError(absl::StrCat("lists: ", waiting, " destinations have one waiting, ",
-                                            queued.size(), " wait in line"));
-  }
+  absl::Status line = CheckLine(
+      "lists", "max_lists_in_flight", requests_.CountInFlight(RequestKind::kList), list_slots(),
+      lists_waiting_, static_cast<size_t>(waiting), [&](const ObjectKey& key) {
+        const DestinationRecord* rec = FindRecord(key);
+        return rec != nullptr && rec->resync.waiting() && rec->resync.needed() &&
+               requests_.InFlight(RequestKind::kList,
+                                  StatusTarget{ResourceKind::kGitDestination, key}) == nullptr;
+      });
+  if (!line.ok()) return line;
   if (timers_.When(kListTimer).value_or(absl::InfiniteFuture()) != FirstListDeadline()) {
     return absl::InternalError("lists: the deadline timer is not the first deadline");
   }
