@@ -305,8 +305,11 @@ void BranchWorker::OnPushed(const PushBatch& batch, const PushResult& result,
   if (batch.expected_tip.empty() && !result.tip.empty()) resync_all_ = true;
 }
 
+// The branch vanished, or came to be while it was known absent (another writer created
+// it, or a push of ours whose answer was lost did, from the default branch): what its
+// folders hold is not what was written there.
 void BranchWorker::LearnTip(const std::string& tip) {
-  if (tip.empty() && tip_ && !tip_->empty()) resync_all_ = true;
+  if (tip_ && tip.empty() != tip_->empty()) resync_all_ = true;
   tip_ = tip;
 }
 

@@ -247,6 +247,34 @@ TEST_F(WritePathTest, ANewBranchDropsInheritedFilesThatNameNoObject) {
   EXPECT_EQ(dev.at("README.md"), "hi");  // not its folder: kept
 }
 
+// Found by the simulator: the push that created the branch landed but its answer was
+// lost. The retry's conflict is how the core learns the branch exists now, and that is
+// enough to resync: the branch started from the default branch, files and all.
+TEST_F(WritePathTest, ABranchCreatedByAPushWhoseAnswerWasLostDropsInheritedFilesToo) {
+  ASSERT_TRUE(h.AdvanceSettling(absl::Minutes(3)));  // past the new leader's second resync
+  h.remote.ExternalCommit(kRepoUrl, "main", "README.md", "hi");
+  h.remote.ExternalCommit(kRepoUrl, "main", "c/d/v1/configmaps/prod/gone.yaml", "old");
+  Change("cm0", "v0");
+  AddDestination("b", "c/d", "dev");
+  h.DeliverReads();    // dev does not exist
+  h.DeliverResyncs();  // nothing in its folder: cm0 is queued
+  h.Advance(absl::Seconds(10));
+  const core::PushBatch* create = nullptr;
+  for (const core::Effect& e : h.held()) {
+    const auto* push = std::get_if<core::PushBatch>(&e);
+    if (push != nullptr && push->remote.branch == "dev") create = push;
+  }
+  ASSERT_NE(create, nullptr);
+  ASSERT_EQ(create->expected_tip, "");
+  ASSERT_TRUE(h.remote.Push(create->remote, "", create->changes, create->timeout).ok());
+  ASSERT_TRUE(h.remote.TreeAt(kRepoUrl, "dev").contains("c/d/v1/configmaps/prod/gone.yaml"));
+  h.Advance(absl::Minutes(2));  // its answer never comes: given up on, sent again
+  ASSERT_TRUE(h.AdvanceSettling(absl::Minutes(1)));
+  const sim::Tree dev = h.remote.TreeAt(kRepoUrl, "dev");
+  EXPECT_EQ(dev.at("c/d/v1/configmaps/prod/cm0.yaml"), "v0");
+  EXPECT_FALSE(dev.contains("c/d/v1/configmaps/prod/gone.yaml"));
+}
+
 // Found by the simulator: a resync's list may be older than a watch event that
 // arrived while it was in flight; the newer event wins.
 TEST_F(WritePathTest, AResyncListNeverOverwritesANewerEvent) {
