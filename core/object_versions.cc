@@ -59,6 +59,10 @@ void Controller::PruneTombstones() {
 }
 
 void Controller::NoteListedAhead(const CapturedObject& listed) {
+  const ResourceId& id = listed.resource;
+  if (!watched_ || !watched_->contains(GroupVersionResource{id.group, id.version, id.resource})) {
+    return;  // no informer lists it (a type no longer served): no relist will come for it
+  }
   auto known = object_versions_.find(listed.resource);
   if (known != object_versions_.end() &&
       NotNewer(listed.resource_version, known->second.resource_version)) {
