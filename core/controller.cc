@@ -85,9 +85,9 @@ Output Controller::Handle(const Input& input, absl::Time now) {
   PublishOwnedStatuses(now);
   if (active()) {
     SendWaitingStatusWrites(now);
-    ScheduleStatusWriteDeadline();
+    ScheduleDeadline(kStatusWriteTimer, RequestKind::kStatusWrite);
     SendWaitingLists(now);
-    ScheduleListDeadline();
+    ScheduleDeadline(kListTimer, RequestKind::kList);
   }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
   Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};

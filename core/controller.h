@@ -160,10 +160,15 @@ class Controller {
   // A new leader's second resync, once the previous leader's last push has landed or
   // failed (see OnLeaseAcquired):
   static constexpr TimerId kTakeoverResyncTimer = (TimerId{2} << 32) | 1;
-  // The first deadline of a status write in flight (see ScheduleStatusWriteDeadline):
+  // The first deadline of a status write in flight (see ScheduleDeadline):
   static constexpr TimerId kStatusWriteTimer = (TimerId{2} << 32) | 2;
-  // The first deadline of a resync list in flight (see ScheduleListDeadline):
+  // The first deadline of a resync list in flight (see ScheduleDeadline):
   static constexpr TimerId kListTimer = (TimerId{2} << 32) | 3;
+  // Sets `timer` to the first deadline (sent + api_timeout) of a request of `kind` in
+  // flight, or cancels it if none is: kStatusWriteTimer and kListTimer, at the end of each
+  // Handle.
+  void ScheduleDeadline(TimerId timer, RequestKind kind);
+  absl::Time FirstDeadline(RequestKind kind) const;  // InfiniteFuture when none is in flight
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);
@@ -228,8 +233,6 @@ class Controller {
   // kListTimer: set to the first deadline of a list in flight, none if none is (at the end
   // of each Handle). When it fires, lists in flight for api_timeout are given up on,
   // freeing their slots, and asked again.
-  void ScheduleListDeadline();
-  absl::Time FirstListDeadline() const;  // InfiniteFuture when none is in flight
   void GiveUpOverdueLists(absl::Time now);
   bool Admit(DestinationRecord& rec, absl::Time now);
   // Sets rec.lost_to from its group's verdicts, computing them if its claims changed.
@@ -283,8 +286,6 @@ class Controller {
   // the end of each Handle: an answer, a send or an object gone may change it). When it
   // fires, writes in flight for api_timeout are given up on, freeing their slots, and their
   // objects' statuses are written again.
-  void ScheduleStatusWriteDeadline();
-  absl::Time FirstStatusWriteDeadline() const;  // InfiniteFuture when none is in flight
   void GiveUpOverdueStatusWrites(absl::Time now);
   void GiveUpStatusWrite(const StatusTarget& target);
   // Calls fn(write, status, resource_version) with the target's StatusWrite, its status as

@@ -226,7 +226,7 @@ absl::Status Controller::CheckStatusWritesWaiting() const {
                 });
   if (!line.ok()) return line;
   if (timers_.When(kStatusWriteTimer).value_or(absl::InfiniteFuture()) !=
-      FirstStatusWriteDeadline()) {
+      FirstDeadline(RequestKind::kStatusWrite)) {
     return absl::InternalError("status writes: the deadline timer is not the first deadline");
   }
   return absl::OkStatus();
@@ -248,7 +248,8 @@ absl::Status Controller::CheckListsWaiting() const {
                                   StatusTarget{ResourceKind::kGitDestination, key}) == nullptr;
       });
   if (!line.ok()) return line;
-  if (timers_.When(kListTimer).value_or(absl::InfiniteFuture()) != FirstListDeadline()) {
+  if (timers_.When(kListTimer).value_or(absl::InfiniteFuture()) !=
+      FirstDeadline(RequestKind::kList)) {
     return absl::InternalError("lists: the deadline timer is not the first deadline");
   }
   return absl::OkStatus();

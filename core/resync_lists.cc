@@ -49,20 +49,6 @@ void Controller::SendWaitingLists(absl::Time now) {
   }
 }
 
-void Controller::ScheduleListDeadline() {
-  const absl::Time first = FirstListDeadline();
-  if (first == absl::InfiniteFuture()) return timers_.Cancel(kListTimer);
-  timers_.Set(kListTimer, first);
-}
-
-absl::Time Controller::FirstListDeadline() const {
-  absl::Time first = absl::InfiniteFuture();
-  requests_.ForEachInFlight(RequestKind::kList, [&](const Request& list) {
-    first = std::min(first, list.sent_at + options_.api_timeout);
-  });
-  return first;
-}
-
 void Controller::GiveUpOverdueLists(absl::Time now) {
   std::vector<ObjectKey> overdue;
   requests_.ForEachInFlight(RequestKind::kList, [&](const Request& list) {

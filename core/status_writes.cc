@@ -71,16 +71,16 @@ void Controller::SendWaitingStatusWrites(absl::Time now) {
   }
 }
 
-void Controller::ScheduleStatusWriteDeadline() {
-  const absl::Time first = FirstStatusWriteDeadline();
-  if (first == absl::InfiniteFuture()) return timers_.Cancel(kStatusWriteTimer);
-  timers_.Set(kStatusWriteTimer, first);
+void Controller::ScheduleDeadline(TimerId timer, RequestKind kind) {
+  const absl::Time first = FirstDeadline(kind);
+  if (first == absl::InfiniteFuture()) return timers_.Cancel(timer);
+  timers_.Set(timer, first);
 }
 
-absl::Time Controller::FirstStatusWriteDeadline() const {
+absl::Time Controller::FirstDeadline(RequestKind kind) const {
   absl::Time first = absl::InfiniteFuture();
-  requests_.ForEachInFlight(RequestKind::kStatusWrite, [&](const Request& write) {
-    first = std::min(first, write.sent_at + options_.api_timeout);
+  requests_.ForEachInFlight(kind, [&](const Request& request) {
+    first = std::min(first, request.sent_at + options_.api_timeout);
   });
   return first;
 }
