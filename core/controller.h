@@ -168,7 +168,8 @@ class Controller {
   // flight, or cancels it if none is: kStatusWriteTimer and kListTimer, at the end of each
   // Handle.
   void ScheduleDeadline(TimerId timer, RequestKind kind);
-  absl::Time FirstDeadline(RequestKind kind) const;  // InfiniteFuture when none is in flight
+  absl::Time FirstDeadline(RequestKind kind) const;     // InfiniteFuture when none is in flight
+  absl::Time EarliestDeadline(RequestKind kind) const;  // the same, checked the long way
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);

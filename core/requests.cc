@@ -28,7 +28,11 @@ Requests& Requests::operator=(const Requests& other) {
 
 void Requests::Reindex() {
   by_owner_.clear();
-  for (const auto& [id, request] : by_id_) by_owner_.insert(&request);
+  in_flight_ = {};
+  for (const auto& [id, request] : by_id_) {
+    by_owner_.insert(&request);
+    ++in_flight_[Index(request.kind)];
+  }
 }
 
 void Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now) {
@@ -37,11 +41,16 @@ void Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Ti
     const RequestId given_up = (*slot)->id;  // its answer matches nothing now
     slot = by_owner_.erase(slot);
     by_id_.erase(given_up);
+    --in_flight_[Index(kind)];
   }
+  // Ids grow, and so does time: the least id in flight is the first sent (FirstSent).
+  GITDEST_ASSERT(by_id_.empty() ||
+                 (by_id_.rbegin()->first < id && by_id_.rbegin()->second.sent_at <= now));
   const size_t held = by_id_.size();
   const auto it = by_id_.emplace_hint(by_id_.end(), id, Request{id, kind, std::move(owner), now});
   GITDEST_ASSERT(by_id_.size() == held + 1);  // ids are never reused
   by_owner_.insert(slot, &it->second);
+  ++in_flight_[Index(kind)];
 }
 
 std::optional<Request> Requests::Answer(RequestId id, RequestKind kind, const RequestOwner* owner) {
@@ -51,25 +60,18 @@ std::optional<Request> Requests::Answer(RequestId id, RequestKind kind, const Re
   auto slot = by_owner_.find(&it->second);
   GITDEST_ASSERT(slot != by_owner_.end() && *slot == &it->second);
   by_owner_.erase(slot);
+  --in_flight_[Index(kind)];
   Request request = std::move(it->second);
   by_id_.erase(it);
   return request;
 }
 
-bool Requests::AnyInFlight(RequestKind kind) const {
-  const WorkerKey least;  // the least owner of any kind
-  auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
-  return it != by_owner_.end() && (*it)->kind == kind;
-}
-
-size_t Requests::CountInFlight(RequestKind kind) const {
-  const WorkerKey least;
-  size_t count = 0;
-  for (auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
-       it != by_owner_.end() && (*it)->kind == kind; ++it) {
-    ++count;
+const Request* Requests::FirstSent(RequestKind kind) const {
+  if (CountInFlight(kind) == 0) return nullptr;
+  for (const auto& [id, request] : by_id_) {
+    if (request.kind == kind) return &request;
   }
-  return count;
+  return nullptr;
 }
 
 void Requests::ForgetOwner(const RequestOwner& owner) {
@@ -82,6 +84,7 @@ void Requests::ForgetOwner(const RequestOwner& owner) {
 void Requests::Clear() {
   by_id_.clear();
   by_owner_.clear();
+  in_flight_ = {};
 }
 
 }  // namespace gitdest::core

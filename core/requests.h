@@ -8,6 +8,7 @@
 // EnsureWatches) are not requests.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -83,11 +84,12 @@ class Requests {
     return request != nullptr && now - request->sent_at >= timeout ? request : nullptr;
   }
   // Whether any request of `kind` is in flight.
-  bool AnyInFlight(RequestKind kind) const;
-  // How many requests of `kind` are in flight: linear in that number (the core bounds it
-  // where it counts: reads by ControllerOptions::max_reads_in_flight, status writes by
-  // max_status_writes_in_flight).
-  size_t CountInFlight(RequestKind kind) const;
+  bool AnyInFlight(RequestKind kind) const { return CountInFlight(kind) > 0; }
+  // How many requests of `kind` are in flight.
+  size_t CountInFlight(RequestKind kind) const { return in_flight_[Index(kind)]; }
+  // The request of `kind` sent first of those in flight, or nullptr: ids grow with time,
+  // so it is the one with the least id. Linear in the requests sent before it.
+  const Request* FirstSent(RequestKind kind) const;
   // Calls fn(request) for every request of `kind` in flight, in owner order (linear in
   // their number, as CountInFlight). `fn` must not change the registry.
   template <class Fn>
@@ -107,6 +109,7 @@ class Requests {
     const RequestId id = (*slot)->id;
     by_owner_.erase(slot);
     by_id_.erase(id);
+    --in_flight_[Index(kind)];
   }
   // Gives up on every request of the owner: it is gone.
   void ForgetOwner(const RequestOwner& owner);
@@ -157,11 +160,14 @@ class Requests {
     }
   };
   void Reindex();
+  static size_t Index(RequestKind kind) { return static_cast<size_t>(kind); }
 
   std::map<RequestId, Request> by_id_;
   // The same requests by (kind, owner), at most one each: pointers into by_id_'s nodes,
   // so that an owner's key is held once.
   std::set<const Request*, SlotLess> by_owner_;
+  // How many of by_owner_ are of each kind (derived from it: not hashed).
+  std::array<size_t, 4> in_flight_{};
 };
 
 }  // namespace gitdest::core

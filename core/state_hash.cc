@@ -277,7 +277,13 @@ struct StateFields<OwnedStatus<Status>> {
 // ---- Requests in flight (core/requests.h) ----------------------------------------------
 
 GITDEST_STATE_FIELDS(Request, id, kind, owner, sent_at);
-GITDEST_STATE_FIELDS(Requests, by_id_, by_owner_);
+template <>
+struct StateFields<Requests> {
+  static void Hash(Encoder& enc, const Requests& requests) {
+    const auto& [by_id, by_owner, in_flight] = requests;
+    enc(by_id, by_owner);  // in_flight counts by_owner by kind: derived
+  }
+};
 
 #undef GITDEST_STATE_FIELDS
 

@@ -78,11 +78,8 @@ void Controller::ScheduleDeadline(TimerId timer, RequestKind kind) {
 }
 
 absl::Time Controller::FirstDeadline(RequestKind kind) const {
-  absl::Time first = absl::InfiniteFuture();
-  requests_.ForEachInFlight(kind, [&](const Request& request) {
-    first = std::min(first, request.sent_at + options_.api_timeout);
-  });
-  return first;
+  const Request* first = requests_.FirstSent(kind);
+  return first == nullptr ? absl::InfiniteFuture() : first->sent_at + options_.api_timeout;
 }
 
 void Controller::GiveUpOverdueStatusWrites(absl::Time now) {

@@ -346,7 +346,13 @@ bool RuleMatcher::MatchesType(const ResourceTypeInfo& type, const CaptureOptions
   // Secrets must never reach Git by accident: only an explicit name, and only when the
   // operator allowed it. "*" alone never matches them.
   if (IsCoreSecrets(type.gvr)) return options.allow_secrets && resources.contains("secrets");
-  return all_resources || resources.contains(absl::AsciiStrToLower(type.gvr.resource));
+  if (all_resources) return true;
+  // The API server names resources in lower case: only another spelling is folded (a copy).
+  const std::string& resource = type.gvr.resource;
+  if (std::none_of(resource.begin(), resource.end(), absl::ascii_isupper)) {
+    return resources.contains(resource);
+  }
+  return resources.contains(absl::AsciiStrToLower(resource));
 }
 
 bool RuleMatcher::Captures(const ResourceTypeInfo& type, absl::string_view object_namespace,

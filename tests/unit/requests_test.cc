@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tests/support/harness.h"
 
 namespace gitdest::core {
@@ -115,6 +117,63 @@ TEST(RequestsTest, ACopyIsARegistryOfItsOwn) {
   EXPECT_EQ(copy.InFlight(RequestKind::kStatusWrite, kDestination)->id, 2u) << "assigned";
   const Requests moved = std::move(copy);
   EXPECT_EQ(moved.InFlight(RequestKind::kMetadataRead, kWorker)->id, 1u) << "moved";
+  EXPECT_EQ(moved.CountInFlight(RequestKind::kStatusWrite), 1u) << "the counts move too";
+  EXPECT_EQ(copy.CountInFlight(RequestKind::kStatusWrite), 1u) << "and are copied";
+  EXPECT_EQ(original.CountInFlight(RequestKind::kStatusWrite), 0u) << "and cleared";
+}
+
+// The counts by kind follow every way a request comes and goes: sent, replaced by the
+// owner's next, answered, forgotten (alone or with its owner), cleared.
+TEST(RequestsTest, CountsFollowEveryWayARequestComesAndGoes) {
+  const StatusTarget other{ResourceKind::kGitDestination, {"team", "b"}};
+  Requests requests;
+  auto counts = [&] {
+    return std::vector<size_t>{requests.CountInFlight(RequestKind::kMetadataRead),
+                               requests.CountInFlight(RequestKind::kPush),
+                               requests.CountInFlight(RequestKind::kList),
+                               requests.CountInFlight(RequestKind::kStatusWrite)};
+  };
+  requests.Sent(1, RequestKind::kStatusWrite, kDestination, kT0);
+  requests.Sent(2, RequestKind::kStatusWrite, other, kT0);
+  requests.Sent(3, RequestKind::kPush, kWorker, kT0);
+  requests.Sent(4, RequestKind::kList, kDestination, kT0);
+  EXPECT_EQ(counts(), (std::vector<size_t>{0, 1, 1, 2}));
+  requests.Sent(5, RequestKind::kStatusWrite, kDestination, kT0);  // gives 1 up
+  EXPECT_EQ(counts(), (std::vector<size_t>{0, 1, 1, 2}));
+  EXPECT_FALSE(requests.AnyInFlight(RequestKind::kMetadataRead));
+  EXPECT_TRUE(requests.AnyInFlight(RequestKind::kPush));
+  ASSERT_TRUE(requests.Answer(3, RequestKind::kPush).has_value());
+  EXPECT_FALSE(requests.Answer(2, RequestKind::kPush).has_value()) << "another kind: no change";
+  EXPECT_EQ(counts(), (std::vector<size_t>{0, 0, 1, 2}));
+  requests.Forget(RequestKind::kStatusWrite, other);
+  requests.Forget(RequestKind::kStatusWrite, other);  // nothing left to forget
+  EXPECT_EQ(counts(), (std::vector<size_t>{0, 0, 1, 1}));
+  requests.ForgetOwner(kDestination);
+  EXPECT_EQ(counts(), (std::vector<size_t>{0, 0, 0, 0}));
+  requests.Sent(6, RequestKind::kMetadataRead, kWorker, kT0);
+  requests.Clear();
+  EXPECT_EQ(counts(), (std::vector<size_t>{0, 0, 0, 0}));
+}
+
+// The first sent of a kind is the least id in flight of that kind, whatever was sent
+// before it of other kinds, and whichever of its kind was answered or replaced.
+TEST(RequestsTest, FirstSentIsTheOldestInFlightOfItsKind) {
+  const StatusTarget other{ResourceKind::kGitDestination, {"team", "b"}};
+  Requests requests;
+  EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite), nullptr);
+  requests.Sent(1, RequestKind::kPush, kWorker, kT0);
+  requests.Sent(2, RequestKind::kStatusWrite, kDestination, kT0 + absl::Seconds(1));
+  requests.Sent(3, RequestKind::kStatusWrite, other, kT0 + absl::Seconds(2));
+  ASSERT_NE(requests.FirstSent(RequestKind::kStatusWrite), nullptr);
+  EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite)->id, 2u);
+  EXPECT_EQ(requests.FirstSent(RequestKind::kPush)->id, 1u);
+  EXPECT_EQ(requests.FirstSent(RequestKind::kList), nullptr);
+  // The destination writes again: its first write is given up, the other's is now first.
+  requests.Sent(4, RequestKind::kStatusWrite, kDestination, kT0 + absl::Seconds(3));
+  EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite)->id, 3u);
+  ASSERT_TRUE(requests.Answer(3, RequestKind::kStatusWrite).has_value());
+  EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite)->id, 4u);
+  EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite)->sent_at, kT0 + absl::Seconds(3));
 }
 
 }  // namespace
