@@ -67,6 +67,9 @@ constexpr char kUsage[] =
     "             --liveness=45m (healed: must converge within)\n"
     "             --default-options (the product's controller options and push settings\n"
     "             instead of ones drawn from the seed)\n"
+    "             --check-every-step (walk the controller's invariants after every step,\n"
+    "             not only after steps that decided something and every 8th quiet one:\n"
+    "             names the very step that broke one)\n"
     "exit codes: 0 ok, 1 safety violation, 2 liveness failure, 3 crash (assertion),\n"
     "            4 replay divergence, 64 usage\n";
 
@@ -133,6 +136,7 @@ SimOptions WorldOptions(const Args& args, uint64_t seed) {
   o.liveness_bound = DurationFlag(args, "liveness", o.liveness_bound);
   // Only the determinism check compares them; a trace records them either way.
   o.state_hashes = args.flags.contains("check-determinism");
+  o.check_every_step = args.flags.contains("check-every-step");
   if (o.destinations < 1 || o.branches < 1 || o.objects < 1) {
     Usage("--destinations, --branches and --objects must be at least 1");
   }
@@ -175,6 +179,12 @@ void PrintSummary(const SimOptions& options, const RunResult& r) {
     std::printf("  what broke: %s\n  at step %lld, %s\n  reproduce: %s\n", r.message.c_str(),
                 static_cast<long long>(r.failed_step), absl::FormatTime(r.failed_at).c_str(),
                 options.ReproduceCommand().c_str());
+    if (r.outcome == Outcome::kSafetyViolation && !options.check_every_step) {
+      std::printf(
+          "  (the invariants are walked after quiet steps only every %d: add\n"
+          "  --check-every-step to find the step that broke one)\n",
+          WalkCadence::kMaxQuietSteps);
+    }
   }
 }
 

@@ -114,7 +114,8 @@ std::string SimOptions::ReproduceCommand() const {
                       " --branches=", branches, " --objects=", objects, " --replicas=", replicas,
                       " --duration=", absl::FormatDuration(duration),
                       " --liveness=", absl::FormatDuration(liveness_bound),
-                      default_options ? " --default-options" : "");
+                      default_options ? " --default-options" : "",
+                      check_every_step ? " --check-every-step" : "");
 }
 
 RunResult RunSimulation(const SimOptions& options, const StepObserver& observer) {

@@ -27,6 +27,10 @@ struct SimOptions {
   absl::Duration duration = absl::Hours(4);           // safety phase: faults on
   absl::Duration liveness_bound = absl::Minutes(45);  // healed: must converge within this
   bool check_invariants = true;
+  // Walk the controller's whole state (Controller::CheckInvariants) after every step, not
+  // only after steps that decided something (InvariantWalk): finds the very step that
+  // broke an invariant a sweep reported a few steps late.
+  bool check_every_step = false;
   // Record Controller::StateHash after every step (RunResult::state_hashes), for the
   // determinism check; a trace observer gets it either way.
   bool state_hashes = true;

@@ -33,10 +33,39 @@ class RemoteHistory {
   virtual bool EverHad(const std::string& url, const std::string& sha) const = 0;
 };
 
+// When Controller::CheckInvariants, which walks the controller's whole state, runs.
+enum class InvariantWalk {
+  kEveryStep,
+  // After every step that decided something (emitted an effect, or moved the next
+  // wake-up), and after every WalkCadence::kMaxQuietSteps-th quiet step in a row. Most of a seed's
+  // steps are quiet (an object's own echo of a status write, a change queued in its
+  // commit window); a state one of them broke stays broken, and is found at most
+  // kMaxQuietSteps steps later. The simulator's sweeps walk so; `--check-every-step`, the
+  // property tests and trace replay walk after every step.
+  kAfterDecisions,
+};
+
+// Decides, step by step, whether Controller::CheckInvariants walks the state.
+class WalkCadence {
+ public:
+  static constexpr int kMaxQuietSteps = 8;
+
+  explicit WalkCadence(InvariantWalk walk) : walk_(walk) {}
+  // After a step that emitted `output`.
+  bool Due(const core::Output& output);
+
+ private:
+  InvariantWalk walk_;
+  int quiet_steps_ = 0;  // unwalked quiet steps since the last walk
+  absl::Time last_wake_at_ = absl::InfiniteFuture();
+};
+
 class StateChecker {
  public:
   // `history` may be null (nothing known of the remote); it must outlive the checker.
-  explicit StateChecker(const RemoteHistory* history = nullptr) : history_(history) {}
+  explicit StateChecker(const RemoteHistory* history = nullptr,
+                        InvariantWalk walk = InvariantWalk::kEveryStep)
+      : history_(history), cadence_(walk) {}
 
   // After `controller` handled `input` at `now` and emitted `output`: OK, or the first
   // broken invariant, naming it.
@@ -86,6 +115,7 @@ class StateChecker {
                         const std::string& repository, const std::string& branch);
 
   const RemoteHistory* history_;
+  WalkCadence cadence_;
   bool leader_ = false;  // as the inputs told the core (invariant 8)
   std::set<core::GroupVersionResource> discovered_;
   // Every folder each destination was given: as spelled (each spelling is normalized

@@ -127,7 +127,9 @@ World::World(const SimOptions& options, const StepObserver& observer)
   // Every replica starts with the world: the watch delivers everything that is created.
   replicas_.reserve(options_.replicas);
   for (int r = 0; r < options_.replicas; ++r) {
-    Replica& replica = replicas_.emplace_back(&tip_view_);
+    Replica& replica = replicas_.emplace_back(&tip_view_, options_.check_every_step
+                                                              ? InvariantWalk::kEveryStep
+                                                              : InvariantWalk::kAfterDecisions);
     replica.epoch = next_epoch_++;
     replica.controller = std::make_unique<core::Controller>(options_.core_options, replica.epoch);
     replica.ready = true;
@@ -217,6 +219,7 @@ RunResult World::Run() {
     queue_.erase(first);
     Dispatch(event);
   }
+  for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) WalkBeforeEnd(r);
   if (result_.outcome == Outcome::kOk) {
     now_ = end;
     CheckConvergence();

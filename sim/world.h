@@ -90,7 +90,7 @@ using Event =
 
 // One controller process: its core, its informers and its watch, and its step checker.
 struct Replica {
-  explicit Replica(const RemoteHistory* history) : checker(history) {}
+  Replica(const RemoteHistory* history, InvariantWalk walk) : checker(history, walk) {}
   std::unique_ptr<core::Controller> controller;
   uint32_t epoch = 0;
   absl::Time wake_at = absl::InfiniteFuture();
@@ -216,6 +216,9 @@ class World {
 
   // ---- checks ----------------------------------------------------------------------
   void CheckStep(int replica, const core::Input& input, const core::Output& out);
+  // Walks the replica's state now: its last quiet steps may not have been (WalkCadence),
+  // and it is about to end (a crash, the end of the run).
+  void WalkBeforeEnd(int replica);
   void CheckConvergence();
   void CheckFolderConverged(const core::ObjectKey& key, const core::WriteTarget& target,
                             const core::RuleIndex& rules);

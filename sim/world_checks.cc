@@ -63,6 +63,13 @@ void World::CheckStep(int replica, const core::Input& input, const core::Output&
   }
 }
 
+void World::WalkBeforeEnd(int replica) {
+  if (!options_.check_invariants || result_.outcome != Outcome::kOk) return;
+  if (absl::Status s = replicas_[replica].controller->CheckInvariants(); !s.ok()) {
+    Fail(Outcome::kSafetyViolation, absl::StrCat("replica ", replica, ": ", s.message()));
+  }
+}
+
 const TipHistory& World::Tips::Of(const std::string& url) const {
   static const TipHistory kNoHistory;
   auto [memo, inserted] = by_spelling_.try_emplace(url, &kNoHistory);

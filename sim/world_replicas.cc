@@ -182,6 +182,7 @@ void World::LoseRenewal() {
 // ---- crashes --------------------------------------------------------------------------------
 
 void World::Crash(int replica) {
+  WalkBeforeEnd(replica);
   ++result_.crashes;
   Replica& it = replicas_[replica];
   it.epoch = next_epoch_++;  // answers and events addressed to the old process are lost
