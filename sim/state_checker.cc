@@ -129,9 +129,17 @@ absl::Status StateChecker::Step(absl::Time now, const core::Input& input,
     if (it == controller.destinations().end()) continue;
     if (absl::Status s = CheckReconciled(now, it->second, controller); !s.ok()) return s;
   }
-  if (absl::Status s = CheckReadsInFlight(controller); !s.ok()) return s;
-  if (absl::Status s = CheckStatusWritesInFlight(controller); !s.ok()) return s;
-  return CheckListsInFlight(controller);
+  absl::Status in_flight =
+      CheckInFlight("reads", "max_reads_in_flight", reads_, controller.read_slots(), controller);
+  if (in_flight.ok()) {
+    in_flight = CheckInFlight("status writes", "max_status_writes_in_flight", status_writes_,
+                              controller.status_write_slots(), controller);
+  }
+  if (in_flight.ok()) {
+    in_flight =
+        CheckInFlight("lists", "max_lists_in_flight", lists_, controller.list_slots(), controller);
+  }
+  return in_flight;
 }
 
 bool WalkCadence::Due(const core::Output& output) {
@@ -144,52 +152,38 @@ bool WalkCadence::Due(const core::Output& output) {
   return false;
 }
 
-// The core bounds the reads its port works on at once (max_reads_in_flight: production
-// runs that many read threads, so that no read waits for one and times out unstarted).
-absl::Status StateChecker::CheckReadsInFlight(const core::Controller& controller) {
-  // A read given up on with its worker (retired: no destination uses the branch) frees
-  // its slot at once; its answer, if any, is ignored.
-  std::erase_if(reads_, [&](const auto& read) {
-    return !controller.requests().by_id().contains(read.first);
+// The core bounds the requests of each kind its ports work on at once, as production runs
+// that many threads: reads (max_reads_in_flight), so that no read waits for a thread and
+// times out unstarted; status writes (max_status_writes_in_flight), so that no write
+// times out unsent and is issued again while it still waits; resync lists
+// (max_lists_in_flight). `sent` holds those the effects and answers tell are in flight,
+// each with its deadline. One given up on with its owner (a retired worker, a deleted
+// object, a write replaced when overdue, a destination listing anew) frees its slot at
+// once; its answer, if any, is ignored.
+absl::Status StateChecker::CheckInFlight(const char* what, const char* bound,
+                                         std::map<core::RequestId, absl::Time>& sent, size_t slots,
+                                         const core::Controller& controller) {
+  std::erase_if(sent, [&](const auto& request) {
+    return !controller.requests().by_id().contains(request.first);
   });
-  if (reads_.size() > controller.read_slots()) {
-    return absl::InternalError(absl::StrCat("reads in flight: ", reads_.size(),
-                                            " sent and unanswered, above max_reads_in_flight (",
-                                            controller.read_slots(), ")"));
+  if (sent.size() > slots) {
+    return absl::InternalError(absl::StrCat(what, " in flight: ", sent.size(),
+                                            " sent and unanswered, above ", bound, " (", slots,
+                                            ")"));
   }
   return absl::OkStatus();
 }
 
-// The core bounds the status writes its port works on at once (max_status_writes_in_flight:
-// production runs that many API threads, so that no write waits for one, times out unsent
-// and is issued again while it still waits).
-absl::Status StateChecker::CheckStatusWritesInFlight(const core::Controller& controller) {
-  // A write given up on with its object (deleted), or replaced when overdue, frees its slot
-  // at once; its answer, if any, is ignored.
-  std::erase_if(status_writes_, [&](const auto& write) {
-    return !controller.requests().by_id().contains(write.first);
-  });
-  if (status_writes_.size() > controller.status_write_slots()) {
-    return absl::InternalError(
-        absl::StrCat("status writes in flight: ", status_writes_.size(),
-                     " sent and unanswered, above max_status_writes_in_flight (",
-                     controller.status_write_slots(), ")"));
-  }
-  return absl::OkStatus();
-}
-
-// Likewise resync lists (max_lists_in_flight: the listing threads).
-absl::Status StateChecker::CheckListsInFlight(const core::Controller& controller) {
-  // A list given up on with its destination (deleted, or listing anew) frees its slot.
-  std::erase_if(lists_, [&](const auto& list) {
-    return !controller.requests().by_id().contains(list.first);
-  });
-  if (lists_.size() > controller.list_slots()) {
-    return absl::InternalError(absl::StrCat("lists in flight: ", lists_.size(),
-                                            " sent and unanswered, above max_lists_in_flight (",
-                                            controller.list_slots(), ")"));
-  }
-  return absl::OkStatus();
+// The term ended (the lease was lost, or the process restarted): what it sent and read is
+// forgotten, by the core as here.
+void StateChecker::EndTerm() {
+  leader_ = false;
+  last_read_start_.clear();
+  reads_.clear();
+  status_writes_.clear();
+  lists_.clear();
+  pushes_.clear();
+  streaks_.clear();
 }
 
 // What the inputs tell: the lease, the types discovered, every folder a destination was
@@ -209,24 +203,10 @@ void StateChecker::Observe(absl::Time now, const core::Input& input) {
   }
   std::visit(core::Overloaded{
                  [&](const core::LeaseAcquired&) { leader_ = true; },
-                 [&](const core::LeaseLost&) {
-                   leader_ = false;
-                   last_read_start_.clear();
-                   reads_.clear();
-                   status_writes_.clear();
-                   lists_.clear();
-                   pushes_.clear();
-                   streaks_.clear();
-                 },
+                 [&](const core::LeaseLost&) { EndTerm(); },
                  [&](const core::ControllerRestarted&) {
-                   leader_ = false;
-                   last_read_start_.clear();
-                   reads_.clear();
-                   status_writes_.clear();
-                   lists_.clear();
-                   pushes_.clear();
-                   streaks_.clear();
-                   last_finished_.clear();
+                   EndTerm();
+                   last_finished_.clear();  // a new process reports afresh
                  },
                  [&](const core::ResourceTypesDiscovered& in) {
                    discovered_.clear();

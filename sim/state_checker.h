@@ -96,15 +96,16 @@ class StateChecker {
   };
 
   void Observe(absl::Time now, const core::Input& input);
+  void EndTerm();
   absl::Status CheckEffect(absl::Time now, const core::Effect& effect,
                            const core::Controller& controller);
   absl::Status CheckRead(absl::Time now, const core::FetchMetadata& read,
                          const core::Controller& controller);
   absl::Status CheckPush(absl::Time now, const core::PushBatch& push,
                          const core::Controller& controller);
-  absl::Status CheckReadsInFlight(const core::Controller& controller);
-  absl::Status CheckStatusWritesInFlight(const core::Controller& controller);
-  absl::Status CheckListsInFlight(const core::Controller& controller);
+  absl::Status CheckInFlight(const char* what, const char* bound,
+                             std::map<core::RequestId, absl::Time>& sent, size_t slots,
+                             const core::Controller& controller);
   absl::Status CheckWatches(const core::EnsureWatches& ensure) const;
   absl::Status CheckReconciled(absl::Time now, const core::DestinationRecord& rec,
                                const core::Controller& controller);
