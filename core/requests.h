@@ -56,8 +56,14 @@ class Requests {
   // The owner index points into by_id_: a copy is indexed anew, a move keeps the nodes.
   Requests(const Requests& other) : by_id_(other.by_id_) { Reindex(); }
   Requests& operator=(const Requests& other);
-  Requests(Requests&&) = default;
-  Requests& operator=(Requests&&) = default;
+  // A move keeps the nodes (and so the index) and leaves the source empty.
+  Requests(Requests&& other) noexcept { *this = std::move(other); }
+  Requests& operator=(Requests&& other) noexcept {
+    by_id_ = std::exchange(other.by_id_, {});
+    by_owner_ = std::exchange(other.by_owner_, {});
+    in_flight_ = std::exchange(other.in_flight_, {});
+    return *this;
+  }
 
   // `id` was sent at `now`. An owner has at most one request of each kind in flight: one
   // it had is given up on (forgotten; its answer will be ignored).
