@@ -204,9 +204,9 @@ RunResult World::Run() {
   const absl::Time safety_end = kEpoch + options_.duration;
   const absl::Time end = safety_end + options_.liveness_bound;
   while (result_.outcome == Outcome::kOk && !queue_.empty()) {
-    auto first = queue_.begin();
-    if (first->first.first > end) break;
-    if (!healed_ && first->first.first > safety_end) {
+    const absl::Time at = queue_.NextAt();
+    if (at > end) break;
+    if (!healed_ && at > safety_end) {
       // Liveness: every fault heals; each watch relists once, as a reconnect would.
       healed_ = true;
       mix_ = FaultMix{};
@@ -214,10 +214,8 @@ RunResult World::Run() {
       for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) Schedule(safety_end, Relist{r});
       continue;
     }
-    now_ = first->first.first;
-    Event event = std::move(first->second);
-    queue_.erase(first);
-    Dispatch(event);
+    now_ = at;
+    Dispatch(queue_.Pop());
   }
   for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) WalkBeforeEnd(r);
   if (result_.outcome == Outcome::kOk) {
@@ -304,10 +302,14 @@ bool World::Watch(int replica, const std::string& key, core::Input input, bool r
   return true;
 }
 
-void World::Broadcast(const std::string& key, const core::Input& input, bool reliable, int only) {
-  for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) {
-    if (only == kEveryReplica || only == r) Watch(r, key, input, reliable);
+void World::Broadcast(const std::string& key, core::Input input, bool reliable, int only) {
+  if (only != kEveryReplica) {
+    Watch(only, key, std::move(input), reliable);
+    return;
   }
+  const int last = static_cast<int>(replicas_.size()) - 1;
+  for (int r = 0; r < last; ++r) Watch(r, key, input, reliable);
+  Watch(last, key, std::move(input), reliable);
 }
 
 void World::WatchConfig(const core::ObjectKey& key, bool reliable, int only) {
@@ -415,9 +417,8 @@ void World::RelistObjects(int replica) {
 void World::EndRelist(int replica) {
   Replica& to = replicas_[replica];
   absl::Time at = now_;
-  for (auto it = to.watch_last.lower_bound("object/");
-       it != to.watch_last.end() && it->first.starts_with("object/"); ++it) {
-    at = std::max(at, it->second);
+  for (const auto& [key, last] : to.watch_last) {
+    if (key.starts_with("object/")) at = std::max(at, last);
   }
   Schedule(at, Deliver{core::WatchRelisted{kConfigMaps, cluster_.Revision()}, replica, to.epoch});
 }

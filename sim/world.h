@@ -12,8 +12,10 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/controller.h"
 #include "core/executor.h"
+#include "sim/event_queue.h"
 #include "sim/prng.h"
 #include "sim/sim_cluster.h"
 #include "sim/sim_remote.h"
@@ -103,7 +105,7 @@ struct Replica {
   // holds (object → uid), from which a relist infers deletes.
   std::set<core::GroupVersionResource> watched;
   std::map<core::ResourceId, std::string> informer;
-  std::map<std::string, absl::Time> watch_last;  // per-key delivery order of its watch
+  absl::flat_hash_map<std::string, absl::Time> watch_last;  // per-key delivery order of its watch
   bool relist_pending = false;
   StateChecker checker;
 };
@@ -141,9 +143,7 @@ class World {
 
  private:
   // ---- scheduling --------------------------------------------------------------
-  void Schedule(absl::Time at, Event event) {
-    queue_.emplace(std::pair(at, seq_++), std::move(event));
-  }
+  void Schedule(absl::Time at, Event event) { queue_.Push(at, std::move(event)); }
   void Dispatch(const Event& event);
   void OnCrashTick();
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }
@@ -172,7 +172,7 @@ class World {
   // Every change reaches every replica's watch (`only`: one replica's, for a relist).
   static constexpr int kEveryReplica = -1;
   bool Watch(int replica, const std::string& key, core::Input input, bool reliable);
-  void Broadcast(const std::string& key, const core::Input& input, bool reliable, int only);
+  void Broadcast(const std::string& key, core::Input input, bool reliable, int only);
   void WatchConfig(const core::ObjectKey& key, bool reliable = false, int only = kEveryReplica);
   void WatchDestination(const core::ObjectKey& key, bool reliable = false,
                         int only = kEveryReplica);
@@ -244,8 +244,7 @@ class World {
   uint32_t next_epoch_ = 0;        // every incarnation of every replica gets its own
   Lease lease_;
   absl::Time now_ = kEpoch;
-  std::map<std::pair<absl::Time, uint64_t>, Event> queue_;
-  uint64_t seq_ = 0;
+  EventQueue<Event> queue_;
   bool healed_ = false;
   uint64_t uids_ = 0;
   absl::Time outage_until_ = absl::InfinitePast();  // the remotes answer nothing but errors
