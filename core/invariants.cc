@@ -69,6 +69,9 @@ absl::Status Controller::CheckAdmitted() const {
 // one read and one batch in flight each (2, structurally). Invariant 5's path check runs
 // where paths enter a worker's queue (BranchWorker::Enqueue), once per path.
 absl::Status Controller::CheckWorkers() const {
+  if (!workers_.IndexHolds()) {
+    return absl::InternalError("the workers' index by key does not hold exactly the workers");
+  }
   for (const auto& [key, worker] : workers_.workers()) {
     if (!worker.InUse()) {
       return absl::InternalError(
@@ -319,6 +322,7 @@ bool Controller::RecordIndexHolds() const {
 // worker lists, and every worker must have listed all of its own by the end. So every
 // worker lists exactly the records attached to it (both directions of invariant 6).
 bool Controller::WorkersAndDestinationsHold() const {
+  if (!workers_.IndexHolds()) return false;
   struct Cursor {
     const BranchWorker* worker = nullptr;
     std::set<ObjectKey>::const_iterator next;  // the next of its destinations to be visited

@@ -229,9 +229,11 @@ struct StateFields<BranchWorker> {
 template <>
 struct StateFields<WorkerManager> {
   static void Hash(Encoder& enc, const WorkerManager& manager) {
-    const auto& [options, workers, slots, retired] = manager;
+    const auto& [options, workers, by_key, slots, retired] = manager;
     static_assert(std::is_same_v<decltype(options), const ControllerOptions* const>);
-    enc(workers, slots, retired);  // `options`: the controller's own, as above
+    // `options`: the controller's own, as above; `by_key` indexes `workers` (derived; the
+    // invariants check that it does).
+    enc(workers, slots, retired);
   }
 };
 

@@ -243,6 +243,11 @@ struct WorkerKey {
   ObjectKey repo_config;
   std::string branch;
   std::string ToString() const { return repo_config.ToString() + "@" + branch; }
+  // For hash-map lookups only, as ObjectKey's.
+  template <class H>
+  friend H AbslHashValue(H h, const WorkerKey& key) {
+    return H::combine(std::move(h), key.repo_config, key.branch);
+  }
   friend bool operator==(const WorkerKey&, const WorkerKey&) = default;
   friend auto operator<=>(const WorkerKey&, const WorkerKey&) = default;
 };

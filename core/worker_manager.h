@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/branch_worker.h"
 #include "core/options.h"
 #include "core/slots.h"
@@ -46,6 +47,8 @@ class WorkerManager {
     }
   }
   size_t size() const { return workers_.size(); }
+  // Whether Find's index holds exactly the workers of workers() (CheckInvariants).
+  bool IndexHolds() const;
   const std::map<WorkerKey, BranchWorker>& workers() const { return workers_; }
 
  private:
@@ -53,6 +56,10 @@ class WorkerManager {
   friend struct StateFields;  // core/state_hash.cc hashes every field
   const ControllerOptions* options_;
   std::map<WorkerKey, BranchWorker> workers_;  // nodes are stable: slots_ points into them
+  // The same workers by key, for Find: one hash and one comparison instead of a walk down
+  // the tree comparing keys (a result of a read or push finds its worker by key). Derived
+  // from workers_ (not hashed); never iterated.
+  absl::flat_hash_map<WorkerKey, BranchWorker*> by_key_;
   Slots<BranchWorker> slots_;
   std::map<WorkerKey, BranchWorker::Memory> retired_;  // pruned once read_not_before passed
 };
