@@ -117,6 +117,7 @@ World::World(const SimOptions& options, const StepObserver& observer)
       observer_(observer),
       prng_(options.seed),
       mix_(ChooseFaultMix(options.seed)) {
+  GITDEST_ASSERT(options_.replicas >= 1);  // a watch event goes to at least one (Broadcast)
   for (const char* url : kRepositories) {
     remote_.CreateRepository(url);
     tips_.try_emplace(*core::NormalizeRepoUrl(url));
