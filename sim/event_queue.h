@@ -2,7 +2,7 @@
 // time, in the order they were scheduled — so a seed replays byte for byte.
 //
 // A binary heap of small handles (time, insertion number, slot) over a slab of events:
-// scheduling or taking an event moves a 24-byte handle along the heap, never the event
+// scheduling or taking an event moves a 32-byte handle along the heap, never the event
 // (an input with its strings and vectors), and a slot freed is reused, so a run that
 // keeps a few hundred events pending allocates nothing for the queue once warmed up.
 #pragma once
