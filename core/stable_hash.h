@@ -63,13 +63,25 @@ class StableHasher {
     if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
     return word;
   }
-  // Fewer than 8 bytes, the same way, zero-padded.
+  // Fewer than 8 bytes (1 to 7), the same way, zero-padded. Keys and folders are mostly
+  // this short, so no loop: two loads that may overlap (an overlapping byte is the same
+  // byte in both, so or-ing them is exact).
   static uint64_t LoadTail(const char* bytes, size_t count) {
-    uint64_t word = 0;
-    for (size_t i = 0; i < count; ++i) {
-      word |= uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+    if (count >= 4) {
+      return LoadHalf(bytes) | (LoadHalf(bytes + count - 4) << (8 * (count - 4)));
     }
-    return word;
+    // 1 to 3 bytes: the first, the middle and the last (of 1 or 2, some the same).
+    return Byte(bytes, 0) | (Byte(bytes, count / 2) << (8 * (count / 2))) |
+           (Byte(bytes, count - 1) << (8 * (count - 1)));
+  }
+  static uint64_t LoadHalf(const char* bytes) {
+    uint32_t half = 0;
+    std::memcpy(&half, bytes, sizeof half);
+    if constexpr (std::endian::native == std::endian::big) half = __builtin_bswap32(half);
+    return half;
+  }
+  static uint64_t Byte(const char* bytes, size_t i) {
+    return uint64_t{static_cast<unsigned char>(bytes[i])};
   }
 
   static constexpr Digest kMultipliers = {0x9e3779b97f4a7c15ULL, 0xb7e151628aed2a6bULL};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "core/check.h"
 
 namespace gitdest::core {
@@ -55,10 +56,19 @@ std::vector<BranchWorker*> WorkerManager::WorkersOf(const ObjectKey& repo_config
   return result;
 }
 
+// Without hashing a key (the invariant walks call it after most steps): every entry
+// points to a worker of workers_ whose key is the entry's. Keys are distinct, so the
+// entries point to distinct workers, and as many as there are: all of them.
 bool WorkerManager::IndexHolds() const {
   if (by_key_.size() != workers_.size()) return false;
-  return std::all_of(workers_.begin(), workers_.end(),
-                     [&](const auto& entry) { return Find(entry.first) == &entry.second; });
+  absl::InlinedVector<const BranchWorker*, 16> live;
+  for (const auto& [key, worker] : workers_) live.push_back(&worker);
+  std::sort(live.begin(), live.end());
+  return std::all_of(by_key_.begin(), by_key_.end(), [&](const auto& entry) {
+    // Membership first: only a live worker's key may be read.
+    return std::binary_search(live.begin(), live.end(), entry.second) &&
+           entry.second->key() == entry.first;
+  });
 }
 
 }  // namespace gitdest::core

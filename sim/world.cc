@@ -284,7 +284,7 @@ void World::OnCrashTick() {
 // Delivers a watch event for one object key: per key in order (as a watch does), with a
 // delay; possibly duplicated, or lost — then the watch notices and relists. False when
 // it was lost.
-bool World::Watch(int replica, const std::string& key, core::Input input, bool reliable) {
+bool World::Watch(int replica, const WatchKey& key, core::Input input, bool reliable) {
   Replica& to = replicas_[replica];
   if (!reliable && prng_.Chance(mix_.watch_drop)) {
     ++result_.watch_drops;
@@ -303,7 +303,7 @@ bool World::Watch(int replica, const std::string& key, core::Input input, bool r
   return true;
 }
 
-void World::Broadcast(const std::string& key, core::Input input, bool reliable, int only) {
+void World::Broadcast(const WatchKey& key, core::Input input, bool reliable, int only) {
   if (only != kEveryReplica) {
     Watch(only, key, std::move(input), reliable);
     return;
@@ -314,7 +314,7 @@ void World::Broadcast(const std::string& key, core::Input input, bool reliable, 
 }
 
 void World::WatchConfig(const core::ObjectKey& key, bool reliable, int only) {
-  const std::string watch_key = absl::StrCat("config/", key.ToString());
+  const WatchKey watch_key{WatchKey::Kind::kConfig, key};
   if (std::optional<core::RepoConfig> config = RepoConfig(key)) {
     Broadcast(watch_key, core::RepoConfigObserved{*std::move(config)}, reliable, only);
   } else {
@@ -323,7 +323,7 @@ void World::WatchConfig(const core::ObjectKey& key, bool reliable, int only) {
 }
 
 void World::WatchDestination(const core::ObjectKey& key, bool reliable, int only) {
-  const std::string watch_key = absl::StrCat("destination/", key.ToString());
+  const WatchKey watch_key{WatchKey::Kind::kDestination, key};
   auto it = api_.find(key);
   if (it != api_.end()) {
     Broadcast(watch_key, core::DestinationObserved{ToDestination(key, it->second)}, reliable, only);
@@ -333,7 +333,7 @@ void World::WatchDestination(const core::ObjectKey& key, bool reliable, int only
 }
 
 void World::WatchRule(const core::ObjectKey& key, bool reliable, int only) {
-  const std::string watch_key = absl::StrCat("rule/", key.ToString());
+  const WatchKey watch_key{WatchKey::Kind::kRule, key};
   auto it = rules_.find(key);
   if (it != rules_.end()) {
     Broadcast(watch_key, core::WatchRuleObserved{it->second}, reliable, only);
@@ -365,7 +365,7 @@ void World::WatchStatusWritten(const core::StatusTarget& target, const std::stri
 
 void World::WatchObject(const core::ObjectChanged& change, bool reliable, int only) {
   const core::ResourceId& id = change.object;
-  const std::string key = absl::StrCat("object/", id.namespace_, "/", id.name);
+  const WatchKey key{WatchKey::Kind::kObject, core::ObjectKey{id.namespace_, id.name}};
   for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) {
     Replica& replica = replicas_[r];
     if (only != kEveryReplica && only != r) continue;
@@ -419,7 +419,7 @@ void World::EndRelist(int replica) {
   Replica& to = replicas_[replica];
   absl::Time at = now_;
   for (const auto& [key, last] : to.watch_last) {
-    if (key.starts_with("object/")) at = std::max(at, last);
+    if (key.kind == WatchKey::Kind::kObject) at = std::max(at, last);
   }
   Schedule(at, Deliver{core::WatchRelisted{kConfigMaps, cluster_.Revision()}, replica, to.epoch});
 }

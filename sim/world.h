@@ -90,6 +90,20 @@ struct LeaseTick {  // a replica renews the Lease, or tries to take it
 using Event =
     std::variant<Deliver, Wake, Land, UserTick, ExternalTick, CrashTick, Relist, LeaseTick>;
 
+// What one watch event is about: a kind of resource and the object's namespace and name.
+// A watch delivers each key's events in order. (A key of its own, not a string spelled
+// per event: most spellings outgrow a short string and would allocate.)
+struct WatchKey {
+  enum class Kind : uint8_t { kConfig, kDestination, kRule, kObject };
+  Kind kind;
+  core::ObjectKey object;
+  friend bool operator==(const WatchKey&, const WatchKey&) = default;
+  template <class H>
+  friend H AbslHashValue(H h, const WatchKey& key) {
+    return H::combine(std::move(h), key.kind, key.object);
+  }
+};
+
 // One controller process: its core, its informers and its watch, and its step checker.
 struct Replica {
   Replica(const RemoteHistory* history, InvariantWalk walk) : checker(history, walk) {}
@@ -105,7 +119,7 @@ struct Replica {
   // holds (object → uid), from which a relist infers deletes.
   std::set<core::GroupVersionResource> watched;
   std::map<core::ResourceId, std::string> informer;
-  absl::flat_hash_map<std::string, absl::Time> watch_last;  // per-key delivery order of its watch
+  absl::flat_hash_map<WatchKey, absl::Time> watch_last;  // per-key delivery order of its watch
   bool relist_pending = false;
   StateChecker checker;
 };
@@ -171,8 +185,8 @@ class World {
   // ---- the API server and its watch -----------------------------------------------
   // Every change reaches every replica's watch (`only`: one replica's, for a relist).
   static constexpr int kEveryReplica = -1;
-  bool Watch(int replica, const std::string& key, core::Input input, bool reliable);
-  void Broadcast(const std::string& key, core::Input input, bool reliable, int only);
+  bool Watch(int replica, const WatchKey& key, core::Input input, bool reliable);
+  void Broadcast(const WatchKey& key, core::Input input, bool reliable, int only);
   void WatchConfig(const core::ObjectKey& key, bool reliable = false, int only = kEveryReplica);
   void WatchDestination(const core::ObjectKey& key, bool reliable = false,
                         int only = kEveryReplica);
