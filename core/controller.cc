@@ -54,9 +54,17 @@ ObjectKey Controller::RepoConfigKeyOf(const Destination& destination) {
 }
 
 Output Controller::Handle(const Input& input, absl::Time now) {
+  Output out;
+  Handle(input, now, out);
+  return out;
+}
+
+void Controller::Handle(const Input& input, absl::Time now, Output& out) {
   GITDEST_ASSERT(now >= last_now_);  // time never runs backwards
   GITDEST_ASSERT(effects_.empty());
   last_now_ = now;
+  out.effects.clear();
+  effects_.swap(out.effects);  // collected in the caller's buffer, with its capacity
   const bool was_active = active();
   std::visit(Overloaded{
                  [&](const RepoConfigObserved& in) { OnRepoConfigObserved(in, now); },
@@ -90,10 +98,10 @@ Output Controller::Handle(const Input& input, absl::Time now) {
     ScheduleDeadline(kListTimer, RequestKind::kList);
   }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
-  Output out{std::move(effects_), active() ? timers_.NextAt() : absl::InfiniteFuture()};
-  effects_.clear();
+  out.effects.swap(effects_);
+  out.wake_at = active() ? timers_.NextAt() : absl::InfiniteFuture();
+  GITDEST_ASSERT(effects_.empty());
   GITDEST_ASSERT(out.wake_at > now);  // nothing due is left behind
-  return out;
 }
 
 void Controller::RunDueTimers(absl::Time now) {

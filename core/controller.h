@@ -99,6 +99,9 @@ class Controller {
 
   // Applies one input at time `now` (never earlier than the previous call's).
   Output Handle(const Input& input, absl::Time now);
+  // The same, into `out`, whose effects it replaces: a loop that handles input after input
+  // passes one Output back each time and allocates no effect buffer once it is warm.
+  void Handle(const Input& input, absl::Time now, Output& out);
 
   // OK, or the first broken invariant with what broke. The simulator calls it after
   // every step; it never changes state.

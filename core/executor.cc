@@ -48,11 +48,12 @@ absl::Time RunToQuiescence(Controller& controller, SyncExecutor& executor, Clock
                            const Input& input) {
   std::deque<Input> inputs{input};
   absl::Time wake_at = absl::InfiniteFuture();
+  Output out;  // one buffer for every step
   // Every result answers one request, and requests are bounded by destinations and
   // workers; the bound only guards against a port that never settles.
   for (int steps = 0; !inputs.empty(); ++steps) {
     GITDEST_ASSERT(steps < 10'000'000);
-    Output out = controller.Handle(inputs.front(), clock.Now());
+    controller.Handle(inputs.front(), clock.Now(), out);
     inputs.pop_front();
     wake_at = out.wake_at;
     for (const Effect& effect : out.effects) {

@@ -259,6 +259,8 @@ class World {
   Lease lease_;
   absl::Time now_ = kEpoch;
   EventQueue<Event> queue_;
+  std::vector<core::Output> spare_outputs_;           // effect buffers a step handles into (Handle)
+  std::vector<const core::Controller*> controllers_;  // one per replica, for CheckStep
   bool healed_ = false;
   uint64_t uids_ = 0;
   absl::Time outage_until_ = absl::InfinitePast();  // the remotes answer nothing but errors

@@ -11,7 +11,13 @@ namespace gitdest::sim::internal {
 
 void World::Handle(int replica, const core::Input& input) {
   Replica& to = replicas_[replica];
-  core::Output out = to.controller->Handle(input, now_);
+  // A spare buffer (steps do not nest today; if one did, it would take another).
+  core::Output out;
+  if (!spare_outputs_.empty()) {
+    out = std::move(spare_outputs_.back());
+    spare_outputs_.pop_back();
+  }
+  to.controller->Handle(input, now_, out);
   // Hashing the whole state costs more than the step itself: only when someone compares.
   const uint64_t hash = options_.state_hashes || observer_ ? to.controller->StateHash() : 0;
   if (options_.state_hashes) result_.state_hashes.push_back(hash);
@@ -24,6 +30,7 @@ void World::Handle(int replica, const core::Input& input) {
     if (to.wake_at != absl::InfiniteFuture()) Schedule(to.wake_at, Wake{replica, to.epoch});
   }
   for (const core::Effect& effect : out.effects) Execute(replica, effect);
+  spare_outputs_.push_back(std::move(out));
 }
 
 void World::Execute(int replica, const core::Effect& effect) {
