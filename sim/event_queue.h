@@ -3,12 +3,14 @@
 //
 // A binary heap of small handles (time, insertion number, slot) over a slab of events:
 // scheduling or taking an event moves a 32-byte handle along the heap, never the event
-// (an input with its strings and vectors), and a slot freed is reused, so a run that
-// keeps a few hundred events pending allocates nothing for the queue once warmed up.
+// (an input with its strings and vectors). An event is moved once, into its slot, and
+// handled where it lies (PopInto); a slot freed is reused, so a run that keeps a few
+// hundred events pending allocates nothing for the queue once warmed up.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -19,15 +21,17 @@ namespace gitdest::sim {
 template <class Event>
 class EventQueue {
  public:
-  void Push(absl::Time at, Event event) {
+  // `event` is an Event or one of its alternatives, moved once, straight into its slot.
+  template <class E>
+  void Push(absl::Time at, E&& event) {
     uint32_t slot;
     if (free_.empty()) {
       slot = static_cast<uint32_t>(slab_.size());
-      slab_.push_back(std::move(event));
+      slab_.emplace_back(std::forward<E>(event));
     } else {
       slot = free_.back();
       free_.pop_back();
-      slab_[slot] = std::move(event);
+      slab_[slot] = std::forward<E>(event);
     }
     heap_.push_back(Handle{at, next_seq_++, slot});
     std::push_heap(heap_.begin(), heap_.end(), Later);
@@ -41,11 +45,20 @@ class EventQueue {
 
   // Takes the first event out. Not on an empty queue.
   Event Pop() {
+    Event event;
+    PopInto([&](Event& first) { event = std::move(first); });
+    return event;
+  }
+  // Takes the first event out and hands it to `handle(event)` where it lies, not moved: handling
+  // may schedule more (the slab is a deque, so the event stays put), and its slot is
+  // reused only once `handle` returns. Not on an empty queue.
+  template <class F>
+  void PopInto(F&& handle) {
     std::pop_heap(heap_.begin(), heap_.end(), Later);
     const uint32_t slot = heap_.back().slot;
     heap_.pop_back();
+    handle(slab_[slot]);
     free_.push_back(slot);
-    return std::move(slab_[slot]);
   }
 
  private:
@@ -61,7 +74,7 @@ class EventQueue {
   }
 
   std::vector<Handle> heap_;
-  std::vector<Event> slab_;
+  std::deque<Event> slab_;  // a deque: an event being handled stays where it is
   std::vector<uint32_t> free_;
   uint64_t next_seq_ = 0;
 };

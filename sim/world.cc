@@ -216,7 +216,7 @@ RunResult World::Run() {
       continue;
     }
     now_ = at;
-    Dispatch(queue_.Pop());
+    queue_.PopInto([&](const Event& event) { Dispatch(event); });
   }
   for (int r = 0; r < static_cast<int>(replicas_.size()); ++r) WalkBeforeEnd(r);
   if (result_.outcome == Outcome::kOk) {

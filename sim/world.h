@@ -157,7 +157,11 @@ class World {
 
  private:
   // ---- scheduling --------------------------------------------------------------
-  void Schedule(absl::Time at, Event event) { queue_.Push(at, std::move(event)); }
+  // `event`: an Event or one of its alternatives (moved once, into the queue's slot).
+  template <class E>
+  void Schedule(absl::Time at, E&& event) {
+    queue_.Push(at, std::forward<E>(event));
+  }
   void Dispatch(const Event& event);
   void OnCrashTick();
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }

@@ -47,7 +47,7 @@ TEST(EventQueueTest, InterleavedPushesAndPopsMatchAStableSortByTime) {
   for (int round = 0; round < 2000; ++round) {
     if (pending.empty() || prng() % 3 != 0) {
       const int64_t at = now + static_cast<int64_t>(prng() % 5);  // many ties
-      queue.Push(kT0 + absl::Seconds(at), {at, pushed});
+      queue.Push(kT0 + absl::Seconds(at), std::pair<int64_t, int>{at, pushed});
       pending.emplace_back(at, pushed++);
       continue;
     }
