@@ -41,17 +41,22 @@ port_busy() {
   [[ -n "$(ss -Htln "sport = :$1")" ]]
 }
 
-# pick_free_port EXCLUDED...: a random unused port in 20000-39999 that is not listed in
-# EXCLUDED (ports already chosen for this run but not yet bound).
+# pick_free_port EXCLUDED...: a random unused port that is not listed in EXCLUDED (ports
+# already chosen for this run but not yet bound), below the kernel's ephemeral range: a
+# port in that range, free when picked, can be taken by any outgoing connection (etcd's
+# clients, the API server's own) before the server that was to listen on it binds.
 pick_free_port() {
-  local p i
+  local p i low=32768 _high
+  read -r low _high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  local base=10000 span=$((low - 10000))
+  ((span >= 2000)) || { base=20000 span=20000; }  # no room below it: the old range
   for ((i = 0; i < 100; i++)); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((base + RANDOM % span))
     [[ " $* " == *" $p "* ]] && continue
     port_busy "$p" || {
       echo "$p"
       return 0
     }
   done
-  die "no free TCP port found in 20000-39999 after 100 tries"
+  die "no free TCP port found in $base-$((base + span - 1)) after 100 tries"
 }
