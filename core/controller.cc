@@ -260,6 +260,9 @@ void Controller::OnDestinationDeleted(const DestinationDeleted& in) {
 // ---- Writes ---------------------------------------------------------------------------------
 
 void Controller::OnObjectChanged(const ObjectChanged& in, absl::Time now) {
+  // Sent by an informer since stopped: what it says of the object is stale (no delete
+  // will follow it), and if the type is watched again the new informer lists it anew.
+  if (!Watches(in.object)) return;
   ConfirmListedAhead(in);
   if (!RecordVersion(in)) return;  // a duplicate (a relist) or a late event
   const ResourceTypeInfo type = TypeOf(in.object);

@@ -183,6 +183,8 @@ class Controller {
   void OnWatchRuleDeleted(const WatchRuleDeleted& in);
   void OnResourceTypesDiscovered(const ResourceTypesDiscovered& in);
   void OnObjectChanged(const ObjectChanged& in, absl::Time now);
+  // Whether the object's type is among those last asked to be watched (EnsureWatches).
+  bool Watches(const ResourceId& object) const;
   // Records the version an event reports; false when it is not newer than the one known
   // (a duplicate, or a late event): then it changes nothing.
   bool RecordVersion(const ObjectChanged& in);

@@ -6,6 +6,7 @@
 // compacted before it resumed) is never reported at all, and its file, written from the
 // list, would stay. The informer's relist that ends the gap says which objects are alive:
 // one written from a list and not among them is deleted then.
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,13 @@ bool OfType(const ResourceId& id, const GroupVersionResource& type) {
 }
 
 }  // namespace
+
+bool Controller::Watches(const ResourceId& object) const {
+  if (!watched_) return false;
+  // A few types at most: compared in place, as no key is built for every event.
+  return std::any_of(watched_->begin(), watched_->end(),
+                     [&](const GroupVersionResource& type) { return OfType(object, type); });
+}
 
 bool Controller::RecordVersion(const ObjectChanged& in) {
   auto [it, inserted] = object_versions_.try_emplace(in.object);
@@ -59,8 +67,7 @@ void Controller::PruneTombstones() {
 }
 
 void Controller::NoteListedAhead(const CapturedObject& listed) {
-  const ResourceId& id = listed.resource;
-  if (!watched_ || !watched_->contains(GroupVersionResource{id.group, id.version, id.resource})) {
+  if (!Watches(listed.resource)) {
     return;  // no informer lists it (a type no longer served): no relist will come for it
   }
   auto known = object_versions_.find(listed.resource);
@@ -110,8 +117,7 @@ absl::Status Controller::CheckListedAhead() const {
     auto known = object_versions_.find(id);
     const bool caught_up = known != object_versions_.end() &&
                            NotNewer(ahead.resource_version, known->second.resource_version);
-    const bool watched =
-        watched_ && watched_->contains(GroupVersionResource{id.group, id.version, id.resource});
+    const bool watched = Watches(id);
     if (ahead.deleted || caught_up || !watched) {
       return absl::InternalError(absl::StrCat("listed ahead: ", id.group, "/", id.version, "/",
                                               id.resource, " ", id.namespace_, "/", id.name, " at ",

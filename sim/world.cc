@@ -231,11 +231,16 @@ RunResult World::Run() {
   return result_;
 }
 
+// Else it is lost with the process it was for, or with the informer that sent it.
+bool World::Reaches(const Deliver& d) const {
+  const Replica& to = replicas_[d.replica];
+  return d.epoch == to.epoch && (d.informer == 0 || d.informer == to.informer_epoch);
+}
+
 void World::Dispatch(const Event& event) {
   std::visit(core::Overloaded{
                  [&](const Deliver& d) {
-                   // Else: lost with the process it was for.
-                   if (d.epoch == replicas_[d.replica].epoch) Handle(d.replica, d.input);
+                   if (Reaches(d)) Handle(d.replica, d.input);
                  },
                  [&](const Wake& w) {
                    const Replica& replica = replicas_[w.replica];
@@ -296,10 +301,11 @@ bool World::Watch(int replica, const WatchKey& key, core::Input input, bool reli
   const absl::Duration delay = prng_.Millis(0, absl::ToInt64Milliseconds(mix_.watch_delay_max));
   absl::Time& last = to.watch_last[key];
   last = std::max(last, now_ + delay);
+  const uint32_t informer = key.kind == WatchKey::Kind::kObject ? to.informer_epoch : 0;
   if (!reliable && prng_.Chance(mix_.watch_duplicate)) {
-    Schedule(last, Deliver{input, replica, to.epoch});
+    Schedule(last, Deliver{input, replica, to.epoch, informer});
   }
-  Schedule(last, Deliver{std::move(input), replica, to.epoch});
+  Schedule(last, Deliver{std::move(input), replica, to.epoch, informer});
   return true;
 }
 
@@ -421,7 +427,8 @@ void World::EndRelist(int replica) {
   for (const auto& [key, last] : to.watch_last) {
     if (key.kind == WatchKey::Kind::kObject) at = std::max(at, last);
   }
-  Schedule(at, Deliver{core::WatchRelisted{kConfigMaps, cluster_.Revision()}, replica, to.epoch});
+  Schedule(at, Deliver{core::WatchRelisted{kConfigMaps, cluster_.Revision()}, replica, to.epoch,
+                       to.informer_epoch});
 }
 
 // ---- users ------------------------------------------------------------------------------

@@ -65,6 +65,9 @@ struct Deliver {  // an input reaches a replica, unless its process died since
   core::Input input;
   int replica;
   uint32_t epoch;
+  // The configmaps informer that sent it (0: no informer's). A stopped informer's events
+  // still on their way are dropped: the adapter's contract for EnsureWatches.
+  uint32_t informer = 0;
 };
 struct Wake {
   int replica;
@@ -119,6 +122,7 @@ struct Replica {
   // holds (object → uid), from which a relist infers deletes.
   std::set<core::GroupVersionResource> watched;
   std::map<core::ResourceId, std::string> informer;
+  uint32_t informer_epoch = 0;  // the configmaps informer's incarnation, while it runs
   absl::flat_hash_map<WatchKey, absl::Time> watch_last;  // per-key delivery order of its watch
   bool relist_pending = false;
   StateChecker checker;
@@ -163,6 +167,7 @@ class World {
     queue_.Push(at, std::forward<E>(event));
   }
   void Dispatch(const Event& event);
+  bool Reaches(const Deliver& d) const;
   void OnCrashTick();
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }
 
@@ -260,6 +265,7 @@ class World {
   core::EffectRunner runner_{remote_, cluster_};
   std::vector<Replica> replicas_;  // never resized after construction: events index it
   uint32_t next_epoch_ = 0;        // every incarnation of every replica gets its own
+  uint32_t next_informer_ = 1;     // and of every configmaps informer (0: none)
   Lease lease_;
   absl::Time now_ = kEpoch;
   EventQueue<Event> queue_;

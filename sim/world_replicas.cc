@@ -199,6 +199,7 @@ void World::Crash(int replica) {
   it.ready = false;
   it.watched.clear();  // its informers died with it
   it.informer.clear();
+  it.informer_epoch = 0;
   it.watch_last.clear();
   Handle(replica, core::ControllerRestarted{it.epoch});
   DeliverRestart(replica, now_ + absl::Seconds(1));
@@ -227,8 +228,12 @@ void World::OnEnsureWatches(int replica, const core::EnsureWatches& ensure) {
   const bool had = it.watched.contains(kConfigMaps);
   it.watched = std::set<core::GroupVersionResource>(ensure.types.begin(), ensure.types.end());
   const bool has = it.watched.contains(kConfigMaps);
-  if (had && !has) it.informer.clear();  // the informer stops, its store with it
+  if (had && !has) {  // the informer stops, its store with it, and its events on their way
+    it.informer.clear();
+    it.informer_epoch = 0;
+  }
   if (had || !has) return;
+  it.informer_epoch = next_informer_++;
   // A new informer lists before it watches: every object, as a relist would.
   for (const auto& [id, object] : cluster_.objects()) {
     WatchObject(core::ObjectChanged{id, object.uid, object.resource_version,

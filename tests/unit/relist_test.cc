@@ -111,5 +111,23 @@ TEST_F(RelistTest, ADeleteEventSettlesWhatAListShowed) {
   EXPECT_EQ(h.remote.Tip(kRepoUrl, "main"), tip);
 }
 
+// The last rule capturing ConfigMaps goes: their informer stops, and an event it sent
+// before it stopped arrives late. It must not count the object alive: deleted while
+// nothing watched, the object is reported by no event, and the resync that follows the
+// rule's return deletes its file only if nothing holds the object alive.
+TEST_F(RelistTest, AnEventOfATypeNoLongerWatchedIsIgnored) {
+  h.remote.ExternalCommit(kRepoUrl, "main", "README.md", "hi");
+  AddDestination("a");
+  h.Feed(Unseen(ChangeOp::kCreate, "1"));
+  ASSERT_TRUE(h.AdvanceSettling(absl::Seconds(10)));
+  ASSERT_EQ(File("a"), "1");
+  h.Feed(core::WatchRuleDeleted{CaptureConfigMaps("a").key});
+  h.Feed(Unseen(ChangeOp::kUpdate, "2"));  // late: its informer has stopped
+  Unseen(ChangeOp::kDelete);               // nothing watches: no event says so
+  h.Feed(core::WatchRuleObserved{CaptureConfigMaps("a")});
+  Relisted(kConfigMaps, h.cluster.Revision());  // the new informer's list: no cm
+  EXPECT_EQ(File("a"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace gitdest::testing

@@ -170,10 +170,10 @@ std::vector<Case> Cases() {
        [](Harness& h) {
          h.Feed(core::ResourceTypesDiscovered{{ConfigMapType(), ServiceType()}});
        }},
-      {"the version of an object no rule captures",
+      // Watched, but written nowhere (no path holds its name): only its version is known.
+      {"the version of an object no folder can hold",
        [](Harness& h) {
-         h.Feed(h.Changed(core::ResourceId{"", "v1", "services", "prod", "web"}, ChangeOp::kUpdate,
-                          "spec: {}"));
+         h.Feed(h.Changed(ConfigMap("prod", "../../etc"), ChangeOp::kUpdate, "data: {}"));
        }},
       {"a destination's resourceVersion",
        [](Harness& h) {
