@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -245,17 +246,154 @@ int Run(const Args& args) {
   return ExitCode(result.outcome);
 }
 
-// Runs `seed` in a child process, so that a crash (assertion) is a result, not the end.
-pid_t Spawn(const SimOptions& options) {
+// Seeds run in child processes, so that a crash (assertion) is a result, not the end. A
+// child runs a batch of seeds one after another, on a heap already grown (a fresh process
+// per seed pays its page faults again), and reports each result as a line "seed code" on
+// a pipe. A crash ends the child: the seed it ran is the crash, and the seeds after it
+// go to a new child. A child starts no seed past the deadline.
+constexpr size_t kSeedsPerChild = 16;
+
+struct Child {
+  pid_t pid = -1;
+  std::vector<uint64_t> seeds;
+  int results = -1;  // the read end of its pipe
+};
+
+Child Spawn(const Args& args, std::vector<uint64_t> seeds, absl::Time deadline) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    std::perror("gitdest-sim explore: pipe");
+    std::exit(kExitUsage);
+  }
   std::fflush(stdout);
   const pid_t pid = fork();
-  if (pid != 0) return pid;
-  g_reproduce = options.ReproduceCommand();
-  RunResult result = RunSimulation(options);
-  if (result.outcome != Outcome::kOk) PrintSummary(options, result);
-  std::fflush(stdout);
-  std::_Exit(ExitCode(result.outcome));
+  if (pid != 0) {
+    close(fds[1]);
+    return Child{pid, std::move(seeds), fds[0]};
+  }
+  close(fds[0]);
+  for (uint64_t seed : seeds) {
+    if (absl::Now() > deadline) break;
+    const SimOptions options = WorldOptions(args, seed);
+    g_reproduce = options.ReproduceCommand();
+    RunResult result = RunSimulation(options);
+    if (result.outcome != Outcome::kOk) PrintSummary(options, result);
+    std::fflush(stdout);
+    // A few bytes a seed: the pipe's buffer holds a whole batch, so this never blocks.
+    const std::string line = absl::StrCat(seed, " ", ExitCode(result.outcome), "\n");
+    if (write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) break;
+  }
+  std::_Exit(0);
 }
+
+// What a child reported, seed by seed, once it ended.
+std::map<uint64_t, int> Collect(Child& child) {
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = read(child.results, buffer, sizeof buffer)) > 0;) text.append(buffer, n);
+  close(child.results);
+  std::map<uint64_t, int> codes;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> fields = absl::StrSplit(line, ' ');
+    uint64_t seed = 0;
+    int code = 0;
+    if (absl::SimpleAtoi(fields.first, &seed) && absl::SimpleAtoi(fields.second, &code)) {
+      codes[seed] = code;
+    }
+  }
+  return codes;
+}
+
+// The seeds of a range, handed to children in batches; what each child reported.
+class Explorer {
+ public:
+  Explorer(const Args& args, uint64_t first, uint64_t last, absl::Time deadline)
+      : args_(args), first_(first), next_(first), last_(last), deadline_(deadline) {}
+
+  // Keeps `jobs` children busy until every seed ran or the deadline passed.
+  void Run(int jobs) {
+    for (;;) {
+      while (absl::Now() <= deadline_ && static_cast<int>(running_.size()) < jobs) {
+        std::vector<uint64_t> batch = NextBatch();
+        if (batch.empty()) break;
+        Child child = Spawn(args_, std::move(batch), deadline_);
+        running_.emplace(child.pid, std::move(child));
+      }
+      if (running_.empty()) return;
+      int status = 0;
+      const pid_t pid = wait(&status);
+      Reap(running_.extract(pid).mapped(), status);
+    }
+  }
+
+  // Prints the summary and every failure's reproduce line; the exit status.
+  int Summarize(absl::Duration took) {
+    auto count = [&](int code) { return by_code_.contains(code) ? by_code_[code].size() : 0; };
+    std::printf(
+        "explore: %llu seeds in %s: %zu ok, %zu safety violations, %zu liveness failures, "
+        "%zu crashes\n",
+        static_cast<unsigned long long>(done_), absl::FormatDuration(took).c_str(), count(0),
+        count(1), count(2), count(kExitCrash));
+    for (const auto& [code, list] : by_code_) {
+      if (code == 0) continue;
+      for (uint64_t seed : list) {
+        std::printf("  reproduce: %s\n", WorldOptions(args_, seed).ReproduceCommand().c_str());
+      }
+    }
+    return done_ == count(0) ? 0 : 1;
+  }
+
+ private:
+  // Seeds a crashed child did not reach first, then the range's next ones.
+  std::vector<uint64_t> NextBatch() {
+    std::vector<uint64_t> batch;
+    for (; batch.size() < kSeedsPerChild && !again_.empty(); again_.pop_front()) {
+      batch.push_back(again_.front());
+    }
+    for (; batch.size() < kSeedsPerChild && next_ <= last_; ++next_) batch.push_back(next_);
+    return batch;
+  }
+
+  // A child ended: each seed it reported; if it crashed, the seed it was running is a
+  // crash and the rest of its batch runs again; if not, what it left was past the deadline.
+  void Reap(Child& child, int status) {
+    const std::map<uint64_t, int> codes = Collect(child);
+    const bool crashed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    for (auto seed = child.seeds.begin(); seed != child.seeds.end(); ++seed) {
+      if (auto it = codes.find(*seed); it != codes.end()) {
+        Report(*seed, it->second);
+      } else if (crashed) {
+        Report(*seed, kExitCrash);
+        again_.insert(again_.begin(), seed + 1, child.seeds.end());
+        break;
+      }
+    }
+    std::fflush(stdout);
+  }
+
+  void Report(uint64_t seed, int code) {
+    by_code_[code].push_back(seed);
+    ++done_;
+    std::printf("[%llu/%llu] seed %llu: %s\n", static_cast<unsigned long long>(done_),
+                static_cast<unsigned long long>(total()), static_cast<unsigned long long>(seed),
+                code == 0   ? "ok"
+                : code == 1 ? "SAFETY"
+                : code == 2 ? "LIVENESS"
+                            : "CRASH");
+  }
+
+  uint64_t total() const { return last_ - first_ + 1; }
+
+  const Args& args_;
+  const uint64_t first_;
+  uint64_t next_;
+  const uint64_t last_;
+  const absl::Time deadline_;
+  std::map<pid_t, Child> running_;
+  std::deque<uint64_t> again_;
+  std::map<int, std::vector<uint64_t>> by_code_;
+  uint64_t done_ = 0;
+};
 
 int Explore(const Args& args) {
   auto seeds = args.flags.find("seeds");
@@ -272,45 +410,10 @@ int Explore(const Args& args) {
   // once here, and the children inherit them instead of each loading them anew.
   core::Sha256Hex("");
   const absl::Time start = absl::Now();
-  std::map<pid_t, uint64_t> running;
-  std::map<int, std::vector<uint64_t>> by_code;
-  uint64_t next = first, done = 0;
-  const uint64_t total = last - first + 1;
-  while (!running.empty() || next <= last) {
-    const bool out_of_time = budget > absl::ZeroDuration() && absl::Now() - start > budget;
-    while (!out_of_time && next <= last && static_cast<int>(running.size()) < jobs) {
-      running[Spawn(WorldOptions(args, next))] = next;
-      ++next;
-    }
-    if (running.empty()) break;
-    int status = 0;
-    const pid_t pid = wait(&status);
-    const uint64_t seed = running.at(pid);
-    running.erase(pid);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitCrash;
-    by_code[code].push_back(seed);
-    ++done;
-    std::printf("[%llu/%llu] seed %llu: %s\n", static_cast<unsigned long long>(done),
-                static_cast<unsigned long long>(total), static_cast<unsigned long long>(seed),
-                code == 0   ? "ok"
-                : code == 1 ? "SAFETY"
-                : code == 2 ? "LIVENESS"
-                            : "CRASH");
-    std::fflush(stdout);
-  }
-  auto count = [&](int code) { return by_code.contains(code) ? by_code[code].size() : 0; };
-  std::printf(
-      "explore: %llu seeds in %s: %zu ok, %zu safety violations, %zu liveness failures, "
-      "%zu crashes\n",
-      static_cast<unsigned long long>(done), absl::FormatDuration(absl::Now() - start).c_str(),
-      count(0), count(1), count(2), count(kExitCrash));
-  for (const auto& [code, list] : by_code) {
-    if (code == 0) continue;
-    for (uint64_t seed : list) {
-      std::printf("  reproduce: %s\n", WorldOptions(args, seed).ReproduceCommand().c_str());
-    }
-  }
-  return done == count(0) ? 0 : 1;
+  Explorer explorer(args, first, last,
+                    budget > absl::ZeroDuration() ? start + budget : absl::InfiniteFuture());
+  explorer.Run(jobs);
+  return explorer.Summarize(absl::Now() - start);
 }
 
 int ReplayCommand(const Args& args) {
