@@ -167,6 +167,8 @@ class World {
     queue_.Push(at, std::forward<E>(event));
   }
   void Dispatch(const Event& event);
+  void SettleBeforeCheck(absl::Time end);
+  bool LeaderBusy() const;
   bool Reaches(const Deliver& d) const;
   void OnCrashTick();
   absl::Duration Latency() { return prng_.Millis(0, absl::ToInt64Milliseconds(mix_.latency_max)); }
