@@ -267,6 +267,10 @@ Child Spawn(const Args& args, std::vector<uint64_t> seeds, absl::Time deadline) 
   }
   std::fflush(stdout);
   const pid_t pid = fork();
+  if (pid < 0) {  // else its seeds would be counted neither run nor crashed
+    std::perror("gitdest-sim explore: fork");
+    std::exit(kExitUsage);
+  }
   if (pid != 0) {
     close(fds[1]);
     return Child{pid, std::move(seeds), fds[0]};
