@@ -266,9 +266,9 @@ void Controller::OnObjectChanged(const ObjectChanged& in, absl::Time now) {
   ConfirmListedAhead(in);
   if (!RecordVersion(in)) return;  // a duplicate (a relist) or a late event
   const ResourceTypeInfo type = TypeOf(in.object);
-  for (const ObjectKey& destination :
-       rules_.DestinationsCapturing(type, in.object.namespace_, in.op)) {
-    Capture(destination, in.object, in.op, in.content, in.user, now);
+  for (const ObjectKey* destination :
+       rules_.DestinationsRouted(type, in.object.namespace_, in.op)) {
+    Capture(*destination, in.object, in.op, in.content, in.user, now);  // changes no rule
   }
 }
 
@@ -372,7 +372,7 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
     return;
   }
   DestinationRecord& rec = *found;
-  absl::StatusOr<std::string> path = ResourcePath(rec.target->base_folder, resource);
+  absl::StatusOr<std::string> path = ResourcePathInNormalFolder(rec.target->base_folder, resource);
   if (!path.ok()) {
     Emit(RecordEvent{destination, "InvalidObject", std::string(path.status().message())});
     return;
@@ -426,7 +426,8 @@ void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<Capture
   const std::string& base = rec.target->base_folder;
   std::set<std::string> live;
   for (const CapturedObject& object : objects) {
-    if (absl::StatusOr<std::string> path = ResourcePath(base, object.resource); path.ok()) {
+    if (absl::StatusOr<std::string> path = ResourcePathInNormalFolder(base, object.resource);
+        path.ok()) {
       live.insert(*std::move(path));
     }
   }
@@ -434,7 +435,8 @@ void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<Capture
   for (const std::string& file : files) {
     const std::optional<ResourceId> id = ParseResourcePath(base, file);
     if (!id) continue;
-    const absl::StatusOr<std::string> path = ResourcePath(base, *id);  // x.sops.yaml → x.yaml
+    // x.sops.yaml → x.yaml
+    const absl::StatusOr<std::string> path = ResourcePathInNormalFolder(base, *id);
     if (!path.ok() || live.contains(*path)) continue;
     if (!Captures(rec.destination.key, *id, ChangeOp::kDelete)) continue;
     if (auto known = object_versions_.find(*id);
@@ -582,9 +584,8 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
 
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
   if (in.target.kind != ResourceKind::kGitDestination) return OnOwnedStatusWritten(in, now);
-  const RequestOwner owner = in.target;
   // Not the write in flight (a late answer to one given up on, or of another term): ignored.
-  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &owner)) return;
+  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &in.target)) return;
   DestinationRecord& rec = RecordOf(in.target.key);  // its requests are forgotten with it
   switch (rec.status_write.OnWritten(in.resource_version, rec.destination.resource_version)) {
     case WriteAnswer::kFailed:

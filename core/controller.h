@@ -282,8 +282,9 @@ class Controller {
   // flight; an object whose write is due beyond it waits in status_writes_waiting_, first
   // due first sent, and its status as it is when a slot frees is sent. `target` has a
   // write due and not waiting: it is sent at once if a slot is free and none waits before
-  // it, else it waits. One in flight and overdue is given up on first.
-  void AskStatusWrite(const StatusTarget& target, absl::Time now);
+  // it, else it waits. `in_flight`, the target's write in flight if any, is overdue (the
+  // caller asked NeedsWrite): it is given up on first.
+  void AskStatusWrite(const StatusTarget& target, const Request* in_flight, absl::Time now);
   void SendStatusWrite(const StatusTarget& target, absl::Time now);
   // Sends the waiting writes that are still due, oldest first, while slots are free (at
   // the end of each Handle: an answer, a write given up on or an object gone freed one).

@@ -148,13 +148,15 @@ absl::Status Controller::CheckRequests() const {
                              requests_.CountInFlight(RequestKind::kPush)) {
     return absl::InternalError("requests: a read or push is registered for a worker that is gone");
   }
-  for (const auto& [id, request] : requests_.by_id()) {
-    if (std::holds_alternative<WorkerKey>(request.owner)) continue;  // counted above
+  absl::Status orphan;
+  requests_.ForEach([&](const Request& request) {
+    if (!orphan.ok() || std::holds_alternative<WorkerKey>(request.owner)) return;  // counted above
     if (!OwnerExists(request.owner)) {
-      return absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind), " ",
-                                              id, " has no owner any more"));
+      orphan = absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind),
+                                                " ", request.id, " has no owner any more"));
     }
-  }
+  });
+  if (!orphan.ok()) return orphan;
   return CheckReadsWaiting();
 }
 

@@ -140,7 +140,7 @@ void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& own
   // One write in flight: the next goes out when it lands — or when it is overdue.
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
   if (!owned.write.NeedsWrite(owned.status, in_flight, now, options_.api_timeout)) return;
-  AskStatusWrite(target, now);
+  AskStatusWrite(target, in_flight, now);
 }
 
 void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
@@ -158,10 +158,9 @@ void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
         return;
     }
   };
-  const RequestOwner owner = in.target;
   // Not the write in flight (late, given up on, of another term, or of an object since
   // deleted): ignored.
-  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &owner)) return;
+  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &in.target)) return;
   if (in.target.kind == ResourceKind::kGitRepoConfig) {
     apply(config_statuses_.at(in.target.key));  // its requests are forgotten with it
   } else {

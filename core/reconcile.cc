@@ -282,7 +282,7 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   const StatusTarget target{ResourceKind::kGitDestination, rec.destination.key};
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
   if (!rec.status_write.NeedsWrite(rec.status, in_flight, last_now_, options_.api_timeout)) return;
-  AskStatusWrite(target, last_now_);
+  AskStatusWrite(target, in_flight, last_now_);
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

@@ -29,47 +29,51 @@ Requests& Requests::operator=(const Requests& other) {
 void Requests::Reindex() {
   by_owner_.clear();
   in_flight_ = {};
-  for (const auto& [id, request] : by_id_) {
-    by_owner_.insert(&request);
-    ++in_flight_[Index(request.kind)];
+  for (auto& [id, entry] : by_id_) {
+    entry.slot = by_owner_.insert(&entry.request).first;
+    ++in_flight_[Index(entry.request.kind)];
   }
 }
 
-void Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now) {
-  auto slot = by_owner_.find(SlotRef<RequestOwner>{kind, owner});
-  if (slot != by_owner_.end()) {
+void Requests::Erase(std::map<RequestId, Entry>::iterator it) {
+  by_owner_.erase(it->second.slot);
+  --in_flight_[Index(it->second.request.kind)];
+  by_id_.erase(it);
+}
+
+bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now) {
+  // One search down the owner index: it finds the owner's request of this kind, if any,
+  // and where the new one goes.
+  const SlotRef<RequestOwner> probe{kind, owner};
+  auto slot = by_owner_.lower_bound(probe);
+  const bool replaces = slot != by_owner_.end() && !by_owner_.key_comp()(probe, *slot);
+  if (replaces) {
     const RequestId given_up = (*slot)->id;  // its answer matches nothing now
-    slot = by_owner_.erase(slot);
-    by_id_.erase(given_up);
-    --in_flight_[Index(kind)];
+    ++slot;
+    Erase(by_id_.find(given_up));
   }
   // Ids grow, and so does time: the least id in flight is the first sent (FirstSent).
   GITDEST_ASSERT(by_id_.empty() ||
-                 (by_id_.rbegin()->first < id && by_id_.rbegin()->second.sent_at <= now));
+                 (by_id_.rbegin()->first < id && by_id_.rbegin()->second.request.sent_at <= now));
   const size_t held = by_id_.size();
-  const auto it = by_id_.emplace_hint(by_id_.end(), id, Request{id, kind, std::move(owner), now});
+  const auto it =
+      by_id_.emplace_hint(by_id_.end(), id, Entry{Request{id, kind, std::move(owner), now}, {}});
   GITDEST_ASSERT(by_id_.size() == held + 1);  // ids are never reused
-  by_owner_.insert(slot, &it->second);
+  it->second.slot = by_owner_.insert(slot, &it->second.request);
   ++in_flight_[Index(kind)];
+  return replaces;
 }
 
-std::optional<Request> Requests::Answer(RequestId id, RequestKind kind, const RequestOwner* owner) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end() || it->second.kind != kind) return std::nullopt;
-  if (owner != nullptr && it->second.owner != *owner) return std::nullopt;
-  auto slot = by_owner_.find(&it->second);
-  GITDEST_ASSERT(slot != by_owner_.end() && *slot == &it->second);
-  by_owner_.erase(slot);
-  --in_flight_[Index(kind)];
-  Request request = std::move(it->second);
-  by_id_.erase(it);
+Request Requests::Take(std::map<RequestId, Entry>::iterator it) {
+  Request request = std::move(it->second.request);  // the index erases by position: no compare
+  Erase(it);
   return request;
 }
 
 const Request* Requests::FirstSent(RequestKind kind) const {
   if (CountInFlight(kind) == 0) return nullptr;
-  for (const auto& [id, request] : by_id_) {
-    if (request.kind == kind) return &request;
+  for (const auto& [id, entry] : by_id_) {
+    if (entry.request.kind == kind) return &entry.request;
   }
   return nullptr;
 }

@@ -8,6 +8,7 @@
 // EnsureWatches) are not requests.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -66,14 +67,20 @@ class Requests {
   }
 
   // `id` was sent at `now`. An owner has at most one request of each kind in flight: one
-  // it had is given up on (forgotten; its answer will be ignored).
-  void Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now);
+  // it had is given up on (forgotten; its answer will be ignored), and Sent says so.
+  bool Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now);
 
   // An answer of `kind` to `id` arrived: the request, which is no longer in flight. nullopt
   // when it is unknown, already answered, of another kind, or (if `owner` is given) of
   // another owner — the caller ignores such an answer.
-  std::optional<Request> Answer(RequestId id, RequestKind kind,
-                                const RequestOwner* owner = nullptr);
+  // `owner` is a RequestOwner, a WorkerKey or a StatusTarget (compared in place).
+  template <class Owner = RequestOwner>
+  std::optional<Request> Answer(RequestId id, RequestKind kind, const Owner* owner = nullptr) {
+    auto it = by_id_.find(id);
+    if (it == by_id_.end() || it->second.request.kind != kind) return std::nullopt;
+    if (owner != nullptr && !IsOwner(it->second.request.owner, *owner)) return std::nullopt;
+    return Take(it);
+  }
 
   // The request of `kind` that `owner` (a WorkerKey or a StatusTarget) has in flight, or
   // nullptr. Looked up without copying the owner's key.
@@ -111,11 +118,7 @@ class Requests {
   template <class Owner>
   void Forget(RequestKind kind, const Owner& owner) {
     auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
-    if (slot == by_owner_.end()) return;
-    const RequestId id = (*slot)->id;
-    by_owner_.erase(slot);
-    by_id_.erase(id);
-    --in_flight_[Index(kind)];
+    if (slot != by_owner_.end()) Erase(by_id_.find((*slot)->id));
   }
   // Gives up on every request of the owner: it is gone.
   void ForgetOwner(const RequestOwner& owner);
@@ -123,7 +126,18 @@ class Requests {
   void Clear();
 
   size_t size() const { return by_id_.size(); }
-  const std::map<RequestId, Request>& by_id() const { return by_id_; }
+  bool Contains(RequestId id) const { return by_id_.contains(id); }
+  // Calls fn(request) for every request in flight, first sent first.
+  template <class Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& [id, entry] : by_id_) fn(entry.request);
+  }
+  // The same requests in flight (the owner index follows from them).
+  friend bool operator==(const Requests& a, const Requests& b) {
+    return std::ranges::equal(a.by_id_, b.by_id_, [](const auto& x, const auto& y) {
+      return x.second.request == y.second.request;
+    });
+  }
 
  private:
   template <class T>
@@ -165,13 +179,30 @@ class Requests {
       return b.index() != kIndex ? kIndex < b.index() : a < std::get<kIndex>(b);
     }
   };
+  // The requests by (kind, owner), at most one each: pointers into by_id_'s nodes, so
+  // that an owner's key is held once.
+  using OwnerIndex = std::set<const Request*, SlotLess>;
+  // A request and its place in the owner index: answered, it leaves both without a search
+  // down the index (which compares owners' keys).
+  struct Entry {
+    Request request;
+    OwnerIndex::iterator slot;
+  };
   void Reindex();
+  void Erase(std::map<RequestId, Entry>::iterator it);
+  Request Take(std::map<RequestId, Entry>::iterator it);  // erased, its request returned
+  static bool IsOwner(const RequestOwner& owner, const RequestOwner& other) {
+    return owner == other;
+  }
+  template <class T>
+  static bool IsOwner(const RequestOwner& owner, const T& other) {
+    const T* alternative = std::get_if<T>(&owner);
+    return alternative != nullptr && *alternative == other;
+  }
   static size_t Index(RequestKind kind) { return static_cast<size_t>(kind); }
 
-  std::map<RequestId, Request> by_id_;
-  // The same requests by (kind, owner), at most one each: pointers into by_id_'s nodes,
-  // so that an owner's key is held once.
-  std::set<const Request*, SlotLess> by_owner_;
+  std::map<RequestId, Entry> by_id_;
+  OwnerIndex by_owner_;
   // How many of by_owner_ are of each kind (derived from it: not hashed).
   std::array<size_t, 4> in_flight_{};
 };

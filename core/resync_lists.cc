@@ -29,10 +29,10 @@ void Controller::AskList(DestinationRecord& rec, absl::Time now) {
 void Controller::SendList(DestinationRecord& rec, absl::Time now) {
   GITDEST_ASSERT(rec.worker != nullptr);  // only an admitted destination lists
   const StatusTarget owner{ResourceKind::kGitDestination, rec.destination.key};
-  // One list per destination at a time: never one that replaces another in flight.
-  GITDEST_ASSERT(requests_.InFlight(RequestKind::kList, owner) == nullptr);
   const RequestId request = ids_.Next();
-  requests_.Sent(request, RequestKind::kList, owner, now);
+  // One list per destination at a time: never one that replaces another in flight.
+  const bool replaced = requests_.Sent(request, RequestKind::kList, owner, now);
+  GITDEST_ASSERT(!replaced);
   rec.resync.Asked(rec.worker->QueuedWritesUnder(rec.target->base_folder));
   Emit(ResyncDestination{request, rec.destination.key, rec.worker->Ref(), rec.target->base_folder,
                          options_.api_timeout,

@@ -183,7 +183,7 @@ GITDEST_STATE_FIELDS(ControllerOptions, metadata_cache_ttl, read_timeout, push_t
 // ---- The rule index (core/watch_rules.h) ------------------------------------------------
 
 GITDEST_STATE_FIELDS(RuleIndex::Entry, rule, compiled);
-GITDEST_STATE_FIELDS(RuleIndex, options, rules, by_destination, by_namespace);
+GITDEST_STATE_FIELDS(RuleIndex, options, rules, by_destination);
 
 // ---- Timers and slots ------------------------------------------------------------------
 
@@ -283,7 +283,11 @@ template <>
 struct StateFields<Requests> {
   static void Hash(Encoder& enc, const Requests& requests) {
     const auto& [by_id, by_owner, in_flight] = requests;
-    enc(by_id, by_owner);  // in_flight counts by_owner by kind: derived
+    // Each entry's request by its id (its place in by_owner is derived), then by_owner,
+    // as names; in_flight counts by_owner by kind: derived.
+    enc(by_id.size());
+    for (const auto& [id, entry] : by_id) enc(id, entry.request);
+    enc(by_owner);
   }
 };
 

@@ -33,9 +33,10 @@ decltype(auto) Controller::WithStatusWrite(const StatusTarget& target, Fn&& fn) 
   return fn(owned.write, owned.status, owned.resource_version);
 }
 
-void Controller::AskStatusWrite(const StatusTarget& target, absl::Time now) {
+void Controller::AskStatusWrite(const StatusTarget& target, const Request* in_flight,
+                                absl::Time now) {
   // Overdue, and its deadline has not fired yet in this step: given up on now.
-  if (requests_.InFlight(RequestKind::kStatusWrite, target) != nullptr) GiveUpStatusWrite(target);
+  if (in_flight != nullptr) GiveUpStatusWrite(target);
   if (status_writes_waiting_.empty() &&
       requests_.CountInFlight(RequestKind::kStatusWrite) < status_write_slots()) {
     return SendStatusWrite(target, now);
@@ -45,10 +46,10 @@ void Controller::AskStatusWrite(const StatusTarget& target, absl::Time now) {
 }
 
 void Controller::SendStatusWrite(const StatusTarget& target, absl::Time now) {
-  // One write per object at a time: never one that replaces another in flight.
-  GITDEST_ASSERT(requests_.InFlight(RequestKind::kStatusWrite, target) == nullptr);
   const RequestId request = ids_.Next();
-  requests_.Sent(request, RequestKind::kStatusWrite, target, now);
+  // One write per object at a time: never one that replaces another in flight.
+  const bool replaced = requests_.Sent(request, RequestKind::kStatusWrite, target, now);
+  GITDEST_ASSERT(!replaced);
   WithStatusWrite(target, [&](auto& write, const auto& status, const std::string& version) {
     write.Start(status);
     Emit(WriteStatus{request, target, version, status});

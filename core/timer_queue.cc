@@ -29,6 +29,7 @@ void TimerQueue::Set(TimerId id, absl::Time at) {
     SiftUp(static_cast<uint32_t>(heap_.size() - 1));
     return;
   }
+  if (at == heap_[i].at) return;  // already there: no sift
   const bool earlier = at < heap_[i].at;
   heap_[i].at = at;
   if (earlier) {

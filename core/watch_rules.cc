@@ -276,13 +276,17 @@ bool VersionsCover(const RuleMatcher& a, const RuleMatcher& b) {
   return false;
 }
 
-std::set<GroupVersionResource> TypesMatchedBy(std::span<const CompiledWatchRule* const> rules,
+// The discovered types some rule matches. `compiled_of` names each rule's compiled form:
+// a type is settled by the first rule that matches it, so a rule observed among thousands
+// that capture alike costs little.
+template <class Rules, class CompiledOf>
+std::set<GroupVersionResource> TypesMatchedBy(const Rules& rules, CompiledOf compiled_of,
                                               std::span<const ResourceTypeInfo> discovered,
                                               const CaptureOptions& options) {
   std::set<GroupVersionResource> out;
   for (const ResourceTypeInfo& type : discovered) {
-    const bool matched = std::any_of(rules.begin(), rules.end(), [&](const CompiledWatchRule* r) {
-      return r->MatchesType(type, options);
+    const bool matched = std::any_of(rules.begin(), rules.end(), [&](const auto& rule) {
+      return compiled_of(rule).MatchesType(type, options);
     });
     if (matched) out.insert(type.gvr);
   }
@@ -409,10 +413,9 @@ std::set<GroupVersionResource> WatchedTypes(std::span<const WatchRule* const> ru
   std::vector<CompiledWatchRule> compiled;
   compiled.reserve(rules.size());
   for (const WatchRule* rule : rules) compiled.push_back(CompileWatchRule(*rule));
-  std::vector<const CompiledWatchRule*> pointers;
-  pointers.reserve(compiled.size());
-  for (const CompiledWatchRule& c : compiled) pointers.push_back(&c);
-  return TypesMatchedBy(pointers, discovered, options);
+  return TypesMatchedBy(
+      compiled, [](const CompiledWatchRule& c) -> const CompiledWatchRule& { return c; },
+      discovered, options);
 }
 
 RuleVerdict Classify(const WatchRule& rule, bool destination_exists, bool destination_admitted) {
@@ -449,7 +452,6 @@ std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
   Erase(key);
   if (compiled.valid) {
     by_destination_[compiled.destination].insert(key);
-    by_namespace_[key.namespace_].insert(key);
   }
   rules_.insert_or_assign(key, Entry{std::move(rule), std::move(compiled)});
   return grown;
@@ -482,10 +484,6 @@ bool RuleIndex::Erase(const ObjectKey& rule) {
     GITDEST_ASSERT(erased == 1);
     // No empty sets: an upsert followed by an erase leaves the index as it was.
     if (feeding->second.empty()) by_destination_.erase(feeding);
-    const auto bucket = by_namespace_.find(rule.namespace_);
-    GITDEST_ASSERT(bucket != by_namespace_.end());
-    bucket->second.erase(rule);
-    if (bucket->second.empty()) by_namespace_.erase(bucket);
   }
   rules_.erase(it);
   return true;
@@ -496,24 +494,38 @@ const WatchRule* RuleIndex::Find(const ObjectKey& rule) const {
   return it == rules_.end() ? nullptr : &it->second.rule;
 }
 
-std::set<ObjectKey> RuleIndex::DestinationsCapturing(const ResourceTypeInfo& type,
-                                                     absl::string_view object_namespace,
-                                                     ChangeOp op) const {
-  std::set<ObjectKey> out;
-  // A WatchRule captures its own namespace only: besides the ClusterWatchRules (bucket
-  // ""), only the rules of the object's namespace can capture it.
-  auto scan = [&](absl::string_view bucket) {
-    const auto rules = by_namespace_.find(bucket);
-    if (rules == by_namespace_.end()) return;
-    for (const ObjectKey& key : rules->second) {
-      const CompiledWatchRule& compiled = rules_.at(key).compiled;
-      if (compiled.Captures(type, object_namespace, op, options_)) {
-        out.insert(compiled.destination);
+RuleIndex::Destinations RuleIndex::DestinationsRouted(const ResourceTypeInfo& type,
+                                                      absl::string_view object_namespace,
+                                                      ChangeOp op) const {
+  Destinations out;
+  // A WatchRule captures its own namespace only: besides the ClusterWatchRules (namespace
+  // ""), only the rules of the object's namespace can capture it. Each is one run of
+  // rules_, which is ordered by namespace first.
+  auto scan = [&](absl::string_view rule_namespace) {
+    for (auto it = rules_.lower_bound(ObjectKey{std::string(rule_namespace), ""});
+         it != rules_.end() && it->first.namespace_ == rule_namespace; ++it) {
+      const CompiledWatchRule& compiled = it->second.compiled;
+      if (compiled.valid && compiled.Captures(type, object_namespace, op, options_)) {
+        out.push_back(&compiled.destination);
       }
     }
   };
   scan("");
   if (!object_namespace.empty()) scan(object_namespace);
+  const auto by_key = [](const ObjectKey* a, const ObjectKey* b) { return *a < *b; };
+  const auto same = [](const ObjectKey* a, const ObjectKey* b) { return *a == *b; };
+  std::sort(out.begin(), out.end(), by_key);
+  out.erase(std::unique(out.begin(), out.end(), same), out.end());
+  return out;
+}
+
+std::set<ObjectKey> RuleIndex::DestinationsCapturing(const ResourceTypeInfo& type,
+                                                     absl::string_view object_namespace,
+                                                     ChangeOp op) const {
+  std::set<ObjectKey> out;
+  for (const ObjectKey* destination : DestinationsRouted(type, object_namespace, op)) {
+    out.insert(*destination);
+  }
   return out;
 }
 
@@ -537,10 +549,10 @@ std::set<ObjectKey> RuleIndex::RulesFeeding(const ObjectKey& destination) const 
 
 std::set<GroupVersionResource> RuleIndex::WatchedTypes(
     std::span<const ResourceTypeInfo> discovered) const {
-  std::vector<const CompiledWatchRule*> compiled;
-  compiled.reserve(rules_.size());
-  for (const auto& [key, entry] : rules_) compiled.push_back(&entry.compiled);
-  return TypesMatchedBy(compiled, discovered, options_);
+  const auto compiled_of = [](const auto& entry) -> const CompiledWatchRule& {
+    return entry.second.compiled;
+  };
+  return TypesMatchedBy(rules_, compiled_of, discovered, options_);
 }
 
 std::vector<ListSelector> RuleIndex::ListSelectorsFor(

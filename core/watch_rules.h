@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/state_fields.h"
@@ -245,6 +246,11 @@ class RuleIndex {
   // The destinations some valid rule routes this change to.
   std::set<ObjectKey> DestinationsCapturing(const ResourceTypeInfo& type,
                                             absl::string_view object_namespace, ChangeOp op) const;
+  // The same, in key order, as keys held by the index (valid until it next changes): the
+  // path of every object change, which copies no key and builds no set.
+  using Destinations = absl::InlinedVector<const ObjectKey*, 4>;
+  Destinations DestinationsRouted(const ResourceTypeInfo& type, absl::string_view object_namespace,
+                                  ChangeOp op) const;
   // Whether DestinationsCapturing(type, object_namespace, op) holds `destination`, from
   // the rules feeding it alone (no set built: the write path asks it per object).
   bool Captures(const ObjectKey& destination, const ResourceTypeInfo& type,
@@ -281,8 +287,6 @@ class RuleIndex {
   CaptureOptions options_;
   std::map<ObjectKey, Entry> rules_;
   std::map<ObjectKey, std::set<ObjectKey>> by_destination_;  // valid rules only
-  // Valid rules by their own namespace ("" = ClusterWatchRules): routing looks at two.
-  std::map<std::string, std::set<ObjectKey>, std::less<>> by_namespace_;
 };
 
 }  // namespace gitdest::core

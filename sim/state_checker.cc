@@ -163,9 +163,8 @@ bool WalkCadence::Due(const core::Output& output) {
 absl::Status StateChecker::CheckInFlight(const char* what, const char* bound,
                                          std::map<core::RequestId, absl::Time>& sent, size_t slots,
                                          const core::Controller& controller) {
-  std::erase_if(sent, [&](const auto& request) {
-    return !controller.requests().by_id().contains(request.first);
-  });
+  std::erase_if(
+      sent, [&](const auto& request) { return !controller.requests().Contains(request.first); });
   if (sent.size() > slots) {
     return absl::InternalError(absl::StrCat(what, " in flight: ", sent.size(),
                                             " sent and unanswered, above ", bound, " (", slots,

@@ -130,7 +130,6 @@ absl::Status CheckId(const ResourceId& id) {
 }  // namespace
 
 absl::StatusOr<std::string> ResourcePath(absl::string_view base_folder, const ResourceId& id) {
-  // Every captured change comes here: the common case allocates nothing to check.
   if (!IsNormalFolder(base_folder)) {
     absl::StatusOr<std::string> normalized = NormalizeBaseFolder(base_folder);
     if (!normalized.ok()) return normalized.status();
@@ -139,6 +138,11 @@ absl::StatusOr<std::string> ResourcePath(absl::string_view base_folder, const Re
                      ": is not normalized; pass the result of NormalizeBaseFolder, ",
                      QuoteForMessage(*normalized)));
   }
+  return ResourcePathInNormalFolder(base_folder, id);
+}
+
+absl::StatusOr<std::string> ResourcePathInNormalFolder(absl::string_view base_folder,
+                                                       const ResourceId& id) {
   if (absl::Status status = CheckId(id); !status.ok()) return status;
   // One StrCat: one allocation. An empty group or namespace has no segment.
   const absl::string_view group_slash = id.group.empty() ? "" : "/";

@@ -41,6 +41,12 @@ struct ResourceId {
 // `name` or `spec.baseFolder`).
 absl::StatusOr<std::string> ResourcePath(absl::string_view base_folder, const ResourceId& id);
 
+// The same for a folder already known to be normalized (a WriteTarget's base_folder, which
+// NormalizeBaseFolder produced): the folder is not checked again, the id is. Every captured
+// change takes this path; anything else takes ResourcePath.
+absl::StatusOr<std::string> ResourcePathInNormalFolder(absl::string_view base_folder,
+                                                       const ResourceId& id);
+
 // The inverse, for reading files back on resync: `path` relative to the repository
 // root, `base_folder` normalized. Returns nullopt for files that are not an object
 // of this destination (outside the folder, not `.yaml`, wrong depth, any path that

@@ -264,6 +264,15 @@ RC_GTEST_PROP(ResourcePathProperty, HostileIdsNeverEscapeTheBaseFolder, ()) {
   RC_ASSERT(ParseResourcePath(base, *path) == std::optional<ResourceId>(id));
 }
 
+// The controller writes under folders it normalized itself and skips the folder check:
+// for those folders the fast path answers exactly what ResourcePath answers, hostile ids
+// included.
+RC_GTEST_PROP(ResourcePathProperty, TheNormalFolderPathAgreesWithResourcePath, ()) {
+  const std::string base = *rc::gen::elementOf(Bases());
+  const ResourceId id = HostileId();
+  RC_ASSERT(ResourcePathInNormalFolder(base, id) == ResourcePath(base, id));
+}
+
 // Ids shaped like real Kubernetes objects; bounded so that they stay within the
 // 253-byte segment limit (at most 10 labels of at most 10 characters).
 rc::Gen<std::string> DnsLabel() {
