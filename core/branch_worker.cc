@@ -211,18 +211,19 @@ bool BranchWorker::PushDue(absl::Time now) const {
 
 PushBatch BranchWorker::TakeBatch(absl::Time now, RequestIds& ids) {
   GITDEST_ASSERT(tip_.has_value());
-  PushBatch batch{ids.Next(), Ref(), *tip_, {}, options_->push_timeout};
+  std::vector<FileChange> changes;
   int64_t bytes = 0;
   while (!pending_.empty()) {
     const int64_t size = Bytes(pending_.front());
-    const bool full = static_cast<int64_t>(batch.changes.size()) >= remote_.push.max_commits ||
+    const bool full = static_cast<int64_t>(changes.size()) >= remote_.push.max_commits ||
                       bytes + size > remote_.push.max_bytes;
-    if (!batch.changes.empty() && full) break;
+    if (!changes.empty() && full) break;
     bytes += size;
     pending_bytes_ -= size;
-    batch.changes.push_back(std::move(pending_.front()));
+    changes.push_back(std::move(pending_.front()));
     pending_.pop_front();
   }
+  PushBatch batch{ids.Next(), Ref(), *tip_, std::move(changes), options_->push_timeout};
   batch_first_pending_at_ = first_pending_at_;
   coalesce_above_ = std::min(coalesce_above_, 2 * pending_.size());
   if (pending_.empty()) first_pending_at_ = absl::InfiniteFuture();
@@ -261,7 +262,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(RequestId request,
   batch_.reset();
   std::set<ObjectKey> written;
   if (!result.ok()) {
-    Requeue(std::move(batch.changes));
+    Requeue(std::move(batch.changes).Take());
     ++push_failures_;
     last_push_error_ = result.status();
     push_not_before_ = now + PushRetryDelay();
@@ -277,7 +278,7 @@ std::set<ObjectKey> BranchWorker::OnPushCompleted(RequestId request,
   // Compare-and-swap lost to another writer: replay on the tip found instead. A tip
   // whose ancestry is unknown may have dropped what was written: the doubt is resolved
   // by writing again (identical content commits nothing).
-  Requeue(std::move(batch.changes));
+  Requeue(std::move(batch.changes).Take());
   LearnTip(result->tip);
   if (result->history_rewritten != Tristate::kNo) resync_all_ = true;
   ++push_conflicts_;

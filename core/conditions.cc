@@ -9,8 +9,8 @@ namespace gitdest::core {
 namespace {
 
 // The three condition types, in the (sorted) order a status lists them.
-constexpr std::array<const char*, 3> kTypes = {kConditionReady, kConditionReconciling,
-                                               kConditionStalled};
+constexpr std::array<absl::string_view, 3> kTypes = {kConditionReady, kConditionReconciling,
+                                                     kConditionStalled};
 
 ConditionStatus ToStatus(bool value) {
   return value ? ConditionStatus::kTrue : ConditionStatus::kFalse;
@@ -39,7 +39,7 @@ void Set(Condition& c, ConditionStatus status, absl::string_view reason, absl::s
 
 }  // namespace
 
-const Condition* FindCondition(const std::vector<Condition>& conditions, const std::string& type) {
+const Condition* FindCondition(const std::vector<Condition>& conditions, absl::string_view type) {
   auto it = std::find_if(conditions.begin(), conditions.end(),
                          [&](const Condition& c) { return c.type == type; });
   return it == conditions.end() ? nullptr : &*it;
@@ -50,10 +50,10 @@ void ApplyConditions(const ConditionSet& set, int64_t generation, absl::Time now
   if (!HasAllTypesInOrder(conditions)) {
     // First outcome (or a status from elsewhere): one of each type, keeping what exists.
     std::vector<Condition> complete;
-    for (const char* type : kTypes) {
+    for (absl::string_view type : kTypes) {
       const Condition* old = FindCondition(conditions, type);
       Condition c;
-      c.type = type;  // status Unknown: its first Set is a transition
+      c.type = std::string(type);  // status Unknown: its first Set is a transition
       complete.push_back(old != nullptr ? *old : std::move(c));
     }
     conditions = std::move(complete);

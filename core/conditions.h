@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/types.h"
 
@@ -47,16 +48,16 @@ inline void ApplyConditions(const ConditionSet& set, int64_t generation, absl::T
   ApplyConditions(set, generation, now, status.conditions);
 }
 
-const Condition* FindCondition(const std::vector<Condition>& conditions, const std::string& type);
+const Condition* FindCondition(const std::vector<Condition>& conditions, absl::string_view type);
 
 // Whether an operation failed for credentials or permissions: a human must act (Stalled),
 // retrying alone will not help.
 bool IsAuthError(const absl::Status& status);
-inline const Condition* FindCondition(const DestinationStatus& status, const std::string& type) {
+inline const Condition* FindCondition(const DestinationStatus& status, absl::string_view type) {
   return FindCondition(status.conditions, type);
 }
 // The condition `type` of any owned object's status; nullptr if it has none.
-inline const Condition* FindCondition(const ResourceStatus& status, const std::string& type) {
+inline const Condition* FindCondition(const ResourceStatus& status, absl::string_view type) {
   return std::visit([&](const auto& s) { return FindCondition(s.conditions, type); }, status);
 }
 

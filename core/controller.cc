@@ -93,9 +93,9 @@ void Controller::Handle(const Input& input, absl::Time now, Output& out) {
   PublishOwnedStatuses(now);
   if (active()) {
     SendWaitingStatusWrites(now);
-    ScheduleDeadline(kStatusWriteTimer, RequestKind::kStatusWrite);
+    ScheduleDeadline(kStatusWriteTimer, RequestKind::kStatusWrite, status_write_deadline_of_);
     SendWaitingLists(now);
-    ScheduleDeadline(kListTimer, RequestKind::kList);
+    ScheduleDeadline(kListTimer, RequestKind::kList, list_deadline_of_);
   }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
   out.effects.swap(effects_);  // effects_ is empty again: the buffer cleared above
@@ -113,8 +113,10 @@ void Controller::RunDueTimers(absl::Time now) {
     if (*due == kOwnedStatusTimer) {
       RetryOwnedStatuses();
     } else if (*due == kStatusWriteTimer) {
+      status_write_deadline_of_ = 0;
       GiveUpOverdueStatusWrites(now);
     } else if (*due == kListTimer) {
+      list_deadline_of_ = 0;
       GiveUpOverdueLists(now);
     } else if (*due == kTakeoverResyncTimer) {
       ResyncAfterTakeover();
@@ -130,11 +132,10 @@ void Controller::RunDueTimers(absl::Time now) {
   }
 }
 
-void Controller::Emit(Effect effect) {
+void Controller::PrepareEmit() {
   GITDEST_ASSERT(active());  // a standby, or a replica that lost the lease, writes nothing
   // A step that emits anything mostly emits one to four: one allocation, not three.
   if (effects_.capacity() == 0) effects_.reserve(4);
-  effects_.push_back(std::move(effect));
 }
 
 DestinationRecord* Controller::FindRecord(const ObjectKey& key) const {
@@ -179,6 +180,7 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
   } else {
     ObserveConfigStatus(in.config, true);
   }
+  resolved_repos_.insert_or_assign(in.config.key, ResolveRepo(in.config));
   // Re-check every destination that refers to it: a new repoUrl may create (or end)
   // a uniqueness conflict, new allowedBranches may admit or refuse a branch.
   for (auto& [key, rec] : destinations_) {
@@ -195,6 +197,7 @@ void Controller::OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time n
 
 void Controller::OnRepoConfigDeleted(const RepoConfigDeleted& in, absl::Time now) {
   if (repo_configs_.erase(in.key) == 0) return;
+  resolved_repos_.erase(in.key);
   EraseOwnedStatus(ResourceKind::kGitRepoConfig, in.key);
   for (auto& [key, rec] : destinations_) {
     if (RepoConfigKeyOf(rec.destination) != in.key) continue;
@@ -605,6 +608,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   synced_ = false;
   leader_ = false;
   repo_configs_.clear();
+  resolved_repos_.clear();
   rules_ = RuleIndex(rules_.options());
   discovered_.clear();
   watched_.reset();
@@ -621,6 +625,7 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   status_writes_waiting_.clear();
   lists_waiting_.clear();
   timers_ = TimerQueue();
+  status_write_deadline_of_ = list_deadline_of_ = 0;
   config_statuses_.clear();
   rule_statuses_.clear();
   statuses_due_.clear();
@@ -670,6 +675,7 @@ void Controller::DropWork(absl::Time now) {
   status_writes_waiting_.clear();  // each one's StatusWrite and Resync forgot it waits, above
   lists_waiting_.clear();
   timers_ = TimerQueue();
+  status_write_deadline_of_ = list_deadline_of_ = 0;
   for (auto& [key, rec] : destinations_) ReconcileSoon(rec, now);
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -170,7 +171,8 @@ class Controller {
   // Sets `timer` to the first deadline (sent + api_timeout) of a request of `kind` in
   // flight, or cancels it if none is: kStatusWriteTimer and kListTimer, at the end of each
   // Handle.
-  void ScheduleDeadline(TimerId timer, RequestKind kind);
+  // Moves a timer only when its kind's first request in flight changed (`set_for`).
+  void ScheduleDeadline(TimerId timer, RequestKind kind, RequestId& set_for);
   absl::Time FirstDeadline(RequestKind kind) const;     // InfiniteFuture when none is in flight
   absl::Time EarliestDeadline(RequestKind kind) const;  // the same, checked the long way
 
@@ -284,8 +286,12 @@ class Controller {
   // write due and not waiting: it is sent at once if a slot is free and none waits before
   // it, else it waits. `in_flight`, the target's write in flight if any, is overdue (the
   // caller asked NeedsWrite): it is given up on first.
-  void AskStatusWrite(const StatusTarget& target, const Request* in_flight, absl::Time now);
-  void SendStatusWrite(const StatusTarget& target, absl::Time now);
+  // The caller passes the target's own parts (StatusWriteOf), so nothing is looked up again.
+  template <class Status>
+  void AskStatusWrite(const StatusTarget& target, StatusWriteOf<Status> of,
+                      const Request* in_flight, absl::Time now);
+  template <class Status>
+  void SendStatusWrite(const StatusTarget& target, StatusWriteOf<Status> of, absl::Time now);
   // Sends the waiting writes that are still due, oldest first, while slots are free (at
   // the end of each Handle: an answer, a write given up on or an object gone freed one).
   void SendWaitingStatusWrites(absl::Time now);
@@ -295,15 +301,15 @@ class Controller {
   // objects' statuses are written again.
   void GiveUpOverdueStatusWrites(absl::Time now);
   void GiveUpStatusWrite(const StatusTarget& target);
-  // Calls fn(write, status, resource_version) with the target's StatusWrite, its status as
-  // computed last, and the resourceVersion a write is conditional on; the target exists.
+  // Calls fn(StatusWriteOf<S>{...}) with the target's StatusWrite, its status as computed
+  // last, and the resourceVersion a write is conditional on; the target exists.
   template <class Fn>
   decltype(auto) WithStatusWrite(const StatusTarget& target, Fn&& fn);
 
   // Groups: which destinations claim targets on one (URL, branch).
   // True when the target changed (and so did the claims of its groups).
   bool SetTarget(DestinationRecord& rec, std::optional<WriteTarget> target);
-  std::vector<Claim> ClaimsOf(const GroupState& group) const;
+  std::vector<ClaimRef> ClaimsOf(const GroupState& group) const;
   // What the verdicts of a group depend on: each member's key, age and folder.
   Digest ClaimsDigest(const GroupState& group) const;
   static void AddClaim(StableHasher& hasher, const ObjectKey& key, const DestinationRecord& rec);
@@ -333,7 +339,13 @@ class Controller {
   // The destination's list in flight (if any) was for what came before: it lists anew,
   // and the old list's answer is ignored.
   void ResyncAnew(DestinationRecord& rec);
-  void Emit(Effect effect);  // a decision: only while active()
+  // A decision: only while active(). Built in its slot of the effect buffer: one move.
+  template <class E>
+  void Emit(E&& effect) {
+    PrepareEmit();
+    effects_.emplace_back(std::in_place_type<std::remove_cvref_t<E>>, std::forward<E>(effect));
+  }
+  void PrepareEmit();
   // The record of `key` (a hash lookup), or nullptr; RecordOf when it must exist.
   DestinationRecord* FindRecord(const ObjectKey& key) const;
   DestinationRecord& RecordOf(const ObjectKey& key) const;
@@ -360,6 +372,9 @@ class Controller {
   // one restarted) waits for LeaseAcquired; a standby keeps observing meanwhile.
   bool leader_ = false;
   std::map<ObjectKey, RepoConfig> repo_configs_;
+  // ResolveRepo of each, resolved once per spec for all the destinations that use it.
+  // Derived from repo_configs_: not hashed.
+  std::map<ObjectKey, absl::StatusOr<ResolvedRepo>> resolved_repos_;
   RuleIndex rules_;
   std::vector<ResourceTypeInfo> discovered_;               // sorted by gvr
   std::optional<std::set<GroupVersionResource>> watched_;  // as last emitted
@@ -389,6 +404,10 @@ class Controller {
   // watches.
   std::set<StatusTarget> statuses_unsettled_;
   TimerQueue timers_;
+  // The request whose deadline kStatusWriteTimer and kListTimer are set to; 0 while the
+  // timer is not set. Derived from requests_ and timers_, which the invariants check.
+  RequestId status_write_deadline_of_ = 0;
+  RequestId list_deadline_of_ = 0;
   std::vector<Effect> effects_;  // collected during one Handle call
 };
 

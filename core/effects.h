@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/batch_changes.h"
 #include "core/types.h"
 #include "core/watch_rules.h"
 
@@ -30,7 +31,7 @@ struct PushBatch {
   RequestId request = 0;
   RemoteRef remote;
   std::string expected_tip;
-  std::vector<FileChange> changes;
+  BatchChanges changes;  // shared with the worker that queues them again if the push fails
   absl::Duration timeout;
 };
 

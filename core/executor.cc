@@ -15,33 +15,34 @@ bool EffectRunner::HasResult(const Effect& effect) {
 }
 
 void EffectRunner::Run(const Effect& effect, const Done& done) const {
-  std::visit(Overloaded{
-                 [&](const FetchMetadata& read) {
-                   done(MetadataFetched{
-                       read.request, git_->ReadBranch(read.remote, read.known_tip, read.timeout)});
-                 },
-                 [&](const PushBatch& push) {
-                   done(PushCompleted{push.request, git_->Push(push.remote, push.expected_tip,
-                                                               push.changes, push.timeout)});
-                 },
-                 [&](const WriteStatus& write) {
-                   done(StatusWritten{
-                       write.request, write.target,
-                       cluster_->WriteStatus(write.target, write.resource_version, write.status)});
-                 },
-                 [&](const ResyncDestination& resync) {
-                   done(ObjectsListed{
-                       resync.request, resync.destination, cluster_->ListObjects(resync.selectors),
-                       git_->ListFiles(resync.remote, resync.base_folder, resync.timeout)});
-                 },
-                 [&](const RecordEvent& event) {
-                   // Events are best effort: losing one loses no state.
-                   (void)cluster_->RecordEvent(event.object, event.reason, event.message);
-                 },
-                 [&](const RequeueAfter&) {},   // the controller already scheduled it
-                 [&](const EnsureWatches&) {},  // the adapter's informers: not a port call
-             },
-             effect);
+  std::visit(
+      Overloaded{
+          [&](const FetchMetadata& read) {
+            done(MetadataFetched{read.request,
+                                 git_->ReadBranch(read.remote, read.known_tip, read.timeout)});
+          },
+          [&](const PushBatch& push) {
+            done(PushCompleted{push.request, git_->Push(push.remote, push.expected_tip,
+                                                        push.changes.vector(), push.timeout)});
+          },
+          [&](const WriteStatus& write) {
+            done(StatusWritten{
+                write.request, write.target,
+                cluster_->WriteStatus(write.target, write.resource_version, write.status)});
+          },
+          [&](const ResyncDestination& resync) {
+            done(ObjectsListed{resync.request, resync.destination,
+                               cluster_->ListObjects(resync.selectors),
+                               git_->ListFiles(resync.remote, resync.base_folder, resync.timeout)});
+          },
+          [&](const RecordEvent& event) {
+            // Events are best effort: losing one loses no state.
+            (void)cluster_->RecordEvent(event.object, event.reason, event.message);
+          },
+          [&](const RequeueAfter&) {},   // the controller already scheduled it
+          [&](const EnsureWatches&) {},  // the adapter's informers: not a port call
+      },
+      effect);
 }
 
 absl::Time RunToQuiescence(Controller& controller, SyncExecutor& executor, Clock& clock,

@@ -23,6 +23,11 @@ absl::Status Controller::CheckInvariants() const {
     return absl::InternalError(
         "records_by_key_ does not index destinations_, or a worker is not in its slot");
   }
+  // Each GitRepoConfig's repository is resolved as it is observed, and kept with it.
+  if (!std::ranges::equal(repo_configs_, resolved_repos_,
+                          [](const auto& a, const auto& b) { return a.first == b.first; })) {
+    return absl::InternalError("resolved_repos_ does not hold one entry per GitRepoConfig");
+  }
   if (absl::Status s = CheckRequests(); !s.ok()) return s;
   if (absl::Status s = CheckStatusWritesWaiting(); !s.ok()) return s;
   if (absl::Status s = CheckListedAhead(); !s.ok()) return s;

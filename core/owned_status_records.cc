@@ -140,7 +140,8 @@ void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& own
   // One write in flight: the next goes out when it lands — or when it is overdue.
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
   if (!owned.write.NeedsWrite(owned.status, in_flight, now, options_.api_timeout)) return;
-  AskStatusWrite(target, in_flight, now);
+  AskStatusWrite(target, StatusWriteOf<Status>{owned.write, owned.status, owned.resource_version},
+                 in_flight, now);
 }
 
 void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {

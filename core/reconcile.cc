@@ -84,9 +84,12 @@ bool Controller::Admit(DestinationRecord& rec, absl::Time now) {
   bool target_changed = false;
   const bool resolve = rec.target_stale;
   if (resolve) {
-    auto config = repo_configs_.find(RepoConfigKeyOf(d));
+    const ObjectKey config_key = RepoConfigKeyOf(d);
+    auto config = repo_configs_.find(config_key);
     absl::StatusOr<WriteTarget> target =
-        ResolveTarget(d.spec, config == repo_configs_.end() ? nullptr : &config->second);
+        config == repo_configs_.end()
+            ? ResolveTarget(d.spec, nullptr)
+            : ResolveTarget(d.spec, config->second, resolved_repos_.at(config_key));
     rec.spec_error = target.status();
     const std::optional<Group> before =
         rec.target ? std::optional(GroupOf(*rec.target)) : std::nullopt;
@@ -171,11 +174,11 @@ bool Controller::SetTarget(DestinationRecord& rec, std::optional<WriteTarget> ta
   return true;
 }
 
-std::vector<Claim> Controller::ClaimsOf(const GroupState& group) const {
-  std::vector<Claim> claims;
+std::vector<ClaimRef> Controller::ClaimsOf(const GroupState& group) const {
+  std::vector<ClaimRef> claims;
   claims.reserve(group.members.size());
   for (const auto& [key, member] : group.members) {
-    claims.push_back(Claim{key, member->destination.creation_time, *member->target});
+    claims.push_back(ClaimRef{&key, member->destination.creation_time, &*member->target});
   }
   return claims;
 }
@@ -282,7 +285,10 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   const StatusTarget target{ResourceKind::kGitDestination, rec.destination.key};
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
   if (!rec.status_write.NeedsWrite(rec.status, in_flight, last_now_, options_.api_timeout)) return;
-  AskStatusWrite(target, in_flight, last_now_);
+  AskStatusWrite(target,
+                 StatusWriteOf<DestinationStatus>{rec.status_write, rec.status,
+                                                  rec.destination.resource_version},
+                 in_flight, last_now_);
 }
 
 void Controller::Requeue(DestinationRecord& rec, absl::Duration delay, absl::Time now) {

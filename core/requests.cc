@@ -29,16 +29,19 @@ Requests& Requests::operator=(const Requests& other) {
 void Requests::Reindex() {
   by_owner_.clear();
   in_flight_ = {};
-  for (auto& [id, entry] : by_id_) {
-    entry.slot = by_owner_.insert(&entry.request).first;
-    ++in_flight_[Index(entry.request.kind)];
+  for (ById& of_kind : by_id_) {
+    for (auto& [id, entry] : of_kind) {
+      entry.slot = by_owner_.insert(&entry.request).first;
+      ++in_flight_[Index(entry.request.kind)];
+    }
   }
 }
 
-void Requests::Erase(std::map<RequestId, Entry>::iterator it) {
+void Requests::Erase(ById::iterator it) {
   by_owner_.erase(it->second.slot);
-  --in_flight_[Index(it->second.request.kind)];
-  by_id_.erase(it);
+  const RequestKind kind = it->second.request.kind;
+  --in_flight_[Index(kind)];
+  OfKind(kind).erase(it);
 }
 
 bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now) {
@@ -47,35 +50,33 @@ bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Ti
   const SlotRef<RequestOwner> probe{kind, owner};
   auto slot = by_owner_.lower_bound(probe);
   const bool replaces = slot != by_owner_.end() && !by_owner_.key_comp()(probe, *slot);
+  ById& of_kind = OfKind(kind);
   if (replaces) {
     const RequestId given_up = (*slot)->id;  // its answer matches nothing now
     ++slot;
-    Erase(by_id_.find(given_up));
+    Erase(of_kind.find(given_up));
   }
   // Ids grow, and so does time: the least id in flight is the first sent (FirstSent).
-  GITDEST_ASSERT(by_id_.empty() ||
-                 (by_id_.rbegin()->first < id && by_id_.rbegin()->second.request.sent_at <= now));
-  const size_t held = by_id_.size();
+  GITDEST_ASSERT(of_kind.empty() ||
+                 (of_kind.rbegin()->first < id && of_kind.rbegin()->second.request.sent_at <= now));
+  const size_t held = of_kind.size();
   const auto it =
-      by_id_.emplace_hint(by_id_.end(), id, Entry{Request{id, kind, std::move(owner), now}, {}});
-  GITDEST_ASSERT(by_id_.size() == held + 1);  // ids are never reused
+      of_kind.emplace_hint(of_kind.end(), id, Entry{Request{id, kind, std::move(owner), now}, {}});
+  GITDEST_ASSERT(of_kind.size() == held + 1);  // ids are never reused
   it->second.slot = by_owner_.insert(slot, &it->second.request);
   ++in_flight_[Index(kind)];
   return replaces;
 }
 
-Request Requests::Take(std::map<RequestId, Entry>::iterator it) {
+Request Requests::Take(ById::iterator it) {
   Request request = std::move(it->second.request);  // the index erases by position: no compare
   Erase(it);
   return request;
 }
 
 const Request* Requests::FirstSent(RequestKind kind) const {
-  if (CountInFlight(kind) == 0) return nullptr;
-  for (const auto& [id, entry] : by_id_) {
-    if (entry.request.kind == kind) return &entry.request;
-  }
-  return nullptr;
+  const ById& of_kind = OfKind(kind);
+  return of_kind.empty() ? nullptr : &of_kind.begin()->second.request;
 }
 
 void Requests::ForgetOwner(const RequestOwner& owner) {
@@ -86,7 +87,7 @@ void Requests::ForgetOwner(const RequestOwner& owner) {
 }
 
 void Requests::Clear() {
-  by_id_.clear();
+  by_id_ = {};
   by_owner_.clear();
   in_flight_ = {};
 }

@@ -76,8 +76,9 @@ class Requests {
   // `owner` is a RequestOwner, a WorkerKey or a StatusTarget (compared in place).
   template <class Owner = RequestOwner>
   std::optional<Request> Answer(RequestId id, RequestKind kind, const Owner* owner = nullptr) {
-    auto it = by_id_.find(id);
-    if (it == by_id_.end() || it->second.request.kind != kind) return std::nullopt;
+    ById& of_kind = OfKind(kind);
+    auto it = of_kind.find(id);
+    if (it == of_kind.end()) return std::nullopt;
     if (owner != nullptr && !IsOwner(it->second.request.owner, *owner)) return std::nullopt;
     return Take(it);
   }
@@ -101,7 +102,7 @@ class Requests {
   // How many requests of `kind` are in flight.
   size_t CountInFlight(RequestKind kind) const { return in_flight_[Index(kind)]; }
   // The request of `kind` sent first of those in flight, or nullptr: ids grow with time,
-  // so it is the one with the least id. Linear in the requests sent before it.
+  // so it is the one with the least id.
   const Request* FirstSent(RequestKind kind) const;
   // Calls fn(request) for every request of `kind` in flight, in owner order (linear in
   // their number, as CountInFlight). `fn` must not change the registry.
@@ -118,24 +119,29 @@ class Requests {
   template <class Owner>
   void Forget(RequestKind kind, const Owner& owner) {
     auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
-    if (slot != by_owner_.end()) Erase(by_id_.find((*slot)->id));
+    if (slot != by_owner_.end()) Erase(OfKind(kind).find((*slot)->id));
   }
   // Gives up on every request of the owner: it is gone.
   void ForgetOwner(const RequestOwner& owner);
   // Gives up on every request: the lease was lost, or the process restarted.
   void Clear();
 
-  size_t size() const { return by_id_.size(); }
-  bool Contains(RequestId id) const { return by_id_.contains(id); }
-  // Calls fn(request) for every request in flight, first sent first.
+  size_t size() const { return by_owner_.size(); }
+  bool Contains(RequestId id) const {
+    return std::ranges::any_of(by_id_, [id](const ById& of_kind) { return of_kind.contains(id); });
+  }
+  // Calls fn(request) for every request in flight, kind by kind, first sent first.
   template <class Fn>
   void ForEach(Fn&& fn) const {
-    for (const auto& [id, entry] : by_id_) fn(entry.request);
+    for (const ById& of_kind : by_id_) {
+      for (const auto& [id, entry] : of_kind) fn(entry.request);
+    }
   }
   // The same requests in flight (the owner index follows from them).
   friend bool operator==(const Requests& a, const Requests& b) {
-    return std::ranges::equal(a.by_id_, b.by_id_, [](const auto& x, const auto& y) {
-      return x.second.request == y.second.request;
+    return std::ranges::equal(a.by_id_, b.by_id_, [](const ById& x, const ById& y) {
+      return std::ranges::equal(
+          x, y, [](const auto& p, const auto& q) { return p.second.request == q.second.request; });
     });
   }
 
@@ -188,9 +194,13 @@ class Requests {
     Request request;
     OwnerIndex::iterator slot;
   };
+  // One kind's requests by id: its first sent is its first (ids grow with time).
+  using ById = std::map<RequestId, Entry>;
+  ById& OfKind(RequestKind kind) { return by_id_[Index(kind)]; }
+  const ById& OfKind(RequestKind kind) const { return by_id_[Index(kind)]; }
   void Reindex();
-  void Erase(std::map<RequestId, Entry>::iterator it);
-  Request Take(std::map<RequestId, Entry>::iterator it);  // erased, its request returned
+  void Erase(ById::iterator it);
+  Request Take(ById::iterator it);  // erased, its request returned
   static bool IsOwner(const RequestOwner& owner, const RequestOwner& other) {
     return owner == other;
   }
@@ -201,10 +211,11 @@ class Requests {
   }
   static size_t Index(RequestKind kind) { return static_cast<size_t>(kind); }
 
-  std::map<RequestId, Entry> by_id_;
+  static constexpr size_t kKinds = 4;
+  std::array<ById, kKinds> by_id_;  // by kind
   OwnerIndex by_owner_;
   // How many of by_owner_ are of each kind (derived from it: not hashed).
-  std::array<size_t, 4> in_flight_{};
+  std::array<size_t, kKinds> in_flight_{};
 };
 
 }  // namespace gitdest::core

@@ -283,10 +283,12 @@ template <>
 struct StateFields<Requests> {
   static void Hash(Encoder& enc, const Requests& requests) {
     const auto& [by_id, by_owner, in_flight] = requests;
-    // Each entry's request by its id (its place in by_owner is derived), then by_owner,
-    // as names; in_flight counts by_owner by kind: derived.
-    enc(by_id.size());
-    for (const auto& [id, entry] : by_id) enc(id, entry.request);
+    // Each kind's entries' requests by id (their places in by_owner are derived), then
+    // by_owner, as names; in_flight counts by_owner by kind: derived.
+    for (const auto& of_kind : by_id) {
+      enc(of_kind.size());
+      for (const auto& [id, entry] : of_kind) enc(id, entry.request);
+    }
     enc(by_owner);
   }
 };
@@ -294,11 +296,12 @@ struct StateFields<Requests> {
 #undef GITDEST_STATE_FIELDS
 
 uint64_t Controller::StateHash() const {
-  const auto& [options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched,
-               object_versions, listed_ahead, destinations, destination_slots, records_by_key,
-               verdicts_serials, groups, workers, requests, reads_waiting, status_writes_waiting,
-               lists_waiting, config_statuses, rule_statuses, statuses_due, statuses_unsettled,
-               timers, effects] = *this;
+  const auto& [options, ids, last_now, synced, leader, repo_configs, resolved_repos, rules,
+               discovered, watched, object_versions, listed_ahead, destinations, destination_slots,
+               records_by_key, verdicts_serials, groups, workers, requests, reads_waiting,
+               status_writes_waiting, lists_waiting, config_statuses, rule_statuses, statuses_due,
+               statuses_unsettled, timers, status_write_deadline_of, list_deadline_of, effects] =
+      *this;
   Encoder enc;
   enc.NameGroups(groups);
   enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
@@ -320,7 +323,9 @@ uint64_t Controller::StateHash() const {
   }
   enc(verdicts_serials, groups, workers, requests, reads_waiting, status_writes_waiting,
       lists_waiting, config_statuses, rule_statuses, statuses_due, statuses_unsettled, timers);
-  // Effects are collected within one Handle call and handed out at its end: between
+  // resolved_repos follows from repo_configs, status_write_deadline_of and
+  // list_deadline_of follow from requests and timers: not
+  // hashed. Effects are collected within one Handle call and handed out at its end: between
   // calls, when the state is hashed, there are none.
   enc(effects.size());
   return enc.value();

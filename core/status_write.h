@@ -83,4 +83,13 @@ class StatusWrite {
   bool waiting_ = false;  // in the controller's line for a free slot
 };
 
+// One object's status write, its status as computed last, and the resourceVersion a write
+// is conditional on: the parts the controller's line of writes works on.
+template <class Status>
+struct StatusWriteOf {
+  StatusWrite<Status>& write;
+  const Status& status;
+  const std::string& resource_version;
+};
+
 }  // namespace gitdest::core

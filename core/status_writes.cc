@@ -19,63 +19,77 @@ decltype(auto) Controller::WithStatusWrite(const StatusTarget& target, Fn&& fn) 
   switch (target.kind) {
     case ResourceKind::kGitDestination: {
       DestinationRecord& rec = RecordOf(target.key);
-      return fn(rec.status_write, rec.status, rec.destination.resource_version);
+      return fn(StatusWriteOf<DestinationStatus>{rec.status_write, rec.status,
+                                                 rec.destination.resource_version});
     }
     case ResourceKind::kGitRepoConfig: {
       OwnedStatus<RepoConfigStatus>& owned = config_statuses_.at(target.key);
-      return fn(owned.write, owned.status, owned.resource_version);
+      return fn(StatusWriteOf<RepoConfigStatus>{owned.write, owned.status, owned.resource_version});
     }
     case ResourceKind::kWatchRule:
     case ResourceKind::kClusterWatchRule:
       break;
   }
   OwnedStatus<WatchRuleStatus>& owned = rule_statuses_.at(target.key);
-  return fn(owned.write, owned.status, owned.resource_version);
+  return fn(StatusWriteOf<WatchRuleStatus>{owned.write, owned.status, owned.resource_version});
 }
 
-void Controller::AskStatusWrite(const StatusTarget& target, const Request* in_flight,
-                                absl::Time now) {
+template <class Status>
+void Controller::AskStatusWrite(const StatusTarget& target, StatusWriteOf<Status> of,
+                                const Request* in_flight, absl::Time now) {
   // Overdue, and its deadline has not fired yet in this step: given up on now.
-  if (in_flight != nullptr) GiveUpStatusWrite(target);
+  if (in_flight != nullptr) {
+    requests_.Forget(RequestKind::kStatusWrite, target);  // its late answer is ignored
+    of.write.Forget();
+  }
   if (status_writes_waiting_.empty() &&
       requests_.CountInFlight(RequestKind::kStatusWrite) < status_write_slots()) {
-    return SendStatusWrite(target, now);
+    return SendStatusWrite(target, of, now);
   }
-  WithStatusWrite(target, [](auto& write, const auto&, const std::string&) { write.Wait(); });
+  of.write.Wait();
   status_writes_waiting_.push_back(target);
 }
-
-void Controller::SendStatusWrite(const StatusTarget& target, absl::Time now) {
+template <class Status>
+void Controller::SendStatusWrite(const StatusTarget& target, StatusWriteOf<Status> of,
+                                 absl::Time now) {
   const RequestId request = ids_.Next();
   // One write per object at a time: never one that replaces another in flight.
   const bool replaced = requests_.Sent(request, RequestKind::kStatusWrite, target, now);
   GITDEST_ASSERT(!replaced);
-  WithStatusWrite(target, [&](auto& write, const auto& status, const std::string& version) {
-    write.Start(status);
-    Emit(WriteStatus{request, target, version, status});
-  });
+  of.write.Start(of.status);
+  Emit(WriteStatus{request, target, of.resource_version, of.status});
   // A GitRepoConfig's or rule's write that fails is retried by kOwnedStatusTimer.
   if (target.kind != ResourceKind::kGitDestination) statuses_unsettled_.insert(target);
 }
+
+// Asked from reconcile.cc and owned_status_records.cc.
+template void Controller::AskStatusWrite(const StatusTarget&, StatusWriteOf<DestinationStatus>,
+                                         const Request*, absl::Time);
+template void Controller::AskStatusWrite(const StatusTarget&, StatusWriteOf<RepoConfigStatus>,
+                                         const Request*, absl::Time);
+template void Controller::AskStatusWrite(const StatusTarget&, StatusWriteOf<WatchRuleStatus>,
+                                         const Request*, absl::Time);
 
 void Controller::SendWaitingStatusWrites(absl::Time now) {
   while (!status_writes_waiting_.empty() &&
          requests_.CountInFlight(RequestKind::kStatusWrite) < status_write_slots()) {
     const StatusTarget target = std::move(status_writes_waiting_.front());
     status_writes_waiting_.pop_front();
-    const bool due =
-        WithStatusWrite(target, [](auto& write, const auto& status, const std::string&) {
-          write.StopWaiting();
-          return write.written() != status;  // it may have gone back to what the API holds
-        });
-    if (due) SendStatusWrite(target, now);
+    WithStatusWrite(target, [&](auto of) {
+      of.write.StopWaiting();
+      // It may have gone back to what the API holds while it waited.
+      if (of.write.written() != of.status) SendStatusWrite(target, of, now);
+    });
   }
 }
 
-void Controller::ScheduleDeadline(TimerId timer, RequestKind kind) {
-  const absl::Time first = FirstDeadline(kind);
-  if (first == absl::InfiniteFuture()) return timers_.Cancel(timer);
-  timers_.Set(timer, first);
+void Controller::ScheduleDeadline(TimerId timer, RequestKind kind, RequestId& set_for) {
+  const Request* first = requests_.FirstSent(kind);
+  const RequestId id = first == nullptr ? 0 : first->id;
+  if (id == set_for) return;  // ids are never reused: the same request, the same deadline
+  set_for = id;
+  if (first == nullptr) return timers_.Cancel(timer);
+  timers_.Set(timer, first->sent_at + options_.api_timeout);
 }
 
 absl::Time Controller::FirstDeadline(RequestKind kind) const {
@@ -103,7 +117,7 @@ void Controller::GiveUpOverdueStatusWrites(absl::Time now) {
 void Controller::GiveUpStatusWrite(const StatusTarget& target) {
   requests_.Forget(RequestKind::kStatusWrite, target);  // its late answer is ignored
   // Whether it lands is unknown: the status is written again, whatever it is.
-  WithStatusWrite(target, [](auto& write, const auto&, const std::string&) { write.Forget(); });
+  WithStatusWrite(target, [](auto of) { of.write.Forget(); });
 }
 
 }  // namespace gitdest::core

@@ -36,35 +36,49 @@ absl::Status ValidateConfigRepoUrl(const RepoConfig& config) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<ResolvedRepo> ResolveRepo(const RepoConfig& config) {
+  if (absl::Status s = ValidateConfigRepoUrl(config); !s.ok()) return s;
+  absl::StatusOr<std::string> url = NormalizeRepoUrl(config.spec.repo_url);
+  GITDEST_ASSERT(url.ok());  // ValidateRepoUrl accepts only what it accepts
+  absl::StatusOr<std::string> repository = RepoIdentity(config.spec.repo_url);
+  GITDEST_ASSERT(repository.ok());  // it accepts every URL that NormalizeRepoUrl accepts
+  return ResolvedRepo{*std::move(url), *std::move(repository)};
+}
+
 absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config) {
   if (config == nullptr) {
     return absl::NotFoundError(absl::StrCat("spec.repoRef: GitRepoConfig ",
                                             spec.repo_ref.ToString(),
                                             " not found; create it or fix spec.repoRef.name"));
   }
-  if (absl::Status s = ValidateConfigRepoUrl(*config); !s.ok()) return s;
-  absl::StatusOr<std::string> url = NormalizeRepoUrl(config->spec.repo_url);
-  GITDEST_ASSERT(url.ok());  // ValidateRepoUrl accepts only what it accepts
+  return ResolveTarget(spec, *config, ResolveRepo(*config));
+}
+
+absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig& config,
+                                          const absl::StatusOr<ResolvedRepo>& repo) {
+  if (!repo.ok()) return repo.status();
   if (absl::Status s = ValidateBranchName(spec.branch); !s.ok()) return s;
-  if (!BranchAllowed(spec.branch, config->spec.allowed_branches)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ",
-                     config->key.ToString(), " (spec.allowedBranches: [",
-                     absl::StrJoin(config->spec.allowed_branches, ", "),
-                     "]); use an allowed branch or add a matching pattern"));
+  if (!BranchAllowed(spec.branch, config.spec.allowed_branches)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "spec.branch \"", spec.branch, "\" is not allowed by GitRepoConfig ", config.key.ToString(),
+        " (spec.allowedBranches: [", absl::StrJoin(config.spec.allowed_branches, ", "),
+        "]); use an allowed branch or add a matching pattern"));
   }
   absl::StatusOr<std::string> folder = NormalizeBaseFolder(spec.base_folder);
   if (!folder.ok()) return folder.status();
-  absl::StatusOr<std::string> repository = RepoIdentity(config->spec.repo_url);
-  GITDEST_ASSERT(repository.ok());  // it accepts every URL that NormalizeRepoUrl accepts
-  WriteTarget target{*std::move(url), *std::move(repository), spec.branch, *std::move(folder), ""};
+  WriteTarget target{repo->url, repo->repository, spec.branch, *std::move(folder), ""};
   target.identity = DestinationIdentity(target.repository, target.branch, target.base_folder);
   return target;
 }
 
-bool ClaimPrecedes(const Claim& a, const Claim& b) {
+bool ClaimPrecedes(const ClaimRef& a, const ClaimRef& b) {
   if (a.creation_time != b.creation_time) return a.creation_time < b.creation_time;
-  return a.destination < b.destination;
+  return *a.destination < *b.destination;
+}
+
+bool ClaimPrecedes(const Claim& a, const Claim& b) {
+  return ClaimPrecedes(ClaimRef{&a.destination, a.creation_time, &a.target},
+                       ClaimRef{&b.destination, b.creation_time, &b.target});
 }
 
 bool TargetsConflict(const WriteTarget& a, const WriteTarget& b) {
@@ -91,19 +105,28 @@ absl::Status CheckAdmission(const Claim& candidate, std::span<const Claim> exist
 }
 
 std::map<ObjectKey, std::optional<ObjectKey>> ResolveConflicts(std::vector<Claim> claims) {
-  std::sort(claims.begin(), claims.end(), ClaimPrecedes);
+  std::vector<ClaimRef> refs;
+  refs.reserve(claims.size());
+  for (const Claim& c : claims) refs.push_back({&c.destination, c.creation_time, &c.target});
+  return ResolveConflicts(std::move(refs));
+}
+
+std::map<ObjectKey, std::optional<ObjectKey>> ResolveConflicts(std::vector<ClaimRef> claims) {
+  std::sort(claims.begin(), claims.end(),
+            [](const ClaimRef& a, const ClaimRef& b) { return ClaimPrecedes(a, b); });
   std::map<ObjectKey, std::optional<ObjectKey>> verdicts;
-  std::vector<const Claim*> admitted;
-  for (const Claim& claim : claims) {
-    std::optional<ObjectKey> loser_to;
-    for (const Claim* winner : admitted) {
-      if (TargetsConflict(claim.target, winner->target)) {
-        loser_to = winner->destination;
+  std::vector<const ClaimRef*> admitted;
+  for (const ClaimRef& claim : claims) {
+    const ClaimRef* winner = nullptr;
+    for (const ClaimRef* w : admitted) {
+      if (TargetsConflict(*claim.target, *w->target)) {
+        winner = w;
         break;
       }
     }
-    if (!loser_to) admitted.push_back(&claim);
-    verdicts.emplace(claim.destination, std::move(loser_to));
+    if (winner == nullptr) admitted.push_back(&claim);
+    verdicts.emplace_hint(verdicts.end(), *claim.destination,
+                          winner ? std::optional(*winner->destination) : std::nullopt);
   }
   return verdicts;
 }

@@ -34,12 +34,25 @@ struct WriteTarget {
 // GitRepoConfig and spec.repoUrl; ResolveTarget returns it first.
 absl::Status ValidateConfigRepoUrl(const RepoConfig& config);
 
+// What a GitRepoConfig's spec.repoUrl resolves to, the same for every destination that
+// uses it: the URL as NormalizeRepoUrl spells it and the repository's identity
+// (RepoIdentity). The error is ValidateConfigRepoUrl's.
+struct ResolvedRepo {
+  std::string url;
+  std::string repository;
+  friend bool operator==(const ResolvedRepo&, const ResolvedRepo&) = default;
+};
+absl::StatusOr<ResolvedRepo> ResolveRepo(const RepoConfig& config);
+
 // Validates a destination's spec against its GitRepoConfig (nullptr: not found).
 // Errors, each naming the field and the fix: NotFound — the GitRepoConfig is missing;
 // PermissionDenied — spec.branch is valid but outside the GitRepoConfig's
 // allowedBranches (the destination may not see that branch); InvalidArgument — a bad
 // field (repoUrl, with credentials too; branch name; baseFolder).
 absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig* config);
+// The same, with ResolveRepo(config) already known (the controller keeps it per config).
+absl::StatusOr<WriteTarget> ResolveTarget(const DestinationSpec& spec, const RepoConfig& config,
+                                          const absl::StatusOr<ResolvedRepo>& repo);
 
 // A destination's claim on a target, with what orders claims: the oldest wins.
 struct Claim {
@@ -48,9 +61,17 @@ struct Claim {
   WriteTarget target;
 };
 
+// A claim whose parts are held elsewhere (the controller's records), which must outlive it.
+struct ClaimRef {
+  const ObjectKey* destination;
+  absl::Time creation_time;
+  const WriteTarget* target;
+};
+
 // Strict order: earlier creation first; Kubernetes timestamps have one-second
 // precision, so ties are broken by namespace/name.
 bool ClaimPrecedes(const Claim& a, const Claim& b);
+bool ClaimPrecedes(const ClaimRef& a, const ClaimRef& b);
 
 // Same repository (identity, not spelling) and branch, and equal or nested folders.
 bool TargetsConflict(const WriteTarget& a, const WriteTarget& b);
@@ -64,6 +85,8 @@ absl::Status CheckAdmission(const Claim& candidate, std::span<const Claim> exist
 // an already admitted one. Maps every claim to nullopt (admitted) or to the admitted
 // destination it lost to. Deterministic for any input order.
 std::map<ObjectKey, std::optional<ObjectKey>> ResolveConflicts(std::vector<Claim> claims);
+// The same verdicts, over claims that are not copied.
+std::map<ObjectKey, std::optional<ObjectKey>> ResolveConflicts(std::vector<ClaimRef> claims);
 
 // The message a losing destination carries in its Ready=False/Conflict condition.
 std::string ConflictMessage(const WriteTarget& target, const ObjectKey& winner);

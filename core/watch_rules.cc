@@ -501,17 +501,18 @@ RuleIndex::Destinations RuleIndex::DestinationsRouted(const ResourceTypeInfo& ty
   // A WatchRule captures its own namespace only: besides the ClusterWatchRules (namespace
   // ""), only the rules of the object's namespace can capture it. Each is one run of
   // rules_, which is ordered by namespace first.
-  auto scan = [&](absl::string_view rule_namespace) {
-    for (auto it = rules_.lower_bound(ObjectKey{std::string(rule_namespace), ""});
-         it != rules_.end() && it->first.namespace_ == rule_namespace; ++it) {
+  auto scan = [&](auto it, absl::string_view rule_namespace) {
+    for (; it != rules_.end() && it->first.namespace_ == rule_namespace; ++it) {
       const CompiledWatchRule& compiled = it->second.compiled;
       if (compiled.valid && compiled.Captures(type, object_namespace, op, options_)) {
         out.push_back(&compiled.destination);
       }
     }
   };
-  scan("");
-  if (!object_namespace.empty()) scan(object_namespace);
+  scan(rules_.begin(), "");  // "" orders first: the ClusterWatchRules lead the index
+  if (!object_namespace.empty()) {
+    scan(rules_.lower_bound(ObjectKey{std::string(object_namespace), ""}), object_namespace);
+  }
   const auto by_key = [](const ObjectKey* a, const ObjectKey* b) { return *a < *b; };
   const auto same = [](const ObjectKey* a, const ObjectKey* b) { return *a == *b; };
   std::sort(out.begin(), out.end(), by_key);

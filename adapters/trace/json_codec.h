@@ -334,6 +334,8 @@ Json Write(const T& value) {
     return WriteStatusOr(value);
   } else if constexpr (IsVector<T>::value) {
     return WriteVector(value);
+  } else if constexpr (SharesVector<T>) {
+    return WriteVector(value.vector());
   } else if constexpr (std::is_enum_v<T>) {
     return WriteEnum(value);
   } else if constexpr (ByFields<T>) {
@@ -363,6 +365,8 @@ T Read(const Node& node) {
     return ReadStatusOr<T>(node);
   } else if constexpr (IsVector<T>::value) {
     return ReadVector<T>(node);
+  } else if constexpr (SharesVector<T>) {
+    return T(ReadVector<std::vector<typename T::value_type>>(node));
   } else if constexpr (std::is_enum_v<T>) {
     return ReadEnum<T>(node);
   } else if constexpr (ByFields<T>) {

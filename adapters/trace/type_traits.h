@@ -2,6 +2,7 @@
 // its tests.
 #pragma once
 
+#include <concepts>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -14,6 +15,12 @@ template <class T>
 struct IsVector : std::false_type {};
 template <class T>
 struct IsVector<std::vector<T>> : std::true_type {};
+
+// A value that shares an immutable vector (core::BatchChanges): written as the vector.
+template <class T>
+concept SharesVector = requires(const T& value) {
+  { value.vector() } -> std::same_as<const std::vector<typename T::value_type>&>;
+};
 
 template <class T>
 struct IsStatusOr : std::false_type {};

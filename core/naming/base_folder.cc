@@ -97,11 +97,30 @@ absl::StatusOr<std::string> NormalizeBaseFolder(absl::string_view base_folder) {
   return normalized;
 }
 
+namespace {
+
+// CheckSegment's verdict without its message, for a segment that is not empty and
+// holds no control character or backslash (checked by the caller).
+bool IsNormalSegment(absl::string_view segment) {
+  return segment != "." && segment != ".." && !IsAsciiSpace(segment.front()) &&
+         !IsAsciiSpace(segment.back()) && !absl::EqualsIgnoreCase(segment, ".git") &&
+         segment.size() <= kMaxSegmentBytes;
+}
+
+}  // namespace
+
+// One pass, no Status built: what NormalizeBaseFolder checks, in the order a path is read.
 bool IsNormalFolder(absl::string_view path) {
-  if (path.empty() || path.size() > kMaxFolderBytes || path.front() == '/') return false;
-  if (!CheckFolderCharacters(path).ok()) return false;
-  for (const absl::string_view segment : absl::StrSplit(path, '/')) {
-    if (segment.empty() || segment == "." || !CheckSegment(path, segment).ok()) return false;
+  if (path.empty() || path.size() > kMaxFolderBytes) return false;
+  size_t start = 0;  // of the segment being read
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (i == start || !IsNormalSegment(path.substr(start, i - start))) return false;
+      start = i + 1;
+      continue;
+    }
+    const auto byte = static_cast<unsigned char>(path[i]);
+    if (byte < 0x20 || byte == 0x7f || byte == '\\') return false;
   }
   return true;
 }

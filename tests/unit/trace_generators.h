@@ -219,6 +219,10 @@ void Fill(T& v) {
   } else if constexpr (IsVector<T>::value) {
     v.resize(AnyIndex(4));
     for (auto& element : v) Fill(element);
+  } else if constexpr (SharesVector<T>) {
+    std::vector<typename T::value_type> elements;
+    Fill(elements);
+    v = T(std::move(elements));
   } else if constexpr (IsStatusOr<T>::value) {
     typename T::value_type value;
     Fill(value);
@@ -250,7 +254,9 @@ bool SameFields(const Tuple& a, const Tuple& b, std::index_sequence<I...>) {
 
 template <class T>
 bool Same(const T& a, const T& b) {
-  if constexpr (IsVector<T>::value) {
+  if constexpr (SharesVector<T>) {
+    return Same(a.vector(), b.vector());
+  } else if constexpr (IsVector<T>::value) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
       if (!Same(a[i], b[i])) return false;

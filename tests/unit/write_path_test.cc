@@ -17,6 +17,39 @@ core::ControllerOptions SmallQueue() {
   return options;
 }
 
+core::FileChange FileNamed(const std::string& path) {
+  core::FileChange change;
+  change.path = path;
+  change.content = std::string(64, 'x');  // on the heap: a move keeps its buffer
+  return change;
+}
+
+// A batch leaves as the worker's and the effect's at once; a failed push takes its
+// changes back, moved once the effect is gone and copied while it is still held.
+TEST(BatchChangesTest, ChangesTakenBackAreMovedOnlyWhenNoEffectHoldsThem) {
+  core::BatchChanges worker({FileNamed("a/one.yaml"), FileNamed("a/two.yaml")});
+  const char* buffer = worker[0].content.data();
+  core::BatchChanges effect = worker;  // the PushBatch effect: the same changes, not a copy
+  EXPECT_EQ(&effect[0], &worker[0]);
+  std::vector<core::FileChange> copied = core::BatchChanges(worker).Take();
+  EXPECT_NE(copied[0].content.data(), buffer);  // another still holds them: copied
+  EXPECT_EQ(effect.size(), 2u);
+  effect = {};  // the executor lets go of the effect
+  std::vector<core::FileChange> moved = std::move(worker).Take();
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_EQ(moved[0].content.data(), buffer);  // the only holder: moved
+  EXPECT_TRUE(worker.empty());
+}
+
+TEST(BatchChangesTest, BatchesCompareByContent) {
+  const core::BatchChanges a({FileNamed("a/one.yaml")});
+  const core::BatchChanges b({FileNamed("a/one.yaml")});
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, core::BatchChanges({FileNamed("a/two.yaml")}));
+  EXPECT_NE(a, core::BatchChanges());
+  EXPECT_EQ(core::BatchChanges(), core::BatchChanges(std::vector<core::FileChange>{}));
+}
+
 class WritePathTest : public ::testing::Test {
  protected:
   explicit WritePathTest(core::ControllerOptions options = {}) : h(options) {}
@@ -137,7 +170,7 @@ TEST_F(WritePathTest, UnansweredPushIsRetriedAndAReplayOfALandedPushIsHarmless) 
   // The push lands but its answer is lost; after the deadline the core retries it.
   const auto& push = std::get<core::PushBatch>(h.held().front());
   absl::StatusOr<core::PushResult> landed =
-      h.remote.Push(push.remote, push.expected_tip, push.changes, push.timeout);
+      h.remote.Push(push.remote, push.expected_tip, push.changes.vector(), push.timeout);
   ASSERT_TRUE(landed.ok());
   ASSERT_EQ(landed->outcome, core::PushResult::Outcome::kPushed);
   const std::string tip = landed->tip;
@@ -266,7 +299,7 @@ TEST_F(WritePathTest, ABranchCreatedByAPushWhoseAnswerWasLostDropsInheritedFiles
   }
   ASSERT_NE(create, nullptr);
   ASSERT_EQ(create->expected_tip, "");
-  ASSERT_TRUE(h.remote.Push(create->remote, "", create->changes, create->timeout).ok());
+  ASSERT_TRUE(h.remote.Push(create->remote, "", create->changes.vector(), create->timeout).ok());
   ASSERT_TRUE(h.remote.TreeAt(kRepoUrl, "dev").contains("c/d/v1/configmaps/prod/gone.yaml"));
   h.Advance(absl::Minutes(2));  // its answer never comes: given up on, sent again
   ASSERT_TRUE(h.AdvanceSettling(absl::Minutes(1)));
