@@ -300,7 +300,8 @@ class Controller {
   // fires, writes in flight for api_timeout are given up on, freeing their slots, and their
   // objects' statuses are written again.
   void GiveUpOverdueStatusWrites(absl::Time now);
-  void GiveUpStatusWrite(const StatusTarget& target);
+  template <class Status>
+  void GiveUpStatusWrite(const StatusTarget& target, StatusWrite<Status>& write);
   // Calls fn(StatusWriteOf<S>{...}) with the target's StatusWrite, its status as computed
   // last, and the resourceVersion a write is conditional on; the target exists.
   template <class Fn>

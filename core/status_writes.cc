@@ -35,13 +35,17 @@ decltype(auto) Controller::WithStatusWrite(const StatusTarget& target, Fn&& fn) 
 }
 
 template <class Status>
+void Controller::GiveUpStatusWrite(const StatusTarget& target, StatusWrite<Status>& write) {
+  requests_.Forget(RequestKind::kStatusWrite, target);  // its late answer is ignored
+  // Whether it lands is unknown: the status is written again, whatever it is.
+  write.Forget();
+}
+
+template <class Status>
 void Controller::AskStatusWrite(const StatusTarget& target, StatusWriteOf<Status> of,
                                 const Request* in_flight, absl::Time now) {
   // Overdue, and its deadline has not fired yet in this step: given up on now.
-  if (in_flight != nullptr) {
-    requests_.Forget(RequestKind::kStatusWrite, target);  // its late answer is ignored
-    of.write.Forget();
-  }
+  if (in_flight != nullptr) GiveUpStatusWrite(target, of.write);
   if (status_writes_waiting_.empty() &&
       requests_.CountInFlight(RequestKind::kStatusWrite) < status_write_slots()) {
     return SendStatusWrite(target, of, now);
@@ -105,19 +109,13 @@ void Controller::GiveUpOverdueStatusWrites(absl::Time now) {
     }
   });
   for (const StatusTarget& target : overdue) {
-    GiveUpStatusWrite(target);
+    WithStatusWrite(target, [&](auto of) { GiveUpStatusWrite(target, of.write); });
     if (target.kind == ResourceKind::kGitDestination) {
       PublishStatus(RecordOf(target.key));
     } else {
       MarkStatusDue(target.kind, target.key);  // written at the end of this Handle
     }
   }
-}
-
-void Controller::GiveUpStatusWrite(const StatusTarget& target) {
-  requests_.Forget(RequestKind::kStatusWrite, target);  // its late answer is ignored
-  // Whether it lands is unknown: the status is written again, whatever it is.
-  WithStatusWrite(target, [](auto of) { of.write.Forget(); });
 }
 
 }  // namespace gitdest::core
