@@ -21,7 +21,7 @@ class BatchChanges {
 
   BatchChanges() = default;
   // Implicit, as the vector it wraps: `PushBatch{.changes = {change}}` reads as before.
-  BatchChanges(std::vector<FileChange> changes)  // NOLINT(google-explicit-constructor)
+  BatchChanges(std::vector<FileChange> changes)
       : changes_(std::make_shared<std::vector<FileChange>>(std::move(changes))) {}
   BatchChanges(std::initializer_list<FileChange> changes)
       : BatchChanges(std::vector<FileChange>(changes)) {}

@@ -173,8 +173,9 @@ class Controller {
   // Handle.
   // Moves a timer only when its kind's first request in flight changed (`set_for`).
   void ScheduleDeadline(TimerId timer, RequestKind kind, RequestId& set_for);
-  absl::Time FirstDeadline(RequestKind kind) const;     // InfiniteFuture when none is in flight
-  absl::Time EarliestDeadline(RequestKind kind) const;  // the same, checked the long way
+  // The first deadline of `kind` in flight (InfiniteFuture if none), found the long way:
+  // what the invariants hold ScheduleDeadline's timers to.
+  absl::Time EarliestDeadline(RequestKind kind) const;
 
   // Input handlers.
   void OnRepoConfigObserved(const RepoConfigObserved& in, absl::Time now);

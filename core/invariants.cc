@@ -265,8 +265,8 @@ absl::Status Controller::CheckListsWaiting() const {
   return absl::OkStatus();
 }
 
-// FirstDeadline's answer, found without its shortcut (the first sent is the least id):
-// the least deadline of all of `kind` in flight.
+// The least deadline of all of `kind` in flight, found without ScheduleDeadline's
+// shortcut (the first sent is the least id).
 absl::Time Controller::EarliestDeadline(RequestKind kind) const {
   absl::Time first = absl::InfiniteFuture();
   requests_.ForEachInFlight(kind, [&](const Request& request) {

@@ -96,11 +96,6 @@ void Controller::ScheduleDeadline(TimerId timer, RequestKind kind, RequestId& se
   timers_.Set(timer, first->sent_at + options_.api_timeout);
 }
 
-absl::Time Controller::FirstDeadline(RequestKind kind) const {
-  const Request* first = requests_.FirstSent(kind);
-  return first == nullptr ? absl::InfiniteFuture() : first->sent_at + options_.api_timeout;
-}
-
 void Controller::GiveUpOverdueStatusWrites(absl::Time now) {
   std::vector<StatusTarget> overdue;
   requests_.ForEachInFlight(RequestKind::kStatusWrite, [&](const Request& write) {
