@@ -268,14 +268,16 @@ void Controller::OnObjectChanged(const ObjectChanged& in, absl::Time now) {
   if (!Watches(in.object)) return;
   ConfirmListedAhead(in);
   if (!RecordVersion(in)) return;  // a duplicate (a relist) or a late event
-  const ResourceTypeInfo type = TypeOf(in.object);
+  // Only discovered types are watched (WatchedTypes expands rules against discovery).
+  const ResourceTypeInfo* type = DiscoveredTypeOf(in.object);
+  GITDEST_ASSERT(type != nullptr);
   for (const ObjectKey* destination :
-       rules_.DestinationsRouted(type, in.object.namespace_, in.op)) {
+       rules_.DestinationsRouted(*type, in.object.namespace_, in.op)) {
     Capture(*destination, in.object, in.op, in.content, in.user, now);  // changes no rule
   }
 }
 
-ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
+const ResourceTypeInfo* Controller::DiscoveredTypeOf(const ResourceId& object) const {
   // Looked up by the object's own fields: no key is built for every change.
   const auto key = std::tie(object.group, object.version, object.resource);
   const auto gvr_of = [](const ResourceTypeInfo& type) {
@@ -284,7 +286,11 @@ ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
   auto it = std::lower_bound(
       discovered_.begin(), discovered_.end(), key,
       [&](const ResourceTypeInfo& type, const auto& k) { return gvr_of(type) < k; });
-  if (it != discovered_.end() && gvr_of(*it) == key) return *it;
+  return it != discovered_.end() && gvr_of(*it) == key ? &*it : nullptr;
+}
+
+ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
+  if (const ResourceTypeInfo* discovered = DiscoveredTypeOf(object)) return *discovered;
   // Not (yet) discovered: its namespace tells its scope; taken as the preferred version.
   return ResourceTypeInfo{
       {object.group, object.version, object.resource}, "", !object.namespace_.empty(), true};

@@ -198,7 +198,9 @@ class Controller {
   void NoteListedAhead(const CapturedObject& listed);
   void ConfirmListedAhead(const ObjectChanged& in);
   void OnWatchRelisted(const WatchRelisted& in, absl::Time now);
-  // The discovered type of an object; one inferred from its namespace if undiscovered.
+  // The discovered type of an object; null if undiscovered.
+  const ResourceTypeInfo* DiscoveredTypeOf(const ResourceId& object) const;
+  // The same, or one inferred from its namespace if undiscovered.
   ResourceTypeInfo TypeOf(const ResourceId& object) const;
   bool Captures(const ObjectKey& destination, const ResourceId& object, ChangeOp op) const;
   // Emits EnsureWatches when the set of types to watch changed.

@@ -28,6 +28,9 @@ absl::Status Controller::CheckInvariants() const {
                           [](const auto& a, const auto& b) { return a.first == b.first; })) {
     return absl::InternalError("resolved_repos_ does not hold one entry per GitRepoConfig");
   }
+  if (!rules_.IndexesHold()) {
+    return absl::InternalError("the rule index's by-destination or by-namespace index is stale");
+  }
   if (absl::Status s = CheckRequests(); !s.ok()) return s;
   if (absl::Status s = CheckStatusWritesWaiting(); !s.ok()) return s;
   if (absl::Status s = CheckListedAhead(); !s.ok()) return s;

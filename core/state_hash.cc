@@ -183,7 +183,14 @@ GITDEST_STATE_FIELDS(ControllerOptions, metadata_cache_ttl, read_timeout, push_t
 // ---- The rule index (core/watch_rules.h) ------------------------------------------------
 
 GITDEST_STATE_FIELDS(RuleIndex::Entry, rule, compiled);
-GITDEST_STATE_FIELDS(RuleIndex, options, rules, by_destination);
+template <>
+struct StateFields<RuleIndex> {
+  static void Hash(Encoder& enc, const RuleIndex& index) {
+    const auto& [options, rules, by_destination, by_namespace] = index;
+    // `by_namespace` points into `rules` (derived; the invariants check that it does).
+    enc(options, rules, by_destination);
+  }
+};
 
 // ---- Timers and slots ------------------------------------------------------------------
 

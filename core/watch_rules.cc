@@ -439,6 +439,23 @@ RuleVerdict Classify(const WatchRule& rule, bool destination_exists, bool destin
 
 // ---- RuleIndex -------------------------------------------------------------------------
 
+RuleIndex::RuleIndex(const RuleIndex& other)
+    : options_(other.options_), rules_(other.rules_), by_destination_(other.by_destination_) {
+  IndexNamespaces();
+}
+
+RuleIndex& RuleIndex::operator=(const RuleIndex& other) {
+  if (this != &other) *this = RuleIndex(other);
+  return *this;
+}
+
+void RuleIndex::IndexNamespaces() {
+  by_namespace_.clear();
+  for (const auto& [key, entry] : rules_) {
+    if (entry.compiled.valid) by_namespace_[key.namespace_].push_back(&entry.compiled);
+  }
+}
+
 std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
   if (auto it = rules_.find(rule.key); it != rules_.end() && SameCapture(it->second.rule, rule)) {
     it->second.rule = std::move(rule);  // its compiled form and the indexes stay
@@ -450,10 +467,11 @@ std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
   if (compiled.valid && Widens(compiled)) grown.insert(compiled.destination);
   const ObjectKey key = rule.key;
   Erase(key);
-  if (compiled.valid) {
-    by_destination_[compiled.destination].insert(key);
-  }
-  rules_.insert_or_assign(key, Entry{std::move(rule), std::move(compiled)});
+  const bool valid = compiled.valid;
+  if (valid) by_destination_[compiled.destination].insert(key);
+  const auto [it, inserted] = rules_.try_emplace(key, Entry{std::move(rule), std::move(compiled)});
+  GITDEST_ASSERT(inserted);
+  if (valid) by_namespace_[key.namespace_].push_back(&it->second.compiled);
   return grown;
 }
 
@@ -484,9 +502,33 @@ bool RuleIndex::Erase(const ObjectKey& rule) {
     GITDEST_ASSERT(erased == 1);
     // No empty sets: an upsert followed by an erase leaves the index as it was.
     if (feeding->second.empty()) by_destination_.erase(feeding);
+    const auto in_namespace = by_namespace_.find(rule.namespace_);
+    GITDEST_ASSERT(in_namespace != by_namespace_.end());
+    const size_t unlisted = std::erase(in_namespace->second, &compiled);
+    GITDEST_ASSERT(unlisted == 1);
+    if (in_namespace->second.empty()) by_namespace_.erase(in_namespace);
   }
   rules_.erase(it);
   return true;
+}
+
+bool RuleIndex::IndexesHold() const {
+  std::map<ObjectKey, std::set<ObjectKey>> by_destination;
+  size_t valid = 0;
+  for (const auto& [key, entry] : rules_) {
+    if (!entry.compiled.valid) continue;
+    ++valid;
+    by_destination[entry.compiled.destination].insert(key);
+    const auto in_namespace = by_namespace_.find(key.namespace_);
+    if (in_namespace == by_namespace_.end() ||
+        std::count(in_namespace->second.begin(), in_namespace->second.end(), &entry.compiled) !=
+            1) {
+      return false;
+    }
+  }
+  size_t listed = 0;
+  for (const auto& [ns, rules] : by_namespace_) listed += rules.size();
+  return by_destination == by_destination_ && listed == valid;
 }
 
 const WatchRule* RuleIndex::Find(const ObjectKey& rule) const {
@@ -501,18 +543,17 @@ RuleIndex::Destinations RuleIndex::DestinationsRouted(const ResourceTypeInfo& ty
   // A WatchRule captures its own namespace only: besides the ClusterWatchRules (namespace
   // ""), only the rules of the object's namespace can capture it. Each is one run of
   // rules_, which is ordered by namespace first.
-  auto scan = [&](auto it, absl::string_view rule_namespace) {
-    for (; it != rules_.end() && it->first.namespace_ == rule_namespace; ++it) {
-      const CompiledWatchRule& compiled = it->second.compiled;
-      if (compiled.valid && compiled.Captures(type, object_namespace, op, options_)) {
-        out.push_back(&compiled.destination);
+  auto scan = [&](absl::string_view rule_namespace) {
+    const auto rules = by_namespace_.find(rule_namespace);
+    if (rules == by_namespace_.end()) return;
+    for (const CompiledWatchRule* compiled : rules->second) {
+      if (compiled->Captures(type, object_namespace, op, options_)) {
+        out.push_back(&compiled->destination);
       }
     }
   };
-  scan(rules_.begin(), "");  // "" orders first: the ClusterWatchRules lead the index
-  if (!object_namespace.empty()) {
-    scan(rules_.lower_bound(ObjectKey{std::string(object_namespace), ""}), object_namespace);
-  }
+  scan("");  // the ClusterWatchRules
+  if (!object_namespace.empty()) scan(object_namespace);
   const auto by_key = [](const ObjectKey* a, const ObjectKey* b) { return *a < *b; };
   const auto same = [](const ObjectKey* a, const ObjectKey* b) { return *a == *b; };
   std::sort(out.begin(), out.end(), by_key);

@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -233,6 +234,11 @@ CompiledWatchRule CompileWatchRule(const WatchRule& rule);
 class RuleIndex {
  public:
   explicit RuleIndex(CaptureOptions options = {}) : options_(options) {}
+  // by_namespace_ points into rules_: a move keeps its nodes, a copy indexes its own.
+  RuleIndex(RuleIndex&&) = default;
+  RuleIndex& operator=(RuleIndex&&) = default;
+  RuleIndex(const RuleIndex& other);
+  RuleIndex& operator=(const RuleIndex& other);
 
   // Adds or replaces a rule. Returns the destinations whose capture set may have
   // grown (at most DestinationOf(rule)): the controller resyncs them so that objects
@@ -271,7 +277,13 @@ class RuleIndex {
     for (const auto& [key, entry] : rules_) f(entry.rule);
   }
   const CaptureOptions& options() const { return options_; }
-  friend bool operator==(const RuleIndex&, const RuleIndex&) = default;
+  // Whether the derived indexes (by destination, by namespace) say what the rules do.
+  bool IndexesHold() const;
+  // The rules, not where the index keeps them.
+  friend bool operator==(const RuleIndex& a, const RuleIndex& b) {
+    return a.options_ == b.options_ && a.rules_ == b.rules_ &&
+           a.by_destination_ == b.by_destination_;
+  }
 
  private:
   template <class T>
@@ -281,12 +293,16 @@ class RuleIndex {
     CompiledWatchRule compiled;
     friend bool operator==(const Entry&, const Entry&) = default;
   };
+  void IndexNamespaces();  // by_namespace_ from rules_
   // Whether `compiled` captures something the rules now feeding its destination do not.
   bool Widens(const CompiledWatchRule& compiled) const;
 
   CaptureOptions options_;
   std::map<ObjectKey, Entry> rules_;
   std::map<ObjectKey, std::set<ObjectKey>> by_destination_;  // valid rules only
+  // The valid rules of each namespace ("": the ClusterWatchRules), so that routing a
+  // change finds them without a search of rules_. Derived: not hashed; IndexesHold.
+  absl::flat_hash_map<std::string, std::vector<const CompiledWatchRule*>> by_namespace_;
 };
 
 }  // namespace gitdest::core

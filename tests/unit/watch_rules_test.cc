@@ -536,6 +536,24 @@ TEST(RuleIndexTest, RoutesAChangeToEveryCapturingDestination) {
   EXPECT_TRUE(index.DestinationsCapturing(kSecrets, "a", ChangeOp::kUpdate).empty());
 }
 
+TEST(RuleIndexTest, ACopyRoutesByItsOwnIndex) {
+  RuleIndex copy;
+  {
+    RuleIndex index;
+    index.Upsert(Named(Namespaced("a", {Rule({"configmaps"})}, "d1"), "r1"));
+    index.Upsert(Cluster({Rule({"configmaps"}, {}, {}, {}, "Namespaced")}, {"infra", "d"}));
+    copy = index;
+    index.Erase({"a", "r1"});
+  }  // the original, and the rules its index pointed to, are gone
+  EXPECT_TRUE(copy.IndexesHold());
+  EXPECT_EQ(copy.DestinationsCapturing(kConfigMaps, "a", ChangeOp::kUpdate),
+            (std::set<ObjectKey>{{"a", "d1"}, {"infra", "d"}}));
+  RuleIndex moved = std::move(copy);
+  EXPECT_TRUE(moved.IndexesHold());
+  EXPECT_EQ(moved.DestinationsCapturing(kConfigMaps, "b", ChangeOp::kUpdate),
+            (std::set<ObjectKey>{{"infra", "d"}}));
+}
+
 TEST(RuleIndexTest, RulesFeedingListsValidRulesOfADestination) {
   RuleIndex index;
   index.Upsert(Named(Namespaced("a", {Rule({"configmaps"})}, "d"), "r1"));
@@ -854,15 +872,23 @@ RC_GTEST_PROP(WatchRuleProperties, UpsertThenEraseRestoresTheIndex, (bool allow_
   WatchRule fresh = *GenRule();
   fresh.key.name = "fresh";
   index.Upsert(fresh);
+  RC_ASSERT(index.IndexesHold());
   RC_ASSERT(index.Erase(fresh.key));
   RC_ASSERT(index == original);
+  // The namespace index routes as the rules say, in the copy and after the round trip.
+  RC_ASSERT(index.IndexesHold());
+  RC_ASSERT(original.IndexesHold());
+  RC_ASSERT(Routing(index) == Routing(original));
   // Replacing a rule and putting the old one back restores it too.
   const WatchRule replacement = *GenRule();
   if (const WatchRule* old = index.Find(replacement.key); old != nullptr) {
     const WatchRule saved = *old;
     index.Upsert(replacement);
+    RC_ASSERT(index.IndexesHold());
     index.Upsert(saved);
     RC_ASSERT(index == original);
+    RC_ASSERT(index.IndexesHold());
+    RC_ASSERT(Routing(index) == Routing(original));
   }
 }
 
