@@ -27,6 +27,8 @@ ca_bundle_written() {
   [[ -n "$(k get validatingwebhookconfiguration gitdest-validating-webhook \
     -o 'jsonpath={.webhooks[0].clientConfig.caBundle}')" ]]
 }
+in_git() { git -C "$GITDEST_TEST_REPOS/cluster-state.git" show "main:$1" 2>/dev/null | grep -qF "$2"; }
+gone_from_git() { ! git -C "$GITDEST_TEST_REPOS/cluster-state.git" cat-file -e "main:$1" 2>/dev/null; }
 leader() { k -n gitdest-system get lease gitdest-controller -o 'jsonpath={.spec.holderIdentity}'; }
 ready_all() {
   [[ -z "$(k -n $NS get gitdestinations -o \
@@ -91,6 +93,10 @@ up() {
   k create namespace $NS >/dev/null
   k -n $NS create rolebinding gitdest-secret-reader --clusterrole=gitdest-secret-reader \
     --serviceaccount=gitdest-system:gitdest >/dev/null
+  # kube-controller-manager fills the aggregated ClusterRole gitdest-capture; this cluster
+  # runs none, so its default rules are bound directly.
+  k create clusterrolebinding gitdest-capture-defaults --clusterrole=gitdest-capture-defaults \
+    --serviceaccount=gitdest-system:gitdest --dry-run=client -o yaml | k apply -f - >/dev/null
   k -n $NS create secret generic git-credentials --from-literal=username="$GITDEST_TEST_HTTPS_USER" \
     --from-literal=password="$GITDEST_TEST_HTTPS_PASSWORD" --from-file=ca.crt="$GITDEST_TEST_CA" >/dev/null
   say "Secret $NS/git-credentials: username, password, ca.crt (never logged, never written to Git)"
@@ -194,6 +200,25 @@ EOF
   wait_for 60 bash -c "for d in web api db; do [[ \"\$(kubectl --kubeconfig '$GITDEST_ADMIN_KUBECONFIG' -n $NS get gitdestination \$d -o 'jsonpath={.status.lastCommitSHA}')\" == $tip ]] || exit 1; done"
   say "all three show it after $((SECONDS - start)) s, with $(($(metric "$lead" 'gitdest_remote_reads_total{result="ok"}') - reads_before)) remote read(s) of main in that time (from $lead's /metrics)"
   k -n $NS get gitdestinations web api db | sed 's/^/   /'
+
+  step "A WatchRule: the team's ConfigMaps go to 'web' as clean YAML, a commit per change"
+  k -n $NS apply -f - <<EOF | sed 's/^/   /'
+{apiVersion: gitdest.dev/v1alpha1, kind: WatchRule, metadata: {name: configmaps},
+ spec: {destinationRef: {name: web}, rules: [{resources: [configmaps]}]}}
+EOF
+  local file="apps/web/v1/configmaps/$NS/web-settings.yaml"
+  k -n $NS create configmap web-settings --from-literal=greeting=hello | sed 's/^/   /'
+  wait_for 60 in_git "$file" "greeting: hello" || say "(not in Git yet)"
+  k -n $NS patch configmap web-settings --type=merge -p '{"data":{"greeting":"bonjour"}}' |
+    sed 's/^/   /'
+  wait_for 60 in_git "$file" "greeting: bonjour" || say "(the change is not in Git yet)"
+  say "$file on main:"
+  git -C "$GITDEST_TEST_REPOS/cluster-state.git" show "main:$file" | sed 's/^/      /'
+  k -n $NS delete configmap web-settings | sed 's/^/   /'
+  wait_for 60 gone_from_git "$file" || say "(the file is still in Git)"
+  say "its history on main, newest first:"
+  git -C "$GITDEST_TEST_REPOS/cluster-state.git" log --format='%h %s' main -- "$file" |
+    sed 's/^/      /'
 
   step "kill -9 the leader ($lead); the standby takes over once the lease (15 s) runs out"
   kill -9 "$(cat "$STATE/$lead.pid")"

@@ -134,6 +134,10 @@ const std::vector<Flag>& Flags() {
                "periodic reconcile of a healthy destination "
                "(spread ±10%)",
                &F::requeue_interval),
+      Duration("discovery-interval",
+               "how often the API's resource types are discovered again (a CRD installed "
+               "later is captured once it is served)",
+               &F::discovery_interval),
       {"kube-api-qps",
        "client-side rate limit of API requests per second (watches "
        "are not limited)",

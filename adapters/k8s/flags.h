@@ -25,6 +25,7 @@ struct ControllerFlags {
   std::string cache_dir = "/var/cache/gitdest";
   absl::Duration metadata_cache_ttl = absl::Seconds(30);
   absl::Duration requeue_interval = absl::Minutes(10);
+  absl::Duration discovery_interval = absl::Minutes(5);
   double kube_api_qps = 20;
   int kube_api_burst = 30;
   int git_read_workers = 16;

@@ -49,6 +49,13 @@ class Inbox {
     std::lock_guard lock(mu_);
     return closed_;
   }
+  // Drops every queued input `stale` picks (the events of an informer just stopped);
+  // returns how many.
+  template <class Pred>
+  size_t EraseIf(Pred stale) {
+    std::lock_guard lock(mu_);
+    return std::erase_if(queue_, stale);
+  }
   size_t depth() const {
     std::lock_guard lock(mu_);
     return queue_.size();

@@ -102,9 +102,8 @@ absl::Status Informer::List() {
     if (!page.ok()) return page.status();
     for (const nlohmann::json& item : (*page)["items"]) {
       std::string key = KeyString(item);
-      known_[key] = VersionOf(item);
-      listed.insert(std::move(key));
-      handlers_.upsert(item);
+      listed.insert(key);
+      Deliver(std::move(key), item);
     }
     const nlohmann::json& meta = page->value("metadata", nlohmann::json::object());
     cont = meta.value("continue", "");
@@ -112,8 +111,15 @@ absl::Status Informer::List() {
   } while (!cont.empty());
   ReportVanished(listed);
   resource_version_ = version;
+  if (handlers_.listed) handlers_.listed(version);
   if (!synced_.exchange(true) && handlers_.synced) handlers_.synced();
   return absl::OkStatus();
+}
+
+void Informer::Deliver(std::string key, const nlohmann::json& object) {
+  const bool is_new = known_.insert_or_assign(std::move(key), VersionOf(object)).second;
+  if (is_new && handlers_.added) return handlers_.added(object);
+  handlers_.upsert(object);
 }
 
 absl::StatusOr<nlohmann::json> Informer::ListPage(const std::string& cont) {
@@ -210,8 +216,7 @@ absl::Status Informer::HandleEvent(const nlohmann::json& event) {
     known_.erase(key);
     handlers_.remove(object);
   } else if (type == "ADDED" || type == "MODIFIED") {
-    known_[key] = VersionOf(object);
-    handlers_.upsert(object);
+    Deliver(key, object);
   }
   return absl::OkStatus();
 }

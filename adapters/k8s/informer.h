@@ -30,8 +30,14 @@ class Informer {
  public:
   struct Handlers {
     std::function<void(const nlohmann::json& object)> upsert{};  // added or modified
+    // Optional: an object the informer did not hold (created, or first seen by a relist)
+    // goes here instead of `upsert`.
+    std::function<void(const nlohmann::json& object)> added{};
     std::function<void(const nlohmann::json& object)> remove{};  // deleted: its last state
     std::function<void()> synced{};                              // first list delivered; once
+    // Optional: after every list (the first, and each relist), once its objects and the
+    // deletes of those it lacks were delivered: the list's resourceVersion.
+    std::function<void(const std::string& resource_version)> listed{};
     std::function<void(const absl::Status& problem)> trouble{};  // for logs; may be empty
   };
   struct Options {
@@ -62,6 +68,8 @@ class Informer {
   absl::Status WatchOnce();
   absl::Status HandleEvent(const nlohmann::json& event);
   bool SleepUnlessStopped(absl::Duration d);
+  // Records the object's version and hands it to `added` (if it is new and set) or `upsert`.
+  void Deliver(std::string key, const nlohmann::json& object);
 
   ApiClient* client_;
   std::string collection_;

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "adapters/git/libgit2_remote.h"
 #include "adapters/k8s/api_client.h"
+#include "adapters/k8s/capture_watches.h"
 #include "adapters/k8s/cluster_api.h"
 #include "adapters/k8s/core_loop.h"
 #include "adapters/k8s/decision_log.h"
@@ -166,6 +167,7 @@ class Process {
   std::optional<trace::TraceWriter> trace_;
   int64_t steps_ = 0;
   std::unique_ptr<ResourceWatches> watches_;
+  std::unique_ptr<CaptureWatches> capture_;
   std::unique_ptr<LeaderElector> elector_;
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<HealthServer> health_server_;
@@ -191,7 +193,14 @@ absl::Status Process::Start() {
   inbox_.Push(core::ControllerRestarted{epoch_});
   watches_ = std::make_unique<ResourceWatches>(*client_, inbox_, flags_.namespace_,
                                                [](const absl::Status& s) { Warn("watch", s); });
-  watches_->Start();
+  capture_ = std::make_unique<CaptureWatches>(
+      *client_, inbox_,
+      CaptureWatches::Options{.namespace_ = flags_.namespace_,
+                              .rediscover_every = flags_.discovery_interval},
+      [](const absl::Status& s) { Warn("capture", s); });
+  // The served types reach the core before CacheSynced can: a resync decided without
+  // them would list no object and take every captured file for an orphan.
+  capture_->Start([this] { watches_->Start(); });
   StartLease();
   return absl::OkStatus();
 }
@@ -232,6 +241,10 @@ void Process::StartLease() {
 }
 
 void Process::Step(const core::Input& input, absl::Time now, const core::Output& out) {
+  for (const core::Effect& effect : out.effects) {
+    if (const auto* watch = std::get_if<core::EnsureWatches>(&effect))
+      capture_->Ensure(watch->types);
+  }
   decisions_.Step(input, out);
   step_metrics_.Step(controller_, input, now, out);
   events_.Step(out);
@@ -268,6 +281,7 @@ void Process::Run(const sigset_t& stop_signals) {
   executor_.Stop();
   elector_.reset();
   webhook_.reset();
+  capture_.reset();
   watches_.reset();
   signals.join();
   if (trace_) (void)trace_->Close();

@@ -105,6 +105,7 @@ EOF
 # (GIT_SSL_CAINFO, which a machine may set, would override http.sslCAInfo.)
 outside() { GIT_SSL_CAINFO="$GITDEST_TEST_CA" git -C "$WORK/outside" "$@"; }
 outside_commit() { # BRANCH -> prints the new tip
+  outside fetch -q --prune origin  # gitdest writes to main too
   outside checkout -q -B "$1" "origin/$1" 2>/dev/null || outside checkout -q -B "$1" origin/main
   date +%s%N >"$WORK/outside/outside.txt"
   outside add outside.txt
@@ -113,6 +114,19 @@ outside_commit() { # BRANCH -> prints the new tip
   outside rev-parse HEAD
 }
 remote_tip() { git -C "$GITDEST_TEST_REPOS/e2e.git" rev-parse "refs/heads/$1"; }
+# What main holds on the server: a file's content, whether it holds a text, whether a path is absent.
+remote_file() { git -C "$GITDEST_TEST_REPOS/e2e.git" show "refs/heads/main:$1" 2>/dev/null; }
+file_has() { remote_file "$1" | grep -qF -- "$2"; }
+file_absent() { ! git -C "$GITDEST_TEST_REPOS/e2e.git" cat-file -e "refs/heads/main:$1" 2>/dev/null; }
+
+watch_rule() { # NAME DESTINATION RESOURCES-JSON
+  k -n "$NS" apply -f - <<EOF
+apiVersion: gitdest.dev/v1alpha1
+kind: WatchRule
+metadata: {name: $1}
+spec: {destinationRef: {name: $2}, rules: [{resources: $3}]}
+EOF
+}
 
 # --- checks --------------------------------------------------------------------------
 
@@ -126,6 +140,33 @@ status_fills_in() {
   [[ -n "$(status gitdestination first .lastSyncTime)" ]] || fail "no lastSyncTime"
   expect_eq "observedGeneration" "$(status gitdestination first .observedGeneration)" 1
   retry 20 ready repo True gitrepoconfig || fail "GitRepoConfig not Ready: $(status gitrepoconfig repo '')"
+}
+
+capture_writes_objects() {
+  local dir="apps/v1/configmaps/$NS"
+  k -n "$NS" create configmap existing --from-literal=greeting=hello >/dev/null
+  # Secrets are named explicitly, and still never written: capturing them is off.
+  watch_rule capture first '["configmaps", "secrets"]' >/dev/null
+  retry 30 ready capture True watchrule || fail "rule not Ready: $(status watchrule capture '')"
+  retry 60 file_has "$dir/existing.yaml" "greeting: hello" ||
+    fail "an object that existed before its rule was not written"
+  local yaml
+  yaml=$(remote_file "$dir/existing.yaml")
+  [[ $yaml == "apiVersion: v1"$'\n'"kind: ConfigMap"$'\n'* ]] || fail "not clean YAML: $yaml"
+  [[ $yaml != *resourceVersion* && $yaml != *uid:* && $yaml != *managedFields* ]] ||
+    fail "server-assigned fields written: $yaml"
+  k -n "$NS" create configmap live --from-literal=greeting=one >/dev/null
+  retry 60 file_has "$dir/live.yaml" "greeting: one" || fail "a created object was not written"
+  k -n "$NS" patch configmap live --type=merge -p '{"data":{"greeting":"two"}}' >/dev/null
+  retry 60 file_has "$dir/live.yaml" "greeting: two" || fail "a change was not written"
+  k -n "$NS" delete configmap live >/dev/null
+  retry 60 file_absent "$dir/live.yaml" || fail "a deleted object's file stayed"
+  expect_contains "commit message" \
+    "$(git -C "$GITDEST_TEST_REPOS/e2e.git" log -1 --format=%s main -- "$dir/live.yaml")" \
+    "[DELETE] v1/configmaps/$NS/live"
+  file_absent "apps/v1/secrets/$NS/creds.yaml" || fail "a Secret was written to Git"
+  ! git -C "$GITDEST_TEST_REPOS/e2e.git" grep -q -F "$GITDEST_TEST_HTTPS_PASSWORD" main ||
+    fail "the password is in Git"
 }
 
 five_share_one_read() {
@@ -295,6 +336,10 @@ setup() {
   k create namespace "$NS" >/dev/null
   k -n "$NS" create rolebinding gitdest-secret-reader --clusterrole=gitdest-secret-reader \
     --serviceaccount=gitdest-system:gitdest >/dev/null
+  # What kube-controller-manager's aggregation would grant through gitdest-capture (the
+  # test cluster runs none): reading the default captured kinds.
+  k -n "$NS" create rolebinding gitdest-capture --clusterrole=gitdest-capture-defaults \
+    --serviceaccount=gitdest-system:gitdest >/dev/null
   make_secret "$NS" creds "$GITDEST_TEST_HTTPS_PASSWORD"
   start_controller a
 }
@@ -309,6 +354,8 @@ main() {
   setup
 
   check "status: a new destination's status fills in" status_fills_in
+  check "capture: objects are written as clean YAML, changed and removed; no Secret" \
+    capture_writes_objects
   check "reads: five destinations on one branch make one remote read" five_share_one_read
   check "status: a commit pushed from outside shows at the next reconcile" outside_commit_shows
   check "branch: created and deleted outside are reflected" branch_created_and_deleted_outside
