@@ -171,7 +171,7 @@ CaptureWatches::Watch CaptureWatches::StartWatch(const core::ResourceTypeInfo& t
     if (gate->open) inbox->Push(std::move(input));
   };
   const auto deliver = [push, type, trouble = trouble_](const nlohmann::json& object,
-                                                         core::ChangeOp op) {
+                                                        core::ChangeOp op) {
     absl::StatusOr<core::ObjectChanged> change = Changed(type, object, op);
     if (change.ok()) return push(*std::move(change));
     if (trouble) trouble(change.status());

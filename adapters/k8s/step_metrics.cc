@@ -13,6 +13,18 @@ std::string Result(const absl::Status& status) {
   return status.ok() ? "ok" : absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
 }
 
+const char* OpLabel(core::ChangeOp op) {
+  switch (op) {
+    case core::ChangeOp::kCreate:
+      return "create";
+    case core::ChangeOp::kDelete:
+      return "delete";
+    case core::ChangeOp::kUpdate:
+      break;
+  }
+  return "update";
+}
+
 std::string ReadyReason(const core::DestinationStatus& status) {
   const core::Condition* ready = core::FindCondition(status, core::kConditionReady);
   return ready == nullptr ? "Unknown" : ready->reason;
@@ -54,6 +66,12 @@ StepMetrics::StepMetrics(Metrics& metrics, std::function<double()> queued)
   metrics.Declare("gitdest_resync_lists_waiting", T::kGauge,
                   "Destinations whose resync list is due and waiting for a free slot");
   metrics.Declare("gitdest_leader", T::kGauge, "1 while this replica holds the lease");
+  metrics.Declare("gitdest_object_changes_total", T::kCounter,
+                  "Changes of captured objects the watches delivered, by operation");
+  metrics.Declare("gitdest_captured_changes_pushed_total", T::kCounter,
+                  "Changes of captured objects in pushes that landed (one per destination)");
+  metrics.Declare("gitdest_watched_types", T::kGauge,
+                  "Resource types watched because some rule captures them");
 }
 
 void StepMetrics::Step(const core::Controller& controller, const core::Input& input, absl::Time now,
@@ -61,18 +79,27 @@ void StepMetrics::Step(const core::Controller& controller, const core::Input& in
   const absl::Duration step_time = absl::Now() - now;
   Input(input, now);
   for (const core::Effect& effect : output.effects) {
-    std::visit(core::Overloaded{[&](const core::FetchMetadata& f) { started_[f.request] = now; },
-                                [&](const core::PushBatch& p) { started_[p.request] = now; },
-                                [&](const core::RequeueAfter& r) {
-                                  Reconciled(controller, r, input, now, step_time);
-                                },
-                                [](const auto&) {}},
-               effect);
+    std::visit(
+        core::Overloaded{
+            [&](const core::FetchMetadata& f) { started_[f.request] = now; },
+            [&](const core::PushBatch& p) {
+              started_[p.request] = now;
+              batch_sizes_[p.request] = p.changes.size();
+            },
+            [&](const core::RequeueAfter& r) { Reconciled(controller, r, input, now, step_time); },
+            [&](const core::EnsureWatches& w) {
+              metrics_->Set("gitdest_watched_types", {}, static_cast<double>(w.types.size()));
+            },
+            [](const auto&) {}},
+        effect);
   }
   if (const auto* read = std::get_if<core::MetadataFetched>(&input)) started_.erase(read->request);
   if (const auto* deleted = std::get_if<core::DestinationDeleted>(&input))
     ready_.erase(deleted->key);
-  if (std::holds_alternative<core::ControllerRestarted>(input)) ready_.clear();
+  if (std::holds_alternative<core::ControllerRestarted>(input)) {
+    ready_.clear();
+    batch_sizes_.clear();
+  }
   metrics_->Set("gitdest_queue_depth", {}, queued_ ? queued_() : 0);
   metrics_->Set("gitdest_branch_workers", {}, static_cast<double>(controller.workers().size()));
   metrics_->Set("gitdest_destinations", {}, static_cast<double>(controller.destinations().size()));
@@ -107,11 +134,21 @@ void StepMetrics::Input(const core::Input& input, absl::Time now) {
                   p.result->outcome == core::PushResult::Outcome::kPushed ? "pushed" : "conflict";
             }
             metrics_->Add("gitdest_pushes_total", {{"result", result}});
+            if (auto batch = batch_sizes_.find(p.request); batch != batch_sizes_.end()) {
+              if (result == "pushed") {
+                metrics_->Add("gitdest_captured_changes_pushed_total", {},
+                              static_cast<double>(batch->second));
+              }
+              batch_sizes_.erase(batch);
+            }
             if (auto it = started_.find(p.request); it != started_.end()) {
               metrics_->Observe("gitdest_push_duration_seconds", {},
                                 absl::ToDoubleSeconds(now - it->second));
               started_.erase(it);
             }
+          },
+          [&](const core::ObjectChanged& c) {
+            metrics_->Add("gitdest_object_changes_total", {{"op", OpLabel(c.op)}});
           },
           [&](const core::StatusWritten& s) {
             metrics_->Add("gitdest_status_writes_total",

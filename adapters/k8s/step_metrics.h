@@ -31,6 +31,7 @@ class StepMetrics {
   Metrics* metrics_;
   std::function<double()> queued_;
   std::map<core::RequestId, absl::Time> started_;  // reads and pushes in flight
+  std::map<core::RequestId, size_t> batch_sizes_;  // pushes in flight: their changes
   // The destinations whose last reconcile left them Ready=True (lookups only).
   absl::flat_hash_set<core::ObjectKey> ready_;
 };

@@ -164,6 +164,9 @@ capture_writes_objects() {
   expect_contains "commit message" \
     "$(git -C "$GITDEST_TEST_REPOS/e2e.git" log -1 --format=%s main -- "$dir/live.yaml")" \
     "[DELETE] v1/configmaps/$NS/live"
+  (($(metric a 'gitdest_object_changes_total{op="delete"}') >= 1)) || fail "no delete counted"
+  (($(metric a 'gitdest_captured_changes_pushed_total') >= 4)) || fail "pushed changes not counted"
+  expect_eq "watched types" "$(metric a gitdest_watched_types)" 1
   file_absent "apps/v1/secrets/$NS/creds.yaml" || fail "a Secret was written to Git"
   ! git -C "$GITDEST_TEST_REPOS/e2e.git" grep -q -F "$GITDEST_TEST_HTTPS_PASSWORD" main ||
     fail "the password is in Git"
