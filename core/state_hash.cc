@@ -186,8 +186,9 @@ GITDEST_STATE_FIELDS(RuleIndex::Entry, rule, compiled);
 template <>
 struct StateFields<RuleIndex> {
   static void Hash(Encoder& enc, const RuleIndex& index) {
-    const auto& [options, rules, by_destination, by_namespace] = index;
-    // `by_namespace` points into `rules` (derived; the invariants check that it does).
+    const auto& [options, rules, by_destination, by_namespace, held] = index;
+    // `by_namespace` points into `rules` (derived; the invariants check that it does);
+    // `held` remembers that check.
     enc(options, rules, by_destination);
   }
 };

@@ -457,6 +457,7 @@ void RuleIndex::IndexNamespaces() {
 }
 
 std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
+  held_ = false;
   if (auto it = rules_.find(rule.key); it != rules_.end() && SameCapture(it->second.rule, rule)) {
     it->second.rule = std::move(rule);  // its compiled form and the indexes stay
     return {};
@@ -492,6 +493,7 @@ bool RuleIndex::Widens(const CompiledWatchRule& compiled) const {
 }
 
 bool RuleIndex::Erase(const ObjectKey& rule) {
+  held_ = false;
   const auto it = rules_.find(rule);
   if (it == rules_.end()) return false;
   const CompiledWatchRule& compiled = it->second.compiled;
@@ -513,12 +515,14 @@ bool RuleIndex::Erase(const ObjectKey& rule) {
 }
 
 bool RuleIndex::IndexesHold() const {
-  std::map<ObjectKey, std::set<ObjectKey>> by_destination;
+  if (held_) return true;
+  // Every valid rule is in both indexes, once, and they hold nothing else.
   size_t valid = 0;
   for (const auto& [key, entry] : rules_) {
     if (!entry.compiled.valid) continue;
     ++valid;
-    by_destination[entry.compiled.destination].insert(key);
+    const auto feeding = by_destination_.find(entry.compiled.destination);
+    if (feeding == by_destination_.end() || !feeding->second.contains(key)) return false;
     const auto in_namespace = by_namespace_.find(key.namespace_);
     if (in_namespace == by_namespace_.end() ||
         std::count(in_namespace->second.begin(), in_namespace->second.end(), &entry.compiled) !=
@@ -526,9 +530,12 @@ bool RuleIndex::IndexesHold() const {
       return false;
     }
   }
+  size_t fed = 0;
+  for (const auto& [destination, keys] : by_destination_) fed += keys.size();
   size_t listed = 0;
   for (const auto& [ns, rules] : by_namespace_) listed += rules.size();
-  return by_destination == by_destination_ && listed == valid;
+  held_ = fed == valid && listed == valid;
+  return held_;
 }
 
 const WatchRule* RuleIndex::Find(const ObjectKey& rule) const {

@@ -278,6 +278,8 @@ class RuleIndex {
   }
   const CaptureOptions& options() const { return options_; }
   // Whether the derived indexes (by destination, by namespace) say what the rules do.
+  // Checked in full only if the rules changed since it last held: the simulator asks
+  // after every step, and rules change rarely.
   bool IndexesHold() const;
   // The rules, not where the index keeps them.
   friend bool operator==(const RuleIndex& a, const RuleIndex& b) {
@@ -303,6 +305,7 @@ class RuleIndex {
   // The valid rules of each namespace ("": the ClusterWatchRules), so that routing a
   // change finds them without a search of rules_. Derived: not hashed; IndexesHold.
   absl::flat_hash_map<std::string, std::vector<const CompiledWatchRule*>> by_namespace_;
+  mutable bool held_ = false;  // IndexesHold found them true, and no rule changed since
 };
 
 }  // namespace gitdest::core

@@ -45,7 +45,7 @@ class CaptureWatches {
   // no longer named stop, and none of their events reaches the core after this returns
   // (those still queued are dropped). Never blocks on the network. Core thread only.
   void Ensure(const std::vector<core::GroupVersionResource>& types);
-  // The types watched now.
+  // The types watched now. Core thread only.
   size_t watched() const;
 
  private:
