@@ -457,11 +457,11 @@ void RuleIndex::IndexNamespaces() {
 }
 
 std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
-  held_ = false;
   if (auto it = rules_.find(rule.key); it != rules_.end() && SameCapture(it->second.rule, rule)) {
     it->second.rule = std::move(rule);  // its compiled form and the indexes stay
     return {};
   }
+  held_ = false;
   CompiledWatchRule compiled = CompileWatchRule(rule);
   std::set<ObjectKey> grown;
   // Compared with what the destination captured before, the replaced rule included.
