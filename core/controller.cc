@@ -17,24 +17,12 @@ namespace {
 // others (a verdict changed), but never without end.
 constexpr int kMaxStepsPerHandle = 1'000'000;
 
-const char* OpName(ChangeOp op) {
-  switch (op) {
-    case ChangeOp::kCreate:
-      return "CREATE";
-    case ChangeOp::kUpdate:
-      return "UPDATE";
-    case ChangeOp::kDelete:
-      return "DELETE";
-  }
-  return "UPDATE";
-}
-
 // "[UPDATE] apps/v1/deployments/ns/name": one StrCat, one allocation.
 std::string CommitMessage(ChangeOp op, const ResourceId& id) {
   const absl::string_view group_slash = id.group.empty() ? "" : "/";
   const absl::string_view namespace_slash = id.namespace_.empty() ? "" : "/";
-  return absl::StrCat("[", OpName(op), "] ", id.group, group_slash, id.version, "/", id.resource,
-                      "/", id.namespace_, namespace_slash, id.name);
+  return absl::StrCat("[", ChangeOpName(op), "] ", id.group, group_slash, id.version, "/",
+                      id.resource, "/", id.namespace_, namespace_slash, id.name);
 }
 
 // Whether two uids of one name are two objects: deleted and created again in between.

@@ -256,6 +256,19 @@ struct WorkerKey {
 
 enum class ChangeOp { kCreate, kUpdate, kDelete };
 
+// "CREATE", "UPDATE" or "DELETE", as admission and WatchRule operations spell them.
+inline const char* ChangeOpName(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::kCreate:
+      return "CREATE";
+    case ChangeOp::kDelete:
+      return "DELETE";
+    case ChangeOp::kUpdate:
+      break;
+  }
+  return "UPDATE";
+}
+
 // One file change in a branch: the unit of the write queue and of a commit.
 struct FileChange {
   std::string path;  // repository-relative, inside the destination's baseFolder

@@ -13,18 +13,6 @@ std::string Result(const absl::Status& status) {
   return status.ok() ? "ok" : absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
 }
 
-const char* OpLabel(core::ChangeOp op) {
-  switch (op) {
-    case core::ChangeOp::kCreate:
-      return "create";
-    case core::ChangeOp::kDelete:
-      return "delete";
-    case core::ChangeOp::kUpdate:
-      break;
-  }
-  return "update";
-}
-
 std::string ReadyReason(const core::DestinationStatus& status) {
   const core::Condition* ready = core::FindCondition(status, core::kConditionReady);
   return ready == nullptr ? "Unknown" : ready->reason;
@@ -148,7 +136,8 @@ void StepMetrics::Input(const core::Input& input, absl::Time now) {
             }
           },
           [&](const core::ObjectChanged& c) {
-            metrics_->Add("gitdest_object_changes_total", {{"op", OpLabel(c.op)}});
+            metrics_->Add("gitdest_object_changes_total",
+                          {{"op", absl::AsciiStrToLower(core::ChangeOpName(c.op))}});
           },
           [&](const core::StatusWritten& s) {
             metrics_->Add("gitdest_status_writes_total",

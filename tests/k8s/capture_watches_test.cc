@@ -39,9 +39,9 @@ class CaptureTest : public ::testing::Test {
   }
 
   long Call(const std::string& method, const std::string& path, const json& body = nullptr) {
-    auto r = client_->Call(
-        {.method = method, .path = path, .body = body.is_null() ? "" : body.dump()},
-        absl::Seconds(10));
+    auto r =
+        client_->Call({.method = method, .path = path, .body = body.is_null() ? "" : body.dump()},
+                      absl::Seconds(10));
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? r->status : 0;
   }
@@ -53,11 +53,12 @@ class CaptureTest : public ::testing::Test {
 
   // Starts capture in the test's namespace; returns once the served types are in.
   std::unique_ptr<CaptureWatches> StartCapture() {
-    auto capture = std::make_unique<CaptureWatches>(
-        *client_, inbox_, CaptureWatches::Options{.namespace_ = ns_}, [this](const absl::Status& s) {
-          std::lock_guard lock(troubles_mu_);
-          troubles_.push_back(std::string(s.message()));
-        });
+    auto capture = std::make_unique<CaptureWatches>(*client_, inbox_,
+                                                    CaptureWatches::Options{.namespace_ = ns_},
+                                                    [this](const absl::Status& s) {
+                                                      std::lock_guard lock(troubles_mu_);
+                                                      troubles_.push_back(std::string(s.message()));
+                                                    });
     auto discovered = std::make_shared<std::promise<void>>();
     std::future<void> done = discovered->get_future();
     capture->Start([discovered] { discovered->set_value(); });
@@ -143,7 +144,8 @@ TEST_F(CaptureTest, AWatchedTypesObjectsBecomeChangesOfCleanYaml) {
   EXPECT_EQ(created->op, core::ChangeOp::kCreate);
   EXPECT_TRUE(std::any_of(others_.begin(), others_.end(), [](const core::Input& input) {
     const auto* relisted = std::get_if<core::WatchRelisted>(&input);
-    return relisted != nullptr && relisted->gvr == kConfigMaps && !relisted->resource_version.empty();
+    return relisted != nullptr && relisted->gvr == kConfigMaps &&
+           !relisted->resource_version.empty();
   })) << "the first list is followed by WatchRelisted";
 
   ASSERT_EQ(Call("PUT", ConfigMaps() + "/after",

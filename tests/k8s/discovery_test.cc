@@ -25,7 +25,8 @@ TEST(DiscoveryTest, ListableAndWatchableResourcesBecomeTypes) {
         Resource("deployments/scale", "Scale", true, {"get", "update"})}}};
   const std::vector<core::ResourceTypeInfo> types = ParseResourceList(list, "apps", "v1", true);
   ASSERT_EQ(types.size(), 1u) << "subresources are not types";
-  EXPECT_EQ(types[0], (core::ResourceTypeInfo{{"apps", "v1", "deployments"}, "Deployment", true, true}));
+  EXPECT_EQ(types[0],
+            (core::ResourceTypeInfo{{"apps", "v1", "deployments"}, "Deployment", true, true}));
 }
 
 TEST(DiscoveryTest, ScopeAndPreferenceAreKept) {
