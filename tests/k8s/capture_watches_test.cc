@@ -184,6 +184,44 @@ TEST_F(CaptureTest, AnUnwatchedTypeHandsOverNothingMore) {
   EXPECT_EQ(seen, 7) << "one, more-0..4 and later";
 }
 
+TEST_F(CaptureTest, ACrdInstalledLaterIsDiscoveredAgain) {
+  auto capture = std::make_unique<CaptureWatches>(
+      *client_, inbox_,
+      CaptureWatches::Options{.namespace_ = ns_, .rediscover_every = absl::Seconds(1)},
+      [](const absl::Status&) {});
+  capture->Start({});
+  std::optional<core::Input> first = inbox_.Pop(absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(first && std::holds_alternative<core::ResourceTypesDiscovered>(*first));
+  const std::string group = absl::StrCat(ns_, ".example.com");
+  const json crd = {
+      {"apiVersion", "apiextensions.k8s.io/v1"},
+      {"kind", "CustomResourceDefinition"},
+      {"metadata", {{"name", absl::StrCat("widgets.", group)}}},
+      {"spec",
+       {{"group", group},
+        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
+        {"scope", "Namespaced"},
+        {"versions",
+         {{{"name", "v1"},
+           {"served", true},
+           {"storage", true},
+           {"schema", {{"openAPIV3Schema", {{"type", "object"}}}}}}}}}}};
+  ASSERT_EQ(Call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd), 201);
+  const core::ResourceTypeInfo widgets{{group, "v1", "widgets"}, "Widget", true, true};
+  bool seen = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!seen) {
+    std::optional<core::Input> input = inbox_.Pop(deadline);
+    if (!input) break;
+    if (const auto* found = std::get_if<core::ResourceTypesDiscovered>(&*input)) {
+      seen = std::find(found->types.begin(), found->types.end(), widgets) != found->types.end();
+    }
+  }
+  EXPECT_TRUE(seen) << "the new type is told to the core at the next discovery";
+  Call("DELETE",
+       absl::StrCat("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.", group));
+}
+
 TEST_F(CaptureTest, OneNamespaceWatchesNoClusterScopedType) {
   std::unique_ptr<CaptureWatches> capture = StartCapture();
   capture->Ensure({{"", "v1", "namespaces"}});
