@@ -45,12 +45,14 @@ lint:
 format:
 	clang-format -i $(CORE_SOURCES)
 
+# Line coverage of core/ from its own suite (a debug build of those tests only).
 coverage: deps
 	@[ -f $(COVERAGE_DIR)/build.ninja ] || meson setup $(COVERAGE_DIR) -Db_coverage=true \
 	  -Dbuildtype=debug
-	ninja -C $(COVERAGE_DIR) -j $(JOBS)
+	ninja -C $(COVERAGE_DIR) build.ninja
+	ninja -C $(COVERAGE_DIR) -j $(JOBS) $$(bash scripts/suite-targets.sh $(COVERAGE_DIR) core)
 	find $(COVERAGE_DIR) -name '*.gcda' -delete
-	meson test -C $(COVERAGE_DIR) --num-processes $(JOBS) --suite core
+	meson test -C $(COVERAGE_DIR) --no-rebuild --num-processes $(JOBS) --suite core
 	@bash scripts/coverage-report.sh $(COVERAGE_DIR)
 
 # Core steps/s and simulated time per wall second for 1,000 destinations on 100 branches

@@ -171,20 +171,14 @@ copy_tree() {
 # per mutant), and the simulator CLI if this tree defines it (paths relative to the
 # build directory, as ninja names them).
 killer_targets() {
-  python3 - "$1" <<'PY'
-import json, os, subprocess, sys
+  bash "$ROOT/scripts/suite-targets.sh" "$1" core property
+  meson introspect --targets "$1" | python3 -c '
+import json, os, sys
 build = os.path.realpath(sys.argv[1])
-def introspect(what):
-    return json.loads(subprocess.check_output(["meson", "introspect", what, build]))
-killer_suites = {"core", "property"}  # as the killers below run them
-paths = {t["cmd"][0] for t in introspect("--tests")
-         if killer_suites & {s.split(":")[-1] for s in t["suite"]}}
-paths |= {f for t in introspect("--targets") if t["name"] == "gitdest-sim" for f in t["filename"]}
-for path in sorted(paths):
-    path = os.path.realpath(path)
-    if path.startswith(build + os.sep):  # built here, not an interpreter
-        print(os.path.relpath(path, build))
-PY
+for target in json.load(sys.stdin):
+    if target["name"] == "gitdest-sim":
+        print("\n".join(os.path.relpath(os.path.realpath(f), build) for f in target["filename"]))
+' "$1"
 }
 
 build() {
