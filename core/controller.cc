@@ -4,6 +4,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 #include "core/naming/resource_path.h"
@@ -23,6 +24,18 @@ std::string CommitMessage(ChangeOp op, const ResourceId& id) {
   const absl::string_view namespace_slash = id.namespace_.empty() ? "" : "/";
   return absl::StrCat("[", ChangeOpName(op), "] ", id.group, group_slash, id.version, "/",
                       id.resource, "/", id.namespace_, namespace_slash, id.name);
+}
+
+// The same message from the path ResourcePath made of the id: under the folder, less its
+// ".yaml", the path is those segments already joined.
+std::string CommitMessageOfPath(ChangeOp op, absl::string_view base_folder,
+                                absl::string_view path) {
+  constexpr absl::string_view kSuffix = ".yaml";
+  GITDEST_ASSERT(path.size() > base_folder.size() + kSuffix.size() &&
+                 absl::EndsWith(path, kSuffix));
+  const size_t start = base_folder.size() + 1;
+  return absl::StrCat("[", ChangeOpName(op), "] ",
+                      path.substr(start, path.size() - start - kSuffix.size()));
 }
 
 // Whether two uids of one name are two objects: deleted and created again in between.
@@ -378,8 +391,9 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
   GITDEST_ASSERT(path->starts_with(base));
   GITDEST_ASSERT(path->size() > base.size());
   GITDEST_ASSERT((*path)[base.size()] == '/');
+  std::string message = CommitMessageOfPath(op, base, *path);
   rec.worker->Enqueue(FileChange{*std::move(path), op, op == ChangeOp::kDelete ? "" : content,
-                                 CommitMessage(op, resource), author, destination},
+                                 std::move(message), author, destination},
                       now);
   ServiceWorker(*rec.worker, now);
 }

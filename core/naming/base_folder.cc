@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "core/naming/path_bytes.h"
 #include "core/naming/repo_url.h"
 
 namespace gitdest::core {
@@ -99,30 +100,30 @@ absl::StatusOr<std::string> NormalizeBaseFolder(absl::string_view base_folder) {
 
 namespace {
 
-// CheckSegment's verdict without its message, for a segment that is not empty and
-// holds no control character or backslash (checked by the caller).
+// CheckSegment's verdict without its message, for a segment that holds no control
+// character or backslash (checked by the caller).
 bool IsNormalSegment(absl::string_view segment) {
-  return segment != "." && segment != ".." && !IsAsciiSpace(segment.front()) &&
-         !IsAsciiSpace(segment.back()) && !absl::EqualsIgnoreCase(segment, ".git") &&
-         segment.size() <= kMaxSegmentBytes;
+  if (segment.empty() || segment.size() > kMaxSegmentBytes) return false;
+  if (segment.size() <= 2 && (segment == "." || segment == "..")) return false;
+  if (segment.size() == 4 && absl::EqualsIgnoreCase(segment, ".git")) return false;
+  return !IsAsciiSpace(segment.front()) && !IsAsciiSpace(segment.back());
 }
 
 }  // namespace
 
-// One pass, no Status built: what NormalizeBaseFolder checks, in the order a path is read.
+// What NormalizeBaseFolder checks, with no Status built: the bytes first, a word at a
+// time, then each segment between two slashes.
 bool IsNormalFolder(absl::string_view path) {
-  if (path.empty() || path.size() > kMaxFolderBytes) return false;
-  size_t start = 0;  // of the segment being read
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (i == start || !IsNormalSegment(path.substr(start, i - start))) return false;
-      start = i + 1;
-      continue;
-    }
-    const auto byte = static_cast<unsigned char>(path[i]);
-    if (byte < 0x20 || byte == 0x7f || byte == '\\') return false;
+  if (path.empty() || path.size() > kMaxFolderBytes ||
+      HasControlOrSeparator(path, /*slash=*/false)) {
+    return false;
   }
-  return true;
+  for (absl::string_view rest = path;;) {
+    const size_t slash = rest.find('/');
+    if (!IsNormalSegment(rest.substr(0, slash))) return false;
+    if (slash == absl::string_view::npos) return true;
+    rest.remove_prefix(slash + 1);
+  }
 }
 
 bool FoldersOverlap(absl::string_view a, absl::string_view b) {

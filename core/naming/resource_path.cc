@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "core/naming/base_folder.h"
+#include "core/naming/path_bytes.h"
 #include "core/naming/repo_url.h"
 
 namespace gitdest::core {
@@ -72,11 +73,11 @@ absl::Status CheckSegment(absl::string_view field, absl::string_view value,
     return IdError(field, value,
                    absl::StrCat("is ", value.size(), " bytes long, over the limit of ", max_bytes));
   }
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '/' || c == '\\') return IdError(field, value, "contains a path separator");
-    if (byte < 0x20 || byte == 0x7f) {
-      return IdError(field, value, "contains NUL or a control character");
+  if (HasControlOrSeparator(value, /*slash=*/true)) {  // which, and where, found byte by byte
+    for (const char c : value) {
+      if (c == '/' || c == '\\') return IdError(field, value, "contains a path separator");
+      if (IsControlOrBackslash(c))
+        return IdError(field, value, "contains NUL or a control character");
     }
   }
   if (absl::EqualsIgnoreCase(value, ".git")) {

@@ -133,6 +133,43 @@ TEST_F(CaptureTest, ARuleAddedResyncsItsDestination) {
   EXPECT_EQ(File("a", "prod", "cm"), "old");
 }
 
+// A commit's message names the object as its file does: group (none for the core group),
+// version, resource, namespace (none for a cluster-scoped type) and name.
+TEST_F(CaptureTest, ACommitMessageNamesTheObjectAsItsFileDoes) {
+  const core::ResourceTypeInfo cluster_roles{
+      {"rbac.authorization.k8s.io", "v1", "clusterroles"}, "ClusterRole", false, true};
+  h.Feed(core::ResourceTypesDiscovered{{ConfigMapType(), DeploymentType(), cluster_roles}});
+  core::WatchRule rule = CaptureConfigMaps("a");
+  rule.rules[0].resources = {"configmaps", "deployments"};
+  core::ResourceRule cluster_scoped;
+  cluster_scoped.resources = {"clusterroles"};
+  cluster_scoped.scope = core::kScopeCluster;
+  rule.rules.push_back(cluster_scoped);
+  AddDestination("a", rule);
+  ASSERT_TRUE(h.Settle());
+  h.TakeEffects();
+  Change(ConfigMap("team", "cm"), "v", ChangeOp::kCreate);
+  Change(core::ResourceId{"apps", "v1", "deployments", "team", "web"}, "v");
+  Change(core::ResourceId{"rbac.authorization.k8s.io", "v1", "clusterroles", "", "admin"}, "",
+         ChangeOp::kDelete);
+  ASSERT_TRUE(h.AdvanceSettling(absl::Seconds(10)));
+  std::vector<std::pair<std::string, std::string>> written;  // path, message
+  for (const auto& [at, effect] : h.TakeEffects()) {
+    if (const auto* push = std::get_if<core::PushBatch>(&effect)) {
+      for (const core::FileChange& change : push->changes) {
+        written.emplace_back(change.path, change.message);
+      }
+    }
+  }
+  EXPECT_EQ(written,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"a/v1/configmaps/team/cm.yaml", "[CREATE] v1/configmaps/team/cm"},
+                {"a/apps/v1/deployments/team/web.yaml", "[UPDATE] apps/v1/deployments/team/web"},
+                {"a/rbac.authorization.k8s.io/v1/clusterroles/admin.yaml",
+                 "[DELETE] rbac.authorization.k8s.io/v1/clusterroles/admin"},
+            }));
+}
+
 TEST_F(CaptureTest, ARuleWidenedResyncsItsDestinationAndANarrowedOneDoesNot) {
   core::WatchRule rule = CaptureConfigMapsIn("team", "a");
   rule.rules[0].resources = {"deployments"};

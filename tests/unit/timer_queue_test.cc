@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -40,6 +41,35 @@ TEST(TimerQueueTest, SetReplacesAndNoLaterThanOnlyMovesEarlier) {
   EXPECT_EQ(q.When(k), t0);
   q.Cancel(k);
   EXPECT_FALSE(q.When(k));
+  EXPECT_EQ(q.size(), 0u);
+}
+
+// The order and the times the queue gives back are absl::Time's own, to the quarter
+// nanosecond, from InfinitePast to InfiniteFuture, for every kind of id and a large slot.
+TEST(TimerQueueTest, KeepsTimesExactlyAndInOrderAtTheirExtremes) {
+  const TimerId largest_slot = (uint64_t{2} << 32) | ((uint64_t{1} << 30) - 1);
+  const std::vector<std::pair<absl::Time, TimerId>> timers = {
+      {absl::InfinitePast(), 5},
+      // The earliest finite time: its seconds are InfinitePast's own.
+      {absl::UnixEpoch() + absl::Seconds(std::numeric_limits<int64_t>::min()), 6},
+      {absl::FromUnixSeconds(-3) + absl::Nanoseconds(0.25), uint64_t{1} << 32},
+      {absl::UnixEpoch(), largest_slot},
+      {t0, 9},
+      {t0 + absl::Nanoseconds(0.25), 1},
+      {t0 + absl::Nanoseconds(0.5), 0},
+      {absl::InfiniteFuture(), 2},
+  };
+  TimerQueue q;
+  for (auto it = timers.rbegin(); it != timers.rend(); ++it) q.Set(it->second, it->first);
+  for (const auto& [at, id] : timers) EXPECT_EQ(q.When(id), at);
+  EXPECT_EQ(q.NextAt(), absl::InfinitePast());
+  for (const auto& [at, id] : timers) {
+    EXPECT_EQ(q.NextAt(), at);
+    if (at != absl::InfinitePast() && at != absl::InfiniteFuture()) {
+      EXPECT_FALSE(q.PopDue(at - absl::Nanoseconds(0.25)));  // a quarter nanosecond early
+    }
+    EXPECT_EQ(q.PopDue(at), id);
+  }
   EXPECT_EQ(q.size(), 0u);
 }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/naming/path_bytes.h"
 
 namespace gitdest::core {
 namespace {
@@ -214,6 +215,27 @@ RC_GTEST_PROP(BaseFolderProperty, ChildOverlapsButSiblingWithSamePrefixDoesNot, 
       rc::gen::container<std::string>(rc::gen::element('a', 'b', '-', '.', '_')));
   RC_ASSERT(FoldersOverlap(*parent, absl::StrCat(*parent, "/", tail)));
   RC_ASSERT(!FoldersOverlap(*parent, absl::StrCat(*parent, tail)));
+}
+
+}  // namespace
+}  // namespace gitdest::core
+
+namespace gitdest::core {
+namespace {
+
+// The word-at-a-time scan against a byte-at-a-time one, over every byte value (the high
+// ones of UTF-8 and the bytes next to the bad ones too) at every offset of a word.
+RC_GTEST_PROP(PathBytesProperty, FindsExactlyWhatAByteScanFinds, ()) {
+  const auto byte = rc::gen::oneOf(
+      rc::gen::arbitrary<char>(),
+      rc::gen::element('\x1f', '\x20', '\x7e', '\x7f', '\x80', '\\', '/', '.', 'a', '\xff'));
+  const std::string s = *rc::gen::container<std::string>(
+      rc::gen::weightedOneOf<char>({{8, rc::gen::element('a', 'z', '0', '-', '.')}, {1, byte}}));
+  const bool slash = *rc::gen::arbitrary<bool>();
+  bool expected = false;
+  for (const char c : s) expected |= IsControlOrBackslash(c) || (slash && c == '/');
+  RC_CLASSIFY(expected);
+  RC_ASSERT(HasControlOrSeparator(s, slash) == expected);
 }
 
 }  // namespace
