@@ -150,6 +150,13 @@ DestinationRecord& Controller::RecordOf(const ObjectKey& key) const {
   return *rec;
 }
 
+DestinationRecord& Controller::RecordAt(uint32_t slot, const ObjectKey& key) const {
+  DestinationRecord* rec = destination_slots_.Get(slot);
+  // A record's requests are forgotten with it, so the slot its request names holds it.
+  GITDEST_ASSERT(rec != nullptr && rec->destination.key == key);
+  return *rec;
+}
+
 void Controller::ReconcileSoon(const ObjectKey& key, absl::Time now) {
   if (DestinationRecord* rec = FindRecord(key)) ReconcileSoon(*rec, now);
 }
@@ -400,8 +407,9 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
 
 void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
   const RequestOwner owner = DestinationOwner(in.destination);
-  if (!requests_.Answer(in.request, RequestKind::kList, &owner)) return;  // late, or given up on
-  DestinationRecord& rec = RecordOf(in.destination);  // its requests are forgotten with it
+  const std::optional<Request> answered = requests_.Answer(in.request, RequestKind::kList, &owner);
+  if (!answered) return;  // late, or given up on
+  DestinationRecord& rec = RecordAt(answered->owner_slot, in.destination);
   std::set<std::string> queued = rec.resync.Answered();
   if (!in.objects.ok() || !in.files.ok()) {
     timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.resync_retry_delay);
@@ -484,7 +492,7 @@ void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
   }
   if (std::optional<PushStart> start = worker.MaybeStartPush(now, ids_)) {
     if (auto* push = std::get_if<PushBatch>(&*start)) {
-      requests_.Sent(push->request, RequestKind::kPush, worker.key(), now);
+      requests_.Sent(push->request, RequestKind::kPush, worker.key(), now, worker.slot());
       Emit(std::move(*push));
     } else {
       AskRead(worker, now);  // the tip, which the batch must be built on
@@ -536,7 +544,7 @@ void Controller::AskRead(BranchWorker& worker, absl::Time now) {
 
 void Controller::SendRead(BranchWorker& worker, absl::Time now) {
   FetchMetadata read = worker.SendRead(now, ids_);
-  requests_.Sent(read.request, RequestKind::kMetadataRead, worker.key(), now);
+  requests_.Sent(read.request, RequestKind::kMetadataRead, worker.key(), now, worker.slot());
   Emit(std::move(read));
   ScheduleWorker(worker, now);  // the read's deadline
 }
@@ -554,8 +562,9 @@ void Controller::SendWaitingReads(absl::Time now) {
 BranchWorker* Controller::TakeRequest(RequestId request, RequestKind kind) {
   std::optional<Request> answered = requests_.Answer(request, kind);
   if (!answered) return nullptr;  // from an earlier incarnation or term, or duplicated
-  BranchWorker* worker = workers_.Find(std::get<WorkerKey>(answered->owner));
-  GITDEST_ASSERT(worker != nullptr);  // a retired worker's requests are forgotten
+  BranchWorker* worker = workers_.AtSlot(answered->owner_slot);
+  // A retired worker's requests are forgotten, so its slot still holds it.
+  GITDEST_ASSERT(worker != nullptr && worker->key() == std::get<WorkerKey>(answered->owner));
   return worker;
 }
 
@@ -596,8 +605,10 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
   if (in.target.kind != ResourceKind::kGitDestination) return OnOwnedStatusWritten(in, now);
   // Not the write in flight (a late answer to one given up on, or of another term): ignored.
-  if (!requests_.Answer(in.request, RequestKind::kStatusWrite, &in.target)) return;
-  DestinationRecord& rec = RecordOf(in.target.key);  // its requests are forgotten with it
+  const std::optional<Request> answered =
+      requests_.Answer(in.request, RequestKind::kStatusWrite, &in.target);
+  if (!answered) return;
+  DestinationRecord& rec = RecordAt(answered->owner_slot, in.target.key);
   switch (rec.status_write.OnWritten(in.resource_version, rec.destination.resource_version)) {
     case WriteAnswer::kFailed:
       // Unknown now: write again after a pause. On a conflict (409) the watch brings the

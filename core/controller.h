@@ -353,6 +353,9 @@ class Controller {
   // The record of `key` (a hash lookup), or nullptr; RecordOf when it must exist.
   DestinationRecord* FindRecord(const ObjectKey& key) const;
   DestinationRecord& RecordOf(const ObjectKey& key) const;
+  // The record in `slot`, which must be that of `key`: where an answer finds the record
+  // its request names (Request::owner_slot), without a lookup.
+  DestinationRecord& RecordAt(uint32_t slot, const ObjectKey& key) const;
   void RunDueTimers(absl::Time now);
 
   absl::Status CheckAdmitted() const;
@@ -365,6 +368,7 @@ class Controller {
   absl::Status CheckListedAhead() const;
   bool StatusWriteWaits(const StatusTarget& target) const;  // false if the object is gone
   bool OwnerExists(const RequestOwner& owner) const;
+  bool SlotNamesOwner(const Request& request) const;
   bool RecordIndexHolds() const;
   bool WorkersAndDestinationsHold() const;
 

@@ -158,8 +158,13 @@ absl::Status Controller::CheckRequests() const {
   }
   absl::Status orphan;
   requests_.ForEach([&](const Request& request) {
-    if (!orphan.ok() || std::holds_alternative<WorkerKey>(request.owner)) return;  // counted above
-    if (!OwnerExists(request.owner)) {
+    if (!orphan.ok()) return;
+    if (!SlotNamesOwner(request)) {
+      orphan =
+          absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind), " ",
+                                           request.id, " names a slot its owner does not hold"));
+    } else if (!std::holds_alternative<WorkerKey>(request.owner) &&  // counted above
+               !OwnerExists(request.owner)) {
       orphan = absl::InternalError(absl::StrCat("requests: the ", RequestKindName(request.kind),
                                                 " ", request.id, " has no owner any more"));
     }
@@ -294,6 +299,18 @@ bool Controller::StatusWriteWaits(const StatusTarget& target) const {
   }
   auto it = rule_statuses_.find(target.key);
   return it != rule_statuses_.end() && it->second.write.waiting();
+}
+
+// A worker's request names its slot, a GitDestination's its record's, any other none.
+bool Controller::SlotNamesOwner(const Request& request) const {
+  if (const auto* key = std::get_if<WorkerKey>(&request.owner)) {
+    const BranchWorker* worker = workers_.AtSlot(request.owner_slot);
+    return worker != nullptr && worker->key() == *key;
+  }
+  const auto& target = std::get<StatusTarget>(request.owner);
+  if (target.kind != ResourceKind::kGitDestination) return request.owner_slot == kNoSlot;
+  const DestinationRecord* rec = destination_slots_.Get(request.owner_slot);
+  return rec != nullptr && rec->destination.key == target.key;
 }
 
 bool Controller::OwnerExists(const RequestOwner& owner) const {

@@ -287,7 +287,7 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   if (!rec.status_write.NeedsWrite(rec.status, in_flight, last_now_, options_.api_timeout)) return;
   AskStatusWrite(target,
                  StatusWriteOf<DestinationStatus>{rec.status_write, rec.status,
-                                                  rec.destination.resource_version},
+                                                  rec.destination.resource_version, rec.slot},
                  in_flight, last_now_);
 }
 

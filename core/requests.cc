@@ -44,7 +44,8 @@ void Requests::Erase(ById::iterator it) {
   OfKind(kind).erase(it);
 }
 
-bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now) {
+bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now,
+                    uint32_t owner_slot) {
   // One search down the owner index: it finds the owner's request of this kind, if any,
   // and where the new one goes.
   const SlotRef<RequestOwner> probe{kind, owner};
@@ -60,8 +61,8 @@ bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Ti
   GITDEST_ASSERT(of_kind.empty() ||
                  (of_kind.rbegin()->first < id && of_kind.rbegin()->second.request.sent_at <= now));
   const size_t held = of_kind.size();
-  const auto it =
-      of_kind.emplace_hint(of_kind.end(), id, Entry{Request{id, kind, std::move(owner), now}, {}});
+  const auto it = of_kind.emplace_hint(
+      of_kind.end(), id, Entry{Request{id, kind, std::move(owner), now, owner_slot}, {}});
   GITDEST_ASSERT(of_kind.size() == held + 1);  // ids are never reused
   it->second.slot = by_owner_.insert(slot, &it->second.request);
   ++in_flight_[Index(kind)];

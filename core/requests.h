@@ -43,11 +43,19 @@ inline RequestOwner DestinationOwner(const ObjectKey& destination) {
   return StatusTarget{ResourceKind::kGitDestination, destination};
 }
 
+// No slot: a GitRepoConfig's or rule's status write, whose owner has none.
+inline constexpr uint32_t kNoSlot = UINT32_MAX;
+
 struct Request {
   RequestId id = 0;
   RequestKind kind = RequestKind::kMetadataRead;
   RequestOwner owner;
   absl::Time sent_at;
+  // The owner's slot (core/slots.h): its branch worker's, or its GitDestination record's
+  // (kNoSlot for others). The owner holds it while the request is in flight, since an
+  // owner's requests are forgotten with it: an answer finds its owner there, checking the
+  // key, instead of looking the key up. Follows from `owner`: not hashed.
+  uint32_t owner_slot = kNoSlot;
   friend bool operator==(const Request&, const Request&) = default;
 };
 
@@ -66,9 +74,11 @@ class Requests {
     return *this;
   }
 
-  // `id` was sent at `now`. An owner has at most one request of each kind in flight: one
-  // it had is given up on (forgotten; its answer will be ignored), and Sent says so.
-  bool Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now);
+  // `id` was sent at `now` by `owner`, which holds `owner_slot` (see Request). An owner has
+  // at most one request of each kind in flight: one it had is given up on (forgotten; its
+  // answer will be ignored), and Sent says so.
+  bool Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now,
+            uint32_t owner_slot = kNoSlot);
 
   // An answer of `kind` to `id` arrived: the request, which is no longer in flight. nullopt
   // when it is unknown, already answered, of another kind, or (if `owner` is given) of

@@ -31,7 +31,7 @@ void Controller::SendList(DestinationRecord& rec, absl::Time now) {
   const StatusTarget owner{ResourceKind::kGitDestination, rec.destination.key};
   const RequestId request = ids_.Next();
   // One list per destination at a time: never one that replaces another in flight.
-  const bool replaced = requests_.Sent(request, RequestKind::kList, owner, now);
+  const bool replaced = requests_.Sent(request, RequestKind::kList, owner, now, rec.slot);
   GITDEST_ASSERT(!replaced);
   rec.resync.Asked(rec.worker->QueuedWritesUnder(rec.target->base_folder));
   Emit(ResyncDestination{request, rec.destination.key, rec.worker->Ref(), rec.target->base_folder,

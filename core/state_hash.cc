@@ -286,7 +286,13 @@ struct StateFields<OwnedStatus<Status>> {
 
 // ---- Requests in flight (core/requests.h) ----------------------------------------------
 
-GITDEST_STATE_FIELDS(Request, id, kind, owner, sent_at);
+template <>
+struct StateFields<Request> {
+  static void Hash(Encoder& enc, const Request& request) {
+    const auto& [id, kind, owner, sent_at, owner_slot] = request;
+    enc(id, kind, owner, sent_at);  // owner_slot follows from owner (the slots are hashed)
+  }
+};
 template <>
 struct StateFields<Requests> {
   static void Hash(Encoder& enc, const Requests& requests) {

@@ -84,12 +84,14 @@ class StatusWrite {
 };
 
 // One object's status write, its status as computed last, and the resourceVersion a write
-// is conditional on: the parts the controller's line of writes works on.
+// is conditional on: the parts the controller's line of writes works on; and the slot of
+// its object's record (kNoSlot if none), which its request names (see Request).
 template <class Status>
 struct StatusWriteOf {
   StatusWrite<Status>& write;
   const Status& status;
   const std::string& resource_version;
+  uint32_t owner_slot = kNoSlot;
 };
 
 }  // namespace gitdest::core

@@ -20,7 +20,7 @@ decltype(auto) Controller::WithStatusWrite(const StatusTarget& target, Fn&& fn) 
     case ResourceKind::kGitDestination: {
       DestinationRecord& rec = RecordOf(target.key);
       return fn(StatusWriteOf<DestinationStatus>{rec.status_write, rec.status,
-                                                 rec.destination.resource_version});
+                                                 rec.destination.resource_version, rec.slot});
     }
     case ResourceKind::kGitRepoConfig: {
       OwnedStatus<RepoConfigStatus>& owned = config_statuses_.at(target.key);
@@ -58,7 +58,8 @@ void Controller::SendStatusWrite(const StatusTarget& target, StatusWriteOf<Statu
                                  absl::Time now) {
   const RequestId request = ids_.Next();
   // One write per object at a time: never one that replaces another in flight.
-  const bool replaced = requests_.Sent(request, RequestKind::kStatusWrite, target, now);
+  const bool replaced =
+      requests_.Sent(request, RequestKind::kStatusWrite, target, now, of.owner_slot);
   GITDEST_ASSERT(!replaced);
   of.write.Start(of.status);
   Emit(WriteStatus{request, target, of.resource_version, of.status});

@@ -221,7 +221,8 @@ class ControllerRequestsTest : public ::testing::Test {
   Harness h;
 };
 
-// Every effect that has an answer is a request: its id, kind, owner and send time.
+// Every effect that has an answer is a request: its id, kind, owner, send time and the
+// owner's slot (the first worker's and the first record's: 0).
 TEST_F(ControllerRequestsTest, EveryEffectWithAnAnswerIsRegistered) {
   const core::FetchMetadata read = HeldEffect<core::FetchMetadata>();
   const core::ResyncDestination list = HeldEffect<core::ResyncDestination>();
@@ -229,11 +230,12 @@ TEST_F(ControllerRequestsTest, EveryEffectWithAnAnswerIsRegistered) {
   EXPECT_EQ(
       *requests.InFlight(RequestKind::kMetadataRead, core::WorkerKey{{"team", "repo"}, "main"}),
       (core::Request{read.request, RequestKind::kMetadataRead,
-                     core::WorkerKey{{"team", "repo"}, "main"}, h.now()}));
+                     core::WorkerKey{{"team", "repo"}, "main"}, h.now(), /*owner_slot=*/0}));
   const core::Request* listed =
       requests.InFlight(RequestKind::kList, core::DestinationOwner({"team", "a"}));
   ASSERT_NE(listed, nullptr);
   EXPECT_EQ(listed->id, list.request);
+  EXPECT_EQ(listed->owner_slot, 0u);
   h.Settle();
   EXPECT_EQ(h.controller().requests().size(), 0u) << "every answer arrived";
 }
