@@ -2,6 +2,7 @@
 
 #include <git2.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/git/deadline_stream.h"
@@ -10,8 +11,23 @@
 namespace gitdest::git {
 namespace {
 
+// Whether `message` holds the HTTP status `code` as a number of its own: "401" in
+// "unexpected http status code: 401", not inside an object id such as 40116def….
+bool HasHttpStatus(absl::string_view message, absl::string_view code) {
+  const auto is_word = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); };
+  for (size_t at = message.find(code); at != absl::string_view::npos;
+       at = message.find(code, at + 1)) {
+    const size_t end = at + code.size();
+    if ((at == 0 || !is_word(message[at - 1])) &&
+        (end == message.size() || !is_word(message[end]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool LooksLikeNotFound(absl::string_view message) {
-  return absl::StrContains(message, "404") || absl::StrContains(message, "not found") ||
+  return HasHttpStatus(message, "404") || absl::StrContains(message, "not found") ||
          absl::StrContains(message, "does not appear to be a git repository") ||
          absl::StrContains(message, "could not find repository") ||
          absl::StrContains(message, "failed to resolve path");
@@ -19,11 +35,11 @@ bool LooksLikeNotFound(absl::string_view message) {
 
 absl::StatusCode CodeOf(int rc, int klass, absl::string_view message) {
   if (NetworkDeadlineExpired()) return absl::StatusCode::kDeadlineExceeded;
-  if (rc == GIT_EAUTH || absl::StrContains(message, "401") ||
+  if (rc == GIT_EAUTH || HasHttpStatus(message, "401") ||
       absl::StrContains(message, "authentication")) {
     return absl::StatusCode::kUnauthenticated;
   }
-  if (absl::StrContains(message, "403")) return absl::StatusCode::kPermissionDenied;
+  if (HasHttpStatus(message, "403")) return absl::StatusCode::kPermissionDenied;
   if (rc == GIT_ECERTIFICATE) return absl::StatusCode::kUnavailable;
   switch (klass) {
     case GIT_ERROR_NET:

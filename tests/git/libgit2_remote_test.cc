@@ -1,6 +1,7 @@
 // The libgit2 adapter's own cases beyond the contract: deadlines against servers that
 // never answer, refused paths, author identities, large and non-ASCII files, and two
 // writers racing on one branch.
+#include <git2.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include "adapters/git/git_status.h"
 #include "adapters/git/libgit2_remote.h"
 #include "adapters/git/pack_compaction.h"
+#include "adapters/git/runtime.h"
 #include "tests/git/git_world.h"
 
 namespace gitdest::testing {
@@ -140,6 +142,31 @@ TEST(RedactTest, LibgitMessagesLoseTheirCredentials) {
   EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
   EXPECT_EQ(message.find("pw@"), std::string::npos) << message;
   EXPECT_NE(message.find("https://bob@h/r.git"), std::string::npos) << message;
+}
+
+// An HTTP status is read as a number of its own: an object id that holds "401" or "403"
+// (one in about a hundred do) is no refusal of credentials, and a cache that names a lost
+// object is rebuilt, not reported as bad credentials.
+TEST(GitStatusTest, AnObjectIdHoldingAnHttpStatusIsNoAuthError) {
+  git::EnsureLibgit2();
+  const auto status_of = [](int klass, const char* message) {
+    git_error_set_str(klass, message);
+    return git::FromLibgit2(-1, "fetching refs/heads/main").code();
+  };
+  EXPECT_EQ(status_of(GIT_ERROR_ODB,
+                      "object not found - no match for id "
+                      "(40116defe11b7142127ef5cafb7e1ab15abfdf48)"),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(status_of(GIT_ERROR_ODB, "object not found - no match for id (c403aa)"),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(status_of(GIT_ERROR_HTTP, "unexpected http status code: 401"),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(status_of(GIT_ERROR_HTTP, "unexpected http status code: 403"),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(status_of(GIT_ERROR_HTTP, "unexpected http status code: 404"),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(status_of(GIT_ERROR_HTTP, "request to 10.0.4.401x failed"),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST(AuthorTest, EveryUserGetsAValidDistinctEmail) {
