@@ -76,8 +76,9 @@ absl::Status CheckSegment(absl::string_view field, absl::string_view value,
   if (HasControlOrSeparator(value, /*slash=*/true)) {  // which, and where, found byte by byte
     for (const char c : value) {
       if (c == '/' || c == '\\') return IdError(field, value, "contains a path separator");
-      if (IsControlOrBackslash(c))
+      if (IsControlOrBackslash(c)) {
         return IdError(field, value, "contains NUL or a control character");
+      }
     }
   }
   if (absl::EqualsIgnoreCase(value, ".git")) {
