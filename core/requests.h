@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "core/state_fields.h"
@@ -70,7 +70,6 @@ class Requests {
   Requests& operator=(Requests&& other) noexcept {
     by_id_ = std::exchange(other.by_id_, {});
     by_owner_ = std::exchange(other.by_owner_, {});
-    in_flight_ = std::exchange(other.in_flight_, {});
     return *this;
   }
 
@@ -89,7 +88,7 @@ class Requests {
     ById& of_kind = OfKind(kind);
     auto it = of_kind.find(id);
     if (it == of_kind.end()) return std::nullopt;
-    if (owner != nullptr && !IsOwner(it->second.request.owner, *owner)) return std::nullopt;
+    if (owner != nullptr && !IsOwner(it->second.owner, *owner)) return std::nullopt;
     return Take(it);
   }
 
@@ -97,7 +96,7 @@ class Requests {
   // nullptr. Looked up without copying the owner's key.
   template <class Owner>
   const Request* InFlight(RequestKind kind, const Owner& owner) const {
-    auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
+    auto slot = FindSlot(SlotRef<Owner>{kind, owner});
     return slot == by_owner_.end() ? nullptr : *slot;
   }
   // The same, only if it has been in flight for `timeout` or longer at `now`.
@@ -110,7 +109,7 @@ class Requests {
   // Whether any request of `kind` is in flight.
   bool AnyInFlight(RequestKind kind) const { return CountInFlight(kind) > 0; }
   // How many requests of `kind` are in flight.
-  size_t CountInFlight(RequestKind kind) const { return in_flight_[Index(kind)]; }
+  size_t CountInFlight(RequestKind kind) const { return OfKind(kind).size(); }
   // The request of `kind` sent first of those in flight, or nullptr: ids grow with time,
   // so it is the one with the least id.
   const Request* FirstSent(RequestKind kind) const;
@@ -119,7 +118,8 @@ class Requests {
   template <class Fn>
   void ForEachInFlight(RequestKind kind, Fn&& fn) const {
     const WorkerKey least;  // the least owner of any kind
-    for (auto it = by_owner_.lower_bound(SlotRef<WorkerKey>{kind, least});
+    for (auto it = std::lower_bound(by_owner_.begin(), by_owner_.end(),
+                                    SlotRef<WorkerKey>{kind, least}, SlotLess{});
          it != by_owner_.end() && (*it)->kind == kind; ++it) {
       fn(**it);
     }
@@ -128,7 +128,7 @@ class Requests {
   // Gives up on the owner's request of `kind` (its answer will be ignored), if any.
   template <class Owner>
   void Forget(RequestKind kind, const Owner& owner) {
-    auto slot = by_owner_.find(SlotRef<Owner>{kind, owner});
+    auto slot = FindSlot(SlotRef<Owner>{kind, owner});
     if (slot != by_owner_.end()) Erase(OfKind(kind).find((*slot)->id));
   }
   // Gives up on every request of the owner: it is gone.
@@ -144,16 +144,11 @@ class Requests {
   template <class Fn>
   void ForEach(Fn&& fn) const {
     for (const ById& of_kind : by_id_) {
-      for (const auto& [id, entry] : of_kind) fn(entry.request);
+      for (const auto& [id, request] : of_kind) fn(request);
     }
   }
   // The same requests in flight (the owner index follows from them).
-  friend bool operator==(const Requests& a, const Requests& b) {
-    return std::ranges::equal(a.by_id_, b.by_id_, [](const ById& x, const ById& y) {
-      return std::ranges::equal(
-          x, y, [](const auto& p, const auto& q) { return p.second.request == q.second.request; });
-    });
-  }
+  friend bool operator==(const Requests& a, const Requests& b) { return a.by_id_ == b.by_id_; }
 
  private:
   template <class T>
@@ -195,20 +190,24 @@ class Requests {
       return b.index() != kIndex ? kIndex < b.index() : a < std::get<kIndex>(b);
     }
   };
-  // The requests by (kind, owner), at most one each: pointers into by_id_'s nodes, so
-  // that an owner's key is held once.
-  using OwnerIndex = std::set<const Request*, SlotLess>;
-  // A request and its place in the owner index: answered, it leaves both without a search
-  // down the index (which compares owners' keys).
-  struct Entry {
-    Request request;
-    OwnerIndex::iterator slot;
-  };
-  // One kind's requests by id: its first sent is its first (ids grow with time).
-  using ById = std::map<RequestId, Entry>;
+  // The requests by (kind, owner), at most one each, sorted by SlotLess: pointers into
+  // by_id_'s nodes, so that an owner's key is held once. A sorted array, not a tree: a
+  // few requests are in flight at a time (each kind is bounded), and a binary search over
+  // them costs less than a tree's node per request.
+  using OwnerIndex = std::vector<const Request*>;
+  // One kind's requests by id: its first sent is its first (ids grow with time). Its
+  // nodes stay put: the owner index points into them.
+  using ById = std::map<RequestId, Request>;
+  // Where `probe` (a Request* or a SlotRef) is in the owner index, or end().
+  template <class Probe>
+  OwnerIndex::const_iterator FindSlot(const Probe& probe) const {
+    auto it = std::lower_bound(by_owner_.begin(), by_owner_.end(), probe, SlotLess{});
+    return it != by_owner_.end() && !SlotLess{}(probe, *it) ? it : by_owner_.end();
+  }
   ById& OfKind(RequestKind kind) { return by_id_[Index(kind)]; }
   const ById& OfKind(RequestKind kind) const { return by_id_[Index(kind)]; }
   void Reindex();
+  void Unindex(const Request& request);  // out of the owner index only
   void Erase(ById::iterator it);
   Request Take(ById::iterator it);  // erased, its request returned
   static bool IsOwner(const RequestOwner& owner, const RequestOwner& other) {
@@ -224,8 +223,6 @@ class Requests {
   static constexpr size_t kKinds = 4;
   std::array<ById, kKinds> by_id_;  // by kind
   OwnerIndex by_owner_;
-  // How many of by_owner_ are of each kind (derived from it: not hashed).
-  std::array<size_t, kKinds> in_flight_{};
 };
 
 }  // namespace gitdest::core

@@ -296,12 +296,11 @@ struct StateFields<Request> {
 template <>
 struct StateFields<Requests> {
   static void Hash(Encoder& enc, const Requests& requests) {
-    const auto& [by_id, by_owner, in_flight] = requests;
-    // Each kind's entries' requests by id (their places in by_owner are derived), then
-    // by_owner, as names; in_flight counts by_owner by kind: derived.
+    const auto& [by_id, by_owner] = requests;
+    // Each kind's requests by id, then the owner index (in its order) as names.
     for (const auto& of_kind : by_id) {
       enc(of_kind.size());
-      for (const auto& [id, entry] : of_kind) enc(id, entry.request);
+      for (const auto& [id, request] : of_kind) enc(id, request);
     }
     enc(by_owner);
   }

@@ -7,8 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tests/support/harness.h"
 
 namespace gitdest::core {
@@ -189,6 +193,54 @@ TEST(RequestsTest, FirstSentIsTheOldestInFlightOfItsKind) {
   ASSERT_TRUE(requests.Answer(3, RequestKind::kStatusWrite).has_value());
   EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite)->id, 4u);
   EXPECT_EQ(requests.FirstSent(RequestKind::kStatusWrite)->sent_at, kT0 + absl::Seconds(3));
+}
+
+// Many owners at once, more than the owner index scans by pointer (it then searches by
+// owner): sent, replaced, answered and forgotten in a scrambled order, the registry
+// agrees with a plain model after every operation, and a copy with the original.
+TEST(RequestsTest, ManyOwnersInFlightStayFoundByOwnerAndById) {
+  Requests requests;
+  std::map<std::pair<RequestKind, std::string>, RequestId> model;  // (kind, owner) → id
+  auto owner = [](int i) {
+    return StatusTarget{ResourceKind::kGitDestination, {"team", absl::StrCat("d", i % 97)}};
+  };
+  auto agrees = [&] {
+    if (requests.size() != model.size()) return false;
+    for (const auto& [slot, id] : model) {
+      const StatusTarget target{ResourceKind::kGitDestination, {"team", slot.second}};
+      const Request* in_flight = requests.InFlight(slot.first, target);
+      if (in_flight == nullptr || in_flight->id != id || !requests.Contains(id)) return false;
+    }
+    return true;
+  };
+  RequestId next = 1;
+  for (int i = 0; i < 400; ++i) {
+    const RequestKind kind = i % 3 == 0 ? RequestKind::kList : RequestKind::kStatusWrite;
+    const StatusTarget target = owner(i * 37);
+    const auto slot = std::make_pair(kind, target.key.name);
+    const int step = i % 5;
+    if (step == 4 && model.contains(slot)) {  // answered
+      ASSERT_TRUE(requests.Answer(model[slot], kind, &target).has_value()) << i;
+      model.erase(slot);
+    } else if (step == 3) {  // forgotten (if it has one)
+      requests.Forget(kind, target);
+      model.erase(slot);
+    } else {  // sent, replacing its request of that kind if any
+      const bool replaced = requests.Sent(next, kind, target, kT0 + absl::Seconds(i));
+      EXPECT_EQ(replaced, model.contains(slot)) << i;
+      model[slot] = next++;
+    }
+    ASSERT_TRUE(agrees()) << "after operation " << i << " with " << model.size() << " in flight";
+  }
+  EXPECT_GT(model.size(), 40u) << "the test must pass the scan's bound";
+  const Requests copy = requests;
+  EXPECT_EQ(copy, requests);
+  for (const auto& [slot, id] : model) {
+    const StatusTarget target{ResourceKind::kGitDestination, {"team", slot.second}};
+    ASSERT_TRUE(requests.Answer(id, slot.first, &target).has_value());
+  }
+  EXPECT_EQ(requests.size(), 0u);
+  EXPECT_EQ(copy.size(), model.size()) << "a copy keeps its own requests";
 }
 
 }  // namespace
