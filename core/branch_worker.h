@@ -131,6 +131,10 @@ class BranchWorker {
 
   const std::deque<FileChange>& pending() const { return pending_; }
   const std::optional<PushBatch>& batch() const { return batch_; }
+  // The request of the push in flight, if any (see read_request).
+  std::optional<RequestId> push_request() const {
+    return batch_ ? std::optional(batch_->request) : std::nullopt;
+  }
   // Paths under `folder` that the queued and in-flight writes create (deletes excluded).
   std::set<std::string> QueuedWritesUnder(const std::string& folder) const;
   const absl::Status& last_push_error() const { return last_push_error_; }

@@ -406,8 +406,8 @@ void Controller::Capture(const ObjectKey& destination, const ResourceId& resourc
 }
 
 void Controller::OnObjectsListed(const ObjectsListed& in, absl::Time now) {
-  const RequestOwner owner = DestinationOwner(in.destination);
-  const std::optional<Request> answered = requests_.Answer(in.request, RequestKind::kList, &owner);
+  const StatusTarget owner{ResourceKind::kGitDestination, in.destination};
+  const std::optional<Answered> answered = requests_.Answer(in.request, RequestKind::kList, &owner);
   if (!answered) return;  // late, or given up on
   DestinationRecord& rec = RecordAt(answered->owner_slot, in.destination);
   std::set<std::string> queued = rec.resync.Answered();
@@ -474,16 +474,19 @@ void Controller::DeleteOrphans(DestinationRecord& rec, const std::vector<Capture
 void Controller::ServiceWorker(BranchWorker& worker, absl::Time now) {
   // A port that never answers must not wedge a branch: past the deadline, fail the
   // request as its port would have. Its late answer then matches no request.
+  // Found by the ids the worker knows (the registry holds the same, an invariant): no key
+  // is compared on this path, which every change and answer takes.
   if (const Request* read =
-          requests_.Overdue(RequestKind::kMetadataRead, worker.key(), now, options_.read_timeout)) {
+          requests_.Overdue(RequestKind::kMetadataRead, worker.read_request().value_or(0), now,
+                            options_.read_timeout)) {
     OnMetadataFetched(MetadataFetched{read->id, absl::DeadlineExceededError(absl::StrCat(
                                                     "no answer from the remote within ",
                                                     absl::FormatDuration(options_.read_timeout)))},
                       now);
     return;  // OnMetadataFetched serviced the worker again
   }
-  if (const Request* push =
-          requests_.Overdue(RequestKind::kPush, worker.key(), now, options_.push_timeout)) {
+  if (const Request* push = requests_.Overdue(RequestKind::kPush, worker.push_request().value_or(0),
+                                              now, options_.push_timeout)) {
     OnPushCompleted(PushCompleted{push->id, absl::DeadlineExceededError(absl::StrCat(
                                                 "push not answered within ",
                                                 absl::FormatDuration(options_.push_timeout)))},
@@ -560,11 +563,12 @@ void Controller::SendWaitingReads(absl::Time now) {
 }
 
 BranchWorker* Controller::TakeRequest(RequestId request, RequestKind kind) {
-  std::optional<Request> answered = requests_.Answer(request, kind);
-  if (!answered) return nullptr;  // from an earlier incarnation or term, or duplicated
+  const Request* answered = requests_.Find(request, kind);
+  if (answered == nullptr) return nullptr;  // from an earlier incarnation or term, or duplicated
   BranchWorker* worker = workers_.AtSlot(answered->owner_slot);
   // A retired worker's requests are forgotten, so its slot still holds it.
   GITDEST_ASSERT(worker != nullptr && worker->key() == std::get<WorkerKey>(answered->owner));
+  requests_.Answer(request, kind);
   return worker;
 }
 
@@ -605,7 +609,7 @@ void Controller::OnPushCompleted(const PushCompleted& in, absl::Time now) {
 void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
   if (in.target.kind != ResourceKind::kGitDestination) return OnOwnedStatusWritten(in, now);
   // Not the write in flight (a late answer to one given up on, or of another term): ignored.
-  const std::optional<Request> answered =
+  const std::optional<Answered> answered =
       requests_.Answer(in.request, RequestKind::kStatusWrite, &in.target);
   if (!answered) return;
   DestinationRecord& rec = RecordAt(answered->owner_slot, in.target.key);

@@ -49,37 +49,29 @@ void Requests::Unindex(const Request& request) {
 
 void Requests::Erase(ById::iterator it) {
   Unindex(it->second);
-  OfKind(it->second.kind).erase(it);
+  ById::node_type node = OfKind(it->second.kind).extract(it);
+  if (spares_.size() < kMaxSpares) spares_.push_back(std::move(node));
 }
 
-bool Requests::Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now,
-                    uint32_t owner_slot) {
-  // One search of the owner index: it finds the owner's request of this kind, if any,
-  // and where the new one goes.
-  const SlotRef<RequestOwner> probe{kind, owner};
-  auto slot = std::lower_bound(by_owner_.begin(), by_owner_.end(), probe, SlotLess{});
-  const bool replaces = slot != by_owner_.end() && !SlotLess{}(probe, *slot);
-  ById& of_kind = OfKind(kind);
-  if (replaces) {
-    of_kind.erase((*slot)->id);  // given up on: its answer matches nothing now
-    slot = by_owner_.erase(slot);
+Requests::ById::node_type Requests::NewNode(RequestId id) {
+  if (spares_.empty()) {
+    ById scratch;  // a node is only made by a map
+    return scratch.extract(scratch.try_emplace(id).first);
   }
-  // Ids grow, and so does time: the least id in flight is the first sent (FirstSent).
-  GITDEST_ASSERT(of_kind.empty() ||
-                 (of_kind.rbegin()->first < id && of_kind.rbegin()->second.sent_at <= now));
-  const size_t held = of_kind.size();
-  const auto it =
-      of_kind.emplace_hint(of_kind.end(), id, Request{id, kind, std::move(owner), now, owner_slot});
-  GITDEST_ASSERT(of_kind.size() == held + 1);  // ids are never reused
-  by_owner_.insert(slot, &it->second);
-  return replaces;
+  ById::node_type node = std::move(spares_.back());
+  spares_.pop_back();
+  return node;
 }
 
-Request Requests::Take(ById::iterator it) {
-  Unindex(it->second);
-  Request request = std::move(it->second);
-  OfKind(request.kind).erase(it);
-  return request;
+void Requests::Insert(ById& of_kind, ById::node_type node, OwnerIndex::const_iterator slot) {
+  const RequestId id = node.key();
+  // Ids grow, and so does time: the least id in flight is the first sent (FirstSent).
+  GITDEST_ASSERT(of_kind.empty() || (of_kind.rbegin()->first < id &&
+                                     of_kind.rbegin()->second.sent_at <= node.mapped().sent_at));
+  const size_t held = of_kind.size();
+  const auto inserted = of_kind.insert(of_kind.end(), std::move(node));
+  GITDEST_ASSERT(of_kind.size() == held + 1);  // ids are never reused
+  by_owner_.insert(slot, &inserted->second);
 }
 
 const Request* Requests::FirstSent(RequestKind kind) const {

@@ -59,10 +59,19 @@ struct Request {
   friend bool operator==(const Request&, const Request&) = default;
 };
 
+// What an answered request leaves behind: when it was sent, and its owner's slot (where the
+// caller finds the owner, see Request).
+struct Answered {
+  RequestId id = 0;
+  absl::Time sent_at;
+  uint32_t owner_slot = kNoSlot;
+};
+
 class Requests {
  public:
   Requests() = default;
   // The owner index points into by_id_: a copy is indexed anew, a move keeps the nodes.
+  // Spare nodes are not state: a copy starts without.
   Requests(const Requests& other) : by_id_(other.by_id_) { Reindex(); }
   Requests& operator=(const Requests& other);
   // A move keeps the nodes (and so the index) and leaves the source empty.
@@ -70,26 +79,39 @@ class Requests {
   Requests& operator=(Requests&& other) noexcept {
     by_id_ = std::exchange(other.by_id_, {});
     by_owner_ = std::exchange(other.by_owner_, {});
+    spares_ = std::exchange(other.spares_, {});
     return *this;
   }
 
-  // `id` was sent at `now` by `owner`, which holds `owner_slot` (see Request). An owner has
-  // at most one request of each kind in flight: one it had is given up on (forgotten; its
-  // answer will be ignored), and Sent says so.
-  bool Sent(RequestId id, RequestKind kind, RequestOwner owner, absl::Time now,
+  // `id` was sent at `now` by `owner` (a RequestOwner, a WorkerKey or a StatusTarget), which
+  // holds `owner_slot` (see Request). An owner has at most one request of each kind in
+  // flight: one it had is given up on (forgotten; its answer will be ignored), and Sent
+  // says so.
+  template <class Owner>
+  bool Sent(RequestId id, RequestKind kind, const Owner& owner, absl::Time now,
             uint32_t owner_slot = kNoSlot);
 
-  // An answer of `kind` to `id` arrived: the request, which is no longer in flight. nullopt
-  // when it is unknown, already answered, of another kind, or (if `owner` is given) of
-  // another owner — the caller ignores such an answer.
+  // The request of `kind` with `id` in flight, or nullptr (unknown, or already answered).
+  const Request* Find(RequestId id, RequestKind kind) const {
+    const ById& of_kind = OfKind(kind);
+    auto it = of_kind.find(id);
+    return it == of_kind.end() ? nullptr : &it->second;
+  }
+
+  // An answer of `kind` to `id` arrived: what the request leaves behind; it is no longer in
+  // flight. nullopt when it is unknown, already answered, of another kind, or (if `owner`
+  // is given) of another owner — the caller ignores such an answer.
   // `owner` is a RequestOwner, a WorkerKey or a StatusTarget (compared in place).
   template <class Owner = RequestOwner>
-  std::optional<Request> Answer(RequestId id, RequestKind kind, const Owner* owner = nullptr) {
+  std::optional<Answered> Answer(RequestId id, RequestKind kind, const Owner* owner = nullptr) {
     ById& of_kind = OfKind(kind);
     auto it = of_kind.find(id);
     if (it == of_kind.end()) return std::nullopt;
     if (owner != nullptr && !IsOwner(it->second.owner, *owner)) return std::nullopt;
-    return Take(it);
+    const Request& request = it->second;
+    const Answered answered{request.id, request.sent_at, request.owner_slot};
+    Erase(it);
+    return answered;
   }
 
   // The request of `kind` that `owner` (a WorkerKey or a StatusTarget) has in flight, or
@@ -104,6 +126,14 @@ class Requests {
   const Request* Overdue(RequestKind kind, const Owner& owner, absl::Time now,
                          absl::Duration timeout) const {
     const Request* request = InFlight(kind, owner);
+    return request != nullptr && now - request->sent_at >= timeout ? request : nullptr;
+  }
+  // The request `id` of `kind` if it is in flight and has been for `timeout` or longer at
+  // `now` (id 0, which no request has, for none): the same as by owner, without comparing
+  // the owner's key, for an owner that knows its request.
+  const Request* Overdue(RequestKind kind, RequestId id, absl::Time now,
+                         absl::Duration timeout) const {
+    const Request* request = Find(id, kind);
     return request != nullptr && now - request->sent_at >= timeout ? request : nullptr;
   }
   // Whether any request of `kind` is in flight.
@@ -208,8 +238,22 @@ class Requests {
   const ById& OfKind(RequestKind kind) const { return by_id_[Index(kind)]; }
   void Reindex();
   void Unindex(const Request& request);  // out of the owner index only
+  // Out of the registry; its node is kept as a spare for a later Sent (no allocation).
   void Erase(ById::iterator it);
-  Request Take(ById::iterator it);  // erased, its request returned
+  // A node for a new request: a spare one if any (its owner's strings keep their buffers).
+  ById::node_type NewNode(RequestId id);
+  // Assigns `owner` into `to`, into the buffers of the owner it held if of the same type.
+  template <class Owner>
+  static void AssignOwner(RequestOwner& to, const Owner& owner) {
+    if constexpr (std::is_same_v<Owner, RequestOwner>) {
+      to = owner;
+    } else if (Owner* same = std::get_if<Owner>(&to)) {
+      *same = owner;
+    } else {
+      to.template emplace<Owner>(owner);
+    }
+  }
+  void Insert(ById& of_kind, ById::node_type node, OwnerIndex::const_iterator slot);
   static bool IsOwner(const RequestOwner& owner, const RequestOwner& other) {
     return owner == other;
   }
@@ -223,6 +267,32 @@ class Requests {
   static constexpr size_t kKinds = 4;
   std::array<ById, kKinds> by_id_;  // by kind
   OwnerIndex by_owner_;
+  // Nodes of answered or forgotten requests, reused by the next sends: not state (not
+  // compared, copied or hashed). At most kMaxSpares.
+  static constexpr size_t kMaxSpares = 8;
+  std::vector<ById::node_type> spares_;
 };
+
+template <class Owner>
+bool Requests::Sent(RequestId id, RequestKind kind, const Owner& owner, absl::Time now,
+                    uint32_t owner_slot) {
+  // One search of the owner index: it finds the owner's request of this kind, if any,
+  // and where the new one goes.
+  const SlotRef<Owner> probe{kind, owner};
+  auto slot = std::lower_bound(by_owner_.cbegin(), by_owner_.cend(), probe, SlotLess{});
+  const bool replaces = slot != by_owner_.cend() && !SlotLess{}(probe, *slot);
+  ById& of_kind = OfKind(kind);
+  ById::node_type node = replaces ? of_kind.extract((*slot)->id) : NewNode(id);
+  if (replaces) slot = by_owner_.erase(slot);  // given up on: its answer matches nothing now
+  Request& request = node.mapped();
+  node.key() = id;
+  request.id = id;
+  request.kind = kind;
+  AssignOwner(request.owner, owner);
+  request.sent_at = now;
+  request.owner_slot = owner_slot;
+  Insert(of_kind, std::move(node), slot);
+  return replaces;
+}
 
 }  // namespace gitdest::core

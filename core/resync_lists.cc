@@ -15,10 +15,10 @@
 namespace gitdest::core {
 
 void Controller::AskList(DestinationRecord& rec, absl::Time now) {
-  const RequestOwner owner = DestinationOwner(rec.destination.key);
   // Overdue, and its deadline has not fired yet in this step: given up on now (its late
   // answer is ignored).
-  requests_.Forget(RequestKind::kList, std::get<StatusTarget>(owner));
+  requests_.Forget(RequestKind::kList,
+                   StatusTarget{ResourceKind::kGitDestination, rec.destination.key});
   if (lists_waiting_.empty() && requests_.CountInFlight(RequestKind::kList) < list_slots()) {
     return SendList(rec, now);
   }

@@ -296,8 +296,9 @@ struct StateFields<Request> {
 template <>
 struct StateFields<Requests> {
   static void Hash(Encoder& enc, const Requests& requests) {
-    const auto& [by_id, by_owner] = requests;
-    // Each kind's requests by id, then the owner index (in its order) as names.
+    const auto& [by_id, by_owner, spares] = requests;
+    // Each kind's requests by id, then the owner index (in its order) as names. Spare
+    // nodes are no request's: not state.
     for (const auto& of_kind : by_id) {
       enc(of_kind.size());
       for (const auto& [id, request] : of_kind) enc(id, request);

@@ -28,12 +28,40 @@ TEST(RequestsTest, AnAnswerIsTakenOnce) {
   const Request* in_flight = requests.InFlight(RequestKind::kMetadataRead, kWorker);
   ASSERT_NE(in_flight, nullptr);
   EXPECT_EQ(*in_flight, (Request{7, RequestKind::kMetadataRead, kWorker, kT0}));
-  const std::optional<Request> answered = requests.Answer(7, RequestKind::kMetadataRead);
+  const std::optional<Answered> answered = requests.Answer(7, RequestKind::kMetadataRead);
   ASSERT_TRUE(answered.has_value());
-  EXPECT_EQ(answered->owner, RequestOwner(kWorker));
+  EXPECT_EQ(answered->id, 7u);
+  EXPECT_EQ(answered->sent_at, kT0);
   EXPECT_FALSE(requests.Answer(7, RequestKind::kMetadataRead).has_value()) << "answered";
   EXPECT_EQ(requests.InFlight(RequestKind::kMetadataRead, kWorker), nullptr);
   EXPECT_EQ(requests.size(), 0u);
+}
+
+// An answered request's node is reused by the next send, of any kind and owner: the new
+// request holds its own id, owner, time and slot, and nothing of the one before.
+TEST(RequestsTest, AReusedNodeHoldsOnlyTheNewRequest) {
+  Requests requests;
+  const WorkerKey other_worker{{"ops", "infra"}, "release/1.0"};
+  requests.Sent(1, RequestKind::kMetadataRead, kWorker, kT0, /*owner_slot=*/3);
+  ASSERT_TRUE(requests.Answer(1, RequestKind::kMetadataRead).has_value());
+  // Another owner's type, kind and slot in the node the read left.
+  requests.Sent(2, RequestKind::kStatusWrite, kDestination, kT0 + absl::Seconds(1), 5);
+  EXPECT_EQ(requests.InFlight(RequestKind::kMetadataRead, kWorker), nullptr);
+  const Request* write = requests.InFlight(RequestKind::kStatusWrite, kDestination);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(*write,
+            (Request{2, RequestKind::kStatusWrite, kDestination, kT0 + absl::Seconds(1), 5}));
+  const std::optional<Answered> answered =
+      requests.Answer(2, RequestKind::kStatusWrite, &kDestination);
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_EQ(answered->owner_slot, 5u);
+  // The same owner type again, another key and slot.
+  requests.Sent(3, RequestKind::kPush, other_worker, kT0 + absl::Seconds(2), 7);
+  EXPECT_EQ(requests.InFlight(RequestKind::kPush, kWorker), nullptr);
+  EXPECT_EQ(*requests.InFlight(RequestKind::kPush, other_worker),
+            (Request{3, RequestKind::kPush, other_worker, kT0 + absl::Seconds(2), 7}));
+  EXPECT_EQ(requests, Requests(requests)) << "a copy holds the same requests, without spares";
+  EXPECT_EQ(requests.size(), 1u);
 }
 
 TEST(RequestsTest, UnknownAnswersAreIgnored) {
