@@ -563,12 +563,12 @@ void Controller::SendWaitingReads(absl::Time now) {
 }
 
 BranchWorker* Controller::TakeRequest(RequestId request, RequestKind kind) {
-  const Request* answered = requests_.Find(request, kind);
-  if (answered == nullptr) return nullptr;  // from an earlier incarnation or term, or duplicated
-  BranchWorker* worker = workers_.AtSlot(answered->owner_slot);
+  const Request* in_flight = requests_.Find(request, kind);
+  if (in_flight == nullptr) return nullptr;  // from an earlier incarnation or term, or duplicated
+  BranchWorker* worker = workers_.AtSlot(in_flight->owner_slot);
   // A retired worker's requests are forgotten, so its slot still holds it.
-  GITDEST_ASSERT(worker != nullptr && worker->key() == std::get<WorkerKey>(answered->owner));
-  requests_.Answer(request, kind);
+  GITDEST_ASSERT(worker != nullptr && worker->key() == std::get<WorkerKey>(in_flight->owner));
+  requests_.Answer(request, kind);  // no longer in flight (`in_flight` is gone with it)
   return worker;
 }
 
