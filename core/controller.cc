@@ -89,23 +89,28 @@ void Controller::Handle(const Input& input, absl::Time now, Output& out) {
              },
              input);
   if (!was_active && active()) MarkAllOwnedStatuses();  // a new leader writes every one anew
-  RunDueTimers(now);
-  if (active()) SendWaitingReads(now);
-  PublishOwnedStatuses(now);
-  if (active()) {
-    SendWaitingStatusWrites(now);
-    ScheduleDeadline(kStatusWriteTimer, RequestKind::kStatusWrite, status_write_deadline_of_);
-    SendWaitingLists(now);
-    ScheduleDeadline(kListTimer, RequestKind::kList, list_deadline_of_);
-  }
   // Until the cache is synced and the lease held nothing is decided, so nothing is due.
+  if (active()) {
+    RunDueTimers(now);
+    // Most steps leave every line empty and no first request changed: each is asked here,
+    // not in a call of its own.
+    if (!reads_waiting_.empty()) SendWaitingReads(now);
+    if (!statuses_due_.empty()) PublishOwnedStatuses(now);
+    if (!status_writes_waiting_.empty()) SendWaitingStatusWrites(now);
+    if (requests_.FirstSentId(RequestKind::kStatusWrite) != status_write_deadline_of_) {
+      ScheduleDeadline(kStatusWriteTimer, RequestKind::kStatusWrite, status_write_deadline_of_);
+    }
+    if (!lists_waiting_.empty()) SendWaitingLists(now);
+    if (requests_.FirstSentId(RequestKind::kList) != list_deadline_of_) {
+      ScheduleDeadline(kListTimer, RequestKind::kList, list_deadline_of_);
+    }
+  }
   out.effects.swap(effects_);  // effects_ is empty again: the buffer cleared above
   out.wake_at = active() ? timers_.NextAt() : absl::InfiniteFuture();
   GITDEST_ASSERT(out.wake_at > now);  // nothing due is left behind
 }
 
 void Controller::RunDueTimers(absl::Time now) {
-  if (!active()) return;
   for (int steps = 0;; ++steps) {
     GITDEST_ASSERT(steps < kMaxStepsPerHandle);
     std::optional<TimerId> due = timers_.PopDue(now);
@@ -620,7 +625,9 @@ void Controller::OnStatusWritten(const StatusWritten& in, absl::Time now) {
       timers_.SetNoLaterThan(DestinationTimer(rec), now + options_.status_write_retry_delay);
       return;
     case WriteAnswer::kConfirmed:
-      if (rec.status_write.written() != rec.status) PublishStatus(rec);  // it changed meanwhile
+      return;
+    case WriteAnswer::kConfirmedAskedSince:
+      PublishStatus(rec);  // written again if it changed meanwhile
       return;
   }
 }

@@ -288,7 +288,7 @@ class Controller {
   // due first sent, and its status as it is when a slot frees is sent. `target` has a
   // write due and not waiting: it is sent at once if a slot is free and none waits before
   // it, else it waits. `in_flight`, the target's write in flight if any, is overdue (the
-  // caller asked NeedsWrite): it is given up on first.
+  // caller asked StatusWrite::Ask): it is given up on first.
   // The caller passes the target's own parts (StatusWriteOf), so nothing is looked up again.
   template <class Status>
   void AskStatusWrite(const StatusTarget& target, StatusWriteOf<Status> of,

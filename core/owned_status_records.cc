@@ -139,7 +139,7 @@ void Controller::WriteOwned(const StatusTarget& target, OwnedStatus<Status>& own
   if (owned.write.waiting()) return;
   // One write in flight: the next goes out when it lands — or when it is overdue.
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
-  if (!owned.write.NeedsWrite(owned.status, in_flight, now, options_.api_timeout)) return;
+  if (!owned.write.Ask(owned.status, in_flight, now, options_.api_timeout)) return;
   AskStatusWrite(target, StatusWriteOf<Status>{owned.write, owned.status, owned.resource_version},
                  in_flight, now);
 }
@@ -154,8 +154,10 @@ void Controller::OnOwnedStatusWritten(const StatusWritten& in, absl::Time now) {
         return;
       case WriteAnswer::kConfirmed:
         Settled(in.target);
-        // It changed while the write flew.
-        if (owned.write.written() != owned.status) MarkStatusDue(in.target.kind, in.target.key);
+        return;
+      case WriteAnswer::kConfirmedAskedSince:
+        Settled(in.target);
+        MarkStatusDue(in.target.kind, in.target.key);  // written again if it changed meanwhile
         return;
     }
   };

@@ -284,7 +284,7 @@ void Controller::PublishStatus(DestinationRecord& rec) {
   // or when its answer is overdue.
   const StatusTarget target{ResourceKind::kGitDestination, rec.destination.key};
   const Request* in_flight = requests_.InFlight(RequestKind::kStatusWrite, target);
-  if (!rec.status_write.NeedsWrite(rec.status, in_flight, last_now_, options_.api_timeout)) return;
+  if (!rec.status_write.Ask(rec.status, in_flight, last_now_, options_.api_timeout)) return;
   AskStatusWrite(target,
                  StatusWriteOf<DestinationStatus>{rec.status_write, rec.status,
                                                   rec.destination.resource_version, rec.slot},

@@ -74,11 +74,6 @@ void Requests::Insert(ById& of_kind, ById::node_type node, OwnerIndex::const_ite
   by_owner_.insert(slot, &inserted->second);
 }
 
-const Request* Requests::FirstSent(RequestKind kind) const {
-  const ById& of_kind = OfKind(kind);
-  return of_kind.empty() ? nullptr : &of_kind.begin()->second;
-}
-
 void Requests::ForgetOwner(const RequestOwner& owner) {
   for (RequestKind kind : {RequestKind::kMetadataRead, RequestKind::kPush, RequestKind::kList,
                            RequestKind::kStatusWrite}) {

@@ -142,7 +142,15 @@ class Requests {
   size_t CountInFlight(RequestKind kind) const { return OfKind(kind).size(); }
   // The request of `kind` sent first of those in flight, or nullptr: ids grow with time,
   // so it is the one with the least id.
-  const Request* FirstSent(RequestKind kind) const;
+  const Request* FirstSent(RequestKind kind) const {
+    const ById& of_kind = OfKind(kind);
+    return of_kind.empty() ? nullptr : &of_kind.begin()->second;
+  }
+  // Its id, or 0 (which no request has) if none is in flight.
+  RequestId FirstSentId(RequestKind kind) const {
+    const ById& of_kind = OfKind(kind);
+    return of_kind.empty() ? 0 : of_kind.begin()->first;
+  }
   // Calls fn(request) for every request of `kind` in flight, in owner order (linear in
   // their number, as CountInFlight). `fn` must not change the registry.
   template <class Fn>

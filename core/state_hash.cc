@@ -271,8 +271,8 @@ GITDEST_STATE_FIELDS(StatusTarget, kind, key);
 template <class Status>
 struct StateFields<StatusWrite<Status>> {
   static void Hash(Encoder& enc, const StatusWrite<Status>& write) {
-    const auto& [written, waiting] = write;
-    enc(written, waiting);
+    const auto& [written, waiting, asked_in_flight] = write;
+    enc(written, waiting, asked_in_flight);
   }
 };
 

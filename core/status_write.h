@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -18,22 +19,27 @@
 
 namespace gitdest::core {
 
-// What a write's answer did: kConfirmed, the API holds it; kFailed, what the API holds is
-// unknown, so the status is written again. (An answer to anything but the write in flight
-// never gets here: the registry of requests, core/requests.h, ignores it.)
-enum class WriteAnswer { kConfirmed, kFailed };
+// What a write's answer did: kConfirmed, the API holds it; kConfirmedAskedSince, the same,
+// but a write was asked while it flew, so the status may have changed since it was sent
+// (the caller asks again: written if it differs); kFailed, what the API holds is unknown,
+// so the status is written again. (An answer to anything but the write in flight never
+// gets here: the registry of requests, core/requests.h, ignores it.)
+enum class WriteAnswer { kConfirmed, kConfirmedAskedSince, kFailed };
 
 template <class Status>
 class StatusWrite {
  public:
-  // Whether `status` must be written now: it differs from what the API holds (or will
-  // hold), and no write is in flight (`in_flight`: the registry's, core/requests.h) — or
-  // the one in flight is overdue by `timeout`, and is given up on (its late answer is
-  // ignored).
-  bool NeedsWrite(const Status& status, const Request* in_flight, absl::Time now,
-                  absl::Duration timeout) const {
-    if (in_flight != nullptr) return now - in_flight->sent_at >= timeout;
-    return written_ != status;
+  // A write of `status` is asked: whether it must be sent now. It must if it differs from
+  // what the API holds (or will hold) and no write is in flight (`in_flight`: the
+  // registry's, core/requests.h) — or if the one in flight is overdue by `timeout`, and is
+  // given up on (its late answer is ignored). Asked while a write flies, it is remembered:
+  // that write's answer says so (kConfirmedAskedSince), and only then is the status
+  // compared again, not on every answer.
+  bool Ask(const Status& status, const Request* in_flight, absl::Time now, absl::Duration timeout) {
+    if (in_flight == nullptr) return written_ != status;
+    if (now - in_flight->sent_at >= timeout) return true;
+    asked_in_flight_ = true;
+    return false;
   }
 
   // A write is due but no slot is free (ControllerOptions::max_status_writes_in_flight):
@@ -47,6 +53,7 @@ class StatusWrite {
   void Start(const Status& status) {
     written_ = status;
     waiting_ = false;
+    asked_in_flight_ = false;
   }
   // Its turn came and nothing is left to write: the status went back to what the API
   // holds while it waited.
@@ -56,12 +63,13 @@ class StatusWrite {
   // resourceVersion unless the watch already reported a newer one. Failed: written again
   // (after a pause; on a 409 against the version the watch reports meanwhile).
   WriteAnswer OnWritten(const absl::StatusOr<std::string>& answer, std::string& object_version) {
+    const bool asked = std::exchange(asked_in_flight_, false);
     if (!answer.ok()) {
       written_.reset();
       return WriteAnswer::kFailed;
     }
     if (!ResourceVersionOlder(*answer, object_version)) object_version = *answer;
-    return WriteAnswer::kConfirmed;
+    return asked ? WriteAnswer::kConfirmedAskedSince : WriteAnswer::kConfirmed;
   }
 
   // Forgets what the API holds: whatever a write in flight does, the API's status is
@@ -70,6 +78,7 @@ class StatusWrite {
   void Forget() {
     written_.reset();
     waiting_ = false;
+    asked_in_flight_ = false;
   }
 
   // What the API holds, or will hold once the write in flight lands; nullopt: unknown.
@@ -80,7 +89,8 @@ class StatusWrite {
   template <class T>
   friend struct StateFields;  // core/state_hash.cc hashes every field
   std::optional<Status> written_;
-  bool waiting_ = false;  // in the controller's line for a free slot
+  bool waiting_ = false;          // in the controller's line for a free slot
+  bool asked_in_flight_ = false;  // a write was asked while one was in flight (see Ask)
 };
 
 // One object's status write, its status as computed last, and the resourceVersion a write

@@ -222,21 +222,23 @@ RuleMatcher Compile(const ResourceRule& rule, const WatchRule& owner) {
     if (Contains(rule.operations, "DELETE")) m.operations |= OperationBit(ChangeOp::kDelete);
   }
   m.all_groups = rule.api_groups.empty() || Contains(rule.api_groups, kWildcard);
-  if (!m.all_groups) m.groups.insert(rule.api_groups.begin(), rule.api_groups.end());
+  if (!m.all_groups) {
+    for (const std::string& group : rule.api_groups) m.groups.Insert(group);
+  }
   if (rule.api_versions.empty()) {
     m.versions = RuleMatcher::Versions::kPreferred;
   } else if (Contains(rule.api_versions, kWildcard)) {
     m.versions = RuleMatcher::Versions::kAll;
   } else {
     m.versions = RuleMatcher::Versions::kListed;
-    m.version_list.insert(rule.api_versions.begin(), rule.api_versions.end());
+    for (const std::string& version : rule.api_versions) m.version_list.Insert(version);
   }
   // Explicit names are kept next to "*": an explicit "secrets" still matters.
   for (const std::string& resource : rule.resources) {
     if (resource == kWildcard) {
       m.all_resources = true;
     } else {
-      m.resources.insert(absl::AsciiStrToLower(resource));
+      m.resources.Insert(absl::AsciiStrToLower(resource));
     }
   }
   if (!owner.IsClusterRule()) {
@@ -561,6 +563,7 @@ RuleIndex::Destinations RuleIndex::DestinationsRouted(const ResourceTypeInfo& ty
   };
   scan("");  // the ClusterWatchRules
   if (!object_namespace.empty()) scan(object_namespace);
+  if (out.size() < 2) return out;  // most changes reach one destination at most
   const auto by_key = [](const ObjectKey* a, const ObjectKey* b) { return *a < *b; };
   const auto same = [](const ObjectKey* a, const ObjectKey* b) { return *a == *b; };
   std::sort(out.begin(), out.end(), by_key);

@@ -23,7 +23,7 @@ WatchRuleStatus Status(int64_t generation) {
 
 TEST(StatusWriteTest, WritesWhatTheApiIsNotKnownToHold) {
   StatusWrite<WatchRuleStatus> write;
-  EXPECT_TRUE(write.NeedsWrite(Status(1), nullptr, kT0, kTimeout));
+  EXPECT_TRUE(write.Ask(Status(1), nullptr, kT0, kTimeout));
 }
 
 TEST(StatusWriteTest, DoesNotRewriteWhatTheApiHolds) {
@@ -31,17 +31,46 @@ TEST(StatusWriteTest, DoesNotRewriteWhatTheApiHolds) {
   std::string version = "3";
   write.Start(Status(1));
   EXPECT_EQ(write.OnWritten(std::string("4"), version), WriteAnswer::kConfirmed);
-  EXPECT_FALSE(write.NeedsWrite(Status(1), nullptr, kT0 + absl::Hours(1), kTimeout));
-  EXPECT_TRUE(write.NeedsWrite(Status(2), nullptr, kT0, kTimeout));
+  EXPECT_FALSE(write.Ask(Status(1), nullptr, kT0 + absl::Hours(1), kTimeout));
+  EXPECT_TRUE(write.Ask(Status(2), nullptr, kT0, kTimeout));
 }
 
 TEST(StatusWriteTest, OneWriteInFlightUntilItIsOverdue) {
   StatusWrite<WatchRuleStatus> write;
   write.Start(Status(1));
   const Request in_flight = WriteSentAt(kT0);
-  EXPECT_FALSE(
-      write.NeedsWrite(Status(2), &in_flight, kT0 + kTimeout - absl::Seconds(1), kTimeout));
-  EXPECT_TRUE(write.NeedsWrite(Status(1), &in_flight, kT0 + kTimeout, kTimeout));  // given up on
+  EXPECT_FALSE(write.Ask(Status(2), &in_flight, kT0 + kTimeout - absl::Seconds(1), kTimeout));
+  EXPECT_TRUE(write.Ask(Status(1), &in_flight, kT0 + kTimeout, kTimeout));  // given up on
+}
+
+TEST(StatusWriteTest, AnAnswerSaysWhetherAWriteWasAskedWhileItFlew) {
+  StatusWrite<WatchRuleStatus> write;
+  std::string version = "3";
+  write.Start(Status(1));
+  const Request in_flight = WriteSentAt(kT0);
+  EXPECT_EQ(write.OnWritten(std::string("4"), version), WriteAnswer::kConfirmed);
+  write.Start(Status(2));
+  EXPECT_FALSE(write.Ask(Status(3), &in_flight, kT0 + absl::Seconds(1), kTimeout));
+  EXPECT_EQ(write.OnWritten(std::string("5"), version), WriteAnswer::kConfirmedAskedSince);
+  EXPECT_TRUE(write.Ask(Status(3), nullptr, kT0 + absl::Seconds(2), kTimeout));
+  // Answered once: the next write starts with nothing asked.
+  write.Start(Status(3));
+  EXPECT_EQ(write.OnWritten(std::string("6"), version), WriteAnswer::kConfirmed);
+}
+
+TEST(StatusWriteTest, AFailedOrForgottenWriteForgetsWhatWasAsked) {
+  StatusWrite<WatchRuleStatus> write;
+  std::string version = "3";
+  const Request in_flight = WriteSentAt(kT0);
+  write.Start(Status(1));
+  write.Ask(Status(2), &in_flight, kT0, kTimeout);
+  EXPECT_EQ(write.OnWritten(absl::AbortedError("409"), version), WriteAnswer::kFailed);
+  write.Start(Status(2));
+  EXPECT_EQ(write.OnWritten(std::string("4"), version), WriteAnswer::kConfirmed);
+  write.Start(Status(3));
+  write.Ask(Status(4), &in_flight, kT0, kTimeout);
+  write.Forget();
+  EXPECT_EQ(write, StatusWrite<WatchRuleStatus>{});
 }
 
 TEST(StatusWriteTest, StartRecordsWhatTheApiWillHold) {
@@ -75,7 +104,7 @@ TEST(StatusWriteTest, FailedWriteMakesWhatTheApiHoldsUnknown) {
   EXPECT_EQ(write.OnWritten(absl::AbortedError("409"), version), WriteAnswer::kFailed);
   EXPECT_EQ(version, "3");
   EXPECT_FALSE(write.written().has_value());
-  EXPECT_TRUE(write.NeedsWrite(Status(1), nullptr, kT0, kTimeout));  // the same status, again
+  EXPECT_TRUE(write.Ask(Status(1), nullptr, kT0, kTimeout));  // the same status, again
 }
 
 TEST(StatusWriteTest, ForgetMakesTheNextLeaderWriteAnew) {
@@ -83,7 +112,7 @@ TEST(StatusWriteTest, ForgetMakesTheNextLeaderWriteAnew) {
   write.Start(Status(1));
   write.Forget();
   EXPECT_FALSE(write.written().has_value());
-  EXPECT_TRUE(write.NeedsWrite(Status(1), nullptr, kT0, kTimeout));
+  EXPECT_TRUE(write.Ask(Status(1), nullptr, kT0, kTimeout));
 }
 
 }  // namespace
