@@ -313,6 +313,28 @@ TEST_F(ReconcileTest, StatusIsWrittenOnlyWhenItChanges) {
   EXPECT_EQ(h.cluster.status_writes(), writes + 1);
 }
 
+// One write at a time: a status that changes while its write flies is written once that
+// write lands, not left as it was sent.
+TEST_F(ReconcileTest, StatusChangedWhileItsWriteFliesIsWrittenWhenItLands) {
+  AddDestination("a", "clusters/a");
+  h.Settle();
+  core::Destination a = h.controller().destinations().at({"team", "a"}).destination;
+  a.generation = 2;
+  h.Feed(core::DestinationObserved{a});  // reconciled: a write of generation 2 flies
+  ASSERT_EQ(h.controller().requests().CountInFlight(core::RequestKind::kStatusWrite), 1u);
+  a.generation = 3;
+  h.Feed(core::DestinationObserved{a});  // reconciled again while it flies: it waits
+  ASSERT_EQ(h.controller().requests().CountInFlight(core::RequestKind::kStatusWrite), 1u);
+  ASSERT_EQ(h.DeliverStatusWrites(), 1);
+  EXPECT_EQ(h.cluster.statuses().at({"team", "a"}).observed_generation, 2);
+  ASSERT_TRUE(h.Settle());
+  EXPECT_EQ(h.cluster.statuses().at({"team", "a"}).observed_generation, 3);
+  // Nothing is asked while the second flies: its answer writes nothing more.
+  const int64_t writes = h.cluster.status_writes();
+  ASSERT_TRUE(h.Settle());
+  EXPECT_EQ(h.cluster.status_writes(), writes);
+}
+
 TEST_F(ReconcileTest, FailedStatusWriteIsRetried) {
   h.cluster.FailNextStatusWrites(1, absl::AbortedError("409 conflict"),
                                  core::ResourceKind::kGitDestination);
