@@ -58,19 +58,26 @@ TEST(StatusWriteTest, AnAnswerSaysWhetherAWriteWasAskedWhileItFlew) {
   EXPECT_EQ(write.OnWritten(std::string("6"), version), WriteAnswer::kConfirmed);
 }
 
+// What was asked while a write flew goes with its answer: a failed or forgotten write
+// leaves the same state whether or not anything was asked meanwhile.
 TEST(StatusWriteTest, AFailedOrForgottenWriteForgetsWhatWasAsked) {
-  StatusWrite<WatchRuleStatus> write;
-  std::string version = "3";
   const Request in_flight = WriteSentAt(kT0);
-  write.Start(Status(1));
-  write.Ask(Status(2), &in_flight, kT0, kTimeout);
-  EXPECT_EQ(write.OnWritten(absl::AbortedError("409"), version), WriteAnswer::kFailed);
-  write.Start(Status(2));
-  EXPECT_EQ(write.OnWritten(std::string("4"), version), WriteAnswer::kConfirmed);
-  write.Start(Status(3));
-  write.Ask(Status(4), &in_flight, kT0, kTimeout);
-  write.Forget();
-  EXPECT_EQ(write, StatusWrite<WatchRuleStatus>{});
+  for (const bool forget : {false, true}) {
+    StatusWrite<WatchRuleStatus> asked;
+    StatusWrite<WatchRuleStatus> not_asked;
+    for (auto* write : {&asked, &not_asked}) write->Start(Status(1));
+    EXPECT_FALSE(asked.Ask(Status(2), &in_flight, kT0, kTimeout));
+    EXPECT_NE(asked, not_asked);
+    for (auto* write : {&asked, &not_asked}) {
+      std::string version = "3";
+      if (forget) {
+        write->Forget();
+      } else {
+        EXPECT_EQ(write->OnWritten(absl::AbortedError("409"), version), WriteAnswer::kFailed);
+      }
+    }
+    EXPECT_EQ(asked, not_asked) << (forget ? "forgotten" : "failed");
+  }
 }
 
 TEST(StatusWriteTest, StartRecordsWhatTheApiWillHold) {
