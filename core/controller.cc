@@ -282,28 +282,13 @@ void Controller::OnObjectChanged(const ObjectChanged& in, absl::Time now) {
   ConfirmListedAhead(in);
   if (!RecordVersion(in)) return;  // a duplicate (a relist) or a late event
   // Only discovered types are watched (WatchedTypes expands rules against discovery).
-  const ResourceTypeInfo* type = DiscoveredTypeOf(in.object);
-  GITDEST_ASSERT(type != nullptr);
-  for (const ObjectKey* destination :
-       rules_.DestinationsRouted(*type, in.object.namespace_, in.op)) {
+  for (const ObjectKey* destination : rules_.DestinationsRouted(in.object, in.op)) {
     Capture(*destination, in.object, in.op, in.content, in.user, now);  // changes no rule
   }
 }
 
-const ResourceTypeInfo* Controller::DiscoveredTypeOf(const ResourceId& object) const {
-  // Looked up by the object's own fields: no key is built for every change.
-  const auto key = std::tie(object.group, object.version, object.resource);
-  const auto gvr_of = [](const ResourceTypeInfo& type) {
-    return std::tie(type.gvr.group, type.gvr.version, type.gvr.resource);
-  };
-  auto it = std::lower_bound(
-      discovered_.begin(), discovered_.end(), key,
-      [&](const ResourceTypeInfo& type, const auto& k) { return gvr_of(type) < k; });
-  return it != discovered_.end() && gvr_of(*it) == key ? &*it : nullptr;
-}
-
 ResourceTypeInfo Controller::TypeOf(const ResourceId& object) const {
-  if (const ResourceTypeInfo* discovered = DiscoveredTypeOf(object)) return *discovered;
+  if (const ResourceTypeInfo* discovered = rules_.DiscoveredType(object)) return *discovered;
   // Not (yet) discovered: its namespace tells its scope; taken as the preferred version.
   return ResourceTypeInfo{
       {object.group, object.version, object.resource}, "", !object.namespace_.empty(), true};
@@ -352,19 +337,12 @@ void Controller::OnWatchRuleDeleted(const WatchRuleDeleted& in) {
 }
 
 void Controller::OnResourceTypesDiscovered(const ResourceTypesDiscovered& in) {
-  discovered_ = in.types;
-  std::sort(discovered_.begin(), discovered_.end(),
-            [](const ResourceTypeInfo& a, const ResourceTypeInfo& b) { return a.gvr < b.gvr; });
-  discovered_.erase(std::unique(discovered_.begin(), discovered_.end(),
-                                [](const ResourceTypeInfo& a, const ResourceTypeInfo& b) {
-                                  return a.gvr == b.gvr;
-                                }),
-                    discovered_.end());
+  rules_.Discover(in.types);
   UpdateWatches();
 }
 
 void Controller::UpdateWatches() {
-  std::set<GroupVersionResource> types = rules_.WatchedTypes(discovered_);
+  std::set<GroupVersionResource> types = rules_.WatchedTypes();
   if (watched_ == types) return;
   // A type no longer watched delivers no deletes: what is known of its objects would go
   // stale and keep their files from a later resync's cleanup. Forget it; the informer
@@ -640,7 +618,6 @@ void Controller::OnRestarted(const ControllerRestarted& in) {
   repo_configs_.clear();
   resolved_repos_.clear();
   rules_ = RuleIndex(rules_.options());
-  discovered_.clear();
   watched_.reset();
   object_versions_.clear();
   listed_ahead_.clear();

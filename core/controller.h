@@ -198,9 +198,7 @@ class Controller {
   void NoteListedAhead(const CapturedObject& listed);
   void ConfirmListedAhead(const ObjectChanged& in);
   void OnWatchRelisted(const WatchRelisted& in, absl::Time now);
-  // The discovered type of an object; null if undiscovered.
-  const ResourceTypeInfo* DiscoveredTypeOf(const ResourceId& object) const;
-  // The same, or one inferred from its namespace if undiscovered.
+  // The discovered type of an object, or one inferred from its namespace if undiscovered.
   ResourceTypeInfo TypeOf(const ResourceId& object) const;
   bool Captures(const ObjectKey& destination, const ResourceId& object, ChangeOp op) const;
   // Emits EnsureWatches when the set of types to watch changed.
@@ -383,8 +381,7 @@ class Controller {
   // ResolveRepo of each, resolved once per spec for all the destinations that use it.
   // Derived from repo_configs_: not hashed.
   std::map<ObjectKey, absl::StatusOr<ResolvedRepo>> resolved_repos_;
-  RuleIndex rules_;
-  std::vector<ResourceTypeInfo> discovered_;               // sorted by gvr
+  RuleIndex rules_;                                        // and the types discovery reports
   std::optional<std::set<GroupVersionResource>> watched_;  // as last emitted
   // Looked up on every ObjectChanged: a hash map, as five string compares per level of an
   // ordered map cost more than the rest of routing a change. Never iterated in its own

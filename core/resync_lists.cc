@@ -35,8 +35,7 @@ void Controller::SendList(DestinationRecord& rec, absl::Time now) {
   GITDEST_ASSERT(!replaced);
   rec.resync.Asked(rec.worker->QueuedWritesUnder(rec.target->base_folder));
   Emit(ResyncDestination{request, rec.destination.key, rec.worker->Ref(), rec.target->base_folder,
-                         options_.api_timeout,
-                         rules_.ListSelectorsFor(rec.destination.key, discovered_)});
+                         options_.api_timeout, rules_.ListSelectorsFor(rec.destination.key)});
 }
 
 void Controller::SendWaitingLists(absl::Time now) {

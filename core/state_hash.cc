@@ -186,10 +186,10 @@ GITDEST_STATE_FIELDS(RuleIndex::Entry, rule, compiled);
 template <>
 struct StateFields<RuleIndex> {
   static void Hash(Encoder& enc, const RuleIndex& index) {
-    const auto& [options, rules, by_destination, by_namespace, held] = index;
-    // `by_namespace` points into `rules` (derived; the invariants check that it does);
-    // `held` remembers that check.
-    enc(options, rules, by_destination);
+    const auto& [options, rules, by_destination, discovered, routes, held] = index;
+    // `routes` follow from `rules` and `discovered` (derived; the invariants check that
+    // they do); `held` remembers that check.
+    enc(options, rules, by_destination, discovered);
   }
 };
 
@@ -310,15 +310,14 @@ struct StateFields<Requests> {
 #undef GITDEST_STATE_FIELDS
 
 uint64_t Controller::StateHash() const {
-  const auto& [options, ids, last_now, synced, leader, repo_configs, resolved_repos, rules,
-               discovered, watched, object_versions, listed_ahead, destinations, destination_slots,
-               records_by_key, verdicts_serials, groups, workers, requests, reads_waiting,
-               status_writes_waiting, lists_waiting, config_statuses, rule_statuses, statuses_due,
-               statuses_unsettled, timers, status_write_deadline_of, list_deadline_of, effects] =
-      *this;
+  const auto& [options, ids, last_now, synced, leader, repo_configs, resolved_repos, rules, watched,
+               object_versions, listed_ahead, destinations, destination_slots, records_by_key,
+               verdicts_serials, groups, workers, requests, reads_waiting, status_writes_waiting,
+               lists_waiting, config_statuses, rule_statuses, statuses_due, statuses_unsettled,
+               timers, status_write_deadline_of, list_deadline_of, effects] = *this;
   Encoder enc;
   enc.NameGroups(groups);
-  enc(options, ids, last_now, synced, leader, repo_configs, rules, discovered, watched);
+  enc(options, ids, last_now, synced, leader, repo_configs, rules, watched);
   // A hash map: hashed in key order, encoded as the ordered map it replaced.
   std::vector<const std::pair<const ResourceId, ObjectVersion>*> versions;
   versions.reserve(object_versions.size());

@@ -23,8 +23,6 @@ constexpr size_t kMaxQuoted = 64;
 constexpr char kWildcard[] = "*";
 constexpr uint8_t kAllOperations = 0b111;
 
-uint8_t OperationBit(ChangeOp op) { return static_cast<uint8_t>(1u << static_cast<int>(op)); }
-
 // User text inside a message: escaped, so no control character reaches a status, and
 // bounded.
 std::string Quote(absl::string_view text) {
@@ -278,23 +276,6 @@ bool VersionsCover(const RuleMatcher& a, const RuleMatcher& b) {
   return false;
 }
 
-// The discovered types some rule matches. `compiled_of` names each rule's compiled form:
-// a type is settled by the first rule that matches it, so a rule observed among thousands
-// that capture alike costs little.
-template <class Rules, class CompiledOf>
-std::set<GroupVersionResource> TypesMatchedBy(const Rules& rules, CompiledOf compiled_of,
-                                              std::span<const ResourceTypeInfo> discovered,
-                                              const CaptureOptions& options) {
-  std::set<GroupVersionResource> out;
-  for (const ResourceTypeInfo& type : discovered) {
-    const bool matched = std::any_of(rules.begin(), rules.end(), [&](const auto& rule) {
-      return compiled_of(rule).MatchesType(type, options);
-    });
-    if (matched) out.insert(type.gvr);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string GroupVersionResource::ToString() const {
@@ -415,9 +396,14 @@ std::set<GroupVersionResource> WatchedTypes(std::span<const WatchRule* const> ru
   std::vector<CompiledWatchRule> compiled;
   compiled.reserve(rules.size());
   for (const WatchRule* rule : rules) compiled.push_back(CompileWatchRule(*rule));
-  return TypesMatchedBy(
-      compiled, [](const CompiledWatchRule& c) -> const CompiledWatchRule& { return c; },
-      discovered, options);
+  std::set<GroupVersionResource> out;
+  for (const ResourceTypeInfo& type : discovered) {
+    if (std::any_of(compiled.begin(), compiled.end(),
+                    [&](const CompiledWatchRule& c) { return c.MatchesType(type, options); })) {
+      out.insert(type.gvr);
+    }
+  }
+  return out;
 }
 
 RuleVerdict Classify(const WatchRule& rule, bool destination_exists, bool destination_admitted) {
@@ -437,197 +423,6 @@ RuleVerdict Classify(const WatchRule& rule, bool destination_exists, bool destin
                          " is not ready, so nothing is written (its status says why)")};
   }
   return {true, kRuleReasonReady, absl::StrCat("writing to GitDestination ", destination)};
-}
-
-// ---- RuleIndex -------------------------------------------------------------------------
-
-RuleIndex::RuleIndex(const RuleIndex& other)
-    : options_(other.options_), rules_(other.rules_), by_destination_(other.by_destination_) {
-  IndexNamespaces();
-}
-
-RuleIndex& RuleIndex::operator=(const RuleIndex& other) {
-  if (this != &other) *this = RuleIndex(other);
-  return *this;
-}
-
-void RuleIndex::IndexNamespaces() {
-  by_namespace_.clear();
-  for (const auto& [key, entry] : rules_) {
-    if (entry.compiled.valid) by_namespace_[key.namespace_].push_back(&entry.compiled);
-  }
-}
-
-std::set<ObjectKey> RuleIndex::Upsert(WatchRule rule) {
-  if (auto it = rules_.find(rule.key); it != rules_.end() && SameCapture(it->second.rule, rule)) {
-    it->second.rule = std::move(rule);  // its compiled form and the indexes stay
-    return {};
-  }
-  held_ = false;
-  CompiledWatchRule compiled = CompileWatchRule(rule);
-  std::set<ObjectKey> grown;
-  // Compared with what the destination captured before, the replaced rule included.
-  if (compiled.valid && Widens(compiled)) grown.insert(compiled.destination);
-  const ObjectKey key = rule.key;
-  Erase(key);
-  const bool valid = compiled.valid;
-  if (valid) by_destination_[compiled.destination].insert(key);
-  const auto [it, inserted] = rules_.try_emplace(key, Entry{std::move(rule), std::move(compiled)});
-  GITDEST_ASSERT(inserted);
-  if (valid) by_namespace_[key.namespace_].push_back(&it->second.compiled);
-  return grown;
-}
-
-bool RuleIndex::Widens(const CompiledWatchRule& compiled) const {
-  const auto feeding = by_destination_.find(compiled.destination);
-  if (feeding == by_destination_.end()) return !compiled.matchers.empty();
-  for (const RuleMatcher& matcher : compiled.matchers) {
-    bool covered = false;
-    for (const ObjectKey& key : feeding->second) {
-      const CompiledWatchRule& other = rules_.at(key).compiled;
-      covered = std::any_of(other.matchers.begin(), other.matchers.end(),
-                            [&](const RuleMatcher& m) { return m.Covers(matcher, options_); });
-      if (covered) break;
-    }
-    if (!covered) return true;
-  }
-  return false;
-}
-
-bool RuleIndex::Erase(const ObjectKey& rule) {
-  held_ = false;
-  const auto it = rules_.find(rule);
-  if (it == rules_.end()) return false;
-  const CompiledWatchRule& compiled = it->second.compiled;
-  if (compiled.valid) {
-    const auto feeding = by_destination_.find(compiled.destination);
-    GITDEST_ASSERT(feeding != by_destination_.end());
-    const size_t erased = feeding->second.erase(rule);
-    GITDEST_ASSERT(erased == 1);
-    // No empty sets: an upsert followed by an erase leaves the index as it was.
-    if (feeding->second.empty()) by_destination_.erase(feeding);
-    const auto in_namespace = by_namespace_.find(rule.namespace_);
-    GITDEST_ASSERT(in_namespace != by_namespace_.end());
-    const size_t unlisted = std::erase(in_namespace->second, &compiled);
-    GITDEST_ASSERT(unlisted == 1);
-    if (in_namespace->second.empty()) by_namespace_.erase(in_namespace);
-  }
-  rules_.erase(it);
-  return true;
-}
-
-bool RuleIndex::IndexesHold() const {
-  if (held_) return true;
-  // Every valid rule is in both indexes, once, and they hold nothing else.
-  size_t valid = 0;
-  for (const auto& [key, entry] : rules_) {
-    if (!entry.compiled.valid) continue;
-    ++valid;
-    const auto feeding = by_destination_.find(entry.compiled.destination);
-    if (feeding == by_destination_.end() || !feeding->second.contains(key)) return false;
-    const auto in_namespace = by_namespace_.find(key.namespace_);
-    if (in_namespace == by_namespace_.end() ||
-        std::count(in_namespace->second.begin(), in_namespace->second.end(), &entry.compiled) !=
-            1) {
-      return false;
-    }
-  }
-  size_t fed = 0;
-  for (const auto& [destination, keys] : by_destination_) fed += keys.size();
-  size_t listed = 0;
-  for (const auto& [ns, rules] : by_namespace_) listed += rules.size();
-  held_ = fed == valid && listed == valid;
-  return held_;
-}
-
-const WatchRule* RuleIndex::Find(const ObjectKey& rule) const {
-  const auto it = rules_.find(rule);
-  return it == rules_.end() ? nullptr : &it->second.rule;
-}
-
-RuleIndex::Destinations RuleIndex::DestinationsRouted(const ResourceTypeInfo& type,
-                                                      absl::string_view object_namespace,
-                                                      ChangeOp op) const {
-  Destinations out;
-  // A WatchRule captures its own namespace only: besides the ClusterWatchRules (namespace
-  // ""), only the rules of the object's namespace can capture it. Each is one run of
-  // rules_, which is ordered by namespace first.
-  auto scan = [&](absl::string_view rule_namespace) {
-    const auto rules = by_namespace_.find(rule_namespace);
-    if (rules == by_namespace_.end()) return;
-    for (const CompiledWatchRule* compiled : rules->second) {
-      if (compiled->Captures(type, object_namespace, op, options_)) {
-        out.push_back(&compiled->destination);
-      }
-    }
-  };
-  scan("");  // the ClusterWatchRules
-  if (!object_namespace.empty()) scan(object_namespace);
-  if (out.size() < 2) return out;  // most changes reach one destination at most
-  const auto by_key = [](const ObjectKey* a, const ObjectKey* b) { return *a < *b; };
-  const auto same = [](const ObjectKey* a, const ObjectKey* b) { return *a == *b; };
-  std::sort(out.begin(), out.end(), by_key);
-  out.erase(std::unique(out.begin(), out.end(), same), out.end());
-  return out;
-}
-
-std::set<ObjectKey> RuleIndex::DestinationsCapturing(const ResourceTypeInfo& type,
-                                                     absl::string_view object_namespace,
-                                                     ChangeOp op) const {
-  std::set<ObjectKey> out;
-  for (const ObjectKey* destination : DestinationsRouted(type, object_namespace, op)) {
-    out.insert(*destination);
-  }
-  return out;
-}
-
-bool RuleIndex::Captures(const ObjectKey& destination, const ResourceTypeInfo& type,
-                         absl::string_view object_namespace, ChangeOp op) const {
-  const auto feeding = by_destination_.find(destination);
-  if (feeding == by_destination_.end()) return false;
-  for (const ObjectKey& key : feeding->second) {
-    // The buckets DestinationsCapturing scans: ClusterWatchRules, and the WatchRules of
-    // the object's own namespace.
-    if (!key.namespace_.empty() && key.namespace_ != object_namespace) continue;
-    if (rules_.at(key).compiled.Captures(type, object_namespace, op, options_)) return true;
-  }
-  return false;
-}
-
-std::set<ObjectKey> RuleIndex::RulesFeeding(const ObjectKey& destination) const {
-  const auto it = by_destination_.find(destination);
-  return it == by_destination_.end() ? std::set<ObjectKey>{} : it->second;
-}
-
-std::set<GroupVersionResource> RuleIndex::WatchedTypes(
-    std::span<const ResourceTypeInfo> discovered) const {
-  const auto compiled_of = [](const auto& entry) -> const CompiledWatchRule& {
-    return entry.second.compiled;
-  };
-  return TypesMatchedBy(rules_, compiled_of, discovered, options_);
-}
-
-std::vector<ListSelector> RuleIndex::ListSelectorsFor(
-    const ObjectKey& destination, std::span<const ResourceTypeInfo> discovered) const {
-  std::set<ListSelector> selectors;
-  auto feeding = by_destination_.find(destination);
-  if (feeding == by_destination_.end()) return {};
-  for (const ObjectKey& rule : feeding->second) {
-    for (const RuleMatcher& matcher : rules_.at(rule).compiled.matchers) {
-      for (const ResourceTypeInfo& type : discovered) {
-        if (!matcher.MatchesType(type, options_)) continue;
-        const bool one = matcher.reach == RuleMatcher::Reach::kOneNamespace;
-        selectors.insert(ListSelector{type.gvr, one ? matcher.namespace_ : ""});
-      }
-    }
-  }
-  // A list of every namespace covers a list of one namespace of the same type.
-  std::vector<ListSelector> out;
-  for (const ListSelector& s : selectors) {
-    if (!s.namespace_.empty() && selectors.contains(ListSelector{s.gvr, ""})) continue;
-    out.push_back(s);
-  }
-  return out;
 }
 
 }  // namespace gitdest::core

@@ -40,6 +40,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "core/naming/resource_path.h"
 #include "core/state_fields.h"
 #include "core/types.h"
 
@@ -251,12 +252,18 @@ struct CompiledWatchRule {
 
 CompiledWatchRule CompileWatchRule(const WatchRule& rule);
 
+// A change's operation as the bit RuleMatcher::operations holds.
+inline uint8_t OperationBit(ChangeOp op) {
+  return static_cast<uint8_t>(1u << static_cast<int>(op));
+}
+
 // Every WatchRule and ClusterWatchRule the controller knows, keyed by the rule's key,
-// for routing changes to destinations. Lookups cost O(rules); iteration is ordered.
+// compiled against the types API discovery reports, for routing changes to destinations.
+// Routing a change of a discovered type is a lookup; iteration is ordered.
 class RuleIndex {
  public:
   explicit RuleIndex(CaptureOptions options = {}) : options_(options) {}
-  // by_namespace_ points into rules_: a move keeps its nodes, a copy indexes its own.
+  // The routes point into rules_: a move keeps its nodes, a copy routes its own.
   RuleIndex(RuleIndex&&) = default;
   RuleIndex& operator=(RuleIndex&&) = default;
   RuleIndex(const RuleIndex& other);
@@ -269,16 +276,24 @@ class RuleIndex {
   std::set<ObjectKey> Upsert(WatchRule rule);
   // Removes a rule; false if it was not there. Removing only narrows.
   bool Erase(const ObjectKey& rule);
+  // What API discovery reports (types that support list and watch), replacing the last
+  // report: kept each once, sorted by gvr.
+  void Discover(std::vector<ResourceTypeInfo> types);
 
   const WatchRule* Find(const ObjectKey& rule) const;
+  // The discovered types, sorted by gvr.
+  std::span<const ResourceTypeInfo> discovered() const { return discovered_; }
+  // The discovered type of an object; nullptr if its type is not discovered.
+  const ResourceTypeInfo* DiscoveredType(const ResourceId& object) const;
   // The destinations some valid rule routes this change to.
   std::set<ObjectKey> DestinationsCapturing(const ResourceTypeInfo& type,
                                             absl::string_view object_namespace, ChangeOp op) const;
-  // The same, in key order, as keys held by the index (valid until it next changes): the
-  // path of every object change, which copies no key and builds no set.
+  // The destinations a change of `object` is routed to: DestinationsCapturing of its
+  // discovered type, in key order, as keys held by the index (valid until it next
+  // changes). The path of every object change: a lookup, which copies no key and builds
+  // no set. A change of a type not discovered is routed nowhere.
   using Destinations = absl::InlinedVector<const ObjectKey*, 4>;
-  Destinations DestinationsRouted(const ResourceTypeInfo& type, absl::string_view object_namespace,
-                                  ChangeOp op) const;
+  Destinations DestinationsRouted(const ResourceId& object, ChangeOp op) const;
   // Whether DestinationsCapturing(type, object_namespace, op) holds `destination`, from
   // the rules feeding it alone (no set built: the write path asks it per object).
   bool Captures(const ObjectKey& destination, const ResourceTypeInfo& type,
@@ -287,10 +302,9 @@ class RuleIndex {
   std::set<ObjectKey> RulesFeeding(const ObjectKey& destination) const;
   // What a resync of `destination` must list: for every discovered type a valid rule
   // feeding it captures, the namespace it reaches ("" = all). Sorted, no duplicates.
-  std::vector<ListSelector> ListSelectorsFor(const ObjectKey& destination,
-                                             std::span<const ResourceTypeInfo> discovered) const;
-  // WatchedTypes over every rule of the index.
-  std::set<GroupVersionResource> WatchedTypes(std::span<const ResourceTypeInfo> discovered) const;
+  std::vector<ListSelector> ListSelectorsFor(const ObjectKey& destination) const;
+  // The discovered types some valid rule captures (WatchedTypes over every rule).
+  std::set<GroupVersionResource> WatchedTypes() const;
 
   size_t size() const { return rules_.size(); }
   // Every rule, in key order.
@@ -299,14 +313,14 @@ class RuleIndex {
     for (const auto& [key, entry] : rules_) f(entry.rule);
   }
   const CaptureOptions& options() const { return options_; }
-  // Whether the derived indexes (by destination, by namespace) say what the rules do.
-  // Checked in full only if the rules changed since it last held: the simulator asks
-  // after every step, and rules change rarely.
+  // Whether the derived indexes (by destination, the routes) say what the rules and
+  // the discovered types do. Checked in full only if either changed since it last held:
+  // the simulator asks after every step, and rules change rarely.
   bool IndexesHold() const;
-  // The rules, not where the index keeps them.
+  // The rules and types, not where the index keeps them.
   friend bool operator==(const RuleIndex& a, const RuleIndex& b) {
     return a.options_ == b.options_ && a.rules_ == b.rules_ &&
-           a.by_destination_ == b.by_destination_;
+           a.by_destination_ == b.by_destination_ && a.discovered_ == b.discovered_;
   }
 
  private:
@@ -317,17 +331,42 @@ class RuleIndex {
     CompiledWatchRule compiled;
     friend bool operator==(const Entry&, const Entry&) = default;
   };
-  void IndexNamespaces();  // by_namespace_ from rules_
+  // A valid rule capturing some change of one discovered type: the operations its
+  // matchers of that type capture, as OperationBit's.
+  struct Route {
+    const ObjectKey* rule;         // its key in rules_
+    const ObjectKey* destination;  // DestinationOf(rule), in rules_
+    uint8_t operations = 0;
+  };
+  using Routes = absl::InlinedVector<Route, 1>;
+  // One discovered type's routes. A WatchRule captures its own namespace only, so only
+  // the ClusterWatchRules and the WatchRules of a change's namespace can capture it.
+  struct TypeRoutes {
+    Routes cluster_rules;
+    absl::flat_hash_map<std::string, Routes> by_namespace;  // WatchRules
+  };
+  using RouteTable = std::vector<TypeRoutes>;  // parallel to discovered_
+
+  // The routes of a valid rule (`key` and `compiled` held by rules_) into `table`, and out.
+  void AddRoutes(RouteTable& table, const ObjectKey& key, const CompiledWatchRule& compiled) const;
+  void RemoveRoutes(const ObjectKey& key);
+  void RouteAll();          // routes_ from rules_ and discovered_
+  bool RoutesHold() const;  // whether routes_ is what RouteAll would build
+  // The position of a type in discovered_ (and routes_); discovered_.size() if absent.
+  size_t DiscoveredAt(const std::string& group, const std::string& version,
+                      const std::string& resource) const;
+  // What DestinationsRouted returns, from the routes of discovered_[type].
+  Destinations Routed(size_t type, absl::string_view object_namespace, ChangeOp op) const;
   // Whether `compiled` captures something the rules now feeding its destination do not.
   bool Widens(const CompiledWatchRule& compiled) const;
 
   CaptureOptions options_;
   std::map<ObjectKey, Entry> rules_;
   std::map<ObjectKey, std::set<ObjectKey>> by_destination_;  // valid rules only
-  // The valid rules of each namespace ("": the ClusterWatchRules), so that routing a
-  // change finds them without a search of rules_. Derived: not hashed; IndexesHold.
-  absl::flat_hash_map<std::string, std::vector<const CompiledWatchRule*>> by_namespace_;
-  mutable bool held_ = false;  // IndexesHold found them true, and no rule changed since
+  std::vector<ResourceTypeInfo> discovered_;                 // sorted by gvr
+  // Derived: not hashed; IndexesHold.
+  RouteTable routes_;
+  mutable bool held_ = false;  // IndexesHold found them true, and nothing changed since
 };
 
 }  // namespace gitdest::core

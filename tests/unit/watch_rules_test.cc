@@ -521,25 +521,64 @@ WatchRule Named(WatchRule rule, std::string name) {
   return rule;
 }
 
+// Every case routes alike whether the types are discovered (routed by lookup) or not
+// (matched rule by rule), and whether discovery came before the rules or after.
+enum class Discovered { kNever, kBefore, kAfter };
+const Discovered kDiscoveries[] = {Discovered::kNever, Discovered::kBefore, Discovered::kAfter};
+
 TEST(RuleIndexTest, RoutesAChangeToEveryCapturingDestination) {
+  for (Discovered discovered : kDiscoveries) {
+    SCOPED_TRACE(static_cast<int>(discovered));
+    RuleIndex index;
+    if (discovered == Discovered::kBefore) index.Discover(Discovery());
+    index.Upsert(Named(Namespaced("a", {Rule({"configmaps"})}, "d1"), "r1"));
+    index.Upsert(Named(Namespaced("a", {Rule({"*"})}, "d2"), "r2"));
+    index.Upsert(Named(Namespaced("b", {Rule({"configmaps"})}, "d1"), "r3"));
+    index.Upsert(Cluster({Rule({"configmaps"}, {}, {}, {}, "Namespaced")}, {"infra", "d"}));
+    index.Upsert(
+        Named(Namespaced("b", {Rule({"deployments"}, {"apps"}, {}, {"DELETE"})}, "d3"), "r4"));
+    if (discovered == Discovered::kAfter) index.Discover(Discovery());
+    EXPECT_TRUE(index.IndexesHold());
+    EXPECT_EQ(index.DestinationsCapturing(kConfigMaps, "a", ChangeOp::kUpdate),
+              (std::set<ObjectKey>{{"a", "d1"}, {"a", "d2"}, {"infra", "d"}}));
+    EXPECT_EQ(index.DestinationsCapturing(kConfigMaps, "b", ChangeOp::kUpdate),
+              (std::set<ObjectKey>{{"b", "d1"}, {"infra", "d"}}));
+    EXPECT_EQ(index.DestinationsCapturing(kDeployments, "a", ChangeOp::kUpdate),
+              (std::set<ObjectKey>{{"a", "d2"}}));
+    EXPECT_TRUE(index.DestinationsCapturing(kDeployments, "b", ChangeOp::kUpdate).empty());
+    EXPECT_EQ(index.DestinationsCapturing(kDeployments, "b", ChangeOp::kDelete),
+              (std::set<ObjectKey>{{"b", "d3"}}));
+    EXPECT_TRUE(index.DestinationsCapturing(kSecrets, "a", ChangeOp::kUpdate).empty());
+    EXPECT_TRUE(index.DestinationsCapturing(kConfigMaps, "", ChangeOp::kUpdate).empty());
+  }
+}
+
+TEST(RuleIndexTest, DiscoveryDecidesTheWatchedTypes) {
   RuleIndex index;
-  index.Upsert(Named(Namespaced("a", {Rule({"configmaps"})}, "d1"), "r1"));
-  index.Upsert(Named(Namespaced("a", {Rule({"*"})}, "d2"), "r2"));
-  index.Upsert(Named(Namespaced("b", {Rule({"configmaps"})}, "d1"), "r3"));
-  index.Upsert(Cluster({Rule({"configmaps"}, {}, {}, {}, "Namespaced")}, {"infra", "d"}));
+  index.Upsert(
+      Named(Namespaced("a", {Rule({"configmaps", "widgets"}, {"", "example.com"})}, "d"), "r1"));
+  EXPECT_TRUE(index.WatchedTypes().empty());  // nothing discovered: nothing to watch
+  index.Discover({kDeployments, kConfigMaps, kWidgetsV2, kWidgetsV1, kConfigMaps});
+  EXPECT_EQ(std::vector<ResourceTypeInfo>(index.discovered().begin(), index.discovered().end()),
+            (std::vector<ResourceTypeInfo>{kConfigMaps, kDeployments, kWidgetsV1, kWidgetsV2}));
+  EXPECT_EQ(index.WatchedTypes(),
+            (std::set<GroupVersionResource>{kConfigMaps.gvr, kWidgetsV2.gvr}));
+  index.Discover({kDeployments});  // configmaps and widgets are no longer served
+  EXPECT_TRUE(index.WatchedTypes().empty());
+  EXPECT_TRUE(index.IndexesHold());
+  // A type no longer discovered is still matched, rule by rule, when asked.
   EXPECT_EQ(index.DestinationsCapturing(kConfigMaps, "a", ChangeOp::kUpdate),
-            (std::set<ObjectKey>{{"a", "d1"}, {"a", "d2"}, {"infra", "d"}}));
-  EXPECT_EQ(index.DestinationsCapturing(kConfigMaps, "b", ChangeOp::kUpdate),
-            (std::set<ObjectKey>{{"b", "d1"}, {"infra", "d"}}));
-  EXPECT_EQ(index.DestinationsCapturing(kDeployments, "a", ChangeOp::kUpdate),
-            (std::set<ObjectKey>{{"a", "d2"}}));
-  EXPECT_TRUE(index.DestinationsCapturing(kSecrets, "a", ChangeOp::kUpdate).empty());
+            (std::set<ObjectKey>{{"a", "d"}}));
+  EXPECT_EQ(index.DiscoveredType(ResourceId{"", "v1", "configmaps", "a", "x"}), nullptr);
+  ASSERT_NE(index.DiscoveredType(ResourceId{"apps", "v1", "deployments", "a", "x"}), nullptr);
+  EXPECT_EQ(*index.DiscoveredType(ResourceId{"apps", "v1", "deployments", "a", "x"}), kDeployments);
 }
 
 TEST(RuleIndexTest, ACopyRoutesByItsOwnIndex) {
   RuleIndex copy;
   {
     RuleIndex index;
+    index.Discover(Discovery());
     index.Upsert(Named(Namespaced("a", {Rule({"configmaps"})}, "d1"), "r1"));
     index.Upsert(Cluster({Rule({"configmaps"}, {}, {}, {}, "Namespaced")}, {"infra", "d"}));
     copy = index;
@@ -715,10 +754,26 @@ rc::Gen<WatchRule> GenRule() {
   });
 }
 
-RuleIndex IndexOf(const std::vector<WatchRule>& rules, CaptureOptions options) {
+// The rules upserted in order, and `discovered` reported before, between or after them.
+RuleIndex IndexOf(const std::vector<WatchRule>& rules, CaptureOptions options,
+                  const std::vector<ResourceTypeInfo>& discovered) {
   RuleIndex index(options);
-  for (const WatchRule& r : rules) index.Upsert(r);
+  const size_t discovered_at = *rc::gen::inRange<size_t>(0, rules.size() + 1);
+  for (size_t i = 0; i <= rules.size(); ++i) {
+    if (i == discovered_at) index.Discover(discovered);
+    if (i < rules.size()) index.Upsert(rules[i]);
+  }
   return index;
+}
+
+// The same with some of Discovery() discovered: changes of those types are routed by
+// lookup, the others' matched rule by rule.
+RuleIndex IndexOf(const std::vector<WatchRule>& rules, CaptureOptions options) {
+  std::vector<ResourceTypeInfo> discovered;
+  for (const ResourceTypeInfo& type : Discovery()) {
+    if (*rc::gen::arbitrary<bool>()) discovered.push_back(type);
+  }
+  return IndexOf(rules, options, discovered);
 }
 
 // For each destination, the indices into Changes() routed to it.
@@ -819,6 +874,27 @@ RC_GTEST_PROP(WatchRuleProperties, IndexAgreesWithRuleCaptures, (bool allow_secr
       if (RuleCaptures(r, c.type, c.namespace_, c.op, options)) expected.insert(DestinationOf(r));
     }
     RC_ASSERT(index.DestinationsCapturing(c.type, c.namespace_, c.op) == expected);
+    // An object change is routed by its type if it is discovered, and nowhere otherwise;
+    // in key order, each destination once.
+    const ResourceId object{c.type.gvr.group, c.type.gvr.version, c.type.gvr.resource, c.namespace_,
+                            "x"};
+    std::vector<ObjectKey> routed;
+    for (const ObjectKey* d : index.DestinationsRouted(object, c.op)) routed.push_back(*d);
+    RC_ASSERT(std::adjacent_find(routed.begin(), routed.end(), std::greater_equal<>()) ==
+              routed.end());
+    const bool discovered = index.DiscoveredType(object) != nullptr;
+    RC_ASSERT(std::set<ObjectKey>(routed.begin(), routed.end()) ==
+              (discovered ? expected : std::set<ObjectKey>{}));
+    // A type asked as it was not discovered (another preferred version) is matched as asked.
+    ResourceTypeInfo respelled = c.type;
+    respelled.preferred = !respelled.preferred;
+    std::set<ObjectKey> expected_respelled;
+    for (const auto& [key, r] : stored) {
+      if (RuleCaptures(r, respelled, c.namespace_, c.op, options)) {
+        expected_respelled.insert(DestinationOf(r));
+      }
+    }
+    RC_ASSERT(index.DestinationsCapturing(respelled, c.namespace_, c.op) == expected_respelled);
     for (const auto& [key, r] : stored) {
       const ObjectKey destination = DestinationOf(r);
       RC_ASSERT(index.Captures(destination, c.type, c.namespace_, c.op) ==
@@ -905,8 +981,12 @@ RC_GTEST_PROP(WatchRuleProperties, WatchedTypesIgnoresInputOrder, (bool allow_se
   for (const WatchRule& r : rules) by_key.insert_or_assign(r.key, r);
   std::vector<WatchRule> distinct;
   for (const auto& [key, r] : by_key) distinct.push_back(r);
-  RC_ASSERT(IndexOf(Shuffled(distinct), options).WatchedTypes(Shuffled(discovered)) ==
-            IndexOf(distinct, options).WatchedTypes(discovered));
+  RC_ASSERT(IndexOf(Shuffled(distinct), options, Shuffled(discovered)).WatchedTypes() ==
+            IndexOf(distinct, options, discovered).WatchedTypes());
+  std::vector<const WatchRule*> last;
+  for (const WatchRule& r : distinct) last.push_back(&r);
+  RC_ASSERT(IndexOf(distinct, options, discovered).WatchedTypes() ==
+            WatchedTypes(last, discovered, options));
 }
 
 RC_GTEST_PROP(WatchRuleProperties, WatchedTypesAreTheTypesSomeChangeIsCapturedOf,
