@@ -247,9 +247,17 @@ struct StateFields<WorkerManager> {
 
 // ---- The controller's records (core/controller.h) --------------------------------------
 
-GITDEST_STATE_FIELDS(DestinationRecord, destination, slot, requeue_interval, target, worker_key,
-                     group, spec_error, target_stale, lost_to, verdict_serial, worker, status,
-                     status_write, awaiting_metadata, resync);
+// Laid out hot fields first (core/controller.h); encoded in the order of their meaning.
+template <>
+struct StateFields<DestinationRecord> {
+  static void Hash(Encoder& enc, const DestinationRecord& rec) {
+    const auto& [slot, target_stale, awaiting_metadata, requeue_interval, group, worker,
+                 verdict_serial, lost_to, status, status_write, resync, target, destination,
+                 worker_key, spec_error] = rec;
+    enc(destination, slot, requeue_interval, target, worker_key, group, spec_error, target_stale,
+        lost_to, verdict_serial, worker, status, status_write, awaiting_metadata, resync);
+  }
+};
 GITDEST_STATE_FIELDS(Resync, needed_, queued_, waiting_);
 GITDEST_STATE_FIELDS(ObjectVersion, uid, resource_version, deleted);
 // Members are named by key: each one's record pointer says no more than its key.
